@@ -1,0 +1,30 @@
+/** What the action needs to know about a download request, whatever the API version. */
+export interface DownloadState {
+  /** The status exactly as the API reported it, e.g. `COMPLETED`. */
+  status: string
+  phase: 'pending' | 'completed' | 'failed'
+  /** The API's error text, for a failed request. */
+  error: string
+  numDownloaded: number | undefined
+  numRequested: number | undefined
+  /** `csv` or `json` when the API says. */
+  format: 'csv' | 'json' | undefined
+}
+
+export interface ResultFile {
+  url: string
+  /** When the file was made; it expires 7 days later. */
+  createdAt: Date | undefined
+}
+
+export interface CallOptions {
+  /** Absolute time past which no retry of this call waits. */
+  deadline?: number
+}
+
+/** One implementation per API version; waiting, downloading and reporting are shared. */
+export interface DatafinitiClient {
+  getRequest(id: string, options?: CallOptions): Promise<DownloadState>
+  /** The result files, or undefined while the API says they do not exist yet (404). */
+  getResults(id: string, options?: CallOptions): Promise<ResultFile[] | undefined>
+}

@@ -1,0 +1,109 @@
+import { FatalError, HttpStatusError, parseRetryAfter } from '../errors.js'
+import type { TextResponse } from '../http.js'
+import { redact } from '../redact.js'
+
+/** The start of a body, single-line and without secrets, for an error message. */
+export function bodyStart(text: string, secrets: readonly string[]): string {
+  const flat = redact(text, secrets).replace(/\s+/g, ' ').trim()
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat
+}
+
+/** The API's own explanation (`message` or `error` of a JSON error body), else the body's start. */
+export function apiMessage(text: string, secrets: readonly string[]): string {
+  try {
+    const body = JSON.parse(text) as unknown
+    if (body !== null && typeof body === 'object') {
+      const { message, error } = body as Record<string, unknown>
+      const said = [error, message].filter(s => typeof s === 'string' && s.trim() !== '')
+      if (said.length > 0) return bodyStart(said.join(': '), secrets)
+    }
+  } catch {
+    // not JSON: fall through to the raw start
+  }
+  return bodyStart(text, secrets)
+}
+
+/**
+ * Turns a non-2xx answer into an error: auth failures are final and say so; the rest keep their
+ * status so that the retry predicate can decide.
+ */
+export function failForStatus(
+  endpoint: string,
+  res: TextResponse,
+  secrets: readonly string[],
+  now: number
+): never {
+  const said = apiMessage(res.text, secrets)
+  if (res.status === 401 || res.status === 403) {
+    throw new FatalError(
+      `Datafiniti rejected the token: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
+        `Check the 'token' input: it must be a valid API token from the Datafiniti portal, passed from a secret.`
+    )
+  }
+  const retryAfter = parseRetryAfter(headerValue(res.headers['retry-after']), now)
+  throw new HttpStatusError(
+    `${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}`,
+    res.status,
+    retryAfter
+  )
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}
+
+/** JSON or a specific error naming the endpoint and status, never a TypeError later on. */
+export function parseJson(
+  endpoint: string,
+  res: TextResponse,
+  secrets: readonly string[]
+): unknown {
+  try {
+    return JSON.parse(res.text) as unknown
+  } catch {
+    throw new HttpStatusError(
+      `${endpoint} answered HTTP ${res.status} with a body that is not JSON: "${bodyStart(res.text, secrets)}"`,
+      // A garbled 200 is as likely a passing proxy fault as a lasting one: let it be retried.
+      res.status >= 200 && res.status < 300 ? 502 : res.status
+    )
+  }
+}
+
+export function wrongShape(
+  endpoint: string,
+  status: number,
+  what: string,
+  text: string,
+  secrets: readonly string[]
+): FatalError {
+  return new FatalError(
+    `${endpoint} answered HTTP ${status} with JSON of an unexpected shape (${what}): "${bodyStart(text, secrets)}"`
+  )
+}
+
+/** A number from a field that may be a number or a numeric string. */
+export function optionalNumber(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value
+  if (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim())) return Number(value)
+  return undefined
+}
+
+const API_DATE =
+  /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i
+
+/** `2017-1-11 15:53:00` (no padding, no zone: UTC), `2017-1-11`, or ISO-8601. */
+export function parseApiDate(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined
+  const m = API_DATE.exec(value.trim())
+  if (!m) return undefined
+  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '0', zone] = m
+  const ms = Math.round(Number(`0.${frac}`) * 1000)
+  let time = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms)
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const sign = zone.startsWith('-') ? -1 : 1
+    const digits = zone.slice(1).replace(':', '')
+    time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000
+  }
+  const date = new Date(time)
+  return Number.isNaN(date.getTime()) ? undefined : date
+}

@@ -1,0 +1,122 @@
+import { FatalError } from '../errors.js'
+import type { Http } from '../http.js'
+import type { CallOptions, DatafinitiClient, DownloadState, ResultFile } from './client.js'
+import { failForStatus, optionalNumber, parseApiDate, parseJson, wrongShape } from './response.js'
+
+/** Runs one API call with the retry policy; `what` names it in retry log lines. */
+export type CallRunner = <T>(
+  what: string,
+  fn: () => Promise<T>,
+  options?: CallOptions
+) => Promise<T>
+
+const FAILED_STATUSES = new Set(['FAILED', 'ERROR', 'CANCELLED', 'CANCELED'])
+
+/** Datafiniti API v3: HTTP Basic with the token as user name and an empty password. */
+export class V3Client implements DatafinitiClient {
+  private readonly headers: Record<string, string>
+  private readonly secrets: string[]
+
+  constructor(
+    private readonly http: Http,
+    private readonly baseUrl: string,
+    token: string,
+    private readonly call: CallRunner,
+    private readonly now: () => number = Date.now
+  ) {
+    const basic = Buffer.from(`${token}:`).toString('base64')
+    this.headers = { Authorization: `Basic ${basic}`, Accept: 'application/json' }
+    this.secrets = [token, basic]
+  }
+
+  async getRequest(id: string, options?: CallOptions): Promise<DownloadState> {
+    const endpoint = `GET /v3/requests/${id}`
+    return this.call(
+      endpoint,
+      async () => {
+        const res = await this.http.getText(
+          `${this.baseUrl}/v3/requests/${encodeURIComponent(id)}`,
+          this.headers
+        )
+        if (res.status === 400 || res.status === 404) {
+          throw new FatalError(
+            `Datafiniti has no download request ${id} for this token (${endpoint} answered HTTP ${res.status}). ` +
+              `Check the 'request-id' input.`
+          )
+        }
+        if (res.status !== 200) failForStatus(endpoint, res, this.secrets, this.now())
+        const body = parseJson(endpoint, res, this.secrets)
+        const item = Array.isArray(body) ? (body as unknown[])[0] : body
+        if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+          throw wrongShape(
+            endpoint,
+            res.status,
+            'expected a request object or a one-element array',
+            res.text,
+            this.secrets
+          )
+        }
+        const record = item as Record<string, unknown>
+        if (typeof record['status'] !== 'string' || record['status'].trim() === '') {
+          throw wrongShape(endpoint, res.status, 'no "status" string', res.text, this.secrets)
+        }
+        const status = record['status'].trim()
+        const rawError = record['error']
+        const error =
+          typeof rawError === 'string' ? rawError.trim() : rawError ? JSON.stringify(rawError) : ''
+        const upper = status.toUpperCase()
+        const format =
+          typeof record['dataFormat'] === 'string' ? record['dataFormat'].toLowerCase() : ''
+        return {
+          status,
+          phase:
+            error !== '' || FAILED_STATUSES.has(upper)
+              ? 'failed'
+              : upper === 'COMPLETED'
+                ? 'completed'
+                : 'pending',
+          error,
+          numDownloaded: optionalNumber(record['numDownloaded']),
+          numRequested: optionalNumber(record['numRequested']),
+          format: format === 'csv' || format === 'json' ? format : undefined
+        }
+      },
+      options
+    )
+  }
+
+  async getResults(id: string, options?: CallOptions): Promise<ResultFile[] | undefined> {
+    const endpoint = `GET /v3/results/${id}`
+    return this.call(
+      endpoint,
+      async () => {
+        const res = await this.http.getText(
+          `${this.baseUrl}/v3/results/${encodeURIComponent(id)}`,
+          this.headers
+        )
+        // Documented: results do not exist until the request is COMPLETED; right after it, not yet.
+        if (res.status === 404) return undefined
+        if (res.status !== 200) failForStatus(endpoint, res, this.secrets, this.now())
+        const body = parseJson(endpoint, res, this.secrets)
+        const items = Array.isArray(body) ? (body as unknown[]) : [body]
+        return items.map((item, index) => {
+          const url =
+            item !== null && typeof item === 'object'
+              ? (item as Record<string, unknown>)['url']
+              : undefined
+          if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
+            throw wrongShape(
+              endpoint,
+              res.status,
+              `result ${index + 1} has no http(s) "url"`,
+              res.text,
+              this.secrets
+            )
+          }
+          return { url, createdAt: parseApiDate((item as Record<string, unknown>)['date_created']) }
+        })
+      },
+      options
+    )
+  }
+}

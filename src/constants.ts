@@ -1,0 +1,48 @@
+/** Input and output names, defined once: action.yml, the code and the tests all use these. */
+export const Inputs = {
+  Token: 'token',
+  RequestId: 'request-id',
+  ApiUrl: 'api-url',
+  Mode: 'mode',
+  Path: 'path',
+  ArtifactName: 'artifact-name',
+  RetentionDays: 'retention-days',
+  CompressionLevel: 'compression-level',
+  PollInterval: 'poll-interval',
+  WaitTimeout: 'wait-timeout',
+  Concurrency: 'concurrency'
+} as const
+
+export const Outputs = {
+  Status: 'status',
+  Urls: 'urls',
+  Files: 'files',
+  DownloadPath: 'download-path',
+  FileCount: 'file-count',
+  TotalBytes: 'total-bytes',
+  RecordCount: 'record-count',
+  ExpiresAt: 'expires-at',
+  ArtifactId: 'artifact-id',
+  ArtifactUrl: 'artifact-url',
+  ArtifactDigest: 'artifact-digest'
+} as const
+
+export const Modes = ['artifact', 'files', 'urls'] as const
+export type Mode = (typeof Modes)[number]
+
+export const Defaults = {
+  ApiUrl: 'https://api.datafiniti.co',
+  Mode: 'artifact' as Mode,
+  CompressionLevel: 6,
+  PollInterval: '30s',
+  WaitTimeout: '1h',
+  Concurrency: 4
+} as const
+
+export const Limits = {
+  MaxConcurrency: 64,
+  MinRetentionDays: 1,
+  MaxRetentionDays: 90,
+  /** Result files expire this long after their `date_created`. */
+  ResultLifetimeMs: 7 * 24 * 60 * 60 * 1000
+} as const

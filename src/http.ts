@@ -1,0 +1,82 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import { HttpClient } from '@actions/http-client'
+import { TransientError } from './errors.js'
+
+export const USER_AGENT = 'datafiniti-download-action'
+
+export interface TextResponse {
+  status: number
+  headers: IncomingHttpHeaders
+  text: string
+}
+
+export interface StreamResponse {
+  status: number
+  headers: IncomingHttpHeaders
+  body: IncomingMessage
+}
+
+/** The two HTTP verbs the action needs, as a small interface so tests can pass plain objects. */
+export interface Http {
+  getText(url: string, headers: Record<string, string>, limitBytes?: number): Promise<TextResponse>
+  getStream(url: string, headers: Record<string, string>): Promise<StreamResponse>
+}
+
+/**
+ * @actions/http-client over node:http: it streams, keeps connections alive and honours
+ * HTTPS_PROXY / NO_PROXY. Redirects are followed by the client, which drops Authorization when the
+ * host changes.
+ */
+export function createHttp(options: { socketTimeoutMs: number }): Http & { dispose(): void } {
+  const client = new HttpClient(USER_AGENT, [], {
+    keepAlive: true,
+    allowRetries: false,
+    socketTimeout: options.socketTimeoutMs
+  })
+  return {
+    async getText(url, headers, limitBytes = 4 * 1024 * 1024) {
+      const res = await client.get(url, headers)
+      const text = await readLimited(res.message, limitBytes)
+      return { status: res.message.statusCode ?? 0, headers: res.message.headers, text }
+    },
+    async getStream(url, headers) {
+      const res = await client.get(url, headers)
+      return {
+        status: res.message.statusCode ?? 0,
+        headers: res.message.headers,
+        body: res.message
+      }
+    },
+    dispose: () => client.dispose()
+  }
+}
+
+/**
+ * Reads at most `limit` bytes of a body as text and discards the rest, so that a huge error page
+ * cannot fill memory.
+ */
+export async function readLimited(body: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (size < limit) {
+        const part = chunk.subarray(0, limit - size)
+        chunks.push(part)
+        size += part.length
+      }
+    }
+  } catch (error) {
+    throw new TransientError(
+      `the connection broke while reading the response (${(error as Error).message})`
+    )
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** `Content-Length` as a number, when the server sent a valid one. */
+export function contentLength(headers: IncomingHttpHeaders): number | undefined {
+  const raw = headers['content-length']
+  if (raw === undefined || !/^\d+$/.test(raw)) return undefined
+  return Number(raw)
+}

@@ -1,0 +1,21 @@
+import { Outputs } from './constants.js'
+import { totalBytes, totalRecords, type RunReport } from './report.js'
+
+export type SetOutput = (name: string, value: string) => void
+
+export function setOutputs(report: RunReport, setOutput: SetOutput): void {
+  const records = totalRecords(report)
+  setOutput(Outputs.Status, report.status)
+  setOutput(Outputs.Urls, JSON.stringify(report.urls))
+  setOutput(Outputs.Files, JSON.stringify(report.files.map(file => file.path)))
+  setOutput(Outputs.DownloadPath, report.downloadPath)
+  setOutput(Outputs.FileCount, String(report.urls.length))
+  setOutput(Outputs.TotalBytes, String(totalBytes(report)))
+  setOutput(Outputs.RecordCount, records === undefined ? '' : String(records))
+  setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '')
+  if (report.artifact) {
+    setOutput(Outputs.ArtifactId, String(report.artifact.id))
+    setOutput(Outputs.ArtifactUrl, report.artifact.url ?? '')
+    setOutput(Outputs.ArtifactDigest, report.artifact.digest ?? '')
+  }
+}

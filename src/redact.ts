@@ -1,0 +1,40 @@
+/**
+ * Signed file URLs are bearer credentials and a v3 file path can even contain the token, so a URL
+ * is only ever shown as its host and file name.
+ */
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    const segments = parsed.pathname.split('/').filter(Boolean)
+    const last = segments.at(-1) ?? ''
+    return `${parsed.host}/…/${safeDecode(last)}`
+  } catch {
+    return '(unparseable URL)'
+  }
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
+
+const URL_PATTERN = /\bhttps?:\/\/[^\s"'<>]+/gi
+const SIGNATURE_PARAM =
+  /([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|AWSAccessKeyId|sig)=)[^&\s"'<>]*/gi
+
+/**
+ * Removes secrets from text that may reach the log: the given literal secrets, any URL (reduced to
+ * host and file name) and any stray signature parameter. Defence in depth for error messages that
+ * carry text from other libraries or from a server.
+ */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  let out = text
+  for (const secret of secrets) {
+    if (secret.length >= 4) out = out.split(secret).join('***')
+  }
+  out = out.replace(URL_PATTERN, match => describeUrl(match))
+  return out.replace(SIGNATURE_PARAM, '$1***')
+}

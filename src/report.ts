@@ -1,0 +1,37 @@
+import type { Mode } from './constants.js'
+import type { ArtifactResult } from './artifact.js'
+import type { DownloadedFile } from './download.js'
+
+/** Everything a finished run reports, in outputs and in the job summary. */
+export interface RunReport {
+  requestId: string
+  status: string
+  mode: Mode
+  /** The signed result URLs, in API order. Credentials: outputs only, never the log or summary. */
+  urls: string[]
+  /** Local names, in the same order as `urls`. */
+  names: string[]
+  /** Empty in urls mode. */
+  files: DownloadedFile[]
+  downloadPath: string
+  expiresAt: Date | undefined
+  artifact: ArtifactResult | undefined
+  artifactName: string
+  waitedMs: number
+  downloadMs: number
+}
+
+export function totalBytes(report: RunReport): number {
+  return report.files.reduce((sum, file) => sum + file.bytes, 0)
+}
+
+/** Undefined when a file's format was unknown, or in urls mode. */
+export function totalRecords(report: RunReport): number | undefined {
+  if (report.mode === 'urls') return undefined
+  let sum = 0
+  for (const file of report.files) {
+    if (file.records === undefined) return undefined
+    sum += file.records
+  }
+  return sum
+}

@@ -1,0 +1,74 @@
+import { formatDuration } from './duration.js'
+import { formatBytes, formatCount } from './log.js'
+import { totalBytes, totalRecords, type RunReport } from './report.js'
+
+/** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */
+export const SUMMARY_MAX_ROWS = 100
+
+function escapeCell(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\|/g, '&#124;')
+}
+
+/**
+ * The job summary as Markdown. Shows file names and hosts only: never the token, never a signed
+ * URL's query.
+ */
+export function renderSummary(report: RunReport): string {
+  const lines: string[] = []
+  const records = totalRecords(report)
+  lines.push(
+    `### Datafiniti download ${escapeCell(report.requestId)}: ${escapeCell(report.status)}`,
+    ''
+  )
+  const facts = [
+    `**${report.urls.length}** file(s)`,
+    report.mode === 'urls' ? undefined : `**${formatBytes(totalBytes(report))}**`,
+    records === undefined ? undefined : `**${formatCount(records)}** records`,
+    `waited ${formatDuration(report.waitedMs)}`,
+    report.mode === 'urls' ? undefined : `downloaded in ${formatDuration(report.downloadMs)}`
+  ].filter(Boolean)
+  lines.push(facts.join(' · '), '')
+
+  if (report.mode === 'urls') {
+    lines.push('| File | Host |', '| --- | --- |')
+    report.urls.slice(0, SUMMARY_MAX_ROWS).forEach((url, i) => {
+      lines.push(`| ${escapeCell(report.names[i] ?? '')} | ${escapeCell(new URL(url).host)} |`)
+    })
+  } else {
+    lines.push('| File | Size | Records |', '| --- | ---: | ---: |')
+    for (const file of report.files.slice(0, SUMMARY_MAX_ROWS)) {
+      const count = file.records === undefined ? '' : formatCount(file.records)
+      lines.push(`| ${escapeCell(file.name)} | ${formatBytes(file.bytes)} | ${count} |`)
+    }
+  }
+  if (report.urls.length > SUMMARY_MAX_ROWS) {
+    lines.push('', `…and ${formatCount(report.urls.length - SUMMARY_MAX_ROWS)} more file(s).`)
+  }
+  lines.push('')
+  if (report.expiresAt) {
+    lines.push(
+      `Result files expire at ${report.expiresAt.toISOString()} (7 days after Datafiniti made them).`
+    )
+  }
+  if (report.mode === 'urls') {
+    lines.push(
+      '',
+      '> [!WARNING]',
+      '> The `urls` output holds signed download links: anyone with one can fetch the file until it expires. Do not paste them anywhere public.'
+    )
+  }
+  if (report.artifact) {
+    const name = escapeCell(report.artifactName)
+    const link = report.artifact.url ? `[${name}](${report.artifact.url})` : name
+    const size =
+      report.artifact.size === undefined ? '' : `, ${formatBytes(report.artifact.size)} zipped`
+    lines.push('', `Artifact: ${link} (id ${report.artifact.id}${size}).`)
+  } else if (report.mode !== 'urls') {
+    lines.push('', `Files are in \`${escapeCell(report.downloadPath)}\`.`)
+  }
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,86 @@
+import type { DatafinitiClient, DownloadState, ResultFile } from './api/client.js'
+import { formatDuration } from './duration.js'
+import { FatalError } from './errors.js'
+import { formatCount, type Logger } from './log.js'
+import type { Clock } from './retry.js'
+
+export interface WaitOptions {
+  pollIntervalMs: number
+  waitTimeoutMs: number
+  clock: Clock
+  log: Logger
+  signal?: AbortSignal
+}
+
+export interface Completed {
+  state: DownloadState
+  results: ResultFile[]
+  waitedMs: number
+}
+
+/** `STARTED 41,200 / 95,378 records (43%), 3m10s elapsed, about 4m left` */
+export function progressLine(state: DownloadState, elapsedMs: number): string {
+  const parts = [state.status]
+  const { numDownloaded: done, numRequested: total } = state
+  if (done !== undefined && total !== undefined && total > 0) {
+    const share = Math.min(100, Math.floor((done / total) * 100))
+    parts.push(`${formatCount(done)} / ${formatCount(total)} records (${share}%)`)
+  }
+  let line = `${parts.join(' ')}, ${formatDuration(elapsedMs)} elapsed`
+  if (done !== undefined && total !== undefined && done > 0 && done < total && elapsedMs > 0) {
+    line += `, about ${formatDuration(((total - done) * elapsedMs) / done)} left`
+  }
+  return line
+}
+
+/**
+ * Polls until the request is complete and its result files are listed, or fails with the reason:
+ * the request's own error, or the timeout with the last status seen.
+ */
+export async function waitForResults(
+  client: DatafinitiClient,
+  requestId: string,
+  options: WaitOptions
+): Promise<Completed> {
+  const { clock, log } = options
+  const start = clock.now()
+  const deadline = start + options.waitTimeoutMs
+  for (;;) {
+    options.signal?.throwIfAborted()
+    const state = await client.getRequest(requestId, { deadline })
+    const elapsed = clock.now() - start
+    if (state.phase === 'failed') {
+      const said = state.error ? `: "${state.error}"` : ''
+      throw new FatalError(
+        `Datafiniti download request ${requestId} failed (status ${state.status})${said}.`
+      )
+    }
+    if (state.phase === 'completed') {
+      const results = await client.getResults(requestId, { deadline })
+      if (results !== undefined) {
+        if (results.length === 0) {
+          throw new FatalError(
+            `Datafiniti download request ${requestId} is ${state.status} but lists no result files: nothing to download.`
+          )
+        }
+        log.info(`${progressLine(state, elapsed)}; ${results.length} result file(s) ready`)
+        return { state, results, waitedMs: elapsed }
+      }
+      log.info(`${state.status}, result files not listed yet, ${formatDuration(elapsed)} elapsed`)
+    } else {
+      log.info(progressLine(state, elapsed))
+    }
+    const remaining = deadline - clock.now()
+    if (remaining <= 0) {
+      const last =
+        state.phase === 'completed'
+          ? `${state.status} with no result files listed yet`
+          : progressLine(state, elapsed)
+      throw new FatalError(
+        `Gave up after wait-timeout ${formatDuration(options.waitTimeoutMs)} waiting for Datafiniti download request ${requestId}: ` +
+          `last seen ${last}. The request goes on at Datafiniti: raise 'wait-timeout' or run again later.`
+      )
+    }
+    await clock.sleep(Math.min(options.pollIntervalMs, remaining), options.signal)
+  }
+}
