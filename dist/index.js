@@ -31982,6 +31982,9 @@ function describeUrl(url) {
     try {
         const parsed = new URL(url);
         const segments = parsed.pathname.split('/').filter(Boolean);
+        // Nothing secret in a bare origin: show it whole.
+        if (segments.length === 0 && !parsed.search && !parsed.username)
+            return parsed.origin;
         const last = segments.at(-1) ?? '';
         return `${parsed.host}/…/${safeDecode(last)}`;
     }

@@ -1,12 +1,15 @@
-/** Runs the built dist/index.js exactly as the runner does: a child process fed by env. */
+/**
+ * Runs the built dist/index.js exactly as a GitHub runner does: a child process fed by env
+ * (`INPUT_*` with hyphens kept, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_WORKSPACE, RUNNER_TEMP).
+ */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { inputEnvName } from '../../src/settings.js'
+import { inputEnvName } from '../src/settings.js'
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const DIST = path.join(ROOT, 'dist', 'index.js')
 /** CI sets ACTION_NODE to run the same tests under another Node (24). */
 export const NODE = process.env['ACTION_NODE'] || process.execPath
@@ -28,6 +31,8 @@ export interface RunOptions {
   /** Called once the child is running, e.g. to send it a signal. */
   onStart?: (child: ReturnType<typeof spawn>, output: () => string) => void
   timeoutMs?: number
+  /** Also copy the action's output to this process's stdout as it comes (for the demo). */
+  echo?: boolean
 }
 
 /** The `name<<delimiter` format that @actions/core writes to GITHUB_OUTPUT. */
@@ -67,7 +72,18 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   const child = spawn(NODE, [DIST], { env, cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  let pending = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+    if (!options.echo) return
+    pending += chunk.toString()
+    const lines = pending.split('\n')
+    pending = lines.pop() ?? ''
+    for (const line of lines) {
+      const shown = asRunnerShows(line)
+      if (shown !== undefined) process.stdout.write(`${shown}\n`)
+    }
+  })
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   options.onStart?.(child, () => stdout)
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
@@ -84,6 +100,25 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     summary: readFileSync(summaryFile, 'utf8'),
     workspace
   }
+}
+
+/**
+ * A workflow-command line as the runner's log shows it: debug lines and masks hidden (without
+ * ACTIONS_STEP_DEBUG), groups as headers, annotations coloured.
+ */
+export function asRunnerShows(line: string): string | undefined {
+  const unescape = (text: string): string =>
+    text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
+  if (line.startsWith('::debug::') || line.startsWith('::add-mask::')) return undefined
+  if (line.startsWith('::endgroup::')) return undefined
+  const group = /^::group::(.*)$/.exec(line)
+  if (group) return `\x1b[36m▶ ${unescape(group[1] ?? '')}\x1b[0m`
+  const annotation = /^::(error|warning|notice)[^:]*::(.*)$/.exec(line)
+  if (annotation) {
+    const colour = annotation[1] === 'error' ? '31' : annotation[1] === 'warning' ? '33' : '34'
+    return `\x1b[${colour}m${annotation[1] === 'error' ? 'Error' : annotation[1] === 'warning' ? 'Warning' : 'Notice'}: ${unescape(annotation[2] ?? '')}\x1b[0m`
+  }
+  return `  ${line}`
 }
 
 /** Everything the process printed, less the `::add-mask::` commands that must carry the secret. */

@@ -1,0 +1,293 @@
+import { existsSync, readdirSync } from 'node:fs'
+import * as path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Inputs, Outputs } from '../../src/constants.js'
+import { startArtifactBackend, type ArtifactBackend } from '../../sim/artifact-backend.js'
+import { awkwardCsv } from '../../sim/data.js'
+import { bufferBody, startSimulator, type Simulator } from '../../sim/simulator.js'
+import { printed, runAction, type ActionRun } from '../../sim/runner.js'
+
+const TOKEN = 'tok_9b8c7d6e5f4a3b2c'
+const csv = awkwardCsv(2000, 21)
+
+let sim: Simulator
+let backend: ArtifactBackend
+
+beforeAll(async () => {
+  ;[sim, backend] = await Promise.all([
+    startSimulator({
+      token: TOKEN,
+      requests: [
+        { id: 100, files: [{ name: '100_1.csv', body: bufferBody(csv.body) }] },
+        { id: 101, pollsUntilComplete: 1, error: 'Query syntax error near "countr:"', files: [] },
+        { id: 102, pollsUntilComplete: 1_000_000, numRequested: 95378, files: [] },
+        { id: 103, files: [] },
+        {
+          id: 104,
+          files: [
+            { name: '104_1.csv', body: bufferBody(csv.body) },
+            {
+              name: '104_2.csv',
+              body: bufferBody(csv.body),
+              faults: [
+                {
+                  status: 404,
+                  body: '<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>'
+                }
+              ]
+            }
+          ]
+        },
+        {
+          id: 105,
+          requestFaults: [{ status: 503 }, { status: 502, body: '<html>Bad gateway</html>' }],
+          resultFaults: [{ status: 500 }],
+          files: [{ name: '105_1.csv', body: bufferBody(csv.body) }]
+        },
+        {
+          id: 106,
+          files: [
+            {
+              name: '106_1.csv',
+              body: bufferBody(csv.body),
+              faults: [{ stallAfter: 1000, ms: 30_000 }]
+            }
+          ]
+        },
+        {
+          id: 107,
+          resultsNotReady: 1_000_000,
+          files: [{ name: '107_1.csv', body: bufferBody(csv.body) }]
+        }
+      ]
+    }),
+    startArtifactBackend()
+  ])
+})
+
+afterAll(async () => {
+  await Promise.all([sim.stop(), backend.stop()])
+})
+
+function inputs(extra: Record<string, string>): Record<string, string> {
+  return {
+    [Inputs.Token]: TOKEN,
+    [Inputs.ApiUrl]: sim.apiUrl,
+    [Inputs.PollInterval]: '50ms',
+    [Inputs.Mode]: 'files',
+    ...extra
+  }
+}
+
+/** The message core.setFailed printed. */
+function failure(run: ActionRun): string {
+  const line = run.stdout.split('\n').find(l => l.startsWith('::error::'))
+  // @actions/core escapes %, CR and LF in workflow commands.
+  return (line ?? '')
+    .replace('::error::', '')
+    .replace(/%0D/g, '\r')
+    .replace(/%0A/g, '\n')
+    .replace(/%25/g, '%')
+}
+
+function expectFailed(run: ActionRun, message: RegExp): void {
+  expect(run.code, printed(run)).not.toBe(0)
+  expect(failure(run)).toMatch(message)
+  expect(printed(run)).not.toContain(TOKEN)
+}
+
+function partFiles(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter(name => name.endsWith('.part')) : []
+}
+
+describe('bad input fails before any network call, naming the input and the expected form', () => {
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ['missing token', { [Inputs.Token]: '' }, /Input 'token' is required/],
+    [
+      'token with a space',
+      { [Inputs.Token]: 'abc def' },
+      /Input 'token' must be a single Datafiniti API token/
+    ],
+    ['missing request-id', {}, /Input 'request-id' is required.*positive integer/],
+    [
+      'non-numeric request-id',
+      { [Inputs.RequestId]: 'abc' },
+      /Input 'request-id' must be a positive integer such as 6073; got "abc"/
+    ],
+    [
+      'zero request-id',
+      { [Inputs.RequestId]: '0' },
+      /Input 'request-id' must be a positive integer/
+    ],
+    [
+      'unknown mode',
+      { [Inputs.RequestId]: '100', [Inputs.Mode]: 'zip' },
+      /Input 'mode' must be one of artifact, files, urls; got "zip"/
+    ],
+    [
+      'api-url not a URL',
+      { [Inputs.RequestId]: '100', [Inputs.ApiUrl]: 'api.datafiniti.co' },
+      /Input 'api-url' must be an http\(s\) base URL/
+    ],
+    [
+      'api-url with credentials',
+      { [Inputs.RequestId]: '100', [Inputs.ApiUrl]: 'https://tok:@api.datafiniti.co' },
+      /Input 'api-url'.*without credentials/
+    ],
+    [
+      'poll-interval',
+      { [Inputs.RequestId]: '100', [Inputs.PollInterval]: 'often' },
+      /Input 'poll-interval' must be a duration.*\(for example 30s, 1\.5s, 10m, 2h\); got "often"/
+    ],
+    [
+      'wait-timeout',
+      { [Inputs.RequestId]: '100', [Inputs.WaitTimeout]: '10 days' },
+      /Input 'wait-timeout' must be a duration/
+    ],
+    [
+      'retention-days',
+      { [Inputs.RequestId]: '100', [Inputs.RetentionDays]: '91' },
+      /Input 'retention-days' must be a whole number from 1 to 90; got "91"/
+    ],
+    [
+      'compression-level',
+      { [Inputs.RequestId]: '100', [Inputs.CompressionLevel]: '10' },
+      /Input 'compression-level' must be a whole number from 0 to 9/
+    ],
+    [
+      'concurrency',
+      { [Inputs.RequestId]: '100', [Inputs.Concurrency]: '0' },
+      /Input 'concurrency' must be a whole number from 1 to 64/
+    ],
+    [
+      'artifact-name',
+      { [Inputs.RequestId]: '100', [Inputs.ArtifactName]: 'a/b' },
+      /Input 'artifact-name' must not contain/
+    ]
+  ]
+  it.each(cases)('%s', async (_label, extra, message) => {
+    const before = sim.log.length
+    const run = await runAction({ inputs: inputs(extra) })
+    expectFailed(run, message)
+    expect(sim.log.length).toBe(before)
+  })
+})
+
+describe('API failures', () => {
+  it('says the token was rejected on 401, without retrying', async () => {
+    const before = sim.log.length
+    const run = await runAction({
+      inputs: inputs({ [Inputs.RequestId]: '100', [Inputs.Token]: 'tok_wrong_one' })
+    })
+    expectFailed(
+      run,
+      /Datafiniti rejected the token: GET \/v3\/requests\/100 answered HTTP 401.*Check the 'token' input/
+    )
+    expect(printed(run)).not.toContain('tok_wrong_one')
+    expect(sim.log.length - before).toBe(1)
+  })
+
+  it('names an unknown request id', async () => {
+    const run = await runAction({ inputs: inputs({ [Inputs.RequestId]: '999' }) })
+    expectFailed(run, /no download request 999 .*HTTP 400.*Check the 'request-id' input/)
+  })
+
+  it("quotes the request's error", async () => {
+    const run = await runAction({ inputs: inputs({ [Inputs.RequestId]: '101' }) })
+    expectFailed(
+      run,
+      /download request 101 failed \(status COMPLETED\): "Query syntax error near \\?"countr:\\?""/
+    )
+  })
+
+  it('gives up at wait-timeout with the last status and progress', async () => {
+    const run = await runAction({
+      inputs: inputs({ [Inputs.RequestId]: '102', [Inputs.WaitTimeout]: '400ms' })
+    })
+    expectFailed(
+      run,
+      /Gave up after wait-timeout 400ms waiting for Datafiniti download request 102: last seen STARTED [\d,]+ \/ 95,378 records \(\d+%\)/
+    )
+    expect(failure(run)).toContain("raise 'wait-timeout'")
+  })
+
+  it('keeps polling while /results answers 404, until wait-timeout', async () => {
+    const run = await runAction({
+      inputs: inputs({ [Inputs.RequestId]: '107', [Inputs.WaitTimeout]: '400ms' })
+    })
+    expectFailed(run, /last seen COMPLETED with no result files listed yet/)
+  })
+
+  it('fails a completed request without result files', async () => {
+    const run = await runAction({ inputs: inputs({ [Inputs.RequestId]: '103' }) })
+    expectFailed(run, /download request 103 is COMPLETED but lists no result files/)
+  })
+
+  it('retries 5xx and non-JSON answers from the API, then succeeds', async () => {
+    const run = await runAction({ inputs: inputs({ [Inputs.RequestId]: '105' }) })
+    expect(run.code, printed(run)).toBe(0)
+    expect(run.stdout).toMatch(
+      /GET \/v3\/requests\/105 failed \(GET \/v3\/requests\/105 answered HTTP 503.*\); retry 1 of 5 in/
+    )
+    expect(run.stdout).toMatch(/retry 2 of 5/)
+    expect(run.stdout).toMatch(/GET \/v3\/results\/105 failed .*HTTP 500/)
+    expect(run.outputs[Outputs.RecordCount]).toBe('2000')
+  })
+})
+
+describe('file failures', () => {
+  it('fails naming the file that cannot be fetched, and leaves no partial file', async () => {
+    const run = await runAction({
+      inputs: inputs({ [Inputs.RequestId]: '104', [Inputs.Concurrency]: '1' })
+    })
+    expectFailed(
+      run,
+      /The file host has no 104_2\.csv \(127\.0\.0\.1:\d+\/…\/104_2\.csv\): HTTP 404 \(NoSuchKey: The specified key does not exist\.\)/
+    )
+    const dir = path.join(run.workspace, 'datafiniti', '104')
+    expect(partFiles(dir)).toEqual([])
+    expect(existsSync(path.join(dir, '104_2.csv'))).toBe(false)
+    expect(run.outputs[Outputs.Files]).toBeUndefined()
+  })
+
+  it('on SIGTERM mid-download stops, removes the partial file and fails', async () => {
+    const run = await runAction({
+      inputs: inputs({ [Inputs.RequestId]: '106' }),
+      onStart: (child, output) => {
+        const timer = setInterval(() => {
+          if (output().includes('::group::Download')) {
+            clearInterval(timer)
+            setTimeout(() => child.kill('SIGTERM'), 300)
+          }
+        }, 20)
+      }
+    })
+    expectFailed(run, /Cancelled by SIGTERM/)
+    const dir = path.join(run.workspace, 'datafiniti', '106')
+    expect(readdirSync(dir)).toEqual([])
+  })
+})
+
+describe('artifact mode where it cannot run', () => {
+  it('fails before any network call outside a runner', async () => {
+    const before = sim.log.length
+    const run = await runAction({
+      inputs: inputs({ [Inputs.RequestId]: '100', [Inputs.Mode]: 'artifact' })
+    })
+    expectFailed(run, /Artifact upload needs the GitHub Actions runtime .*Use 'mode: files'/)
+    expect(sim.log.length).toBe(before)
+  })
+
+  it('fails before any network call on GitHub Enterprise Server', async () => {
+    const before = sim.log.length
+    const run = await runAction({
+      env: { ...backend.env, GITHUB_SERVER_URL: 'https://github.example.com' },
+      inputs: inputs({ [Inputs.RequestId]: '100', [Inputs.Mode]: 'artifact' })
+    })
+    expectFailed(
+      run,
+      /not supported on GitHub Enterprise Server \(https:\/\/github\.example\.com\).*Use 'mode: files'/
+    )
+    expect(sim.log.length).toBe(before)
+  })
+})
