@@ -32002,6 +32002,12 @@ function safeDecode(segment) {
 }
 const URL_PATTERN = /\bhttps?:\/\/[^\s"'<>]+/gi;
 const SIGNATURE_PARAM = /([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|AWSAccessKeyId|sig)=)[^&\s"'<>]*/gi;
+const registered = new Set();
+/** Secrets that every later redact() removes, wherever the text came from. */
+function registerSecret(secret) {
+    if (secret.length >= 4)
+        registered.add(secret);
+}
 /**
  * Removes secrets from text that may reach the log: the given literal secrets, any URL (reduced to
  * host and file name) and any stray signature parameter. Defence in depth for error messages that
@@ -32009,7 +32015,7 @@ const SIGNATURE_PARAM = /([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security
  */
 function redact(text, secrets = []) {
     let out = text;
-    for (const secret of secrets) {
+    for (const secret of [...secrets, ...registered]) {
         if (secret.length >= 4)
             out = out.split(secret).join('***');
     }
@@ -32195,7 +32201,9 @@ const Inputs = {
     CompressionLevel: 'compression-level',
     PollInterval: 'poll-interval',
     WaitTimeout: 'wait-timeout',
-    Concurrency: 'concurrency'
+    Concurrency: 'concurrency',
+    MaxRetries: 'max-retries',
+    StallTimeout: 'stall-timeout'
 };
 const Outputs = {
     Status: 'status',
@@ -32217,10 +32225,16 @@ const Defaults = {
     CompressionLevel: 6,
     PollInterval: '30s',
     WaitTimeout: '1h',
-    Concurrency: 4
+    Concurrency: 4,
+    MaxRetries: 5,
+    StallTimeout: '60s'
 };
 const Limits = {
     MaxConcurrency: 64,
+    MaxRetries: 20,
+    /** Backoff of retries: full jitter under base * 2^(n-1), capped. */
+    RetryBaseDelayMs: 1000,
+    RetryMaxDelayMs: 30_000,
     MinRetentionDays: 1,
     MaxRetentionDays: 90,
     /** Result files expire this long after their `date_created`. */
@@ -32284,6 +32298,8 @@ function artifactUrl(env, id) {
     return `${server}/${repository}/actions/runs/${runId}/artifacts/${id}`;
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -32569,10 +32585,22 @@ async function withRetry(fn, options) {
 
 
 
+
+/** The file host refused a signed URL: usually expired. Fresh URLs may fix it. */
+class RefusedUrlError extends FatalError {
+}
+/** The assembled file does not match what the host promised (length or MD5). */
+class IntegrityError extends TransientError {
+}
+const PLAIN_MD5_ETAG = /^"?([0-9a-f]{32})"?$/i;
+/** A plain single-part S3 ETag is the MD5 of the content; a multipart one (`-N`) is not. */
+function md5FromEtag(etag) {
+    return etag ? PLAIN_MD5_ETAG.exec(etag.trim())?.[1]?.toLowerCase() : undefined;
+}
 /**
  * Downloads every file into `dir`, at most `concurrency` at once. Each file streams into
- * `<name>.part` and is renamed only when complete; on a final failure every transfer in flight is
- * stopped and no `.part` file is left.
+ * `<name>.part`, is verified (length, plain-MD5 ETag) and renamed only when complete; on a final
+ * failure every transfer in flight is stopped and no `.part` file is left.
  */
 async function downloadFiles(files, options) {
     await (0,promises_.mkdir)(options.dir, { recursive: true });
@@ -32581,6 +32609,7 @@ async function downloadFiles(files, options) {
     if (options.signal?.aborted)
         forward();
     options.signal?.addEventListener('abort', forward, { once: true });
+    const refresh = options.refreshUrls ? once(options.refreshUrls) : undefined;
     const results = [];
     let next = 0;
     let failure;
@@ -32588,8 +32617,9 @@ async function downloadFiles(files, options) {
         while (!controller.signal.aborted && next < files.length) {
             const index = next++;
             const file = files[index];
+            const freshUrl = refresh ? async () => (await refresh())[index] : undefined;
             try {
-                results[index] = await downloadOne(file, options, controller.signal);
+                results[index] = await downloadOne(file, options, controller.signal, freshUrl);
             }
             catch (error) {
                 failure ??= { error };
@@ -32609,87 +32639,254 @@ async function downloadFiles(files, options) {
         throw controller.signal.reason;
     return results;
 }
-async function downloadOne(file, options, signal) {
+function once(fn) {
+    let promise;
+    return () => (promise ??= fn());
+}
+async function sizeOf(file) {
+    try {
+        return (await (0,promises_.stat)(file)).size;
+    }
+    catch {
+        return undefined;
+    }
+}
+async function downloadOne(planned, options, signal, freshUrl) {
+    const file = { ...planned };
     const target = external_node_path_.join(options.dir, file.name);
     const part = `${target}.part`;
-    const where = describeUrl(file.url);
+    const reused = await reuseComplete(file, target, options);
+    if (reused)
+        return reused;
+    // A `.part` left by a killed run has no known ETag to resume against: start over.
+    await (0,promises_.rm)(part, { force: true });
+    const remote = { total: undefined, etag: undefined, ranges: false };
+    // Bytes of this file reported to onBytes and still counted: taken back when the file restarts.
+    const progress = { reported: 0 };
     let sized = false;
-    return withRetry(async () => {
-        signal.throwIfAborted();
-        try {
-            return await transferOnce(file, target, part, options, signal, () => {
-                const first = !sized;
-                sized = true;
-                return first;
-            });
-        }
-        catch (error) {
-            await (0,promises_.rm)(part, { force: true });
-            throw error;
-        }
-    }, {
-        maxRetries: options.maxRetries,
-        baseDelayMs: options.retryBaseDelayMs,
-        maxDelayMs: options.retryMaxDelayMs,
-        clock: options.clock,
-        signal,
-        isTransient: error => !signal.aborted && isTransient(error),
-        onRetry: ({ error, attempt, maxAttempts, delayMs }) => options.log.warning(`Download of ${where} failed (${redact(errorMessage(error))}); retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`)
-    });
-}
-async function transferOnce(file, target, part, options, signal, firstSizing) {
-    // The signed URL is the only credential the file host accepts: no Authorization header here.
-    const res = await options.http.getStream(file.url, {});
-    if (res.status !== 200) {
-        const text = await readLimited(res.body, 16 * 1024).catch(() => '');
-        throw fileStatusError(file, res.status, text, res.headers['retry-after'], options.clock.now());
+    let refreshed = false;
+    try {
+        return await withRetry(async () => {
+            signal.throwIfAborted();
+            try {
+                return await transferOnce(file, target, part, remote, progress, options, signal, () => {
+                    const first = !sized;
+                    sized = true;
+                    return first;
+                });
+            }
+            catch (error) {
+                if (error instanceof RefusedUrlError && freshUrl && !refreshed) {
+                    refreshed = true;
+                    const url = await freshUrl();
+                    if (url) {
+                        options.log.info(`${file.name}: the file host refused its URL; fetched fresh URLs from /results`);
+                        file.url = url;
+                        Object.assign(remote, { total: undefined, etag: undefined, ranges: false });
+                        await (0,promises_.rm)(part, { force: true });
+                        throw new TransientError('the signed URL was refused; trying a fresh one');
+                    }
+                }
+                // Corrupt bytes cannot be resumed from; anything final leaves nothing behind.
+                if (error instanceof IntegrityError || !isTransient(error))
+                    await (0,promises_.rm)(part, { force: true });
+                throw error;
+            }
+        }, {
+            maxRetries: options.maxRetries,
+            baseDelayMs: options.retryBaseDelayMs,
+            maxDelayMs: options.retryMaxDelayMs,
+            clock: options.clock,
+            signal,
+            isTransient: error => !signal.aborted && isTransient(error),
+            onRetry: ({ error, attempt, maxAttempts, delayMs }) => options.log.warning(`Download of ${file.name} from ${describeUrl(file.url)} failed (${redact(errorMessage(error))}); ` +
+                `retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`)
+        });
     }
-    const expected = contentLength(res.headers);
+    catch (error) {
+        await (0,promises_.rm)(part, { force: true });
+        throw finalError(file, error);
+    }
+}
+function finalError(file, error) {
+    if (error instanceof RefusedUrlError || error instanceof FatalError)
+        return error;
+    if (error instanceof Error && isTransient(error)) {
+        return new FatalError(`Could not download ${file.name} from ${describeUrl(file.url)}: ${redact(error.message)}`);
+    }
+    return error;
+}
+/** Feeds a file's bytes through the same checks a download gets. */
+function checker(format, md5) {
+    const counter = format ? recordCounter(format) : undefined;
+    const hash = md5 ? (0,external_node_crypto_.createHash)('md5') : undefined;
+    return {
+        counter,
+        hash,
+        feed: chunk => {
+            counter?.push(chunk);
+            hash?.update(chunk);
+        }
+    };
+}
+async function scanFile(file, feed) {
+    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file, { highWaterMark: 1024 * 1024 }), new external_node_stream_.Writable({
+        write(chunk, _encoding, callback) {
+            feed(chunk);
+            callback();
+        }
+    }));
+}
+/**
+ * A re-run over a directory that already holds this file: ask the host for one byte to learn the
+ * size and ETag, and keep the local copy when size and (plain) MD5 match.
+ */
+async function reuseComplete(file, target, options) {
+    const localSize = await sizeOf(target);
+    if (localSize === undefined)
+        return undefined;
+    let remote;
+    try {
+        const res = await options.http.getStream(file.url, { Range: 'bytes=0-0' });
+        res.body.destroy();
+        if (res.status !== 206 && res.status !== 200)
+            return undefined;
+        remote = describeRemote(res.status, res.headers);
+    }
+    catch {
+        return undefined;
+    }
+    if (remote.total !== localSize)
+        return undefined;
+    const md5 = md5FromEtag(remote.etag);
+    const check = checker(file.format, md5 !== undefined);
+    await scanFile(target, check.feed);
+    if (md5 !== undefined && check.hash?.digest('hex') !== md5)
+        return undefined;
+    options.log.info(`${file.name} is already complete in ${options.dir} (${md5 ? 'size and MD5 match' : 'size matches'}): not downloaded again`);
+    return {
+        name: file.name,
+        path: target,
+        bytes: localSize,
+        records: check.counter?.total(),
+        reused: true
+    };
+}
+function header(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
+/** Size, ETag and range support from a 200 or a 206 answer. */
+function describeRemote(status, headers) {
+    const etag = header(headers, 'etag');
+    if (status === 206) {
+        const range = /\/(\d+)\s*$/.exec(header(headers, 'content-range') ?? '');
+        return { total: range ? Number(range[1]) : undefined, etag, ranges: true };
+    }
+    return {
+        total: contentLength(headers),
+        etag,
+        ranges: header(headers, 'accept-ranges') === 'bytes'
+    };
+}
+async function transferOnce(file, target, part, remote, progress, options, signal, firstSizing) {
+    const have = (await sizeOf(part)) ?? 0;
+    const resume = have > 0 &&
+        remote.ranges &&
+        remote.etag !== undefined &&
+        remote.total !== undefined &&
+        have < remote.total;
+    // The signed URL is the only credential the file host accepts: no Authorization header here.
+    const headers = resume
+        ? { Range: `bytes=${have}-`, 'If-Range': remote.etag ?? '' }
+        : {};
+    const res = await options.http.getStream(file.url, headers);
+    if (res.status !== 200 && !(resume && res.status === 206)) {
+        const text = await readLimited(res.body, 16 * 1024).catch(() => '');
+        throw fileStatusError(file, res.status, text, header(res.headers, 'retry-after'), options.clock.now());
+    }
+    let offset = 0;
+    if (res.status === 206) {
+        const start = /^bytes (\d+)-/.exec(header(res.headers, 'content-range') ?? '')?.[1];
+        if (Number(start) !== have) {
+            res.body.destroy();
+            throw new IntegrityError(`the host resumed at byte ${start ?? '?'} instead of ${have}`);
+        }
+        offset = have;
+        options.log.info(`${file.name}: resuming at byte ${have} of ${remote.total ?? '?'}`);
+    }
+    else {
+        Object.assign(remote, describeRemote(200, res.headers));
+    }
+    const expected = remote.total;
     if (expected !== undefined && firstSizing())
         options.onSize?.(expected);
-    const counter = file.format ? recordCounter(file.format) : undefined;
-    let bytes = 0;
+    if (offset === 0 && progress.reported > 0) {
+        options.onBytes?.(-progress.reported);
+        progress.reported = 0;
+    }
+    const md5 = md5FromEtag(remote.etag);
+    const check = checker(file.format, md5 !== undefined);
+    // Resuming: the bytes already on disk go through the same counter and hash first.
+    if (offset > 0)
+        await scanFile(part, check.feed);
+    let received = 0;
     let stall;
+    // Why we cut the body ourselves: the stream reports only 'aborted'.
+    let cutReason;
+    const cut = (reason) => {
+        cutReason ??= reason;
+        res.body.destroy(reason);
+    };
     const armStallTimer = () => {
         clearTimeout(stall);
         stall = setTimeout(() => {
-            res.body.destroy(new TransientError(`no data for ${formatDuration(options.stallTimeoutMs)}`));
+            cut(new TransientError(`no data for ${formatDuration(options.stallTimeoutMs)}`));
         }, options.stallTimeoutMs);
     };
     const meter = new external_node_stream_.Transform({
         transform(chunk, _encoding, callback) {
-            bytes += chunk.length;
-            counter?.push(chunk);
+            received += chunk.length;
+            check.feed(chunk);
+            progress.reported += chunk.length;
             options.onBytes?.(chunk.length);
             armStallTimer();
             callback(null, chunk);
         }
     });
     const onAbort = () => {
-        res.body.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        cut(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
     };
     signal.addEventListener('abort', onAbort, { once: true });
     armStallTimer();
     try {
-        await (0,external_node_stream_promises_namespaceObject.pipeline)(res.body, meter, (0,external_node_fs_.createWriteStream)(part));
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(res.body, meter, (0,external_node_fs_.createWriteStream)(part, { flags: offset > 0 ? 'a' : 'w' }));
     }
     catch (error) {
-        options.onBytes?.(-bytes);
-        if (signal.aborted || error instanceof TransientError)
+        if (cutReason)
+            throw cutReason;
+        if (error instanceof TransientError)
             throw error;
-        // A reset or premature close mid-body: the network's fault, so worth a retry.
-        throw new TransientError(`the connection broke after ${bytes}${expected !== undefined ? ` of ${expected}` : ''} bytes (${errorMessage(error)})`);
+        // A reset or premature close mid-body: the network's fault, so worth a retry (and a resume).
+        throw new TransientError(`the connection broke after ${offset + received}${expected !== undefined ? ` of ${expected}` : ''} bytes (${errorMessage(error)})`);
     }
     finally {
         clearTimeout(stall);
         signal.removeEventListener('abort', onAbort);
     }
+    const bytes = offset + received;
     if (expected !== undefined && bytes !== expected) {
-        options.onBytes?.(-bytes);
-        throw new TransientError(`the body had ${bytes} bytes but Content-Length said ${expected}`);
+        // Ended cleanly but short: what arrived is kept and the rest is resumed when the host allows.
+        throw new TransientError(`the body ended after ${bytes} of ${expected} bytes`);
+    }
+    if (md5 !== undefined) {
+        const actual = check.hash?.digest('hex');
+        if (actual !== md5) {
+            throw new IntegrityError(`its MD5 ${actual ?? ''} does not match the ETag ${md5}`);
+        }
     }
     await (0,promises_.rename)(part, target);
-    return { name: file.name, path: target, bytes, records: counter?.total() };
+    return { name: file.name, path: target, bytes, records: check.counter?.total() };
 }
 /** S3 explains refusals in XML: `<Code>AccessDenied</Code><Message>Request has expired</Message>`. */
 function s3Reason(text) {
@@ -32702,8 +32899,8 @@ function fileStatusError(file, status, text, retryAfter, now) {
     const reason = s3Reason(text);
     const detail = reason ? ` (${redact(reason)})` : '';
     if (status === 403) {
-        return new FatalError(`The file host refused ${file.name} from ${where}: HTTP 403${detail}. The signed URL may have expired: ` +
-            `result files expire 7 days after Datafiniti makes them.`);
+        return new RefusedUrlError(`The file host refused ${file.name} from ${where}: HTTP 403${detail}. The results may have expired: ` +
+            `Datafiniti result files expire 7 days after they are made (see the expires-at output of an earlier run).`);
     }
     if (status === 404 || status === 410) {
         return new FatalError(`The file host has no ${file.name} (${where}): HTTP ${status}${detail}.`);
@@ -32905,7 +33102,9 @@ function parseSettings(env, cwd) {
         compressionLevel: integer(env, Inputs.CompressionLevel, 0, 9, Defaults.CompressionLevel),
         pollIntervalMs: duration(env, Inputs.PollInterval, Defaults.PollInterval, 10),
         waitTimeoutMs: duration(env, Inputs.WaitTimeout, Defaults.WaitTimeout, 10),
-        concurrency: integer(env, Inputs.Concurrency, 1, Limits.MaxConcurrency, Defaults.Concurrency)
+        concurrency: integer(env, Inputs.Concurrency, 1, Limits.MaxConcurrency, Defaults.Concurrency),
+        maxRetries: integer(env, Inputs.MaxRetries, 0, Limits.MaxRetries, Defaults.MaxRetries),
+        stallTimeoutMs: duration(env, Inputs.StallTimeout, Defaults.StallTimeout, 100)
     };
 }
 function parseApiUrl(raw) {
@@ -33104,16 +33303,16 @@ async function waitForResults(client, requestId, options) {
 
 
 
-const RETRY = { maxRetries: 5, baseDelayMs: 1000, maxDelayMs: 30_000 };
-const STALL_TIMEOUT_MS = 60_000;
 /** Masks the token in every form it could take in a log before anything else runs. */
 function maskToken(env) {
     const token = (env[inputEnvName(Inputs.Token)] ?? '').trim();
     if (token === '')
         return [];
     const basic = Buffer.from(`${token}:`).toString('base64');
-    core/* setSecret */.Pq(token);
-    core/* setSecret */.Pq(basic);
+    for (const secret of new Set([token, basic, encodeURIComponent(token)])) {
+        core/* setSecret */.Pq(secret);
+        registerSecret(secret);
+    }
     return [token, basic];
 }
 /** The signature of a signed URL is the credential: mask it in case a later step prints a URL. */
@@ -33133,9 +33332,12 @@ async function run(env = process.env, clock = systemClock) {
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const http = createHttp({ socketTimeoutMs: STALL_TIMEOUT_MS });
+    let http;
     try {
         const settings = await core/* group */.Os('Validate inputs', () => Promise.resolve(validate(env)));
+        // The socket timeout catches a host that never answers; a body that stops mid-way is caught
+        // sooner, and named, by the downloader's own stall timer.
+        http = createHttp({ socketTimeoutMs: settings.stallTimeoutMs * 2 });
         const report = await fetchDownload(settings, env, clock, http, controller.signal);
         setOutputs(report, core/* setOutput */.uH);
         if (env['GITHUB_STEP_SUMMARY'])
@@ -33146,7 +33348,7 @@ async function run(env = process.env, clock = systemClock) {
         core/* setFailed */.C1(redact(errorMessage(error), secrets));
     }
     finally {
-        http.dispose();
+        http?.dispose();
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);
     }
@@ -33167,7 +33369,9 @@ function validate(env) {
 }
 async function fetchDownload(settings, env, clock, http, signal) {
     const call = (what, fn, options) => withRetry(fn, {
-        ...RETRY,
+        maxRetries: settings.maxRetries,
+        baseDelayMs: Limits.RetryBaseDelayMs,
+        maxDelayMs: Limits.RetryMaxDelayMs,
         clock,
         signal,
         ...(options?.deadline !== undefined ? { deadline: options.deadline } : {}),
@@ -33208,14 +33412,19 @@ async function fetchDownload(settings, env, clock, http, signal) {
         return { url, name, format: formatOf(name, completed.state.format) };
     });
     const started = clock.now();
-    report.files = await core/* group */.Os(`Download ${planned.length} file(s)`, () => download(planned, settings, clock, http, signal));
+    // Expired or revoked URLs: ask /results once more for fresh ones, in the same order.
+    const refreshUrls = async () => {
+        const fresh = await client.getResults(settings.requestId);
+        return (fresh ?? []).map(result => result.url);
+    };
+    report.files = await core/* group */.Os(`Download ${planned.length} file(s)`, () => download(planned, settings, clock, http, signal, refreshUrls));
     report.downloadMs = clock.now() - started;
     if (settings.mode === 'artifact') {
         report.artifact = await core/* group */.Os(`Upload artifact ${settings.artifactName}`, () => upload(report.files, settings, env));
     }
     return report;
 }
-async function download(planned, settings, clock, http, signal) {
+async function download(planned, settings, clock, http, signal, refreshUrls) {
     const progress = startProgress('Downloaded', coreLogger, clock);
     try {
         const files = await downloadFiles(planned, {
@@ -33223,12 +33432,13 @@ async function download(planned, settings, clock, http, signal) {
             concurrency: settings.concurrency,
             http,
             clock,
-            maxRetries: RETRY.maxRetries,
-            retryBaseDelayMs: RETRY.baseDelayMs,
-            retryMaxDelayMs: RETRY.maxDelayMs,
-            stallTimeoutMs: STALL_TIMEOUT_MS,
+            maxRetries: settings.maxRetries,
+            retryBaseDelayMs: Limits.RetryBaseDelayMs,
+            retryMaxDelayMs: Limits.RetryMaxDelayMs,
+            stallTimeoutMs: settings.stallTimeoutMs,
             log: coreLogger,
             signal,
+            refreshUrls,
             onBytes: progress.add,
             onSize: progress.expect
         });

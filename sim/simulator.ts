@@ -74,6 +74,12 @@ export interface SimFile {
   faults?: Fault[]
   /** Send no `Content-Length` (chunked). */
   chunked?: boolean
+  /** URLs from the first N `/results` answers are expired (403 `Request has expired`). */
+  expiredUrls?: number
+  /** An ETag that is not this content's MD5. */
+  etag?: string
+  /** Ignore `Range` (answer 200 with the whole body), like a host without range support. */
+  noRanges?: boolean
 }
 
 export interface SimRequest {
@@ -146,11 +152,17 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
   const expectedAuth = `Basic ${Buffer.from(`${options.token}:`).toString('base64')}`
   const requests = new Map(options.requests.map(r => [r.id, r]))
   const filesByPath = new Map<string, SimFile>()
+  /** Which `/results` answer (1, 2, …) handed out each signature. */
+  const generationOf = new Map<string, number>()
   let fileOrigin = ''
 
-  function signedUrl(file: SimFile): string {
+  function signedUrl(file: SimFile, generation: number): string {
     const path = `/${encodeURIComponent(prefix)}/${encodeURIComponent(file.name)}`
-    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')
+    // Distinct per answer, as real pre-signed URLs are (their date differs).
+    const amzDate = new Date(Date.now() + generation * 1000)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+/, '')
     const expires = '604800'
     const query = new URLSearchParams({
       'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
@@ -161,6 +173,7 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
       'X-Amz-Signature': sign(path, amzDate, expires)
     })
     filesByPath.set(path, file)
+    generationOf.set(sign(path, amzDate, expires), generation)
     return `${fileOrigin}${path}?${query.toString()}`
   }
 
@@ -273,7 +286,7 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
       200,
       request.files.map((file, index) => ({
         id: index + 1,
-        url: signedUrl(file),
+        url: signedUrl(file, calls - (request.resultsNotReady ?? 0)),
         request_id: id,
         downloaded: 42,
         imported: 42,
@@ -323,6 +336,10 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
       )
       return
     }
+    if ((generationOf.get(signature) ?? 0) <= (file.expiredUrls ?? 0)) {
+      s3Error(res, 403, 'AccessDenied', 'Request has expired')
+      return
+    }
     const fault = file.faults?.shift()
     if (fault && 'status' in fault) {
       res.writeHead(fault.status, { 'Content-Type': 'application/xml', ...fault.headers })
@@ -332,23 +349,44 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
       )
       return
     }
-    const etag = file.body.md5
-      ? `"${file.body.md5}"`
-      : `"${createHash('md5').update(file.name).digest('hex')}-8"`
+    const etag =
+      file.etag ??
+      (file.body.md5
+        ? `"${file.body.md5}"`
+        : `"${createHash('md5').update(file.name).digest('hex')}-8"`)
     const headers: http.OutgoingHttpHeaders = {
       'Content-Type': file.name.endsWith('.csv') ? 'text/csv' : 'text/plain',
       ETag: etag,
-      'Accept-Ranges': 'bytes',
       'Last-Modified': started.toUTCString()
     }
-    if (!file.chunked) headers['Content-Length'] = file.body.size
-    res.writeHead(200, headers)
+    if (!file.noRanges) headers['Accept-Ranges'] = 'bytes'
+    const size = file.body.size
+    let start = 0
+    let end = size
+    const range = file.noRanges ? null : /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '')
+    const ifRange = req.headers['if-range']
+    let status = 200
+    if (range && (ifRange === undefined || ifRange === etag)) {
+      start = Number(range[1])
+      end = range[2] ? Math.min(size, Number(range[2]) + 1) : size
+      if (start >= size || start >= end) {
+        res.writeHead(416, { 'Content-Range': `bytes */${size}` })
+        res.end()
+        return
+      }
+      status = 206
+      headers['Content-Range'] = `bytes ${start}-${end - 1}/${size}`
+    }
+    if (!file.chunked) headers['Content-Length'] = end - start
+    res.writeHead(status, headers)
     if (req.method === 'HEAD') {
       res.end()
       return
     }
-    let source = file.body.stream(0, file.body.size)
-    if (fault && 'shortAfter' in fault) source = file.body.stream(0, fault.shortAfter)
+    let source = file.body.stream(start, end)
+    if (fault && 'shortAfter' in fault) {
+      source = file.body.stream(start, Math.min(end, start + fault.shortAfter))
+    }
     const stages: NodeJS.ReadWriteStream[] = []
     if (options.bytesPerSecond) stages.push(throttle(options.bytesPerSecond))
     if (fault && 'destroyAfter' in fault)
@@ -366,15 +404,18 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
     handler: (req: http.IncomingMessage, res: http.ServerResponse) => void
   ) {
     return (req: http.IncomingMessage, res: http.ServerResponse): void => {
-      res.on('finish', () =>
-        log.push({
-          server,
-          method: req.method ?? '',
-          path: req.url ?? '',
-          headers: req.headers,
-          status: res.statusCode
-        })
-      )
+      // Logged on arrival, so that requests whose connection is cut still show.
+      const entry: LoggedRequest = {
+        server,
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        status: 0
+      }
+      log.push(entry)
+      res.on('close', () => {
+        entry.status = res.statusCode
+      })
       try {
         handler(req, res)
       } catch (error) {

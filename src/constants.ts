@@ -10,7 +10,9 @@ export const Inputs = {
   CompressionLevel: 'compression-level',
   PollInterval: 'poll-interval',
   WaitTimeout: 'wait-timeout',
-  Concurrency: 'concurrency'
+  Concurrency: 'concurrency',
+  MaxRetries: 'max-retries',
+  StallTimeout: 'stall-timeout'
 } as const
 
 export const Outputs = {
@@ -36,11 +38,17 @@ export const Defaults = {
   CompressionLevel: 6,
   PollInterval: '30s',
   WaitTimeout: '1h',
-  Concurrency: 4
+  Concurrency: 4,
+  MaxRetries: 5,
+  StallTimeout: '60s'
 } as const
 
 export const Limits = {
   MaxConcurrency: 64,
+  MaxRetries: 20,
+  /** Backoff of retries: full jitter under base * 2^(n-1), capped. */
+  RetryBaseDelayMs: 1000,
+  RetryMaxDelayMs: 30_000,
   MinRetentionDays: 1,
   MaxRetentionDays: 90,
   /** Result files expire this long after their `date_created`. */

@@ -1,7 +1,9 @@
-import { createWriteStream } from 'node:fs'
-import { mkdir, rename, rm } from 'node:fs/promises'
+import { createHash, type Hash } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdir, rename, rm, stat } from 'node:fs/promises'
+import type { IncomingHttpHeaders } from 'node:http'
 import * as path from 'node:path'
-import { Transform } from 'node:stream'
+import { Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { formatDuration } from './duration.js'
 import {
@@ -14,7 +16,7 @@ import {
 } from './errors.js'
 import { contentLength, readLimited, type Http } from './http.js'
 import type { Logger } from './log.js'
-import { recordCounter, type RecordFormat } from './records.js'
+import { recordCounter, type RecordCounter, type RecordFormat } from './records.js'
 import { describeUrl, redact } from './redact.js'
 import { withRetry, type Clock } from './retry.js'
 
@@ -31,6 +33,8 @@ export interface DownloadedFile {
   bytes: number
   /** Undefined when the format is unknown. */
   records: number | undefined
+  /** True when a complete, verified copy was already on disk and nothing was downloaded. */
+  reused?: boolean
 }
 
 export interface DownloadOptions {
@@ -45,16 +49,41 @@ export interface DownloadOptions {
   stallTimeoutMs: number
   log: Logger
   signal?: AbortSignal
-  /** Called with every chunk's size, for progress reports. */
+  /**
+   * Fresh signed URLs for every file, in the same order, for when the file host refuses one
+   * (expired). Called at most once per run, however many files are refused.
+   */
+  refreshUrls?: () => Promise<string[]>
+  /** Called with every chunk's size, for progress reports (negative when bytes are discarded). */
   onBytes?: (bytes: number) => void
   /** Called once per file when its size is known. */
   onSize?: (bytes: number) => void
 }
 
+/** The file host refused a signed URL: usually expired. Fresh URLs may fix it. */
+class RefusedUrlError extends FatalError {}
+
+/** The assembled file does not match what the host promised (length or MD5). */
+class IntegrityError extends TransientError {}
+
+/** What the host told us about the file, so that a retry can resume only the same file. */
+interface Remote {
+  total: number | undefined
+  etag: string | undefined
+  ranges: boolean
+}
+
+const PLAIN_MD5_ETAG = /^"?([0-9a-f]{32})"?$/i
+
+/** A plain single-part S3 ETag is the MD5 of the content; a multipart one (`-N`) is not. */
+export function md5FromEtag(etag: string | undefined): string | undefined {
+  return etag ? PLAIN_MD5_ETAG.exec(etag.trim())?.[1]?.toLowerCase() : undefined
+}
+
 /**
  * Downloads every file into `dir`, at most `concurrency` at once. Each file streams into
- * `<name>.part` and is renamed only when complete; on a final failure every transfer in flight is
- * stopped and no `.part` file is left.
+ * `<name>.part`, is verified (length, plain-MD5 ETag) and renamed only when complete; on a final
+ * failure every transfer in flight is stopped and no `.part` file is left.
  */
 export async function downloadFiles(
   files: readonly PlannedFile[],
@@ -65,6 +94,7 @@ export async function downloadFiles(
   const forward = (): void => controller.abort(options.signal?.reason)
   if (options.signal?.aborted) forward()
   options.signal?.addEventListener('abort', forward, { once: true })
+  const refresh = options.refreshUrls ? once(options.refreshUrls) : undefined
 
   const results: DownloadedFile[] = []
   let next = 0
@@ -73,8 +103,9 @@ export async function downloadFiles(
     while (!controller.signal.aborted && next < files.length) {
       const index = next++
       const file = files[index] as PlannedFile
+      const freshUrl = refresh ? async () => (await refresh())[index] : undefined
       try {
-        results[index] = await downloadOne(file, options, controller.signal)
+        results[index] = await downloadOne(file, options, controller.signal, freshUrl)
       } catch (error) {
         failure ??= { error }
         controller.abort(error)
@@ -91,102 +122,296 @@ export async function downloadFiles(
   return results
 }
 
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let promise: Promise<T> | undefined
+  return () => (promise ??= fn())
+}
+
+async function sizeOf(file: string): Promise<number | undefined> {
+  try {
+    return (await stat(file)).size
+  } catch {
+    return undefined
+  }
+}
+
 async function downloadOne(
-  file: PlannedFile,
+  planned: PlannedFile,
   options: DownloadOptions,
-  signal: AbortSignal
+  signal: AbortSignal,
+  freshUrl: (() => Promise<string | undefined>) | undefined
 ): Promise<DownloadedFile> {
+  const file = { ...planned }
   const target = path.join(options.dir, file.name)
   const part = `${target}.part`
-  const where = describeUrl(file.url)
+  const reused = await reuseComplete(file, target, options)
+  if (reused) return reused
+
+  // A `.part` left by a killed run has no known ETag to resume against: start over.
+  await rm(part, { force: true })
+  const remote: Remote = { total: undefined, etag: undefined, ranges: false }
+  // Bytes of this file reported to onBytes and still counted: taken back when the file restarts.
+  const progress = { reported: 0 }
   let sized = false
-  return withRetry(
-    async () => {
-      signal.throwIfAborted()
-      try {
-        return await transferOnce(file, target, part, options, signal, () => {
-          const first = !sized
-          sized = true
-          return first
-        })
-      } catch (error) {
-        await rm(part, { force: true })
-        throw error
+  let refreshed = false
+  try {
+    return await withRetry(
+      async () => {
+        signal.throwIfAborted()
+        try {
+          return await transferOnce(file, target, part, remote, progress, options, signal, () => {
+            const first = !sized
+            sized = true
+            return first
+          })
+        } catch (error) {
+          if (error instanceof RefusedUrlError && freshUrl && !refreshed) {
+            refreshed = true
+            const url = await freshUrl()
+            if (url) {
+              options.log.info(
+                `${file.name}: the file host refused its URL; fetched fresh URLs from /results`
+              )
+              file.url = url
+              Object.assign(remote, { total: undefined, etag: undefined, ranges: false })
+              await rm(part, { force: true })
+              throw new TransientError('the signed URL was refused; trying a fresh one')
+            }
+          }
+          // Corrupt bytes cannot be resumed from; anything final leaves nothing behind.
+          if (error instanceof IntegrityError || !isTransient(error))
+            await rm(part, { force: true })
+          throw error
+        }
+      },
+      {
+        maxRetries: options.maxRetries,
+        baseDelayMs: options.retryBaseDelayMs,
+        maxDelayMs: options.retryMaxDelayMs,
+        clock: options.clock,
+        signal,
+        isTransient: error => !signal.aborted && isTransient(error),
+        onRetry: ({ error, attempt, maxAttempts, delayMs }) =>
+          options.log.warning(
+            `Download of ${file.name} from ${describeUrl(file.url)} failed (${redact(errorMessage(error))}); ` +
+              `retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`
+          )
       }
-    },
-    {
-      maxRetries: options.maxRetries,
-      baseDelayMs: options.retryBaseDelayMs,
-      maxDelayMs: options.retryMaxDelayMs,
-      clock: options.clock,
-      signal,
-      isTransient: error => !signal.aborted && isTransient(error),
-      onRetry: ({ error, attempt, maxAttempts, delayMs }) =>
-        options.log.warning(
-          `Download of ${where} failed (${redact(errorMessage(error))}); retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`
-        )
+    )
+  } catch (error) {
+    await rm(part, { force: true })
+    throw finalError(file, error)
+  }
+}
+
+function finalError(file: PlannedFile, error: unknown): unknown {
+  if (error instanceof RefusedUrlError || error instanceof FatalError) return error
+  if (error instanceof Error && isTransient(error)) {
+    return new FatalError(
+      `Could not download ${file.name} from ${describeUrl(file.url)}: ${redact(error.message)}`
+    )
+  }
+  return error
+}
+
+/** Feeds a file's bytes through the same checks a download gets. */
+function checker(
+  format: RecordFormat | undefined,
+  md5: boolean
+): { counter: RecordCounter | undefined; hash: Hash | undefined; feed: (chunk: Buffer) => void } {
+  const counter = format ? recordCounter(format) : undefined
+  const hash = md5 ? createHash('md5') : undefined
+  return {
+    counter,
+    hash,
+    feed: chunk => {
+      counter?.push(chunk)
+      hash?.update(chunk)
     }
+  }
+}
+
+async function scanFile(file: string, feed: (chunk: Buffer) => void): Promise<void> {
+  await pipeline(
+    createReadStream(file, { highWaterMark: 1024 * 1024 }),
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        feed(chunk)
+        callback()
+      }
+    })
   )
+}
+
+/**
+ * A re-run over a directory that already holds this file: ask the host for one byte to learn the
+ * size and ETag, and keep the local copy when size and (plain) MD5 match.
+ */
+async function reuseComplete(
+  file: PlannedFile,
+  target: string,
+  options: DownloadOptions
+): Promise<DownloadedFile | undefined> {
+  const localSize = await sizeOf(target)
+  if (localSize === undefined) return undefined
+  let remote: Remote
+  try {
+    const res = await options.http.getStream(file.url, { Range: 'bytes=0-0' })
+    res.body.destroy()
+    if (res.status !== 206 && res.status !== 200) return undefined
+    remote = describeRemote(res.status, res.headers)
+  } catch {
+    return undefined
+  }
+  if (remote.total !== localSize) return undefined
+  const md5 = md5FromEtag(remote.etag)
+  const check = checker(file.format, md5 !== undefined)
+  await scanFile(target, check.feed)
+  if (md5 !== undefined && check.hash?.digest('hex') !== md5) return undefined
+  options.log.info(
+    `${file.name} is already complete in ${options.dir} (${md5 ? 'size and MD5 match' : 'size matches'}): not downloaded again`
+  )
+  return {
+    name: file.name,
+    path: target,
+    bytes: localSize,
+    records: check.counter?.total(),
+    reused: true
+  }
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+/** Size, ETag and range support from a 200 or a 206 answer. */
+function describeRemote(status: number, headers: IncomingHttpHeaders): Remote {
+  const etag = header(headers, 'etag')
+  if (status === 206) {
+    const range = /\/(\d+)\s*$/.exec(header(headers, 'content-range') ?? '')
+    return { total: range ? Number(range[1]) : undefined, etag, ranges: true }
+  }
+  return {
+    total: contentLength(headers),
+    etag,
+    ranges: header(headers, 'accept-ranges') === 'bytes'
+  }
 }
 
 async function transferOnce(
   file: PlannedFile,
   target: string,
   part: string,
+  remote: Remote,
+  progress: { reported: number },
   options: DownloadOptions,
   signal: AbortSignal,
   firstSizing: () => boolean
 ): Promise<DownloadedFile> {
+  const have = (await sizeOf(part)) ?? 0
+  const resume =
+    have > 0 &&
+    remote.ranges &&
+    remote.etag !== undefined &&
+    remote.total !== undefined &&
+    have < remote.total
   // The signed URL is the only credential the file host accepts: no Authorization header here.
-  const res = await options.http.getStream(file.url, {})
-  if (res.status !== 200) {
+  const headers: Record<string, string> = resume
+    ? { Range: `bytes=${have}-`, 'If-Range': remote.etag ?? '' }
+    : {}
+  const res = await options.http.getStream(file.url, headers)
+  if (res.status !== 200 && !(resume && res.status === 206)) {
     const text = await readLimited(res.body, 16 * 1024).catch(() => '')
-    throw fileStatusError(file, res.status, text, res.headers['retry-after'], options.clock.now())
+    throw fileStatusError(
+      file,
+      res.status,
+      text,
+      header(res.headers, 'retry-after'),
+      options.clock.now()
+    )
   }
-  const expected = contentLength(res.headers)
+
+  let offset = 0
+  if (res.status === 206) {
+    const start = /^bytes (\d+)-/.exec(header(res.headers, 'content-range') ?? '')?.[1]
+    if (Number(start) !== have) {
+      res.body.destroy()
+      throw new IntegrityError(`the host resumed at byte ${start ?? '?'} instead of ${have}`)
+    }
+    offset = have
+    options.log.info(`${file.name}: resuming at byte ${have} of ${remote.total ?? '?'}`)
+  } else {
+    Object.assign(remote, describeRemote(200, res.headers))
+  }
+  const expected = remote.total
   if (expected !== undefined && firstSizing()) options.onSize?.(expected)
-  const counter = file.format ? recordCounter(file.format) : undefined
-  let bytes = 0
+  if (offset === 0 && progress.reported > 0) {
+    options.onBytes?.(-progress.reported)
+    progress.reported = 0
+  }
+
+  const md5 = md5FromEtag(remote.etag)
+  const check = checker(file.format, md5 !== undefined)
+  // Resuming: the bytes already on disk go through the same counter and hash first.
+  if (offset > 0) await scanFile(part, check.feed)
+
+  let received = 0
   let stall: NodeJS.Timeout | undefined
+  // Why we cut the body ourselves: the stream reports only 'aborted'.
+  let cutReason: Error | undefined
+  const cut = (reason: Error): void => {
+    cutReason ??= reason
+    res.body.destroy(reason)
+  }
   const armStallTimer = (): void => {
     clearTimeout(stall)
     stall = setTimeout(() => {
-      res.body.destroy(new TransientError(`no data for ${formatDuration(options.stallTimeoutMs)}`))
+      cut(new TransientError(`no data for ${formatDuration(options.stallTimeoutMs)}`))
     }, options.stallTimeoutMs)
   }
   const meter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      bytes += chunk.length
-      counter?.push(chunk)
+      received += chunk.length
+      check.feed(chunk)
+      progress.reported += chunk.length
       options.onBytes?.(chunk.length)
       armStallTimer()
       callback(null, chunk)
     }
   })
   const onAbort = (): void => {
-    res.body.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
+    cut(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
   }
   signal.addEventListener('abort', onAbort, { once: true })
   armStallTimer()
   try {
-    await pipeline(res.body, meter, createWriteStream(part))
+    await pipeline(res.body, meter, createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' }))
   } catch (error) {
-    options.onBytes?.(-bytes)
-    if (signal.aborted || error instanceof TransientError) throw error
-    // A reset or premature close mid-body: the network's fault, so worth a retry.
+    if (cutReason) throw cutReason
+    if (error instanceof TransientError) throw error
+    // A reset or premature close mid-body: the network's fault, so worth a retry (and a resume).
     throw new TransientError(
-      `the connection broke after ${bytes}${expected !== undefined ? ` of ${expected}` : ''} bytes (${errorMessage(error)})`
+      `the connection broke after ${offset + received}${expected !== undefined ? ` of ${expected}` : ''} bytes (${errorMessage(error)})`
     )
   } finally {
     clearTimeout(stall)
     signal.removeEventListener('abort', onAbort)
   }
+
+  const bytes = offset + received
   if (expected !== undefined && bytes !== expected) {
-    options.onBytes?.(-bytes)
-    throw new TransientError(`the body had ${bytes} bytes but Content-Length said ${expected}`)
+    // Ended cleanly but short: what arrived is kept and the rest is resumed when the host allows.
+    throw new TransientError(`the body ended after ${bytes} of ${expected} bytes`)
+  }
+  if (md5 !== undefined) {
+    const actual = check.hash?.digest('hex')
+    if (actual !== md5) {
+      throw new IntegrityError(`its MD5 ${actual ?? ''} does not match the ETag ${md5}`)
+    }
   }
   await rename(part, target)
-  return { name: file.name, path: target, bytes, records: counter?.total() }
+  return { name: file.name, path: target, bytes, records: check.counter?.total() }
 }
 
 /** S3 explains refusals in XML: `<Code>AccessDenied</Code><Message>Request has expired</Message>`. */
@@ -207,9 +432,9 @@ function fileStatusError(
   const reason = s3Reason(text)
   const detail = reason ? ` (${redact(reason)})` : ''
   if (status === 403) {
-    return new FatalError(
-      `The file host refused ${file.name} from ${where}: HTTP 403${detail}. The signed URL may have expired: ` +
-        `result files expire 7 days after Datafiniti makes them.`
+    return new RefusedUrlError(
+      `The file host refused ${file.name} from ${where}: HTTP 403${detail}. The results may have expired: ` +
+        `Datafiniti result files expire 7 days after they are made (see the expires-at output of an earlier run).`
     )
   }
   if (status === 404 || status === 410) {

@@ -10,16 +10,13 @@ import { createHttp } from './http.js'
 import { coreLogger, formatBytes, formatCount } from './log.js'
 import { setOutputs } from './outputs.js'
 import { formatOf } from './records.js'
-import { describeUrl, redact } from './redact.js'
+import { describeUrl, redact, registerSecret } from './redact.js'
 import { totalBytes, totalRecords, type RunReport } from './report.js'
 import { systemClock, withRetry, type Clock } from './retry.js'
 import { inputEnvName, parseSettings, type Settings } from './settings.js'
 import { renderSummary } from './summary.js'
 import { startProgress } from './progress.js'
 import { waitForResults } from './wait.js'
-
-const RETRY = { maxRetries: 5, baseDelayMs: 1000, maxDelayMs: 30_000 }
-const STALL_TIMEOUT_MS = 60_000
 
 type Env = Record<string, string | undefined>
 
@@ -28,8 +25,10 @@ function maskToken(env: Env): string[] {
   const token = (env[inputEnvName(Inputs.Token)] ?? '').trim()
   if (token === '') return []
   const basic = Buffer.from(`${token}:`).toString('base64')
-  core.setSecret(token)
-  core.setSecret(basic)
+  for (const secret of new Set([token, basic, encodeURIComponent(token)])) {
+    core.setSecret(secret)
+    registerSecret(secret)
+  }
   return [token, basic]
 }
 
@@ -52,9 +51,12 @@ export async function run(env: Env = process.env, clock: Clock = systemClock): P
   }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
-  const http = createHttp({ socketTimeoutMs: STALL_TIMEOUT_MS })
+  let http: ReturnType<typeof createHttp> | undefined
   try {
     const settings = await core.group('Validate inputs', () => Promise.resolve(validate(env)))
+    // The socket timeout catches a host that never answers; a body that stops mid-way is caught
+    // sooner, and named, by the downloader's own stall timer.
+    http = createHttp({ socketTimeoutMs: settings.stallTimeoutMs * 2 })
     const report = await fetchDownload(settings, env, clock, http, controller.signal)
     setOutputs(report, core.setOutput)
     if (env['GITHUB_STEP_SUMMARY']) await core.summary.addRaw(renderSummary(report)).write()
@@ -62,7 +64,7 @@ export async function run(env: Env = process.env, clock: Clock = systemClock): P
   } catch (error) {
     core.setFailed(redact(errorMessage(error), secrets))
   } finally {
-    http.dispose()
+    http?.dispose()
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
   }
@@ -94,7 +96,9 @@ async function fetchDownload(
 ): Promise<RunReport> {
   const call: CallRunner = (what, fn, options) =>
     withRetry(fn, {
-      ...RETRY,
+      maxRetries: settings.maxRetries,
+      baseDelayMs: Limits.RetryBaseDelayMs,
+      maxDelayMs: Limits.RetryMaxDelayMs,
       clock,
       signal,
       ...(options?.deadline !== undefined ? { deadline: options.deadline } : {}),
@@ -143,8 +147,13 @@ async function fetchDownload(
     return { url, name, format: formatOf(name, completed.state.format) }
   })
   const started = clock.now()
+  // Expired or revoked URLs: ask /results once more for fresh ones, in the same order.
+  const refreshUrls = async (): Promise<string[]> => {
+    const fresh = await client.getResults(settings.requestId)
+    return (fresh ?? []).map(result => result.url)
+  }
   report.files = await core.group(`Download ${planned.length} file(s)`, () =>
-    download(planned, settings, clock, http, signal)
+    download(planned, settings, clock, http, signal, refreshUrls)
   )
   report.downloadMs = clock.now() - started
 
@@ -161,7 +170,8 @@ async function download(
   settings: Settings,
   clock: Clock,
   http: ReturnType<typeof createHttp>,
-  signal: AbortSignal
+  signal: AbortSignal,
+  refreshUrls: () => Promise<string[]>
 ): Promise<DownloadedFile[]> {
   const progress = startProgress('Downloaded', coreLogger, clock)
   try {
@@ -170,12 +180,13 @@ async function download(
       concurrency: settings.concurrency,
       http,
       clock,
-      maxRetries: RETRY.maxRetries,
-      retryBaseDelayMs: RETRY.baseDelayMs,
-      retryMaxDelayMs: RETRY.maxDelayMs,
-      stallTimeoutMs: STALL_TIMEOUT_MS,
+      maxRetries: settings.maxRetries,
+      retryBaseDelayMs: Limits.RetryBaseDelayMs,
+      retryMaxDelayMs: Limits.RetryMaxDelayMs,
+      stallTimeoutMs: settings.stallTimeoutMs,
       log: coreLogger,
       signal,
+      refreshUrls,
       onBytes: progress.add,
       onSize: progress.expect
     })

@@ -27,6 +27,13 @@ const URL_PATTERN = /\bhttps?:\/\/[^\s"'<>]+/gi
 const SIGNATURE_PARAM =
   /([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|AWSAccessKeyId|sig)=)[^&\s"'<>]*/gi
 
+const registered = new Set<string>()
+
+/** Secrets that every later redact() removes, wherever the text came from. */
+export function registerSecret(secret: string): void {
+  if (secret.length >= 4) registered.add(secret)
+}
+
 /**
  * Removes secrets from text that may reach the log: the given literal secrets, any URL (reduced to
  * host and file name) and any stray signature parameter. Defence in depth for error messages that
@@ -34,7 +41,7 @@ const SIGNATURE_PARAM =
  */
 export function redact(text: string, secrets: readonly string[] = []): string {
   let out = text
-  for (const secret of secrets) {
+  for (const secret of [...secrets, ...registered]) {
     if (secret.length >= 4) out = out.split(secret).join('***')
   }
   out = out.replace(URL_PATTERN, match => describeUrl(match))

@@ -16,6 +16,9 @@ export interface Settings {
   pollIntervalMs: number
   waitTimeoutMs: number
   concurrency: number
+  /** Retries of a transient failure, per API call and per file. */
+  maxRetries: number
+  stallTimeoutMs: number
 }
 
 /** Bad input: the message names the input and the expected form. */
@@ -136,7 +139,9 @@ export function parseSettings(env: Env, cwd: string): Settings {
     compressionLevel: integer(env, Inputs.CompressionLevel, 0, 9, Defaults.CompressionLevel),
     pollIntervalMs: duration(env, Inputs.PollInterval, Defaults.PollInterval, 10),
     waitTimeoutMs: duration(env, Inputs.WaitTimeout, Defaults.WaitTimeout, 10),
-    concurrency: integer(env, Inputs.Concurrency, 1, Limits.MaxConcurrency, Defaults.Concurrency)
+    concurrency: integer(env, Inputs.Concurrency, 1, Limits.MaxConcurrency, Defaults.Concurrency),
+    maxRetries: integer(env, Inputs.MaxRetries, 0, Limits.MaxRetries, Defaults.MaxRetries),
+    stallTimeoutMs: duration(env, Inputs.StallTimeout, Defaults.StallTimeout, 100)
   }
 }
 

@@ -39,22 +39,6 @@ beforeAll(async () => {
           ]
         },
         {
-          id: 105,
-          requestFaults: [{ status: 503 }, { status: 502, body: '<html>Bad gateway</html>' }],
-          resultFaults: [{ status: 500 }],
-          files: [{ name: '105_1.csv', body: bufferBody(csv.body) }]
-        },
-        {
-          id: 106,
-          files: [
-            {
-              name: '106_1.csv',
-              body: bufferBody(csv.body),
-              faults: [{ stallAfter: 1000, ms: 30_000 }]
-            }
-          ]
-        },
-        {
           id: 107,
           resultsNotReady: 1_000_000,
           files: [{ name: '107_1.csv', body: bufferBody(csv.body) }]
@@ -222,17 +206,6 @@ describe('API failures', () => {
     const run = await runAction({ inputs: inputs({ [Inputs.RequestId]: '103' }) })
     expectFailed(run, /download request 103 is COMPLETED but lists no result files/)
   })
-
-  it('retries 5xx and non-JSON answers from the API, then succeeds', async () => {
-    const run = await runAction({ inputs: inputs({ [Inputs.RequestId]: '105' }) })
-    expect(run.code, printed(run)).toBe(0)
-    expect(run.stdout).toMatch(
-      /GET \/v3\/requests\/105 failed \(GET \/v3\/requests\/105 answered HTTP 503.*\); retry 1 of 5 in/
-    )
-    expect(run.stdout).toMatch(/retry 2 of 5/)
-    expect(run.stdout).toMatch(/GET \/v3\/results\/105 failed .*HTTP 500/)
-    expect(run.outputs[Outputs.RecordCount]).toBe('2000')
-  })
 })
 
 describe('file failures', () => {
@@ -248,23 +221,6 @@ describe('file failures', () => {
     expect(partFiles(dir)).toEqual([])
     expect(existsSync(path.join(dir, '104_2.csv'))).toBe(false)
     expect(run.outputs[Outputs.Files]).toBeUndefined()
-  })
-
-  it('on SIGTERM mid-download stops, removes the partial file and fails', async () => {
-    const run = await runAction({
-      inputs: inputs({ [Inputs.RequestId]: '106' }),
-      onStart: (child, output) => {
-        const timer = setInterval(() => {
-          if (output().includes('::group::Download')) {
-            clearInterval(timer)
-            setTimeout(() => child.kill('SIGTERM'), 300)
-          }
-        }, 20)
-      }
-    })
-    expectFailed(run, /Cancelled by SIGTERM/)
-    const dir = path.join(run.workspace, 'datafiniti', '106')
-    expect(readdirSync(dir)).toEqual([])
   })
 })
 

@@ -1,0 +1,371 @@
+/**
+ * The fault-injection suite: every misbehaviour the simulator can script, driven through the built
+ * dist/index.js. For each: the outcome, the files by sha256, no `.part` left, and neither the token
+ * nor a URL signature in anything the process printed.
+ */
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import * as path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Inputs, Outputs } from '../../src/constants.js'
+import { awkwardCsv, sha256 } from '../../sim/data.js'
+import { printed, runAction, type ActionRun } from '../../sim/runner.js'
+import {
+  bufferBody,
+  startSimulator,
+  type SimFile,
+  type SimRequest,
+  type Simulator
+} from '../../sim/simulator.js'
+
+const TOKEN = 'tok_c0ffee00ba5eba11'
+const BASIC = Buffer.from(`${TOKEN}:`).toString('base64')
+const big = awkwardCsv(20_000, 31) // about 1.2 MB: large enough to cut mid-body
+const small = awkwardCsv(300, 32)
+
+const file = (name: string, extra: Partial<SimFile> = {}): SimFile => ({
+  name,
+  body: bufferBody(big.body),
+  ...extra
+})
+
+const requests: SimRequest[] = [
+  {
+    id: 1,
+    requestFaults: [{ status: 503 }, { status: 500 }, { status: 502 }],
+    resultFaults: [{ status: 504 }, { status: 500 }],
+    files: [file('1_1.csv')]
+  },
+  {
+    id: 2,
+    requestFaults: [{ status: 429, headers: { 'Retry-After': '1' } }],
+    files: [file('2_1.csv')]
+  },
+  { id: 3, files: [file('3_1.csv', { faults: [{ destroyAfter: 300_000 }] })] },
+  { id: 4, files: [file('4_1.csv', { faults: [{ shortAfter: 500_000 }] })] },
+  { id: 5, files: [file('5_1.csv', { faults: [{ stallAfter: 200_000, ms: 20_000 }] })] },
+  { id: 6, files: [file('6_1.csv', { expiredUrls: 1 }), file('6_2.csv', { expiredUrls: 1 })] },
+  { id: 7, files: [file('7_1.csv', { expiredUrls: 1_000 })] },
+  { id: 8, files: [file('8_1.csv', { etag: '"0123456789abcdef0123456789abcdef"' })] },
+  {
+    id: 9,
+    requestFaults: [{ status: 200, body: '<html><body>502 Bad Gateway</body></html>' }],
+    files: [file('9_1.csv')]
+  },
+  {
+    id: 10,
+    requestFaults: [
+      { status: 200, body: '<html>proxy error</html>' },
+      { status: 200, body: '<html>proxy error</html>' }
+    ],
+    files: []
+  },
+  { id: 11, requestFaults: [{ status: 200, body: '{"requests":[]}' }], files: [] },
+  {
+    id: 12,
+    resultFaults: [
+      {
+        status: 200,
+        body: `[{"id":1,"link":"https://x.example/${TOKEN}/a.csv?X-Amz-Signature=abcdef123456"}]`
+      }
+    ],
+    files: []
+  },
+  {
+    id: 13,
+    files: [
+      { name: '../../../escape.csv', body: bufferBody(small.body) },
+      { name: 'a:b|c*?.csv', body: bufferBody(small.body) },
+      { name: '...', body: bufferBody(small.body) },
+      { name: 'dup.csv', body: bufferBody(small.body) },
+      { name: 'DUP.csv', body: bufferBody(small.body) }
+    ]
+  },
+  { id: 14, files: [file('14_1.csv', { faults: [{ stallAfter: 100_000, ms: 30_000 }] })] },
+  {
+    id: 15,
+    files: [file('15_1.csv', { faults: [{ status: 503 }, { status: 503 }, { status: 503 }] })]
+  },
+  { id: 16, files: [file('16_1.csv'), file('16_2.csv', { body: bufferBody(small.body) })] },
+  { id: 17, files: [file('17_1.csv', { noRanges: true, faults: [{ destroyAfter: 400_000 }] })] },
+  { id: 18, files: [file('18_1.csv', { chunked: true })] }
+]
+
+let sim: Simulator
+
+beforeAll(async () => {
+  sim = await startSimulator({ token: TOKEN, requests })
+})
+
+afterAll(async () => {
+  await sim.stop()
+})
+
+function run(
+  id: number,
+  extra: Record<string, string> = {},
+  options?: Parameters<typeof runAction>[0]['onStart']
+) {
+  return runAction({
+    inputs: {
+      [Inputs.Token]: TOKEN,
+      [Inputs.RequestId]: String(id),
+      [Inputs.ApiUrl]: sim.apiUrl,
+      [Inputs.Mode]: 'files',
+      [Inputs.PollInterval]: '50ms',
+      [Inputs.StallTimeout]: '500ms',
+      ...extra
+    },
+    ...(options ? { onStart: options } : {})
+  })
+}
+
+function failure(result: ActionRun): string {
+  const line = result.stdout.split('\n').find(l => l.startsWith('::error::')) ?? ''
+  return line
+    .replace('::error::', '')
+    .replace(/%0A/g, '\n')
+    .replace(/%0D/g, '\r')
+    .replace(/%25/g, '%')
+}
+
+function dirOf(result: ActionRun, id: number): string {
+  return path.join(result.workspace, 'datafiniti', String(id))
+}
+
+/** Checks that hold for every case, success or failure. */
+function expectClean(result: ActionRun, id: number): void {
+  const text = printed(result) + result.summary
+  expect(text).not.toContain(TOKEN)
+  expect(text).not.toContain(BASIC)
+  expect(text).not.toMatch(/X-Amz-Signature=(?!\*)/)
+  expect(text).not.toMatch(/X-Amz-Credential=(?!\*)/)
+  const dir = dirOf(result, id)
+  if (existsSync(dir)) expect(readdirSync(dir).filter(n => n.endsWith('.part'))).toEqual([])
+}
+
+function expectSuccess(result: ActionRun, id: number, bodies: Buffer[]): void {
+  expect(result.code, printed(result)).toBe(0)
+  const files = JSON.parse(result.outputs[Outputs.Files] ?? '[]') as string[]
+  expect(files.map(f => createHash('sha256').update(readFileSync(f)).digest('hex'))).toEqual(
+    bodies.map(sha256)
+  )
+  expectClean(result, id)
+}
+
+function expectFailure(result: ActionRun, id: number, message: RegExp): void {
+  expect(result.code, printed(result)).not.toBe(0)
+  expect(failure(result)).toMatch(message)
+  expectClean(result, id)
+}
+
+function fileRequests(
+  name: string
+): { range: string | undefined; ifRange: string | undefined; status: number }[] {
+  return sim.log
+    .filter(e => e.server === 'files' && e.path.split('?')[0]?.endsWith(`/${name}`))
+    .map(e => ({
+      range: e.headers.range,
+      ifRange: e.headers['if-range'] as string | undefined,
+      status: e.status
+    }))
+}
+
+describe('transient API failures are retried', () => {
+  it('leading 5xx on /requests and /results', async () => {
+    const result = await run(1)
+    expectSuccess(result, 1, [big.body])
+    expect(result.stdout).toMatch(
+      /GET \/v3\/requests\/1 failed \(.*HTTP 503.*\); retry 1 of 5 in \d/
+    )
+    expect(result.stdout).toMatch(
+      /GET \/v3\/requests\/1 failed \(.*HTTP 502.*\); retry 3 of 5 in \d/
+    )
+    expect(result.stdout).toMatch(
+      /GET \/v3\/results\/1 failed \(.*HTTP 500.*\); retry 2 of 5 in \d/
+    )
+  })
+
+  it('429 with Retry-After waits as told', async () => {
+    const result = await run(2)
+    expectSuccess(result, 2, [big.body])
+    expect(result.stdout).toMatch(
+      /GET \/v3\/requests\/2 failed \(.*HTTP 429.*\); retry 1 of 5 in 1s/
+    )
+  })
+
+  it('a non-JSON 200 (a proxy error page) is retried', async () => {
+    const result = await run(9)
+    expectSuccess(result, 9, [big.body])
+    expect(result.stdout).toMatch(
+      /GET \/v3\/requests\/9 answered HTTP 200 with a body that is not JSON: "&lt;html>|GET \/v3\/requests\/9 answered HTTP 200 with a body that is not JSON: "<html>/
+    )
+  })
+
+  it('a lasting non-JSON answer fails naming the endpoint, status and body', async () => {
+    const result = await run(10, { [Inputs.MaxRetries]: '1' })
+    expectFailure(
+      result,
+      10,
+      /GET \/v3\/requests\/10 answered HTTP 200 with a body that is not JSON: "<html>proxy error<\/html>"/
+    )
+  })
+
+  it('JSON of the wrong shape fails at once with the endpoint and status', async () => {
+    const result = await run(11)
+    expectFailure(
+      result,
+      11,
+      /GET \/v3\/requests\/11 answered HTTP 200 with JSON of an unexpected shape \(no "status" string\): "\{"requests":\[\]\}"/
+    )
+  })
+
+  it('a results answer without URLs fails, its body shown without secrets', async () => {
+    const result = await run(12)
+    expectFailure(
+      result,
+      12,
+      /GET \/v3\/results\/12 answered HTTP 200 with JSON of an unexpected shape \(result 1 has no http\(s\) "url"\)/
+    )
+    expect(failure(result)).toContain('x.example/…/a.csv')
+  })
+})
+
+describe('broken transfers resume or restart, and are verified', () => {
+  it('a connection destroyed mid-file resumes with Range and If-Range', async () => {
+    const result = await run(3)
+    expectSuccess(result, 3, [big.body])
+    const requestsSeen = fileRequests('3_1.csv')
+    expect(requestsSeen[0]).toMatchObject({ range: undefined, status: 200 })
+    expect(requestsSeen[1]?.range).toMatch(/^bytes=\d+-$/)
+    expect(requestsSeen[1]?.ifRange).toMatch(/^"[0-9a-f]{32}"$/)
+    expect(requestsSeen[1]?.status).toBe(206)
+    expect(result.stdout).toMatch(/3_1\.csv: resuming at byte \d+ of 1\d{6}/)
+    expect(result.outputs[Outputs.RecordCount]).toBe('20000')
+  })
+
+  it('a body shorter than its Content-Length is never a success: the rest is resumed', async () => {
+    const result = await run(4)
+    expectSuccess(result, 4, [big.body])
+    expect(fileRequests('4_1.csv')[1]?.range).toBe('bytes=500000-')
+    expect(result.outputs[Outputs.RecordCount]).toBe('20000')
+  })
+
+  it('a stalled transfer is dropped after stall-timeout and resumed', async () => {
+    const result = await run(5)
+    expectSuccess(result, 5, [big.body])
+    expect(result.stdout).toMatch(/5_1\.csv .*failed \(no data for 500ms\); retry 1 of 5/)
+    expect(fileRequests('5_1.csv')[1]?.range).toMatch(/^bytes=\d+-$/)
+  })
+
+  it('a host without range support restarts the file from the beginning', async () => {
+    const result = await run(17)
+    expectSuccess(result, 17, [big.body])
+    expect(fileRequests('17_1.csv').map(r => r.range)).toEqual([undefined, undefined])
+  })
+
+  it('a chunked body without Content-Length downloads whole', async () => {
+    const result = await run(18)
+    expectSuccess(result, 18, [big.body])
+  })
+
+  it('an MD5 that does not match the ETag fails after the retries and leaves no file', async () => {
+    const result = await run(8, { [Inputs.MaxRetries]: '1' })
+    expectFailure(
+      result,
+      8,
+      /Could not download 8_1\.csv from 127\.0\.0\.1:\d+\/…\/8_1\.csv: its MD5 [0-9a-f]{32} does not match the ETag 0123456789abcdef0123456789abcdef/
+    )
+    expect(readdirSync(dirOf(result, 8))).toEqual([])
+  })
+
+  it('a file host answering 503 past max-retries fails naming the file', async () => {
+    const result = await run(15, { [Inputs.MaxRetries]: '2' })
+    expectFailure(result, 15, /Could not download 15_1\.csv .*HTTP 503/)
+    expect(fileRequests('15_1.csv')).toHaveLength(3)
+  })
+})
+
+describe('expired URLs', () => {
+  it('fetches /results once more for fresh URLs and carries on', async () => {
+    const before = sim.log.filter(e => e.path.startsWith('/v3/results/6')).length
+    const result = await run(6)
+    expectSuccess(result, 6, [big.body, big.body])
+    // One /results for the first URLs, one for fresh ones: once for both files.
+    expect(sim.log.filter(e => e.path.startsWith('/v3/results/6')).length - before).toBe(2)
+    expect(result.stdout).toContain(
+      'the file host refused its URL; fetched fresh URLs from /results'
+    )
+  })
+
+  it('fails naming the file and the 7-day expiry when fresh URLs are refused too', async () => {
+    const result = await run(7)
+    expectFailure(
+      result,
+      7,
+      /The file host refused 7_1\.csv from 127\.0\.0\.1:\d+\/…\/7_1\.csv: HTTP 403 \(AccessDenied: Request has expired\)\. The results may have expired: .*7 days/
+    )
+    expect(readdirSync(dirOf(result, 7))).toEqual([])
+  })
+})
+
+describe('hostile file names', () => {
+  it('never writes outside path, and keeps every name distinct', async () => {
+    const result = await run(13, { [Inputs.Path]: 'deep/inside' })
+    expect(result.code, printed(result)).toBe(0)
+    const dir = path.join(result.workspace, 'deep', 'inside')
+    expect(readdirSync(dir).sort()).toEqual(
+      ['DUP-2.csv', 'a_b_c__.csv', 'dup.csv', 'escape.csv', 'result-3'].sort()
+    )
+    expect(readdirSync(result.workspace).sort()).toEqual(['deep'])
+    expect(readdirSync(path.join(result.workspace, 'deep'))).toEqual(['inside'])
+    expectClean(result, 13)
+  })
+})
+
+describe('re-runs and cancellation', () => {
+  it('a re-run over complete, verified files downloads nothing again and reports the same', async () => {
+    const first = await run(16)
+    expectSuccess(first, 16, [big.body, small.body])
+    const before = fileRequests('16_1.csv').length
+    const second = await runAction({
+      workspace: first.workspace,
+      inputs: {
+        [Inputs.Token]: TOKEN,
+        [Inputs.RequestId]: '16',
+        [Inputs.ApiUrl]: sim.apiUrl,
+        [Inputs.Mode]: 'files',
+        [Inputs.PollInterval]: '50ms'
+      }
+    })
+    expectSuccess(second, 16, [big.body, small.body])
+    expect(second.stdout).toMatch(
+      /16_1\.csv is already complete in .* \(size and MD5 match\): not downloaded again/
+    )
+    // Only a one-byte probe reached the host.
+    expect(
+      fileRequests('16_1.csv')
+        .slice(before)
+        .map(r => r.range)
+    ).toEqual(['bytes=0-0'])
+    // Fresh signatures each time; everything else is identical.
+    const same = (r: ActionRun) => ({
+      ...r.outputs,
+      urls: (JSON.parse(r.outputs[Outputs.Urls] ?? '[]') as string[]).map(u => u.split('?')[0])
+    })
+    expect(same(second)).toEqual(same(first))
+  })
+
+  it('SIGTERM during a download stops it and leaves no partial file', async () => {
+    const result = await run(14, { [Inputs.StallTimeout]: '60s' }, (child, output) => {
+      const timer = setInterval(() => {
+        if (output().includes('::group::Download')) {
+          clearInterval(timer)
+          setTimeout(() => child.kill('SIGTERM'), 300)
+        }
+      }, 20)
+    })
+    expectFailure(result, 14, /Cancelled by SIGTERM/)
+    expect(readdirSync(dirOf(result, 14))).toEqual([])
+  })
+})
