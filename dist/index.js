@@ -32101,6 +32101,15 @@ function parseApiDate(value) {
         const digits = zone.slice(1).replace(':', '');
         time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
     }
+    // Date.UTC rolls 2017-13-45 over into 2018: refuse what does not round-trip.
+    const check = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+    if (check.getUTCMonth() !== Number(mo) - 1 ||
+        check.getUTCDate() !== Number(d) ||
+        check.getUTCHours() !== Number(h) ||
+        check.getUTCMinutes() !== Number(mi) ||
+        check.getUTCSeconds() !== Number(s)) {
+        return undefined;
+    }
     const date = new Date(time);
     return Number.isNaN(date.getTime()) ? undefined : date;
 }
@@ -32337,8 +32346,9 @@ function parseDuration(text) {
 }
 /** `3m10s`, `1h2m`, `850ms`: compact, for log lines. */
 function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.max(0, Math.round(ms))}ms`;
+    const rounded = Math.max(0, Math.round(ms));
+    if (rounded < 1000)
+        return `${rounded}ms`;
     let seconds = Math.round(ms / 1000);
     const hours = Math.floor(seconds / 3600);
     seconds -= hours * 3600;
@@ -32801,6 +32811,11 @@ async function transferOnce(file, target, part, remote, progress, options, signa
         ? { Range: `bytes=${have}-`, 'If-Range': remote.etag ?? '' }
         : {};
     const res = await options.http.getStream(file.url, headers);
+    // An abort while the request was in flight fired before any listener on this response.
+    if (signal.aborted) {
+        res.body.destroy();
+        throw signal.reason;
+    }
     if (res.status !== 200 && !(resume && res.status === 206)) {
         const text = await readLimited(res.body, 16 * 1024).catch(() => '');
         throw fileStatusError(file, res.status, text, header(res.headers, 'retry-after'), options.clock.now());
@@ -32821,9 +32836,10 @@ async function transferOnce(file, target, part, remote, progress, options, signa
     const expected = remote.total;
     if (expected !== undefined && firstSizing())
         options.onSize?.(expected);
-    if (offset === 0 && progress.reported > 0) {
-        options.onBytes?.(-progress.reported);
-        progress.reported = 0;
+    // Progress counts what is on disk: take back bytes reported but lost with a broken attempt.
+    if (progress.reported !== offset) {
+        options.onBytes?.(offset - progress.reported);
+        progress.reported = offset;
     }
     const md5 = md5FromEtag(remote.etag);
     const check = checker(file.format, md5 !== undefined);
@@ -33123,7 +33139,8 @@ function parseApiUrl(raw) {
         throw new InputError(`${expected}, without credentials: pass the token in '${Inputs.Token}'.`);
     }
     if (url.search || url.hash) {
-        throw new InputError(`${expected}, without a query or fragment; got ${quote(raw)}.`);
+        // Not echoed: a query may well hold a token.
+        throw new InputError(`${expected}, without a query or fragment.`);
     }
     return url.href.replace(/\/+$/, '');
 }

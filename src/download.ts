@@ -321,6 +321,11 @@ async function transferOnce(
     ? { Range: `bytes=${have}-`, 'If-Range': remote.etag ?? '' }
     : {}
   const res = await options.http.getStream(file.url, headers)
+  // An abort while the request was in flight fired before any listener on this response.
+  if (signal.aborted) {
+    res.body.destroy()
+    throw signal.reason
+  }
   if (res.status !== 200 && !(resume && res.status === 206)) {
     const text = await readLimited(res.body, 16 * 1024).catch(() => '')
     throw fileStatusError(
@@ -346,9 +351,10 @@ async function transferOnce(
   }
   const expected = remote.total
   if (expected !== undefined && firstSizing()) options.onSize?.(expected)
-  if (offset === 0 && progress.reported > 0) {
-    options.onBytes?.(-progress.reported)
-    progress.reported = 0
+  // Progress counts what is on disk: take back bytes reported but lost with a broken attempt.
+  if (progress.reported !== offset) {
+    options.onBytes?.(offset - progress.reported)
+    progress.reported = offset
   }
 
   const md5 = md5FromEtag(remote.etag)

@@ -160,7 +160,8 @@ function parseApiUrl(raw: string): string {
     throw new InputError(`${expected}, without credentials: pass the token in '${Inputs.Token}'.`)
   }
   if (url.search || url.hash) {
-    throw new InputError(`${expected}, without a query or fragment; got ${quote(raw)}.`)
+    // Not echoed: a query may well hold a token.
+    throw new InputError(`${expected}, without a query or fragment.`)
   }
   return url.href.replace(/\/+$/, '')
 }

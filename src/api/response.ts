@@ -104,6 +104,19 @@ export function parseApiDate(value: unknown): Date | undefined {
     const digits = zone.slice(1).replace(':', '')
     time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000
   }
+  // Date.UTC rolls 2017-13-45 over into 2018: refuse what does not round-trip.
+  const check = new Date(
+    Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s))
+  )
+  if (
+    check.getUTCMonth() !== Number(mo) - 1 ||
+    check.getUTCDate() !== Number(d) ||
+    check.getUTCHours() !== Number(h) ||
+    check.getUTCMinutes() !== Number(mi) ||
+    check.getUTCSeconds() !== Number(s)
+  ) {
+    return undefined
+  }
   const date = new Date(time)
   return Number.isNaN(date.getTime()) ? undefined : date
 }

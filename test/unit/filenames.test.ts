@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest'
+import { assignFileNames, fileNameFromUrl } from '../../src/filenames.js'
+
+const S3 =
+  'https://s3.amazonaws.com/datafiniti-voltaire-files/abcdef0123456789/6073_1.csv' +
+  '?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20240101&X-Amz-Signature=deadbeef'
+
+function expectSafe(name: string): void {
+  expect(name).not.toMatch(/[/\\]/)
+  // eslint-disable-next-line no-control-regex
+  expect(name).not.toMatch(/[\u0000-\u001f\u007f"*:<>?|]/)
+  expect(name).not.toMatch(/^\.*$/)
+  expect(name.split(/[/\\]/)).not.toContain('..')
+}
+
+describe('fileNameFromUrl', () => {
+  it('takes the last path segment of a signed S3 URL, without the query', () => {
+    expect(fileNameFromUrl(S3, 'fallback')).toBe('6073_1.csv')
+  })
+
+  it('ignores a fragment', () => {
+    expect(fileNameFromUrl('https://h.example/dir/file.json#part', 'fb')).toBe('file.json')
+  })
+
+  it.each([
+    ['https://h.example/a/my%20file.csv', 'my file.csv'],
+    ['https://h.example/a/%C3%9Cn%C3%AFc%C3%B8d%C3%A9.csv', 'Ünïcødé.csv'],
+    ['https://h.example/a/data%2Bmore.csv', 'data+more.csv'],
+    ['https://h.example/a/100%25.csv', '100%.csv']
+  ])('decodes percent-encoding in %s', (url, name) => {
+    expect(fileNameFromUrl(url, 'fb')).toBe(name)
+  })
+
+  it('keeps an undecodable segment as it is', () => {
+    expect(fileNameFromUrl('https://h.example/a/bad%E0%A4%A.csv', 'fb')).toBe('bad%E0%A4%A.csv')
+  })
+
+  it.each([
+    'https://h.example/a/..%2F..%2Fetc%2Fpasswd',
+    'https://h.example/a/x%2F..%2F..%2Fsecret.csv',
+    'https://h.example/a/%2E%2E%2F%2E%2E%2Fsecret.csv',
+    'https://h.example/a/..%5C..%5Cwindows%5Csecret.csv',
+    'https://h.example/a/x%2F..',
+    'https://h.example/a/x%5C..',
+    'https://h.example/a/%2E%2E',
+    'https://h.example/a/..',
+    'https://h.example/a/%2e%2e%2f',
+    'https://h.example/a/x%2F%2E%2E'
+  ])('cannot produce a separator or ".." from %s', url => {
+    const name = fileNameFromUrl(url, 'result-1')
+    expectSafe(name)
+    expect(name).not.toBe('..')
+    expect(name).not.toContain('/')
+  })
+
+  it('keeps only what follows the last decoded separator', () => {
+    expect(fileNameFromUrl('https://h.example/a/..%2F..%2Fetc%2Fpasswd', 'fb')).toBe('passwd')
+    expect(fileNameFromUrl('https://h.example/a/x%5C..%5Csecret.csv', 'fb')).toBe('secret.csv')
+  })
+
+  it('uses the fallback when decoding leaves only dots', () => {
+    expect(fileNameFromUrl('https://h.example/a/x%2F..', 'result-3')).toBe('result-3')
+    expect(fileNameFromUrl('https://h.example/a/...', 'result-3')).toBe('result-3')
+    expect(fileNameFromUrl('https://h.example/a/%2E', 'result-3')).toBe('result-3')
+  })
+
+  it.each([
+    ['a%00b.csv', 'a_b.csv'],
+    ['a%0Ab.csv', 'a_b.csv'],
+    ['a%0D%0Ab.csv', 'a__b.csv'],
+    ['a%09b.csv', 'a_b.csv'],
+    ['a%7Fb.csv', 'a_b.csv'],
+    ['a%22b.csv', 'a_b.csv'],
+    ['a%3Ab.csv', 'a_b.csv'],
+    ['a:b.csv', 'a_b.csv'],
+    ['a%3Cb%3E.csv', 'a_b_.csv'],
+    ['a%7Cb.csv', 'a_b.csv'],
+    ['a%2Ab.csv', 'a_b.csv'],
+    ['a*b.csv', 'a_b.csv'],
+    ['a%3Fb.csv', 'a_b.csv']
+  ])('replaces unsafe characters in %s', (segment, name) => {
+    const result = fileNameFromUrl(`https://h.example/dir/${segment}`, 'fb')
+    expect(result).toBe(name)
+    expectSafe(result)
+  })
+
+  it('replaces every unsafe character', () => {
+    const all = encodeURIComponent('"*:<>?|') + '%01%1F'
+    const result = fileNameFromUrl(`https://h.example/${all}x.csv`, 'fb')
+    expect(result).toBe('_________x.csv')
+  })
+
+  it.each([
+    ['https://h.example/', 'no segment'],
+    ['https://h.example', 'no path'],
+    ['https://h.example/dir/', 'a trailing slash'],
+    ['https://h.example/dir/%20%20', 'only spaces'],
+    ['not a url at all', 'an unparseable URL'],
+    ['', 'an empty string']
+  ])('uses the fallback for %s (%s)', url => {
+    expect(fileNameFromUrl(url, 'result-7')).toBe('result-7')
+  })
+
+  it('trims surrounding spaces', () => {
+    expect(fileNameFromUrl('https://h.example/%20name.csv%20', 'fb')).toBe('name.csv')
+  })
+
+  it('caps the length at 200 characters, keeping the end (and so the extension)', () => {
+    const long = `${'a'.repeat(300)}.csv`
+    const name = fileNameFromUrl(`https://h.example/${long}`, 'fb')
+    expect(name).toHaveLength(200)
+    expect(name.endsWith('.csv')).toBe(true)
+  })
+})
+
+describe('assignFileNames', () => {
+  it('names each URL after its file', () => {
+    expect(
+      assignFileNames([
+        'https://h.example/x/6073_1.csv?sig=1',
+        'https://h.example/x/6073_2.csv?sig=2'
+      ])
+    ).toEqual(['6073_1.csv', '6073_2.csv'])
+  })
+
+  it('adds -2, -3 before the extension for duplicates', () => {
+    expect(
+      assignFileNames([
+        'https://a.example/1/data.csv',
+        'https://b.example/2/data.csv',
+        'https://c.example/3/data.csv'
+      ])
+    ).toEqual(['data.csv', 'data-2.csv', 'data-3.csv'])
+  })
+
+  it('treats names that differ only in case as duplicates', () => {
+    expect(
+      assignFileNames([
+        'https://h.example/1/Data.CSV',
+        'https://h.example/2/data.csv',
+        'https://h.example/3/DATA.csv'
+      ])
+    ).toEqual(['Data.CSV', 'data-2.csv', 'DATA-3.csv'])
+  })
+
+  it('suffixes a name without an extension at its end', () => {
+    expect(assignFileNames(['https://h.example/1/data', 'https://h.example/2/data'])).toEqual([
+      'data',
+      'data-2'
+    ])
+  })
+
+  it('puts the suffix before the last extension only', () => {
+    expect(
+      assignFileNames(['https://h.example/1/data.csv.gz', 'https://h.example/2/data.csv.gz'])
+    ).toEqual(['data.csv.gz', 'data.csv-2.gz'])
+  })
+
+  it('does not treat a leading dot as an extension', () => {
+    expect(assignFileNames(['https://h.example/1/.env', 'https://h.example/2/.env'])).toEqual([
+      '.env',
+      '.env-2'
+    ])
+  })
+
+  it('skips a suffix already taken by a real name', () => {
+    const names = assignFileNames([
+      'https://h.example/1/data-2.csv',
+      'https://h.example/2/data.csv',
+      'https://h.example/3/data.csv',
+      'https://h.example/4/data.csv'
+    ])
+    expect(names).toEqual(['data-2.csv', 'data.csv', 'data-3.csv', 'data-4.csv'])
+  })
+
+  it('always yields distinct names, case-insensitively', () => {
+    const urls = [
+      'https://h.example/1/data.csv',
+      'https://h.example/2/data.csv',
+      'https://h.example/3/data-2.csv',
+      'https://h.example/4/DATA-2.CSV',
+      'https://h.example/5/',
+      'https://h.example/6/',
+      'https://h.example/7/result-6',
+      'https://h.example/8/..%2F..',
+      'https://h.example/9/data.csv'
+    ]
+    const names = assignFileNames(urls)
+    expect(names).toHaveLength(urls.length)
+    expect(new Set(names.map(n => n.toLowerCase())).size).toBe(urls.length)
+    for (const name of names) expectSafe(name)
+  })
+
+  it('uses result-<n> (1-based) as the fallback for unusable names', () => {
+    expect(
+      assignFileNames(['https://h.example/ok.csv', 'https://h.example/', 'https://h.example/..%2F'])
+    ).toEqual(['ok.csv', 'result-2', 'result-3'])
+  })
+
+  it('returns an empty list for no URLs', () => {
+    expect(assignFileNames([])).toEqual([])
+  })
+})

@@ -1,0 +1,365 @@
+import { describe, expect, it } from 'vitest'
+import type {
+  CallOptions,
+  DatafinitiClient,
+  DownloadState,
+  ResultFile
+} from '../../src/api/client.js'
+import { FatalError } from '../../src/errors.js'
+import type { Logger } from '../../src/log.js'
+import type { Clock } from '../../src/retry.js'
+import { progressLine, waitForResults, type WaitOptions } from '../../src/wait.js'
+
+const START = 1_700_000_000_000
+
+interface FakeClock extends Clock {
+  time: number
+  sleeps: number[]
+}
+
+function fakeClock(): FakeClock {
+  const clock: FakeClock = {
+    time: START,
+    sleeps: [],
+    now: () => clock.time,
+    sleep: (ms, signal) => {
+      signal?.throwIfAborted()
+      clock.sleeps.push(ms)
+      clock.time += ms
+      return Promise.resolve()
+    }
+  }
+  return clock
+}
+
+function recordingLog(): Logger & { lines: string[] } {
+  const lines: string[] = []
+  return {
+    lines,
+    info: m => lines.push(`info: ${m}`),
+    warning: m => lines.push(`warning: ${m}`),
+    debug: () => undefined
+  }
+}
+
+function state(status: string, extra: Partial<DownloadState> = {}): DownloadState {
+  const upper = status.toUpperCase()
+  return {
+    status,
+    phase: upper === 'COMPLETED' ? 'completed' : upper === 'FAILED' ? 'failed' : 'pending',
+    error: '',
+    numDownloaded: undefined,
+    numRequested: undefined,
+    format: 'csv',
+    ...extra
+  }
+}
+
+const FILES: ResultFile[] = [
+  { url: 'https://s3.example/a.csv', createdAt: new Date(START) },
+  { url: 'https://s3.example/b.csv', createdAt: undefined }
+]
+
+/** Replays states and results in order; the last entry repeats. */
+function fakeClient(
+  states: DownloadState[],
+  results: (ResultFile[] | undefined)[] = [FILES],
+  clock?: FakeClock
+) {
+  const calls: { method: string; id: string; options: CallOptions | undefined; at: number }[] = []
+  let s = 0
+  let r = 0
+  const client: DatafinitiClient = {
+    getRequest: (id, options) => {
+      calls.push({ method: 'getRequest', id, options, at: clock?.time ?? 0 })
+      const next = states[Math.min(s++, states.length - 1)] as DownloadState
+      return Promise.resolve(next)
+    },
+    getResults: (id, options) => {
+      calls.push({ method: 'getResults', id, options, at: clock?.time ?? 0 })
+      return Promise.resolve(results[Math.min(r++, results.length - 1)])
+    }
+  }
+  return { client, calls }
+}
+
+function options(clock: FakeClock, log: Logger, extra: Partial<WaitOptions> = {}): WaitOptions {
+  return { pollIntervalMs: 30_000, waitTimeoutMs: 3_600_000, clock, log, ...extra }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise
+  } catch (error) {
+    expect(error).toBeInstanceOf(Error)
+    return error as Error
+  }
+  throw new Error('expected a rejection')
+}
+
+describe('progressLine', () => {
+  it('shows status, counts, share, elapsed time and a proportional ETA', () => {
+    const line = progressLine(
+      state('STARTED', { numDownloaded: 41_200, numRequested: 95_378 }),
+      190_000
+    )
+    // ETA = (95378 - 41200) * 190000 / 41200 ms ≈ 249.85 s ≈ 4m10s
+    expect(line).toBe('STARTED 41,200 / 95,378 records (43%), 3m10s elapsed, about 4m10s left')
+  })
+
+  it('scales the ETA with the remaining share', () => {
+    expect(progressLine(state('STARTED', { numDownloaded: 250, numRequested: 1000 }), 60_000)).toBe(
+      'STARTED 250 / 1,000 records (25%), 1m elapsed, about 3m left'
+    )
+    expect(progressLine(state('STARTED', { numDownloaded: 500, numRequested: 1000 }), 60_000)).toBe(
+      'STARTED 500 / 1,000 records (50%), 1m elapsed, about 1m left'
+    )
+    expect(progressLine(state('STARTED', { numDownloaded: 900, numRequested: 1000 }), 90_000)).toBe(
+      'STARTED 900 / 1,000 records (90%), 1m30s elapsed, about 10s left'
+    )
+  })
+
+  it('rounds the share down and caps it at 100%', () => {
+    expect(progressLine(state('STARTED', { numDownloaded: 999, numRequested: 1000 }), 0)).toContain(
+      '(99%)'
+    )
+    expect(
+      progressLine(state('COMPLETED', { numDownloaded: 1200, numRequested: 1000 }), 5_000)
+    ).toBe('COMPLETED 1,200 / 1,000 records (100%), 5s elapsed')
+  })
+
+  it('has no ETA when nothing or everything is done, or no time has passed', () => {
+    expect(progressLine(state('STARTED', { numDownloaded: 0, numRequested: 100 }), 10_000)).toBe(
+      'STARTED 0 / 100 records (0%), 10s elapsed'
+    )
+    expect(
+      progressLine(state('COMPLETED', { numDownloaded: 100, numRequested: 100 }), 10_000)
+    ).toBe('COMPLETED 100 / 100 records (100%), 10s elapsed')
+    expect(progressLine(state('STARTED', { numDownloaded: 5, numRequested: 100 }), 0)).toBe(
+      'STARTED 5 / 100 records (5%), 0ms elapsed'
+    )
+  })
+
+  it('leaves out the counts when they are unknown or the total is zero', () => {
+    expect(progressLine(state('QUEUED'), 2_000)).toBe('QUEUED, 2s elapsed')
+    expect(progressLine(state('QUEUED', { numDownloaded: 5 }), 2_000)).toBe('QUEUED, 2s elapsed')
+    expect(progressLine(state('QUEUED', { numDownloaded: 0, numRequested: 0 }), 2_000)).toBe(
+      'QUEUED, 2s elapsed'
+    )
+  })
+})
+
+describe('waitForResults', () => {
+  it('polls until completed, then returns the state, results and time waited', async () => {
+    const clock = fakeClock()
+    const log = recordingLog()
+    const done = state('COMPLETED', { numDownloaded: 10, numRequested: 10 })
+    const { client, calls } = fakeClient(
+      [state('QUEUED'), state('STARTED', { numDownloaded: 5, numRequested: 10 }), done],
+      [FILES],
+      clock
+    )
+    const completed = await waitForResults(client, '6073', options(clock, log))
+    expect(completed.state).toBe(done)
+    expect(completed.results).toBe(FILES)
+    expect(completed.waitedMs).toBe(60_000)
+    expect(clock.sleeps).toEqual([30_000, 30_000])
+    expect(calls.map(c => c.method)).toEqual([
+      'getRequest',
+      'getRequest',
+      'getRequest',
+      'getResults'
+    ])
+    expect(calls.every(c => c.id === '6073')).toBe(true)
+    expect(log.lines).toEqual([
+      'info: QUEUED, 0ms elapsed',
+      'info: STARTED 5 / 10 records (50%), 30s elapsed, about 30s left',
+      'info: COMPLETED 10 / 10 records (100%), 1m elapsed; 2 result file(s) ready'
+    ])
+  })
+
+  it('returns at once when the request is already complete', async () => {
+    const clock = fakeClock()
+    const { client } = fakeClient([state('COMPLETED')])
+    const completed = await waitForResults(client, '1', options(clock, recordingLog()))
+    expect(completed.waitedMs).toBe(0)
+    expect(clock.sleeps).toEqual([])
+  })
+
+  it('passes the absolute deadline to every API call', async () => {
+    const clock = fakeClock()
+    const { client, calls } = fakeClient([state('STARTED'), state('COMPLETED')], [FILES], clock)
+    await waitForResults(client, '1', options(clock, recordingLog(), { waitTimeoutMs: 600_000 }))
+    expect(calls).toHaveLength(3)
+    for (const call of calls) expect(call.options).toEqual({ deadline: START + 600_000 })
+  })
+
+  it('keeps polling while the results are not listed yet (404 → undefined)', async () => {
+    const clock = fakeClock()
+    const log = recordingLog()
+    const { client, calls } = fakeClient([state('COMPLETED')], [undefined, undefined, FILES], clock)
+    const completed = await waitForResults(client, '1', options(clock, log))
+    expect(completed.results).toBe(FILES)
+    expect(completed.waitedMs).toBe(60_000)
+    expect(clock.sleeps).toEqual([30_000, 30_000])
+    expect(calls.filter(c => c.method === 'getResults')).toHaveLength(3)
+    expect(calls.filter(c => c.method === 'getRequest')).toHaveLength(3)
+    expect(log.lines[0]).toBe('info: COMPLETED, result files not listed yet, 0ms elapsed')
+  })
+
+  it('throws a FatalError quoting the API error for a failed request', async () => {
+    const clock = fakeClock()
+    const { client, calls } = fakeClient([
+      state('STARTED'),
+      state('FAILED', { error: 'Query exceeded the record limit' })
+    ])
+    const error = await rejection(waitForResults(client, '6073', options(clock, recordingLog())))
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error.message).toBe(
+      'Datafiniti download request 6073 failed (status FAILED): "Query exceeded the record limit".'
+    )
+    expect(calls.map(c => c.method)).toEqual(['getRequest', 'getRequest'])
+  })
+
+  it('fails on an error even when the status looks complete, and without fetching results', async () => {
+    const clock = fakeClock()
+    const { client, calls } = fakeClient([
+      { ...state('COMPLETED'), phase: 'failed', error: 'partial data' }
+    ])
+    const error = await rejection(waitForResults(client, '1', options(clock, recordingLog())))
+    expect(error.message).toContain('"partial data"')
+    expect(error.message).toContain('status COMPLETED')
+    expect(calls.map(c => c.method)).toEqual(['getRequest'])
+  })
+
+  it('omits the quote when a failed request has no error text', async () => {
+    const clock = fakeClock()
+    const { client } = fakeClient([state('FAILED')])
+    const error = await rejection(waitForResults(client, '1', options(clock, recordingLog())))
+    expect(error.message).toBe('Datafiniti download request 1 failed (status FAILED).')
+  })
+
+  it('throws when a completed request lists no result files', async () => {
+    const clock = fakeClock()
+    const { client } = fakeClient([state('COMPLETED')], [[]])
+    const error = await rejection(waitForResults(client, '6073', options(clock, recordingLog())))
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error.message).toContain('6073')
+    expect(error.message).toContain('no result files')
+  })
+
+  it('times out with the last status, progress and a pointer to wait-timeout', async () => {
+    const clock = fakeClock()
+    const { client, calls } = fakeClient(
+      [state('STARTED', { numDownloaded: 41_200, numRequested: 95_378 })],
+      [FILES],
+      clock
+    )
+    const error = await rejection(
+      waitForResults(
+        client,
+        '6073',
+        options(clock, recordingLog(), { pollIntervalMs: 30_000, waitTimeoutMs: 100_000 })
+      )
+    )
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error.message).toContain('wait-timeout 1m40s')
+    expect(error.message).toContain("'wait-timeout'")
+    expect(error.message).toContain('6073')
+    expect(error.message).toContain('STARTED 41,200 / 95,378 records (43%)')
+    // Sleeps never pass the deadline: the last one is the remainder.
+    expect(clock.sleeps).toEqual([30_000, 30_000, 30_000, 10_000])
+    expect(clock.time).toBe(START + 100_000)
+    // One last look at the deadline itself before giving up.
+    expect(calls.map(c => c.at)).toEqual([
+      START,
+      START + 30_000,
+      START + 60_000,
+      START + 90_000,
+      START + 100_000
+    ])
+  })
+
+  it('times out naming a completed request whose results never appear', async () => {
+    const clock = fakeClock()
+    const { client } = fakeClient([state('COMPLETED')], [undefined], clock)
+    const error = await rejection(
+      waitForResults(
+        client,
+        '1',
+        options(clock, recordingLog(), { pollIntervalMs: 20_000, waitTimeoutMs: 50_000 })
+      )
+    )
+    expect(error.message).toContain('last seen COMPLETED with no result files listed yet')
+    expect(clock.sleeps).toEqual([20_000, 20_000, 10_000])
+  })
+
+  it('accounts for time spent in API calls when sizing the sleeps', async () => {
+    const clock = fakeClock()
+    const slow: DatafinitiClient = {
+      getRequest: () => {
+        clock.time += 25_000
+        return Promise.resolve(state('STARTED'))
+      },
+      getResults: () => Promise.resolve(FILES)
+    }
+    await expect(
+      waitForResults(
+        slow,
+        '1',
+        options(clock, recordingLog(), { pollIntervalMs: 30_000, waitTimeoutMs: 60_000 })
+      )
+    ).rejects.toThrow(/wait-timeout/)
+    // 25 s into the wait: min(30 s, 35 s left); then 80 s in: over the deadline.
+    expect(clock.sleeps).toEqual([30_000])
+    expect(clock.sleeps.every(ms => ms > 0)).toBe(true)
+  })
+
+  it('sleeps with the poll interval when it is the smaller', async () => {
+    const clock = fakeClock()
+    const { client } = fakeClient([state('QUEUED'), state('QUEUED'), state('COMPLETED')])
+    await waitForResults(client, '1', options(clock, recordingLog(), { pollIntervalMs: 1_500 }))
+    expect(clock.sleeps).toEqual([1_500, 1_500])
+  })
+
+  it('stops at once when the signal is already aborted', async () => {
+    const clock = fakeClock()
+    const { client, calls } = fakeClient([state('QUEUED')])
+    const reason = new Error('cancelled')
+    await expect(
+      waitForResults(
+        client,
+        '1',
+        options(clock, recordingLog(), { signal: AbortSignal.abort(reason) })
+      )
+    ).rejects.toBe(reason)
+    expect(calls).toEqual([])
+  })
+
+  it('stops polling when the signal aborts between polls', async () => {
+    const clock = fakeClock()
+    const controller = new AbortController()
+    const reason = new Error('cancelled')
+    const client: DatafinitiClient = {
+      getRequest: () => {
+        controller.abort(reason)
+        return Promise.resolve(state('QUEUED'))
+      },
+      getResults: () => Promise.resolve(FILES)
+    }
+    await expect(
+      waitForResults(client, '1', options(clock, recordingLog(), { signal: controller.signal }))
+    ).rejects.toBe(reason)
+    expect(clock.sleeps).toEqual([])
+  })
+
+  it('lets errors from the client propagate unchanged', async () => {
+    const clock = fakeClock()
+    const boom = new FatalError('token rejected')
+    const client: DatafinitiClient = {
+      getRequest: () => Promise.reject(boom),
+      getResults: () => Promise.resolve(FILES)
+    }
+    await expect(waitForResults(client, '1', options(clock, recordingLog()))).rejects.toBe(boom)
+  })
+})
