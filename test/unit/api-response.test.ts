@@ -96,8 +96,7 @@ describe('parseApiDate', () => {
     expect(parseApiDate(value)).toBeUndefined()
   })
 
-  // Bug: out-of-range fields pass the pattern and Date.UTC silently rolls them over, so a
-  // non-existent date becomes a different real one (2017-13-45 → 2018-02-14).
+  // Date.UTC would roll a non-existent date over into a real one (2017-13-45 → 2018-02-14).
   it.each(['2017-13-45', '2017-02-30 10:00:00', '2017-01-11 25:61:61'])(
     'returns undefined for the out-of-range date %j',
     value => {

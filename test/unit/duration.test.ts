@@ -85,7 +85,7 @@ describe('formatDuration', () => {
     }
   })
 
-  // Bug: a fraction just under one second rounds up to 1000 but stays in the ms branch.
+  // A fraction just under one second rounds up to a whole second.
   it('formats 999.6 ms as 1s rather than 1000ms', () => {
     expect(formatDuration(999.6)).toBe('1s')
   })

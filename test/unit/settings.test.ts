@@ -291,8 +291,7 @@ describe('parseSettings rejections', () => {
     expect(message).not.toContain('pw@')
   })
 
-  // Bug: the query-or-fragment rejection echoes the raw URL, so a token passed in the query
-  // (a common way to pass an API key) is written to the log.
+  // A token passed in the query (a common way to pass an API key) must not reach the log.
   it('does not echo a token passed in the api-url query', () => {
     expectRejected({ [Inputs.ApiUrl]: `https://api.datafiniti.co/?token=${TOKEN}` }, Inputs.ApiUrl)
   })
