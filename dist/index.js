@@ -31946,6 +31946,13 @@ function isTransient(error) {
     }
     return false;
 }
+// Failures that happen before a single byte of the request is sent.
+const UNSENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+/** True only when the request provably never reached the server: safe to retry a create. */
+function isUnsent(error) {
+    const code = error instanceof Error ? error.code : undefined;
+    return code !== undefined && UNSENT_CODES.has(code);
+}
 function errorMessage(error) {
     if (error instanceof Error)
         return error.message;
@@ -31972,6 +31979,76 @@ function parseRetryAfter(value, now) {
         return undefined;
     return Math.max(0, date - now);
 }
+
+;// CONCATENATED MODULE: ./src/constants.ts
+/** Input and output names, defined once: action.yml, the code and the tests all use these. */
+const Inputs = {
+    Token: 'token',
+    RequestId: 'request-id',
+    ApiUrl: 'api-url',
+    Mode: 'mode',
+    Path: 'path',
+    ArtifactName: 'artifact-name',
+    RetentionDays: 'retention-days',
+    CompressionLevel: 'compression-level',
+    PollInterval: 'poll-interval',
+    WaitTimeout: 'wait-timeout',
+    Concurrency: 'concurrency',
+    MaxRetries: 'max-retries',
+    StallTimeout: 'stall-timeout',
+    ApiVersion: 'api-version',
+    Query: 'query',
+    DataType: 'data-type',
+    Format: 'format',
+    NumRecords: 'num-records',
+    View: 'view',
+    ArtifactFallback: 'artifact-fallback'
+};
+const Outputs = {
+    RequestId: 'request-id',
+    Status: 'status',
+    Urls: 'urls',
+    Files: 'files',
+    DownloadPath: 'download-path',
+    FileCount: 'file-count',
+    TotalBytes: 'total-bytes',
+    RecordCount: 'record-count',
+    ExpiresAt: 'expires-at',
+    ArtifactId: 'artifact-id',
+    ArtifactUrl: 'artifact-url',
+    ArtifactDigest: 'artifact-digest'
+};
+const Modes = ['artifact', 'files', 'urls'];
+const ApiVersions = ['v3', 'v4'];
+/** Data types a download can be created for; `people` exists in v4 only. */
+const DataTypes = {
+    v3: ['products', 'businesses', 'properties'],
+    v4: ['products', 'businesses', 'properties', 'people']
+};
+const Formats = ['CSV', 'JSON'];
+const Defaults = {
+    ApiUrl: 'https://api.datafiniti.co',
+    Mode: 'artifact',
+    ApiVersion: 'v3',
+    Format: 'CSV',
+    CompressionLevel: 6,
+    PollInterval: '30s',
+    WaitTimeout: '1h',
+    Concurrency: 4,
+    MaxRetries: 5,
+    StallTimeout: '60s'
+};
+const Limits = {
+    MaxConcurrency: 64,
+    MaxRetries: 20,
+    /** Backoff of retries: full jitter under base * 2^(n-1), capped. */
+    RetryBaseDelayMs: 1000,
+    RetryMaxDelayMs: 30_000,
+    MinRetentionDays: 1,
+    MaxRetentionDays: 90,
+    /** Result files expire this long after their `date_created`. */
+    ResultLifetimeMs: 7 * 24 * 60 * 60 * 1000
+};
 
 ;// CONCATENATED MODULE: ./src/redact.ts
 /**
@@ -32024,6 +32101,7 @@ function redact(text, secrets = []) {
 }
 
 ;// CONCATENATED MODULE: ./src/api/response.ts
+
 
 
 /** The start of a body, single-line and without secrets, for an error message. */
@@ -32113,6 +32191,54 @@ function parseApiDate(value) {
     const date = new Date(time);
     return Number.isNaN(date.getTime()) ? undefined : date;
 }
+/**
+ * Errors of a create call, which is never retried once it may have reached the server: known API
+ * answers get their own explanation, the rest say why the action did not try again.
+ */
+function failCreate(endpoint, res, secrets) {
+    const said = apiMessage(res.text, secrets);
+    if (/numRequested cannot be <= 0/i.test(res.text)) {
+        throw new FatalError(`The query matched no records, so Datafiniti created no download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
+            `Check the 'query' and 'data-type' inputs.`);
+    }
+    if (/exceeds preview record limit/i.test(res.text)) {
+        throw new FatalError(`Your Datafiniti plan does not allow this download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
+            `Lower 'num-records' to your plan's preview limit, or upgrade the plan.`);
+    }
+    if (res.status === 401 || res.status === 403) {
+        throw new FatalError(`Datafiniti rejected the token: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
+            `Check the 'token' input: it must be a valid API token from the Datafiniti portal, passed from a secret.`);
+    }
+    throw new FatalError(`Creating the download failed: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
+        (res.status >= 500 || res.status === 429 || res.status === 408
+            ? `It was not retried, because a retry could create (and charge for) a second download: ` +
+                `look for a new download in the Datafiniti portal before running again.`
+            : `Check the 'query', 'data-type', 'format', 'num-records' and 'view' inputs.`));
+}
+/** v3 result files expire 7 days after `date_created`. */
+function expiryFromCreated(value) {
+    const created = parseApiDate(value);
+    return created ? new Date(created.getTime() + Limits.ResultLifetimeMs) : undefined;
+}
+/** A pre-signed S3 URL says when it stops working: `X-Amz-Date` + `X-Amz-Expires` (or SigV2 `Expires`). */
+function expiryFromUrl(url) {
+    try {
+        const q = new URL(url).searchParams;
+        const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(q.get('X-Amz-Date') ?? '');
+        const seconds = q.get('X-Amz-Expires');
+        if (date && seconds && /^\d+$/.test(seconds)) {
+            const [y = 0, mo = 1, d, h, mi, s] = date.slice(1).map(Number);
+            return new Date(Date.UTC(y, mo - 1, d, h, mi, s) + Number(seconds) * 1000);
+        }
+        const expires = q.get('Expires');
+        if (expires && /^\d+$/.test(expires))
+            return new Date(Number(expires) * 1000);
+    }
+    catch {
+        // not a URL: no expiry known
+    }
+    return undefined;
+}
 
 ;// CONCATENATED MODULE: ./src/api/v3.ts
 
@@ -32134,6 +32260,41 @@ class V3Client {
         const basic = Buffer.from(`${token}:`).toString('base64');
         this.headers = { Authorization: `Basic ${basic}`, Accept: 'application/json' };
         this.secrets = [token, basic];
+    }
+    /**
+     * `GET /v3/data/{type}?...&download=true` answers 303 with `Location: /v3/requests/{id}` (some
+     * guides show the request object in the body instead): the redirect is the answer, not followed.
+     */
+    async createDownload(spec) {
+        const endpoint = `GET /v3/data/${spec.dataType}`;
+        const params = new URLSearchParams({ q: spec.query, format: spec.format });
+        // Without `records` Datafiniti downloads every match: only when the user said `all`.
+        if (spec.numRecords !== 'all')
+            params.set('records', String(spec.numRecords));
+        if (spec.view)
+            params.set('view', spec.view);
+        params.set('download', 'true');
+        const url = `${this.baseUrl}/v3/data/${spec.dataType}?${params.toString()}`;
+        return this.call(endpoint, async () => {
+            const res = await this.http.getText(url, this.headers, undefined, false);
+            if (res.status >= 300 && res.status < 400) {
+                const location = res.headers.location ?? '';
+                const id = /\/v3\/requests\/(\d+)/.exec(location)?.[1];
+                if (!id) {
+                    throw wrongShape(endpoint, res.status, 'a redirect without /v3/requests/{id}', location, this.secrets);
+                }
+                return id;
+            }
+            if (res.status < 200 || res.status >= 300)
+                failCreate(endpoint, res, this.secrets);
+            const body = parseJson(endpoint, res, this.secrets);
+            const item = Array.isArray(body) ? body[0] : body;
+            const id = item !== null && typeof item === 'object' ? item['id'] : undefined;
+            if ((typeof id !== 'number' && typeof id !== 'string') || !/^\d+$/.test(String(id))) {
+                throw wrongShape(endpoint, res.status, 'no numeric request "id"', res.text, this.secrets);
+            }
+            return String(id);
+        }, { idempotent: false });
     }
     async getRequest(id, options) {
         const endpoint = `GET /v3/requests/${id}`;
@@ -32191,64 +32352,112 @@ class V3Client {
                 if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
                     throw wrongShape(endpoint, res.status, `result ${index + 1} has no http(s) "url"`, res.text, this.secrets);
                 }
-                return { url, createdAt: parseApiDate(item['date_created']) };
+                const created = item['date_created'];
+                return { url, expiresAt: expiryFromCreated(created) ?? expiryFromUrl(url) };
             });
         }, options);
     }
 }
 
-;// CONCATENATED MODULE: ./src/constants.ts
-/** Input and output names, defined once: action.yml, the code and the tests all use these. */
-const Inputs = {
-    Token: 'token',
-    RequestId: 'request-id',
-    ApiUrl: 'api-url',
-    Mode: 'mode',
-    Path: 'path',
-    ArtifactName: 'artifact-name',
-    RetentionDays: 'retention-days',
-    CompressionLevel: 'compression-level',
-    PollInterval: 'poll-interval',
-    WaitTimeout: 'wait-timeout',
-    Concurrency: 'concurrency',
-    MaxRetries: 'max-retries',
-    StallTimeout: 'stall-timeout'
-};
-const Outputs = {
-    Status: 'status',
-    Urls: 'urls',
-    Files: 'files',
-    DownloadPath: 'download-path',
-    FileCount: 'file-count',
-    TotalBytes: 'total-bytes',
-    RecordCount: 'record-count',
-    ExpiresAt: 'expires-at',
-    ArtifactId: 'artifact-id',
-    ArtifactUrl: 'artifact-url',
-    ArtifactDigest: 'artifact-digest'
-};
-const Modes = ['artifact', 'files', 'urls'];
-const Defaults = {
-    ApiUrl: 'https://api.datafiniti.co',
-    Mode: 'artifact',
-    CompressionLevel: 6,
-    PollInterval: '30s',
-    WaitTimeout: '1h',
-    Concurrency: 4,
-    MaxRetries: 5,
-    StallTimeout: '60s'
-};
-const Limits = {
-    MaxConcurrency: 64,
-    MaxRetries: 20,
-    /** Backoff of retries: full jitter under base * 2^(n-1), capped. */
-    RetryBaseDelayMs: 1000,
-    RetryMaxDelayMs: 30_000,
-    MinRetentionDays: 1,
-    MaxRetentionDays: 90,
-    /** Result files expire this long after their `date_created`. */
-    ResultLifetimeMs: 7 * 24 * 60 * 60 * 1000
-};
+;// CONCATENATED MODULE: ./src/api/v4.ts
+
+
+const PENDING = new Set(['queued', 'running', 'in_progress', 'started', 'pending']);
+const FAILED = new Set(['cancelled', 'canceled', 'failed', 'error']);
+/** Datafiniti API v4: Bearer token; a download's status and its file URLs share one endpoint. */
+class V4Client {
+    http;
+    baseUrl;
+    call;
+    now;
+    headers;
+    secrets;
+    constructor(http, baseUrl, token, call, now = Date.now) {
+        this.http = http;
+        this.baseUrl = baseUrl;
+        this.call = call;
+        this.now = now;
+        this.headers = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
+        this.secrets = [token];
+    }
+    /** `POST /v4/{type}/search` with `download: true` answers 2xx with the new download. */
+    async createDownload(spec) {
+        const endpoint = `POST /v4/${spec.dataType}/search`;
+        const body = { query: spec.query, format: spec.format, download: true };
+        // No `num_records` means every match: only when the user said `all`.
+        if (spec.numRecords !== 'all')
+            body['num_records'] = spec.numRecords;
+        if (spec.view)
+            body['view'] = spec.view;
+        return this.call(endpoint, async () => {
+            const res = await this.http.postText(`${this.baseUrl}/v4/${spec.dataType}/search`, { ...this.headers, 'Content-Type': 'application/json' }, JSON.stringify(body));
+            if (res.status < 200 || res.status >= 300)
+                failCreate(endpoint, res, this.secrets);
+            const answer = parseJson(endpoint, res, this.secrets);
+            const id = answer !== null && typeof answer === 'object' ? answer['id'] : undefined;
+            if ((typeof id !== 'string' && typeof id !== 'number') || String(id).trim() === '') {
+                throw wrongShape(endpoint, res.status, 'no download "id"', res.text, this.secrets);
+            }
+            return String(id);
+        }, { idempotent: false });
+    }
+    async download(id, options) {
+        const endpoint = `GET /v4/downloads/${id}`;
+        return this.call(endpoint, async () => {
+            const res = await this.http.getText(`${this.baseUrl}/v4/downloads/${encodeURIComponent(id)}`, this.headers);
+            if (res.status === 400 || res.status === 404) {
+                throw new FatalError(`Datafiniti has no download ${id} for this token (${endpoint} answered HTTP ${res.status}). Check the 'request-id' input.`);
+            }
+            if (res.status !== 200)
+                failForStatus(endpoint, res, this.secrets, this.now());
+            const body = parseJson(endpoint, res, this.secrets);
+            const item = Array.isArray(body) ? body[0] : body;
+            if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+                throw wrongShape(endpoint, res.status, 'expected a download object', res.text, this.secrets);
+            }
+            const record = item;
+            if (typeof record['status'] !== 'string' || record['status'].trim() === '') {
+                throw wrongShape(endpoint, res.status, 'no "status" string', res.text, this.secrets);
+            }
+            return { record, text: res.text, status: res.status };
+        }, options);
+    }
+    async getRequest(id, options) {
+        const { record } = await this.download(id, options);
+        const status = String(record['status']).trim();
+        const lower = status.toLowerCase();
+        const rawError = record['error'];
+        const error = typeof rawError === 'string' ? rawError.trim() : '';
+        const format = typeof record['format'] === 'string' ? record['format'].toLowerCase() : '';
+        return {
+            status,
+            // Unknown statuses are taken as still running: only `completed` is done.
+            phase: FAILED.has(lower) || error !== '' ? 'failed' : lower === 'completed' ? 'completed' : 'pending',
+            error,
+            numDownloaded: optionalNumber(record['num_downloaded']),
+            numRequested: optionalNumber(record['num_records']),
+            format: format === 'csv' || format === 'json' ? format : undefined
+        };
+    }
+    /** `results` fills in while the download runs: it is read only once the download is complete. */
+    async getResults(id, options) {
+        const { record, text, status } = await this.download(id, options);
+        const lower = String(record['status']).trim().toLowerCase();
+        if (lower !== 'completed' || PENDING.has(lower))
+            return undefined;
+        const results = record['results'];
+        if (!Array.isArray(results)) {
+            throw wrongShape(`GET /v4/downloads/${id}`, status, 'no "results" array', text, this.secrets);
+        }
+        return results.map((item, index) => {
+            const url = typeof item === 'string' ? item : item !== null && typeof item === 'object' ? item['url'] : undefined;
+            if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
+                throw wrongShape(`GET /v4/downloads/${id}`, status, `result ${index + 1} is not an http(s) URL`, text, this.secrets);
+            }
+            return { url, expiresAt: expiryFromUrl(url) };
+        });
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/artifact.ts
 
@@ -32373,16 +32582,21 @@ const USER_AGENT = 'datafiniti-download-action';
  * host changes.
  */
 function createHttp(options) {
-    const client = new lib/* HttpClient */.Qq(USER_AGENT, [], {
-        keepAlive: true,
-        allowRetries: false,
-        socketTimeout: options.socketTimeoutMs
+    const common = { keepAlive: true, allowRetries: false, socketTimeout: options.socketTimeoutMs };
+    const client = new lib/* HttpClient */.Qq(USER_AGENT, [], common);
+    // For answers whose redirect is the result itself (v3 create answers 303 with the new id).
+    const direct = new lib/* HttpClient */.Qq(USER_AGENT, [], { ...common, allowRedirects: false });
+    const text = async (res, limitBytes) => ({
+        status: res.message.statusCode ?? 0,
+        headers: res.message.headers,
+        text: await readLimited(res.message, limitBytes)
     });
     return {
-        async getText(url, headers, limitBytes = 4 * 1024 * 1024) {
-            const res = await client.get(url, headers);
-            const text = await readLimited(res.message, limitBytes);
-            return { status: res.message.statusCode ?? 0, headers: res.message.headers, text };
+        async getText(url, headers, limitBytes = 4 * 1024 * 1024, followRedirects = true) {
+            return text(await (followRedirects ? client : direct).get(url, headers), limitBytes);
+        },
+        async postText(url, headers, body) {
+            return text(await direct.post(url, body, headers), 4 * 1024 * 1024);
         },
         async getStream(url, headers) {
             const res = await client.get(url, headers);
@@ -32392,7 +32606,10 @@ function createHttp(options) {
                 body: res.message
             };
         },
-        dispose: () => client.dispose()
+        dispose: () => {
+            client.dispose();
+            direct.dispose();
+        }
     };
 }
 /**
@@ -33031,10 +33248,52 @@ function setOutputs(report, setOutput) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/progress.ts
+
+
+/** A line every few seconds with bytes, rate and ETA: never a line per chunk. */
+function startProgress(label, log, clock, everyMs = 5000) {
+    const started = clock.now();
+    let done = 0;
+    let expected = 0;
+    const timer = setInterval(() => {
+        const elapsed = clock.now() - started;
+        const rate = elapsed > 0 ? (done * 1000) / elapsed : 0;
+        let line = `${label} ${formatBytes(done)}`;
+        if (expected > 0)
+            line += ` of ${formatBytes(expected)} (${Math.min(100, Math.floor((done / expected) * 100))}%)`;
+        line += `, ${formatBytes(rate)}/s`;
+        if (expected > done && rate > 0)
+            line += `, about ${formatDuration(((expected - done) / rate) * 1000)} left`;
+        log.info(line);
+    }, everyMs);
+    timer.unref();
+    return {
+        add: bytes => {
+            done += bytes;
+        },
+        expect: bytes => {
+            expected += bytes;
+        },
+        stop: () => clearInterval(timer)
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/settings.ts
 
 
 
+/** An id as it may appear in a file or artifact name (v4 ids are opaque strings). */
+function idForName(requestId) {
+    return requestId.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+/** Absolute download directory, once the request id is known. */
+function downloadPathFor(settings, requestId) {
+    return external_node_path_.resolve(settings.workspace, settings.path || external_node_path_.join('datafiniti', idForName(requestId)));
+}
+function artifactNameFor(settings, requestId) {
+    return settings.artifactName || `datafiniti-${idForName(requestId)}`;
+}
 /** Bad input: the message names the input and the expected form. */
 class InputError extends Error {
     name = 'InputError';
@@ -33083,14 +33342,27 @@ function parseSettings(env, cwd) {
         // The value is never echoed: it is a secret even when malformed.
         throw new InputError(`Input '${Inputs.Token}' must be a single Datafiniti API token without spaces, line breaks or ':'.`);
     }
+    const rawVersion = read(env, Inputs.ApiVersion).toLowerCase() || Defaults.ApiVersion;
+    if (!ApiVersions.includes(rawVersion)) {
+        throw new InputError(`Input '${Inputs.ApiVersion}' must be one of ${ApiVersions.join(', ')}; got ${quote(read(env, Inputs.ApiVersion))}.`);
+    }
+    const apiVersion = rawVersion;
     const rawId = read(env, Inputs.RequestId);
-    if (rawId === '') {
-        throw new InputError(`Input '${Inputs.RequestId}' is required: the id of a Datafiniti download request, a positive integer such as 6073.`);
+    const rawQuery = read(env, Inputs.Query);
+    if ((rawId === '') === (rawQuery === '')) {
+        throw new InputError(`Give exactly one of the inputs '${Inputs.RequestId}' (an existing download request) and ` +
+            `'${Inputs.Query}' (a Datafiniti query to create a download from)` +
+            (rawId === '' ? '; neither is set.' : '; both are set.'));
     }
-    if (!/^\d+$/.test(rawId) || /^0+$/.test(rawId)) {
-        throw new InputError(`Input '${Inputs.RequestId}' must be a positive integer such as 6073; got ${quote(rawId)}.`);
+    const requestId = rawId === '' ? undefined : parseRequestId(rawId, apiVersion);
+    const query = rawQuery === '' ? undefined : parseQuery(env, rawQuery, apiVersion);
+    if (!query) {
+        for (const name of [Inputs.DataType, Inputs.NumRecords, Inputs.View]) {
+            if (read(env, name) !== '') {
+                throw new InputError(`Input '${name}' only applies with '${Inputs.Query}'; remove it or give a query instead of '${Inputs.RequestId}'.`);
+            }
+        }
     }
-    const requestId = rawId.replace(/^0+/, '');
     const apiUrl = parseApiUrl(read(env, Inputs.ApiUrl) || Defaults.ApiUrl);
     const rawMode = read(env, Inputs.Mode).toLowerCase() || Defaults.Mode;
     if (!Modes.includes(rawMode)) {
@@ -33098,21 +33370,23 @@ function parseSettings(env, cwd) {
     }
     const mode = rawMode;
     const workspace = env['GITHUB_WORKSPACE'] || cwd;
-    const rawPath = read(env, Inputs.Path) || external_node_path_.join('datafiniti', requestId);
+    const rawPath = read(env, Inputs.Path);
     if (rawPath.includes('\0')) {
         throw new InputError(`Input '${Inputs.Path}' must be a directory path; got a NUL character.`);
     }
-    const downloadPath = external_node_path_.resolve(workspace, rawPath);
-    const artifactName = read(env, Inputs.ArtifactName) || `datafiniti-${requestId}`;
+    const artifactName = read(env, Inputs.ArtifactName);
     if (ARTIFACT_NAME_FORBIDDEN.test(artifactName)) {
         throw new InputError(`Input '${Inputs.ArtifactName}' must not contain any of " : < > | * ? \\ / or a line break; got ${quote(artifactName)}.`);
     }
     return {
         token,
+        apiVersion,
         requestId,
+        query,
         apiUrl,
         mode,
-        downloadPath,
+        workspace,
+        path: rawPath,
         artifactName,
         retentionDays: integer(env, Inputs.RetentionDays, Limits.MinRetentionDays, Limits.MaxRetentionDays),
         compressionLevel: integer(env, Inputs.CompressionLevel, 0, 9, Defaults.CompressionLevel),
@@ -33120,8 +33394,57 @@ function parseSettings(env, cwd) {
         waitTimeoutMs: duration(env, Inputs.WaitTimeout, Defaults.WaitTimeout, 10),
         concurrency: integer(env, Inputs.Concurrency, 1, Limits.MaxConcurrency, Defaults.Concurrency),
         maxRetries: integer(env, Inputs.MaxRetries, 0, Limits.MaxRetries, Defaults.MaxRetries),
-        stallTimeoutMs: duration(env, Inputs.StallTimeout, Defaults.StallTimeout, 100)
+        stallTimeoutMs: duration(env, Inputs.StallTimeout, Defaults.StallTimeout, 100),
+        artifactFallback: parseFallback(read(env, Inputs.ArtifactFallback))
     };
+}
+function parseFallback(raw) {
+    const value = raw.toLowerCase();
+    if (value === '' || value === 'fail')
+        return 'fail';
+    if (value === 'files')
+        return 'files';
+    throw new InputError(`Input '${Inputs.ArtifactFallback}' must be fail or files; got ${quote(raw)}.`);
+}
+function parseRequestId(raw, version) {
+    if (version === 'v3') {
+        if (!/^\d+$/.test(raw) || /^0+$/.test(raw)) {
+            throw new InputError(`Input '${Inputs.RequestId}' must be a positive integer such as 6073 (a v3 download request id); got ${quote(raw)}.`);
+        }
+        return raw.replace(/^0+/, '');
+    }
+    // v4 ids are opaque strings: refuse only what cannot be a path segment.
+    if (!/^[A-Za-z0-9._~-]{1,200}$/.test(raw) || /^\.+$/.test(raw)) {
+        throw new InputError(`Input '${Inputs.RequestId}' must be a v4 download id: letters, digits, '.', '_', '~' or '-' ` +
+            `(for example 5f1e2d3c4b5a69788796a5b4); got ${quote(raw)}.`);
+    }
+    return raw;
+}
+function parseQuery(env, query, version) {
+    const types = DataTypes[version];
+    const rawType = read(env, Inputs.DataType).toLowerCase();
+    if (!types.includes(rawType)) {
+        throw new InputError(`Input '${Inputs.DataType}' is required with '${Inputs.Query}' and must be one of ${types.join(', ')} ` +
+            `for API ${version}; got ${quote(read(env, Inputs.DataType))}.`);
+    }
+    const rawFormat = read(env, Inputs.Format).toUpperCase() || Defaults.Format;
+    if (!Formats.includes(rawFormat)) {
+        throw new InputError(`Input '${Inputs.Format}' must be CSV or JSON; got ${quote(read(env, Inputs.Format))}.`);
+    }
+    const rawRecords = read(env, Inputs.NumRecords).toLowerCase();
+    let numRecords;
+    if (rawRecords === 'all') {
+        numRecords = 'all';
+    }
+    else {
+        numRecords = /^\d+$/.test(rawRecords) ? Number(rawRecords) : NaN;
+        if (!Number.isSafeInteger(numRecords) || numRecords < 1) {
+            throw new InputError(`Input '${Inputs.NumRecords}' is required with '${Inputs.Query}': the most records to download (and pay for), ` +
+                `a positive whole number such as 1000, or 'all' to allow every match; got ${quote(read(env, Inputs.NumRecords))}.`);
+        }
+    }
+    const view = read(env, Inputs.View);
+    return { query, dataType: rawType, format: rawFormat, numRecords, view: view || undefined };
 }
 function parseApiUrl(raw) {
     const expected = `Input '${Inputs.ApiUrl}' must be an http(s) base URL such as ${Defaults.ApiUrl}`;
@@ -33209,37 +33532,6 @@ function renderSummary(report) {
     return lines.join('\n') + '\n';
 }
 
-;// CONCATENATED MODULE: ./src/progress.ts
-
-
-/** A line every few seconds with bytes, rate and ETA: never a line per chunk. */
-function startProgress(label, log, clock, everyMs = 5000) {
-    const started = clock.now();
-    let done = 0;
-    let expected = 0;
-    const timer = setInterval(() => {
-        const elapsed = clock.now() - started;
-        const rate = elapsed > 0 ? (done * 1000) / elapsed : 0;
-        let line = `${label} ${formatBytes(done)}`;
-        if (expected > 0)
-            line += ` of ${formatBytes(expected)} (${Math.min(100, Math.floor((done / expected) * 100))}%)`;
-        line += `, ${formatBytes(rate)}/s`;
-        if (expected > done && rate > 0)
-            line += `, about ${formatDuration(((expected - done) / rate) * 1000)} left`;
-        log.info(line);
-    }, everyMs);
-    timer.unref();
-    return {
-        add: bytes => {
-            done += bytes;
-        },
-        expect: bytes => {
-            expected += bytes;
-        },
-        stop: () => clearInterval(timer)
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/wait.ts
 
 
@@ -33320,6 +33612,7 @@ async function waitForResults(client, requestId, options) {
 
 
 
+
 /** Masks the token in every form it could take in a log before anything else runs. */
 function maskToken(env) {
     const token = (env[inputEnvName(Inputs.Token)] ?? '').trim();
@@ -33351,12 +33644,13 @@ async function run(env = process.env, clock = systemClock) {
     process.once('SIGTERM', onSignal);
     let http;
     try {
-        const settings = await core/* group */.Os('Validate inputs', () => Promise.resolve(validate(env)));
+        const { settings, uploadBlocked } = await core/* group */.Os('Validate inputs', () => Promise.resolve(validate(env)));
         // The socket timeout catches a host that never answers; a body that stops mid-way is caught
         // sooner, and named, by the downloader's own stall timer.
         http = createHttp({ socketTimeoutMs: settings.stallTimeoutMs * 2 });
-        const report = await fetchDownload(settings, env, clock, http, controller.signal);
+        const report = await fetchDownload(settings, uploadBlocked, env, clock, http, controller.signal);
         setOutputs(report, core/* setOutput */.uH);
+        warnAbout(report, clock);
         if (env['GITHUB_STEP_SUMMARY'])
             await core/* summary */.z.addRaw(renderSummary(report)).write();
         core/* info */.pq(conclusion(report));
@@ -33372,30 +33666,58 @@ async function run(env = process.env, clock = systemClock) {
 }
 function validate(env) {
     const settings = parseSettings(env, process.cwd());
+    let uploadBlocked = false;
     if (settings.mode === 'artifact') {
         const blocker = artifactBlocker(env);
-        if (blocker)
+        if (blocker && settings.artifactFallback !== 'files')
             throw new FatalError(blocker);
+        if (blocker) {
+            core/* warning */.$e(`${blocker} 'artifact-fallback: files' is set: the files will be downloaded and kept.`);
+            uploadBlocked = true;
+        }
     }
-    core/* info */.pq(`Request ${settings.requestId} at ${new URL(settings.apiUrl).host}, mode ${settings.mode}`);
-    if (settings.mode !== 'urls')
-        core/* info */.pq(`Download directory: ${settings.downloadPath}`);
+    const source = settings.requestId
+        ? `Request ${settings.requestId}`
+        : `New ${settings.query?.dataType ?? ''} download from a query`;
+    core/* info */.pq(`${source} at ${new URL(settings.apiUrl).host} (API ${settings.apiVersion}), mode ${settings.mode}`);
     core/* info */.pq(`Poll every ${formatDuration(settings.pollIntervalMs)} for up to ${formatDuration(settings.waitTimeoutMs)}; ` +
-        `${settings.concurrency} download(s) at once`);
-    return settings;
+        `${settings.concurrency} download(s) at once, ${settings.maxRetries} retries`);
+    return { settings, uploadBlocked };
 }
-async function fetchDownload(settings, env, clock, http, signal) {
+function apiClient(settings, http, clock, signal) {
     const call = (what, fn, options) => withRetry(fn, {
         maxRetries: settings.maxRetries,
         baseDelayMs: Limits.RetryBaseDelayMs,
         maxDelayMs: Limits.RetryMaxDelayMs,
         clock,
         signal,
+        // A create that may have reached the server is never sent again: it could buy the data twice.
+        isTransient: options?.idempotent === false ? isUnsent : isTransient,
         ...(options?.deadline !== undefined ? { deadline: options.deadline } : {}),
         onRetry: ({ error, attempt, maxAttempts, delayMs }) => core/* warning */.$e(`${what} failed (${redact(errorMessage(error))}); retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`)
     });
-    const client = new V3Client(http, settings.apiUrl, settings.token, call, () => clock.now());
-    const completed = await core/* group */.Os(`Wait for download request ${settings.requestId}`, () => waitForResults(client, settings.requestId, {
+    const Client = settings.apiVersion === 'v4' ? V4Client : V3Client;
+    return new Client(http, settings.apiUrl, settings.token, call, () => clock.now());
+}
+async function fetchDownload(settings, uploadBlocked, env, clock, http, signal) {
+    const client = apiClient(settings, http, clock, signal);
+    let requestId = settings.requestId;
+    if (requestId === undefined) {
+        const spec = settings.query;
+        requestId = await core/* group */.Os('Create download', async () => {
+            const records = spec.numRecords === 'all' ? 'every matching record' : `up to ${formatCount(spec.numRecords)} records`;
+            core/* info */.pq(`Creating a ${spec.format} download of ${records} of ${spec.dataType}`);
+            const id = await client.createDownload(spec);
+            // Logged at once: if the wait fails, this is how the user finds the download again.
+            core/* info */.pq(`Created download request ${id}`);
+            return id;
+        });
+    }
+    core/* setOutput */.uH(Outputs.RequestId, requestId);
+    const downloadPath = downloadPathFor(settings, requestId);
+    const artifactName = artifactNameFor(settings, requestId);
+    const id = requestId;
+    const completed = await core/* group */.Os(`Wait for download request ${id}`, () => waitForResults(client, id, {
         pollIntervalMs: settings.pollIntervalMs,
         waitTimeoutMs: settings.waitTimeoutMs,
         clock,
@@ -33406,19 +33728,19 @@ async function fetchDownload(settings, env, clock, http, signal) {
     const urls = completed.results.map(result => result.url);
     maskSignatures(urls);
     const names = assignFileNames(urls);
-    const created = completed.results.flatMap(r => (r.createdAt ? [r.createdAt.getTime()] : []));
-    const expiresAt = created.length > 0 ? new Date(Math.min(...created) + Limits.ResultLifetimeMs) : undefined;
+    const expiries = completed.results.flatMap(r => (r.expiresAt ? [r.expiresAt.getTime()] : []));
+    const expiresAt = expiries.length > 0 ? new Date(Math.min(...expiries)) : undefined;
     const report = {
-        requestId: settings.requestId,
+        requestId: id,
         status: completed.state.status,
         mode: settings.mode,
         urls,
         names,
         files: [],
-        downloadPath: settings.downloadPath,
+        downloadPath,
         expiresAt,
         artifact: undefined,
-        artifactName: settings.artifactName,
+        artifactName,
         waitedMs: completed.waitedMs,
         downloadMs: 0
     };
@@ -33428,24 +33750,25 @@ async function fetchDownload(settings, env, clock, http, signal) {
         const name = names[i] ?? `result-${i + 1}`;
         return { url, name, format: formatOf(name, completed.state.format) };
     });
-    const started = clock.now();
-    // Expired or revoked URLs: ask /results once more for fresh ones, in the same order.
+    // Expired or revoked URLs: ask for the results once more, for fresh ones in the same order.
     const refreshUrls = async () => {
-        const fresh = await client.getResults(settings.requestId);
+        const fresh = await client.getResults(id);
         return (fresh ?? []).map(result => result.url);
     };
-    report.files = await core/* group */.Os(`Download ${planned.length} file(s)`, () => download(planned, settings, clock, http, signal, refreshUrls));
+    const started = clock.now();
+    report.files = await core/* group */.Os(`Download ${planned.length} file(s)`, () => download(planned, downloadPath, settings, clock, http, signal, refreshUrls));
     report.downloadMs = clock.now() - started;
-    if (settings.mode === 'artifact') {
-        report.artifact = await core/* group */.Os(`Upload artifact ${settings.artifactName}`, () => upload(report.files, settings, env));
+    if (settings.mode === 'artifact' && !uploadBlocked) {
+        report.artifact = await core/* group */.Os(`Upload artifact ${artifactName}`, () => upload(report.files, artifactName, downloadPath, settings, env));
     }
     return report;
 }
-async function download(planned, settings, clock, http, signal, refreshUrls) {
+async function download(planned, dir, settings, clock, http, signal, refreshUrls) {
+    core/* info */.pq(`Downloading to ${dir}`);
     const progress = startProgress('Downloaded', coreLogger, clock);
     try {
         const files = await downloadFiles(planned, {
-            dir: settings.downloadPath,
+            dir,
             concurrency: settings.concurrency,
             http,
             clock,
@@ -33469,10 +33792,20 @@ async function download(planned, settings, clock, http, signal, refreshUrls) {
         progress.stop();
     }
 }
-async function upload(files, settings, env) {
-    const artifact = await uploadArtifact(settings.artifactName, files.map(file => file.path), settings.downloadPath, { retentionDays: settings.retentionDays, compressionLevel: settings.compressionLevel }, env);
-    core/* info */.pq(`Artifact ${settings.artifactName} uploaded: id ${artifact.id}${artifact.url ? `, ${artifact.url}` : ''}`);
+async function upload(files, name, dir, settings, env) {
+    const artifact = await uploadArtifact(name, files.map(file => file.path), dir, { retentionDays: settings.retentionDays, compressionLevel: settings.compressionLevel }, env);
+    core/* info */.pq(`Artifact ${name} uploaded: id ${artifact.id}${artifact.url ? `, ${artifact.url}` : ''}`);
     return artifact;
+}
+/** Annotations for what a person should act on even when the run succeeded. */
+function warnAbout(report, clock) {
+    if (report.expiresAt && report.expiresAt.getTime() - clock.now() < 24 * 3_600_000) {
+        core/* warning */.$e(`The result files of download ${report.requestId} expire at ${report.expiresAt.toISOString()}, within 24 hours: ` +
+            `fetch them again soon or create a new download.`);
+    }
+    if (totalRecords(report) === 0) {
+        core/* warning */.$e(`Download ${report.requestId} holds no records: its files are empty but for headers.`);
+    }
 }
 function conclusion(report) {
     const records = totalRecords(report);

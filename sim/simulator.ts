@@ -64,6 +64,8 @@ export type Fault =
   | { shortAfter: number }
   /** Send this many bytes, then nothing for `ms`. */
   | { stallAfter: number; ms: number }
+  /** Read the request, then drop the connection without answering: it reached the server. */
+  | { hangUp: true }
 
 export interface SimFile {
   name: string
@@ -83,10 +85,11 @@ export interface SimFile {
 }
 
 export interface SimRequest {
-  id: number
+  /** A number for v3; v4 ids are strings (v4 also serves numeric ids as strings). */
+  id: number | string
   dataFormat?: 'csv' | 'json'
   numRequested?: number
-  /** `/v3/requests` polls answered STARTED before COMPLETED. */
+  /** Status polls answered STARTED (v4: queued, then running) before COMPLETED. */
   pollsUntilComplete?: number
   /** `/v3/results` answers 404 this many times after completion. */
   resultsNotReady?: number
@@ -103,9 +106,40 @@ export interface SimRequest {
   resultFaults?: Fault[]
 }
 
+/** A query the simulator knows: creating a download from it makes a new request. */
+export interface SimQuery {
+  /** Records that match; 0 answers the API's zero-match error. */
+  numFound: number
+  /** The new download's files, named from its id. */
+  files: (id: string) => SimFile[]
+  pollsUntilComplete?: number
+  finalStatus?: string
+  /** v3 create answers 303 with Location (default) or 200 with the request object. */
+  v3Answer?: 'redirect' | 'body'
+  /** Misbehaviour of the create call, one per call. */
+  createFaults?: Fault[]
+  /** Misbehaviour of the new download's status polls. */
+  pollFaults?: Fault[]
+}
+
+export interface CreatedDownload {
+  version: 'v3' | 'v4'
+  id: string
+  dataType: string
+  query: string
+  format: string
+  /** As sent: undefined when the client asked for every match. */
+  numRecords: number | undefined
+  view: string | undefined
+}
+
 export interface SimOptions {
   token: string
   requests: SimRequest[]
+  /** Queries that create downloads, by query text. Unknown queries match nothing. */
+  queries?: Record<string, SimQuery>
+  /** The plan's preview record limit: a larger download answers 403. */
+  previewLimit?: number
   /** Per-connection bandwidth cap of the file host in bytes per second, like S3. */
   bytesPerSecond?: number
   /** Path prefix of file URLs; v3 examples use the token itself, which the action must never log. */
@@ -124,9 +158,18 @@ export interface Simulator {
   apiUrl: string
   fileOrigin: string
   log: LoggedRequest[]
-  /** How many times each `/v3/requests/{id}` was polled. */
-  polls(id: number): number
+  /** Every create call that reached the server, faulted or not. */
+  createCalls: { version: 'v3' | 'v4'; path: string }[]
+  /** Downloads created from queries. */
+  created: CreatedDownload[]
+  /** How many times a request's status was polled. */
+  polls(id: number | string): number
   stop(): Promise<void>
+}
+
+const DATA_TYPES = {
+  v3: ['products', 'businesses', 'properties'],
+  v4: ['products', 'businesses', 'properties', 'people']
 }
 
 const SIGNING_KEY = randomBytes(32)
@@ -145,12 +188,16 @@ function sign(path: string, amzDate: string, expires: string): string {
 
 export async function startSimulator(options: SimOptions): Promise<Simulator> {
   const log: LoggedRequest[] = []
-  const pollCounts = new Map<number, number>()
-  const resultCalls = new Map<number, number>()
+  const pollCounts = new Map<string, number>()
+  const resultCalls = new Map<string, number>()
+  const createCalls: Simulator['createCalls'] = []
+  const created: CreatedDownload[] = []
+  let nextV3Id = 90_001
   const started = new Date()
   const prefix = options.filePrefix ?? options.token
-  const expectedAuth = `Basic ${Buffer.from(`${options.token}:`).toString('base64')}`
-  const requests = new Map(options.requests.map(r => [r.id, r]))
+  const basicAuth = `Basic ${Buffer.from(`${options.token}:`).toString('base64')}`
+  const bearerAuth = `Bearer ${options.token}`
+  const requests = new Map(options.requests.map(r => [String(r.id), r]))
   const filesByPath = new Map<string, SimFile>()
   /** Which `/results` answer (1, 2, …) handed out each signature. */
   const generationOf = new Map<string, number>()
@@ -207,12 +254,37 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
       res.end(body)
       return true
     }
+    if ('hangUp' in fault) {
+      res.socket?.destroy()
+      return true
+    }
     throw new Error('stream faults apply to files only')
+  }
+
+  /** One status poll: counts it and says how far the request has come. */
+  function poll(id: string, request: SimRequest): { done: boolean; share: number; polls: number } {
+    const polls = (pollCounts.get(id) ?? 0) + 1
+    pollCounts.set(id, polls)
+    const until = request.pollsUntilComplete ?? 0
+    const done = polls > until
+    return { done, share: done ? 1 : (polls - 1) / Math.max(1, until), polls }
+  }
+
+  /** The next set of signed URLs for a complete request (each answer signs them anew). */
+  function resultUrls(id: string, request: SimRequest): string[] {
+    const calls = (resultCalls.get(id) ?? 0) + 1
+    resultCalls.set(id, calls)
+    return request.files.map(file => signedUrl(file, calls - (request.resultsNotReady ?? 0)))
+  }
+
+  function isComplete(id: string, request: SimRequest): boolean {
+    return (pollCounts.get(id) ?? 0) > (request.pollsUntilComplete ?? 0)
   }
 
   function handleApi(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://api')
-    if (req.headers.authorization !== expectedAuth) {
+    const v4 = url.pathname.startsWith('/v4/')
+    if (req.headers.authorization !== (v4 ? bearerAuth : basicAuth)) {
       apiError(
         res,
         401,
@@ -221,30 +293,65 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
       )
       return
     }
-    const match = /^\/v3\/(requests|results)\/([^/]+)$/.exec(url.pathname)
-    if (!match || req.method !== 'GET') {
+    let match: RegExpExecArray | null
+    if (
+      req.method === 'GET' &&
+      (match = /^\/v3\/(requests|results)\/([^/]+)$/.exec(url.pathname))
+    ) {
+      v3Request(res, match[1] as string, decodeURIComponent(match[2] ?? ''))
+    } else if (req.method === 'GET' && (match = /^\/v3\/data\/([^/]+)$/.exec(url.pathname))) {
+      const q = url.searchParams
+      const records = q.get('records')
+      create(res, 'v3', url.pathname, {
+        dataType: match[1] ?? '',
+        query: q.get('q') ?? '',
+        format: (q.get('format') ?? 'CSV').toUpperCase(),
+        numRecords: records === null ? undefined : Number(records),
+        view: q.get('view') ?? undefined,
+        download: q.get('download') === 'true'
+      })
+    } else if (req.method === 'GET' && (match = /^\/v4\/downloads\/([^/]+)$/.exec(url.pathname))) {
+      v4Download(res, decodeURIComponent(match[1] ?? ''))
+    } else if (req.method === 'POST' && (match = /^\/v4\/([^/]+)\/search$/.exec(url.pathname))) {
+      const dataType = match[1] ?? ''
+      const path = url.pathname
+      readBody(req, text => {
+        let body: Record<string, unknown>
+        try {
+          body = JSON.parse(text) as Record<string, unknown>
+        } catch {
+          apiError(res, 400, 'Bad Request', 'Request body must be JSON')
+          return
+        }
+        const num = body['num_records']
+        create(res, 'v4', path, {
+          dataType,
+          query: typeof body['query'] === 'string' ? body['query'] : '',
+          format: typeof body['format'] === 'string' ? body['format'].toUpperCase() : 'JSON',
+          numRecords: typeof num === 'number' ? num : undefined,
+          view: typeof body['view'] === 'string' ? body['view'] : undefined,
+          download: body['download'] === true
+        })
+      })
+    } else {
       apiError(res, 404, 'Not Found', 'The requested resource was not found')
-      return
     }
-    const [, kind, rawId] = match
-    const id = /^\d+$/.test(rawId ?? '') ? Number(rawId) : NaN
-    const request = requests.get(id)
+  }
+
+  function v3Request(res: http.ServerResponse, kind: string, id: string): void {
+    const request = /^\d+$/.test(id) ? requests.get(id) : undefined
     if (kind === 'requests') {
       if (!request) {
         apiError(res, 400, 'Bad Request', 'Invalid request ID')
         return
       }
       if (statusFault(res, request.requestFaults)) return
-      const polls = (pollCounts.get(id) ?? 0) + 1
-      pollCounts.set(id, polls)
-      const until = request.pollsUntilComplete ?? 0
-      const done = polls > until
+      const { done, share } = poll(id, request)
       const total = request.numRequested ?? 1000
-      const numDownloaded = done ? total : Math.floor((total * (polls - 1)) / Math.max(1, until))
       let status = done ? (request.finalStatus ?? 'COMPLETED') : 'STARTED'
       if (request.statusCase === 'lower') status = status.toLowerCase()
       const object = {
-        id,
+        id: Number(id),
         records: '',
         query: 'country:US',
         dataType: 'properties',
@@ -255,7 +362,7 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
         async: 1,
         status,
         error: done ? (request.error ?? '') : '',
-        numDownloaded,
+        numDownloaded: Math.floor(total * share),
         numFound: total,
         numRequested: total,
         date_started: v3Date(started),
@@ -269,10 +376,9 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
       return
     }
     if (statusFault(res, request.resultFaults)) return
-    const complete = (pollCounts.get(id) ?? 0) > (request.pollsUntilComplete ?? 0) && !request.error
-    const calls = (resultCalls.get(id) ?? 0) + 1
-    if (complete) resultCalls.set(id, calls)
-    if (!complete || calls <= (request.resultsNotReady ?? 0)) {
+    const notYet = (resultCalls.get(id) ?? 0) < (request.resultsNotReady ?? 0)
+    if (!isComplete(id, request) || request.error || notYet) {
+      if (isComplete(id, request) && notYet) resultCalls.set(id, (resultCalls.get(id) ?? 0) + 1)
       apiError(
         res,
         404,
@@ -284,15 +390,116 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
     json(
       res,
       200,
-      request.files.map((file, index) => ({
+      resultUrls(id, request).map((url, index) => ({
         id: index + 1,
-        url: signedUrl(file, calls - (request.resultsNotReady ?? 0)),
-        request_id: id,
+        url,
+        request_id: Number(id),
         downloaded: 42,
         imported: 42,
-        date_created: file.dateCreated ?? v3Date(started)
+        date_created: request.files[index]?.dateCreated ?? v3Date(started)
       }))
     )
+  }
+
+  function v4Download(res: http.ServerResponse, id: string): void {
+    const request = requests.get(id)
+    if (!request) {
+      apiError(res, 404, 'Not Found', 'Download not found')
+      return
+    }
+    if (statusFault(res, request.requestFaults)) return
+    const { done, share, polls } = poll(id, request)
+    const total = request.numRequested ?? 1000
+    const status = done
+      ? (request.finalStatus ?? 'completed').toLowerCase()
+      : polls === 1
+        ? 'queued'
+        : 'running'
+    const failed = done && status !== 'completed'
+    // `results` fills in as the download runs: clients must wait for `completed` to use it.
+    const urls = done && !failed ? resultUrls(id, request) : []
+    const partial = done
+      ? urls
+      : request.files
+          .slice(0, Math.floor(request.files.length * share))
+          .map(file => signedUrl(file, 1))
+    json(res, 200, {
+      id,
+      _id: 4242,
+      status,
+      num_records: total,
+      num_downloaded: Math.floor(total * share),
+      format: (request.dataFormat ?? 'csv').toUpperCase(),
+      data_type: 'properties',
+      date_started: started.toISOString(),
+      date_updated: new Date().toISOString(),
+      user_id: 'user-0001',
+      results: failed ? [] : partial
+    })
+  }
+
+  function create(
+    res: http.ServerResponse,
+    version: 'v3' | 'v4',
+    path: string,
+    ask: Omit<CreatedDownload, 'version' | 'id' | 'format'> & { format: string; download: boolean }
+  ): void {
+    createCalls.push({ version, path })
+    const spec = options.queries?.[ask.query]
+    if (statusFault(res, spec?.createFaults)) return
+    if (!(DATA_TYPES[version]).includes(ask.dataType)) {
+      apiError(res, 404, 'Not Found', `Unknown data type ${ask.dataType}`)
+      return
+    }
+    if (!ask.download) {
+      apiError(res, 400, 'Bad Request', 'The simulator serves downloads only: set download=true')
+      return
+    }
+    const numFound = spec?.numFound ?? 0
+    const numRequested = Math.min(numFound, ask.numRecords ?? numFound)
+    if (!spec || numRequested <= 0) {
+      apiError(res, 400, 'Bad Request', 'numRequested cannot be <= 0')
+      return
+    }
+    if (options.previewLimit !== undefined && numRequested > options.previewLimit) {
+      apiError(res, 403, 'Forbidden', 'Request exceeds preview record limit for your plan')
+      return
+    }
+    const id = version === 'v3' ? String(nextV3Id++) : randomBytes(12).toString('hex')
+    const request: SimRequest = {
+      id,
+      dataFormat: ask.format === 'JSON' ? 'json' : 'csv',
+      numRequested,
+      pollsUntilComplete: spec.pollsUntilComplete ?? 1,
+      files: spec.files(id),
+      ...(spec.finalStatus ? { finalStatus: spec.finalStatus } : {}),
+      ...(spec.pollFaults ? { requestFaults: [...spec.pollFaults] } : {})
+    }
+    requests.set(id, request)
+    created.push({
+      version,
+      id,
+      dataType: ask.dataType,
+      query: ask.query,
+      format: ask.format,
+      numRecords: ask.numRecords,
+      view: ask.view
+    })
+    if (version === 'v4') {
+      json(res, 202, {
+        id,
+        _id: 4242,
+        status: 'queued',
+        num_records: numRequested,
+        format: ask.format,
+        results: []
+      })
+    } else if (spec.v3Answer === 'body') {
+      json(res, 200, [{ id: Number(id), status: 'STARTED', numRequested, error: '' }])
+    } else {
+      res.writeHead(303, { Location: `/v3/requests/${id}`, 'Content-Length': 0 })
+      res.end()
+    }
   }
 
   function s3Error(res: http.ServerResponse, status: number, code: string, message: string): void {
@@ -433,11 +640,19 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
     apiUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
     fileOrigin,
     log,
-    polls: id => pollCounts.get(id) ?? 0,
+    createCalls,
+    created,
+    polls: id => pollCounts.get(String(id)) ?? 0,
     stop: async () => {
       await Promise.all([close(api), close(files)])
     }
   }
+}
+
+function readBody(req: http.IncomingMessage, done: (text: string) => void): void {
+  const chunks: Buffer[] = []
+  req.on('data', (chunk: Buffer) => chunks.push(chunk))
+  req.on('end', () => done(Buffer.concat(chunks).toString('utf8')))
 }
 
 function listen(server: http.Server): Promise<void> {

@@ -12,10 +12,18 @@ export const Inputs = {
   WaitTimeout: 'wait-timeout',
   Concurrency: 'concurrency',
   MaxRetries: 'max-retries',
-  StallTimeout: 'stall-timeout'
+  StallTimeout: 'stall-timeout',
+  ApiVersion: 'api-version',
+  Query: 'query',
+  DataType: 'data-type',
+  Format: 'format',
+  NumRecords: 'num-records',
+  View: 'view',
+  ArtifactFallback: 'artifact-fallback'
 } as const
 
 export const Outputs = {
+  RequestId: 'request-id',
   Status: 'status',
   Urls: 'urls',
   Files: 'files',
@@ -32,9 +40,24 @@ export const Outputs = {
 export const Modes = ['artifact', 'files', 'urls'] as const
 export type Mode = (typeof Modes)[number]
 
+export const ApiVersions = ['v3', 'v4'] as const
+export type ApiVersion = (typeof ApiVersions)[number]
+
+/** Data types a download can be created for; `people` exists in v4 only. */
+export const DataTypes = {
+  v3: ['products', 'businesses', 'properties'],
+  v4: ['products', 'businesses', 'properties', 'people']
+} as const
+export type DataType = (typeof DataTypes)['v4'][number]
+
+export const Formats = ['CSV', 'JSON'] as const
+export type Format = (typeof Formats)[number]
+
 export const Defaults = {
   ApiUrl: 'https://api.datafiniti.co',
   Mode: 'artifact' as Mode,
+  ApiVersion: 'v3' as ApiVersion,
+  Format: 'CSV' as Format,
   CompressionLevel: 6,
   PollInterval: '30s',
   WaitTimeout: '1h',

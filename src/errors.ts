@@ -49,6 +49,15 @@ export function isTransient(error: unknown): boolean {
   return false
 }
 
+// Failures that happen before a single byte of the request is sent.
+const UNSENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH'])
+
+/** True only when the request provably never reached the server: safe to retry a create. */
+export function isUnsent(error: unknown): boolean {
+  const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined
+  return code !== undefined && UNSENT_CODES.has(code)
+}
+
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message
   if (typeof error === 'string') return error

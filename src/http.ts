@@ -18,7 +18,14 @@ export interface StreamResponse {
 
 /** The two HTTP verbs the action needs, as a small interface so tests can pass plain objects. */
 export interface Http {
-  getText(url: string, headers: Record<string, string>, limitBytes?: number): Promise<TextResponse>
+  getText(
+    url: string,
+    headers: Record<string, string>,
+    limitBytes?: number,
+    followRedirects?: boolean
+  ): Promise<TextResponse>
+  /** A POST that is never retried nor redirected by the client: creating is not idempotent. */
+  postText(url: string, headers: Record<string, string>, body: string): Promise<TextResponse>
   getStream(url: string, headers: Record<string, string>): Promise<StreamResponse>
 }
 
@@ -28,16 +35,24 @@ export interface Http {
  * host changes.
  */
 export function createHttp(options: { socketTimeoutMs: number }): Http & { dispose(): void } {
-  const client = new HttpClient(USER_AGENT, [], {
-    keepAlive: true,
-    allowRetries: false,
-    socketTimeout: options.socketTimeoutMs
+  const common = { keepAlive: true, allowRetries: false, socketTimeout: options.socketTimeoutMs }
+  const client = new HttpClient(USER_AGENT, [], common)
+  // For answers whose redirect is the result itself (v3 create answers 303 with the new id).
+  const direct = new HttpClient(USER_AGENT, [], { ...common, allowRedirects: false })
+  const text = async (
+    res: Awaited<ReturnType<HttpClient['get']>>,
+    limitBytes: number
+  ): Promise<TextResponse> => ({
+    status: res.message.statusCode ?? 0,
+    headers: res.message.headers,
+    text: await readLimited(res.message, limitBytes)
   })
   return {
-    async getText(url, headers, limitBytes = 4 * 1024 * 1024) {
-      const res = await client.get(url, headers)
-      const text = await readLimited(res.message, limitBytes)
-      return { status: res.message.statusCode ?? 0, headers: res.message.headers, text }
+    async getText(url, headers, limitBytes = 4 * 1024 * 1024, followRedirects = true) {
+      return text(await (followRedirects ? client : direct).get(url, headers), limitBytes)
+    },
+    async postText(url, headers, body) {
+      return text(await direct.post(url, body, headers), 4 * 1024 * 1024)
     },
     async getStream(url, headers) {
       const res = await client.get(url, headers)
@@ -47,7 +62,10 @@ export function createHttp(options: { socketTimeoutMs: number }): Http & { dispo
         body: res.message
       }
     },
-    dispose: () => client.dispose()
+    dispose: () => {
+      client.dispose()
+      direct.dispose()
+    }
   }
 }
 

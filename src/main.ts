@@ -1,21 +1,30 @@
 import * as core from '@actions/core'
-import { V3Client, type CallRunner } from './api/v3.js'
+import type { DatafinitiClient } from './api/client.js'
+import type { CallRunner } from './api/v3.js'
+import { V3Client } from './api/v3.js'
+import { V4Client } from './api/v4.js'
 import { artifactBlocker, uploadArtifact, type ArtifactResult } from './artifact.js'
 import { Inputs, Limits, Outputs } from './constants.js'
 import { downloadFiles, type DownloadedFile, type PlannedFile } from './download.js'
 import { formatDuration } from './duration.js'
-import { FatalError, errorMessage } from './errors.js'
+import { FatalError, errorMessage, isTransient, isUnsent } from './errors.js'
 import { assignFileNames } from './filenames.js'
-import { createHttp } from './http.js'
+import { createHttp, type Http } from './http.js'
 import { coreLogger, formatBytes, formatCount } from './log.js'
 import { setOutputs } from './outputs.js'
+import { startProgress } from './progress.js'
 import { formatOf } from './records.js'
 import { describeUrl, redact, registerSecret } from './redact.js'
 import { totalBytes, totalRecords, type RunReport } from './report.js'
 import { systemClock, withRetry, type Clock } from './retry.js'
-import { inputEnvName, parseSettings, type Settings } from './settings.js'
+import {
+  artifactNameFor,
+  downloadPathFor,
+  inputEnvName,
+  parseSettings,
+  type Settings
+} from './settings.js'
 import { renderSummary } from './summary.js'
-import { startProgress } from './progress.js'
 import { waitForResults } from './wait.js'
 
 type Env = Record<string, string | undefined>
@@ -51,14 +60,17 @@ export async function run(env: Env = process.env, clock: Clock = systemClock): P
   }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
-  let http: ReturnType<typeof createHttp> | undefined
+  let http: (Http & { dispose(): void }) | undefined
   try {
-    const settings = await core.group('Validate inputs', () => Promise.resolve(validate(env)))
+    const { settings, uploadBlocked } = await core.group('Validate inputs', () =>
+      Promise.resolve(validate(env))
+    )
     // The socket timeout catches a host that never answers; a body that stops mid-way is caught
     // sooner, and named, by the downloader's own stall timer.
     http = createHttp({ socketTimeoutMs: settings.stallTimeoutMs * 2 })
-    const report = await fetchDownload(settings, env, clock, http, controller.signal)
+    const report = await fetchDownload(settings, uploadBlocked, env, clock, http, controller.signal)
     setOutputs(report, core.setOutput)
+    warnAbout(report, clock)
     if (env['GITHUB_STEP_SUMMARY']) await core.summary.addRaw(renderSummary(report)).write()
     core.info(conclusion(report))
   } catch (error) {
@@ -70,30 +82,31 @@ export async function run(env: Env = process.env, clock: Clock = systemClock): P
   }
 }
 
-function validate(env: Env): Settings {
+function validate(env: Env): { settings: Settings; uploadBlocked: boolean } {
   const settings = parseSettings(env, process.cwd())
+  let uploadBlocked = false
   if (settings.mode === 'artifact') {
     const blocker = artifactBlocker(env)
-    if (blocker) throw new FatalError(blocker)
+    if (blocker && settings.artifactFallback !== 'files') throw new FatalError(blocker)
+    if (blocker) {
+      core.warning(`${blocker} 'artifact-fallback: files' is set: the files will be downloaded and kept.`)
+      uploadBlocked = true
+    }
   }
+  const source = settings.requestId
+    ? `Request ${settings.requestId}`
+    : `New ${settings.query?.dataType ?? ''} download from a query`
   core.info(
-    `Request ${settings.requestId} at ${new URL(settings.apiUrl).host}, mode ${settings.mode}`
+    `${source} at ${new URL(settings.apiUrl).host} (API ${settings.apiVersion}), mode ${settings.mode}`
   )
-  if (settings.mode !== 'urls') core.info(`Download directory: ${settings.downloadPath}`)
   core.info(
     `Poll every ${formatDuration(settings.pollIntervalMs)} for up to ${formatDuration(settings.waitTimeoutMs)}; ` +
-      `${settings.concurrency} download(s) at once`
+      `${settings.concurrency} download(s) at once, ${settings.maxRetries} retries`
   )
-  return settings
+  return { settings, uploadBlocked }
 }
 
-async function fetchDownload(
-  settings: Settings,
-  env: Env,
-  clock: Clock,
-  http: ReturnType<typeof createHttp>,
-  signal: AbortSignal
-): Promise<RunReport> {
+function apiClient(settings: Settings, http: Http, clock: Clock, signal: AbortSignal): DatafinitiClient {
   const call: CallRunner = (what, fn, options) =>
     withRetry(fn, {
       maxRetries: settings.maxRetries,
@@ -101,16 +114,46 @@ async function fetchDownload(
       maxDelayMs: Limits.RetryMaxDelayMs,
       clock,
       signal,
+      // A create that may have reached the server is never sent again: it could buy the data twice.
+      isTransient: options?.idempotent === false ? isUnsent : isTransient,
       ...(options?.deadline !== undefined ? { deadline: options.deadline } : {}),
       onRetry: ({ error, attempt, maxAttempts, delayMs }) =>
         core.warning(
           `${what} failed (${redact(errorMessage(error))}); retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`
         )
     })
-  const client = new V3Client(http, settings.apiUrl, settings.token, call, () => clock.now())
+  const Client = settings.apiVersion === 'v4' ? V4Client : V3Client
+  return new Client(http, settings.apiUrl, settings.token, call, () => clock.now())
+}
 
-  const completed = await core.group(`Wait for download request ${settings.requestId}`, () =>
-    waitForResults(client, settings.requestId, {
+async function fetchDownload(
+  settings: Settings,
+  uploadBlocked: boolean,
+  env: Env,
+  clock: Clock,
+  http: Http,
+  signal: AbortSignal
+): Promise<RunReport> {
+  const client = apiClient(settings, http, clock, signal)
+  let requestId = settings.requestId
+  if (requestId === undefined) {
+    const spec = settings.query as NonNullable<Settings['query']>
+    requestId = await core.group('Create download', async () => {
+      const records = spec.numRecords === 'all' ? 'every matching record' : `up to ${formatCount(spec.numRecords)} records`
+      core.info(`Creating a ${spec.format} download of ${records} of ${spec.dataType}`)
+      const id = await client.createDownload(spec)
+      // Logged at once: if the wait fails, this is how the user finds the download again.
+      core.info(`Created download request ${id}`)
+      return id
+    })
+  }
+  core.setOutput(Outputs.RequestId, requestId)
+  const downloadPath = downloadPathFor(settings, requestId)
+  const artifactName = artifactNameFor(settings, requestId)
+
+  const id = requestId
+  const completed = await core.group(`Wait for download request ${id}`, () =>
+    waitForResults(client, id, {
       pollIntervalMs: settings.pollIntervalMs,
       waitTimeoutMs: settings.waitTimeoutMs,
       clock,
@@ -122,21 +165,20 @@ async function fetchDownload(
   const urls = completed.results.map(result => result.url)
   maskSignatures(urls)
   const names = assignFileNames(urls)
-  const created = completed.results.flatMap(r => (r.createdAt ? [r.createdAt.getTime()] : []))
-  const expiresAt =
-    created.length > 0 ? new Date(Math.min(...created) + Limits.ResultLifetimeMs) : undefined
+  const expiries = completed.results.flatMap(r => (r.expiresAt ? [r.expiresAt.getTime()] : []))
+  const expiresAt = expiries.length > 0 ? new Date(Math.min(...expiries)) : undefined
 
   const report: RunReport = {
-    requestId: settings.requestId,
+    requestId: id,
     status: completed.state.status,
     mode: settings.mode,
     urls,
     names,
     files: [],
-    downloadPath: settings.downloadPath,
+    downloadPath,
     expiresAt,
     artifact: undefined,
-    artifactName: settings.artifactName,
+    artifactName,
     waitedMs: completed.waitedMs,
     downloadMs: 0
   }
@@ -146,20 +188,20 @@ async function fetchDownload(
     const name = names[i] ?? `result-${i + 1}`
     return { url, name, format: formatOf(name, completed.state.format) }
   })
-  const started = clock.now()
-  // Expired or revoked URLs: ask /results once more for fresh ones, in the same order.
+  // Expired or revoked URLs: ask for the results once more, for fresh ones in the same order.
   const refreshUrls = async (): Promise<string[]> => {
-    const fresh = await client.getResults(settings.requestId)
+    const fresh = await client.getResults(id)
     return (fresh ?? []).map(result => result.url)
   }
+  const started = clock.now()
   report.files = await core.group(`Download ${planned.length} file(s)`, () =>
-    download(planned, settings, clock, http, signal, refreshUrls)
+    download(planned, downloadPath, settings, clock, http, signal, refreshUrls)
   )
   report.downloadMs = clock.now() - started
 
-  if (settings.mode === 'artifact') {
-    report.artifact = await core.group(`Upload artifact ${settings.artifactName}`, () =>
-      upload(report.files, settings, env)
+  if (settings.mode === 'artifact' && !uploadBlocked) {
+    report.artifact = await core.group(`Upload artifact ${artifactName}`, () =>
+      upload(report.files, artifactName, downloadPath, settings, env)
     )
   }
   return report
@@ -167,16 +209,18 @@ async function fetchDownload(
 
 async function download(
   planned: PlannedFile[],
+  dir: string,
   settings: Settings,
   clock: Clock,
-  http: ReturnType<typeof createHttp>,
+  http: Http,
   signal: AbortSignal,
   refreshUrls: () => Promise<string[]>
 ): Promise<DownloadedFile[]> {
+  core.info(`Downloading to ${dir}`)
   const progress = startProgress('Downloaded', coreLogger, clock)
   try {
     const files = await downloadFiles(planned, {
-      dir: settings.downloadPath,
+      dir,
       concurrency: settings.concurrency,
       http,
       clock,
@@ -204,20 +248,33 @@ async function download(
 
 async function upload(
   files: DownloadedFile[],
+  name: string,
+  dir: string,
   settings: Settings,
   env: Env
 ): Promise<ArtifactResult> {
   const artifact = await uploadArtifact(
-    settings.artifactName,
+    name,
     files.map(file => file.path),
-    settings.downloadPath,
+    dir,
     { retentionDays: settings.retentionDays, compressionLevel: settings.compressionLevel },
     env
   )
-  core.info(
-    `Artifact ${settings.artifactName} uploaded: id ${artifact.id}${artifact.url ? `, ${artifact.url}` : ''}`
-  )
+  core.info(`Artifact ${name} uploaded: id ${artifact.id}${artifact.url ? `, ${artifact.url}` : ''}`)
   return artifact
+}
+
+/** Annotations for what a person should act on even when the run succeeded. */
+function warnAbout(report: RunReport, clock: Clock): void {
+  if (report.expiresAt && report.expiresAt.getTime() - clock.now() < 24 * 3_600_000) {
+    core.warning(
+      `The result files of download ${report.requestId} expire at ${report.expiresAt.toISOString()}, within 24 hours: ` +
+        `fetch them again soon or create a new download.`
+    )
+  }
+  if (totalRecords(report) === 0) {
+    core.warning(`Download ${report.requestId} holds no records: its files are empty but for headers.`)
+  }
 }
 
 function conclusion(report: RunReport): string {

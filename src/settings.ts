@@ -1,15 +1,43 @@
 import * as path from 'node:path'
-import { Defaults, Inputs, Limits, Modes, type Mode } from './constants.js'
+import {
+  ApiVersions,
+  DataTypes,
+  Defaults,
+  Formats,
+  Inputs,
+  Limits,
+  Modes,
+  type ApiVersion,
+  type DataType,
+  type Format,
+  type Mode
+} from './constants.js'
 import { formatDuration, parseDuration } from './duration.js'
+
+/** What to create when the action makes the download itself. */
+export interface QuerySpec {
+  query: string
+  dataType: DataType
+  format: Format
+  /** `all` says on purpose that every match may be downloaded (and charged). */
+  numRecords: number | 'all'
+  view: string | undefined
+}
 
 export interface Settings {
   token: string
-  requestId: string
-  /** Base URL without a trailing slash; the client appends `/v3/...`. */
+  apiVersion: ApiVersion
+  /** The download to fetch; undefined when `query` creates one. */
+  requestId: string | undefined
+  query: QuerySpec | undefined
+  /** Base URL without a trailing slash; the client appends `/v3/...` or `/v4/...`. */
   apiUrl: string
   mode: Mode
-  /** Absolute download directory. */
-  downloadPath: string
+  /** GITHUB_WORKSPACE, or the working directory outside a runner. */
+  workspace: string
+  /** The `path` input; empty for the default `datafiniti/<request-id>`. */
+  path: string
+  /** The `artifact-name` input; empty for the default `datafiniti-<request-id>`. */
   artifactName: string
   retentionDays: number | undefined
   compressionLevel: number
@@ -19,6 +47,22 @@ export interface Settings {
   /** Retries of a transient failure, per API call and per file. */
   maxRetries: number
   stallTimeoutMs: number
+  /** What artifact mode does where artifacts cannot be uploaded: fail, or keep the files. */
+  artifactFallback: 'fail' | 'files'
+}
+
+/** An id as it may appear in a file or artifact name (v4 ids are opaque strings). */
+function idForName(requestId: string): string {
+  return requestId.replace(/[^A-Za-z0-9._-]/g, '_')
+}
+
+/** Absolute download directory, once the request id is known. */
+export function downloadPathFor(settings: Settings, requestId: string): string {
+  return path.resolve(settings.workspace, settings.path || path.join('datafiniti', idForName(requestId)))
+}
+
+export function artifactNameFor(settings: Settings, requestId: string): string {
+  return settings.artifactName || `datafiniti-${idForName(requestId)}`
 }
 
 /** Bad input: the message names the input and the expected form. */
@@ -86,18 +130,34 @@ export function parseSettings(env: Env, cwd: string): Settings {
     )
   }
 
+  const rawVersion = read(env, Inputs.ApiVersion).toLowerCase() || Defaults.ApiVersion
+  if (!(ApiVersions as readonly string[]).includes(rawVersion)) {
+    throw new InputError(
+      `Input '${Inputs.ApiVersion}' must be one of ${ApiVersions.join(', ')}; got ${quote(read(env, Inputs.ApiVersion))}.`
+    )
+  }
+  const apiVersion = rawVersion as ApiVersion
+
   const rawId = read(env, Inputs.RequestId)
-  if (rawId === '') {
+  const rawQuery = read(env, Inputs.Query)
+  if ((rawId === '') === (rawQuery === '')) {
     throw new InputError(
-      `Input '${Inputs.RequestId}' is required: the id of a Datafiniti download request, a positive integer such as 6073.`
+      `Give exactly one of the inputs '${Inputs.RequestId}' (an existing download request) and ` +
+        `'${Inputs.Query}' (a Datafiniti query to create a download from)` +
+        (rawId === '' ? '; neither is set.' : '; both are set.')
     )
   }
-  if (!/^\d+$/.test(rawId) || /^0+$/.test(rawId)) {
-    throw new InputError(
-      `Input '${Inputs.RequestId}' must be a positive integer such as 6073; got ${quote(rawId)}.`
-    )
+  const requestId = rawId === '' ? undefined : parseRequestId(rawId, apiVersion)
+  const query = rawQuery === '' ? undefined : parseQuery(env, rawQuery, apiVersion)
+  if (!query) {
+    for (const name of [Inputs.DataType, Inputs.NumRecords, Inputs.View]) {
+      if (read(env, name) !== '') {
+        throw new InputError(
+          `Input '${name}' only applies with '${Inputs.Query}'; remove it or give a query instead of '${Inputs.RequestId}'.`
+        )
+      }
+    }
   }
-  const requestId = rawId.replace(/^0+/, '')
 
   const apiUrl = parseApiUrl(read(env, Inputs.ApiUrl) || Defaults.ApiUrl)
 
@@ -110,13 +170,12 @@ export function parseSettings(env: Env, cwd: string): Settings {
   const mode = rawMode as Mode
 
   const workspace = env['GITHUB_WORKSPACE'] || cwd
-  const rawPath = read(env, Inputs.Path) || path.join('datafiniti', requestId)
+  const rawPath = read(env, Inputs.Path)
   if (rawPath.includes('\0')) {
     throw new InputError(`Input '${Inputs.Path}' must be a directory path; got a NUL character.`)
   }
-  const downloadPath = path.resolve(workspace, rawPath)
 
-  const artifactName = read(env, Inputs.ArtifactName) || `datafiniti-${requestId}`
+  const artifactName = read(env, Inputs.ArtifactName)
   if (ARTIFACT_NAME_FORBIDDEN.test(artifactName)) {
     throw new InputError(
       `Input '${Inputs.ArtifactName}' must not contain any of " : < > | * ? \\ / or a line break; got ${quote(artifactName)}.`
@@ -125,10 +184,13 @@ export function parseSettings(env: Env, cwd: string): Settings {
 
   return {
     token,
+    apiVersion,
     requestId,
+    query,
     apiUrl,
     mode,
-    downloadPath,
+    workspace,
+    path: rawPath,
     artifactName,
     retentionDays: integer(
       env,
@@ -141,8 +203,67 @@ export function parseSettings(env: Env, cwd: string): Settings {
     waitTimeoutMs: duration(env, Inputs.WaitTimeout, Defaults.WaitTimeout, 10),
     concurrency: integer(env, Inputs.Concurrency, 1, Limits.MaxConcurrency, Defaults.Concurrency),
     maxRetries: integer(env, Inputs.MaxRetries, 0, Limits.MaxRetries, Defaults.MaxRetries),
-    stallTimeoutMs: duration(env, Inputs.StallTimeout, Defaults.StallTimeout, 100)
+    stallTimeoutMs: duration(env, Inputs.StallTimeout, Defaults.StallTimeout, 100),
+    artifactFallback: parseFallback(read(env, Inputs.ArtifactFallback))
   }
+}
+
+function parseFallback(raw: string): 'fail' | 'files' {
+  const value = raw.toLowerCase()
+  if (value === '' || value === 'fail') return 'fail'
+  if (value === 'files') return 'files'
+  throw new InputError(`Input '${Inputs.ArtifactFallback}' must be fail or files; got ${quote(raw)}.`)
+}
+
+function parseRequestId(raw: string, version: ApiVersion): string {
+  if (version === 'v3') {
+    if (!/^\d+$/.test(raw) || /^0+$/.test(raw)) {
+      throw new InputError(
+        `Input '${Inputs.RequestId}' must be a positive integer such as 6073 (a v3 download request id); got ${quote(raw)}.`
+      )
+    }
+    return raw.replace(/^0+/, '')
+  }
+  // v4 ids are opaque strings: refuse only what cannot be a path segment.
+  if (!/^[A-Za-z0-9._~-]{1,200}$/.test(raw) || /^\.+$/.test(raw)) {
+    throw new InputError(
+      `Input '${Inputs.RequestId}' must be a v4 download id: letters, digits, '.', '_', '~' or '-' ` +
+        `(for example 5f1e2d3c4b5a69788796a5b4); got ${quote(raw)}.`
+    )
+  }
+  return raw
+}
+
+function parseQuery(env: Env, query: string, version: ApiVersion): QuerySpec {
+  const types: readonly string[] = DataTypes[version]
+  const rawType = read(env, Inputs.DataType).toLowerCase()
+  if (!types.includes(rawType)) {
+    throw new InputError(
+      `Input '${Inputs.DataType}' is required with '${Inputs.Query}' and must be one of ${types.join(', ')} ` +
+        `for API ${version}; got ${quote(read(env, Inputs.DataType))}.`
+    )
+  }
+  const rawFormat = read(env, Inputs.Format).toUpperCase() || Defaults.Format
+  if (!(Formats as readonly string[]).includes(rawFormat)) {
+    throw new InputError(
+      `Input '${Inputs.Format}' must be CSV or JSON; got ${quote(read(env, Inputs.Format))}.`
+    )
+  }
+  const rawRecords = read(env, Inputs.NumRecords).toLowerCase()
+  let numRecords: number | 'all'
+  if (rawRecords === 'all') {
+    numRecords = 'all'
+  } else {
+    numRecords = /^\d+$/.test(rawRecords) ? Number(rawRecords) : NaN
+    if (!Number.isSafeInteger(numRecords) || numRecords < 1) {
+      throw new InputError(
+        `Input '${Inputs.NumRecords}' is required with '${Inputs.Query}': the most records to download (and pay for), ` +
+          `a positive whole number such as 1000, or 'all' to allow every match; got ${quote(read(env, Inputs.NumRecords))}.`
+      )
+    }
+  }
+  const view = read(env, Inputs.View)
+  return { query, dataType: rawType as DataType, format: rawFormat as Format, numRecords, view: view || undefined }
 }
 
 function parseApiUrl(raw: string): string {

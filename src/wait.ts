@@ -38,7 +38,7 @@ export function progressLine(state: DownloadState, elapsedMs: number): string {
  * the request's own error, or the timeout with the last status seen.
  */
 export async function waitForResults(
-  client: DatafinitiClient,
+  client: Pick<DatafinitiClient, 'getRequest' | 'getResults'>,
   requestId: string,
   options: WaitOptions
 ): Promise<Completed> {

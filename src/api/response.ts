@@ -1,3 +1,4 @@
+import { Limits } from '../constants.js'
 import { FatalError, HttpStatusError, parseRetryAfter } from '../errors.js'
 import type { TextResponse } from '../http.js'
 import { redact } from '../redact.js'
@@ -119,4 +120,61 @@ export function parseApiDate(value: unknown): Date | undefined {
   }
   const date = new Date(time)
   return Number.isNaN(date.getTime()) ? undefined : date
+}
+
+/**
+ * Errors of a create call, which is never retried once it may have reached the server: known API
+ * answers get their own explanation, the rest say why the action did not try again.
+ */
+export function failCreate(endpoint: string, res: TextResponse, secrets: readonly string[]): never {
+  const said = apiMessage(res.text, secrets)
+  if (/numRequested cannot be <= 0/i.test(res.text)) {
+    throw new FatalError(
+      `The query matched no records, so Datafiniti created no download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
+        `Check the 'query' and 'data-type' inputs.`
+    )
+  }
+  if (/exceeds preview record limit/i.test(res.text)) {
+    throw new FatalError(
+      `Your Datafiniti plan does not allow this download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
+        `Lower 'num-records' to your plan's preview limit, or upgrade the plan.`
+    )
+  }
+  if (res.status === 401 || res.status === 403) {
+    throw new FatalError(
+      `Datafiniti rejected the token: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
+        `Check the 'token' input: it must be a valid API token from the Datafiniti portal, passed from a secret.`
+    )
+  }
+  throw new FatalError(
+    `Creating the download failed: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
+      (res.status >= 500 || res.status === 429 || res.status === 408
+        ? `It was not retried, because a retry could create (and charge for) a second download: ` +
+          `look for a new download in the Datafiniti portal before running again.`
+        : `Check the 'query', 'data-type', 'format', 'num-records' and 'view' inputs.`)
+  )
+}
+
+/** v3 result files expire 7 days after `date_created`. */
+export function expiryFromCreated(value: unknown): Date | undefined {
+  const created = parseApiDate(value)
+  return created ? new Date(created.getTime() + Limits.ResultLifetimeMs) : undefined
+}
+
+/** A pre-signed S3 URL says when it stops working: `X-Amz-Date` + `X-Amz-Expires` (or SigV2 `Expires`). */
+export function expiryFromUrl(url: string): Date | undefined {
+  try {
+    const q = new URL(url).searchParams
+    const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(q.get('X-Amz-Date') ?? '')
+    const seconds = q.get('X-Amz-Expires')
+    if (date && seconds && /^\d+$/.test(seconds)) {
+      const [y = 0, mo = 1, d, h, mi, s] = date.slice(1).map(Number)
+      return new Date(Date.UTC(y, mo - 1, d, h, mi, s) + Number(seconds) * 1000)
+    }
+    const expires = q.get('Expires')
+    if (expires && /^\d+$/.test(expires)) return new Date(Number(expires) * 1000)
+  } catch {
+    // not a URL: no expiry known
+  }
+  return undefined
 }

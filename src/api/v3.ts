@@ -1,7 +1,16 @@
 import { FatalError } from '../errors.js'
 import type { Http } from '../http.js'
 import type { CallOptions, DatafinitiClient, DownloadState, ResultFile } from './client.js'
-import { failForStatus, optionalNumber, parseApiDate, parseJson, wrongShape } from './response.js'
+import type { QuerySpec } from '../settings.js'
+import {
+  expiryFromCreated,
+  expiryFromUrl,
+  failCreate,
+  failForStatus,
+  optionalNumber,
+  parseJson,
+  wrongShape
+} from './response.js'
 
 /** Runs one API call with the retry policy; `what` names it in retry log lines. */
 export type CallRunner = <T>(
@@ -27,6 +36,43 @@ export class V3Client implements DatafinitiClient {
     const basic = Buffer.from(`${token}:`).toString('base64')
     this.headers = { Authorization: `Basic ${basic}`, Accept: 'application/json' }
     this.secrets = [token, basic]
+  }
+
+  /**
+   * `GET /v3/data/{type}?...&download=true` answers 303 with `Location: /v3/requests/{id}` (some
+   * guides show the request object in the body instead): the redirect is the answer, not followed.
+   */
+  async createDownload(spec: QuerySpec): Promise<string> {
+    const endpoint = `GET /v3/data/${spec.dataType}`
+    const params = new URLSearchParams({ q: spec.query, format: spec.format })
+    // Without `records` Datafiniti downloads every match: only when the user said `all`.
+    if (spec.numRecords !== 'all') params.set('records', String(spec.numRecords))
+    if (spec.view) params.set('view', spec.view)
+    params.set('download', 'true')
+    const url = `${this.baseUrl}/v3/data/${spec.dataType}?${params.toString()}`
+    return this.call(
+      endpoint,
+      async () => {
+        const res = await this.http.getText(url, this.headers, undefined, false)
+        if (res.status >= 300 && res.status < 400) {
+          const location = res.headers.location ?? ''
+          const id = /\/v3\/requests\/(\d+)/.exec(location)?.[1]
+          if (!id) {
+            throw wrongShape(endpoint, res.status, 'a redirect without /v3/requests/{id}', location, this.secrets)
+          }
+          return id
+        }
+        if (res.status < 200 || res.status >= 300) failCreate(endpoint, res, this.secrets)
+        const body = parseJson(endpoint, res, this.secrets)
+        const item = Array.isArray(body) ? (body as unknown[])[0] : body
+        const id = item !== null && typeof item === 'object' ? (item as Record<string, unknown>)['id'] : undefined
+        if ((typeof id !== 'number' && typeof id !== 'string') || !/^\d+$/.test(String(id))) {
+          throw wrongShape(endpoint, res.status, 'no numeric request "id"', res.text, this.secrets)
+        }
+        return String(id)
+      },
+      { idempotent: false }
+    )
   }
 
   async getRequest(id: string, options?: CallOptions): Promise<DownloadState> {
@@ -113,7 +159,8 @@ export class V3Client implements DatafinitiClient {
               this.secrets
             )
           }
-          return { url, createdAt: parseApiDate((item as Record<string, unknown>)['date_created']) }
+          const created = (item as Record<string, unknown>)['date_created']
+          return { url, expiresAt: expiryFromCreated(created) ?? expiryFromUrl(url) }
         })
       },
       options

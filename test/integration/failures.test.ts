@@ -92,11 +92,15 @@ describe('bad input fails before any network call, naming the input and the expe
       { [Inputs.Token]: 'abc def' },
       /Input 'token' must be a single Datafiniti API token/
     ],
-    ['missing request-id', {}, /Input 'request-id' is required.*positive integer/],
+    [
+      'neither request-id nor query',
+      {},
+      /Give exactly one of the inputs 'request-id' \(an existing download request\) and 'query'.*; neither is set\./
+    ],
     [
       'non-numeric request-id',
       { [Inputs.RequestId]: 'abc' },
-      /Input 'request-id' must be a positive integer such as 6073; got "abc"/
+      /Input 'request-id' must be a positive integer such as 6073 \(a v3 download request id\); got "abc"/
     ],
     [
       'zero request-id',

@@ -1,0 +1,117 @@
+import { FatalError } from '../errors.js'
+import type { Http } from '../http.js'
+import type { QuerySpec } from '../settings.js'
+import type { CallOptions, DatafinitiClient, DownloadState, ResultFile } from './client.js'
+import { expiryFromUrl, failCreate, failForStatus, optionalNumber, parseJson, wrongShape } from './response.js'
+import type { CallRunner } from './v3.js'
+
+const PENDING = new Set(['queued', 'running', 'in_progress', 'started', 'pending'])
+const FAILED = new Set(['cancelled', 'canceled', 'failed', 'error'])
+
+/** Datafiniti API v4: Bearer token; a download's status and its file URLs share one endpoint. */
+export class V4Client implements DatafinitiClient {
+  private readonly headers: Record<string, string>
+  private readonly secrets: string[]
+
+  constructor(
+    private readonly http: Http,
+    private readonly baseUrl: string,
+    token: string,
+    private readonly call: CallRunner,
+    private readonly now: () => number = Date.now
+  ) {
+    this.headers = { Authorization: `Bearer ${token}`, Accept: 'application/json' }
+    this.secrets = [token]
+  }
+
+  /** `POST /v4/{type}/search` with `download: true` answers 2xx with the new download. */
+  async createDownload(spec: QuerySpec): Promise<string> {
+    const endpoint = `POST /v4/${spec.dataType}/search`
+    const body: Record<string, unknown> = { query: spec.query, format: spec.format, download: true }
+    // No `num_records` means every match: only when the user said `all`.
+    if (spec.numRecords !== 'all') body['num_records'] = spec.numRecords
+    if (spec.view) body['view'] = spec.view
+    return this.call(
+      endpoint,
+      async () => {
+        const res = await this.http.postText(
+          `${this.baseUrl}/v4/${spec.dataType}/search`,
+          { ...this.headers, 'Content-Type': 'application/json' },
+          JSON.stringify(body)
+        )
+        if (res.status < 200 || res.status >= 300) failCreate(endpoint, res, this.secrets)
+        const answer = parseJson(endpoint, res, this.secrets)
+        const id = answer !== null && typeof answer === 'object' ? (answer as Record<string, unknown>)['id'] : undefined
+        if ((typeof id !== 'string' && typeof id !== 'number') || String(id).trim() === '') {
+          throw wrongShape(endpoint, res.status, 'no download "id"', res.text, this.secrets)
+        }
+        return String(id)
+      },
+      { idempotent: false }
+    )
+  }
+
+  private async download(id: string, options?: CallOptions): Promise<{ record: Record<string, unknown>; text: string; status: number }> {
+    const endpoint = `GET /v4/downloads/${id}`
+    return this.call(
+      endpoint,
+      async () => {
+        const res = await this.http.getText(`${this.baseUrl}/v4/downloads/${encodeURIComponent(id)}`, this.headers)
+        if (res.status === 400 || res.status === 404) {
+          throw new FatalError(
+            `Datafiniti has no download ${id} for this token (${endpoint} answered HTTP ${res.status}). Check the 'request-id' input.`
+          )
+        }
+        if (res.status !== 200) failForStatus(endpoint, res, this.secrets, this.now())
+        const body = parseJson(endpoint, res, this.secrets)
+        const item = Array.isArray(body) ? (body as unknown[])[0] : body
+        if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+          throw wrongShape(endpoint, res.status, 'expected a download object', res.text, this.secrets)
+        }
+        const record = item as Record<string, unknown>
+        if (typeof record['status'] !== 'string' || record['status'].trim() === '') {
+          throw wrongShape(endpoint, res.status, 'no "status" string', res.text, this.secrets)
+        }
+        return { record, text: res.text, status: res.status }
+      },
+      options
+    )
+  }
+
+  async getRequest(id: string, options?: CallOptions): Promise<DownloadState> {
+    const { record } = await this.download(id, options)
+    const status = String(record['status']).trim()
+    const lower = status.toLowerCase()
+    const rawError = record['error']
+    const error = typeof rawError === 'string' ? rawError.trim() : ''
+    const format = typeof record['format'] === 'string' ? record['format'].toLowerCase() : ''
+    return {
+      status,
+      // Unknown statuses are taken as still running: only `completed` is done.
+      phase: FAILED.has(lower) || error !== '' ? 'failed' : lower === 'completed' ? 'completed' : 'pending',
+      error,
+      numDownloaded: optionalNumber(record['num_downloaded']),
+      numRequested: optionalNumber(record['num_records']),
+      format: format === 'csv' || format === 'json' ? format : undefined
+    }
+  }
+
+  /** `results` fills in while the download runs: it is read only once the download is complete. */
+  async getResults(id: string, options?: CallOptions): Promise<ResultFile[] | undefined> {
+    const { record, text, status } = await this.download(id, options)
+    const lower = String(record['status']).trim().toLowerCase()
+    if (lower !== 'completed' || PENDING.has(lower)) return undefined
+    const results = record['results']
+    if (!Array.isArray(results)) {
+      throw wrongShape(`GET /v4/downloads/${id}`, status, 'no "results" array', text, this.secrets)
+    }
+    return results.map((item: unknown, index) => {
+      const url =
+        typeof item === 'string' ? item : item !== null && typeof item === 'object' ? (item as Record<string, unknown>)['url'] : undefined
+      if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
+        throw wrongShape(`GET /v4/downloads/${id}`, status, `result ${index + 1} is not an http(s) URL`, text, this.secrets)
+      }
+      return { url, expiresAt: expiryFromUrl(url) }
+    })
+  }
+}
