@@ -31947,7 +31947,13 @@ function isTransient(error) {
     return false;
 }
 // Failures that happen before a single byte of the request is sent.
-const UNSENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+const UNSENT_CODES = new Set([
+    'ECONNREFUSED',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'ENETUNREACH',
+    'EHOSTUNREACH'
+]);
 /** True only when the request provably never reached the server: safe to retry a create. */
 function isUnsent(error) {
     const code = error instanceof Error ? error.code : undefined;
@@ -32289,7 +32295,9 @@ class V3Client {
                 failCreate(endpoint, res, this.secrets);
             const body = parseJson(endpoint, res, this.secrets);
             const item = Array.isArray(body) ? body[0] : body;
-            const id = item !== null && typeof item === 'object' ? item['id'] : undefined;
+            const id = item !== null && typeof item === 'object'
+                ? item['id']
+                : undefined;
             if ((typeof id !== 'number' && typeof id !== 'string') || !/^\d+$/.test(String(id))) {
                 throw wrongShape(endpoint, res.status, 'no numeric request "id"', res.text, this.secrets);
             }
@@ -32359,7 +32367,254 @@ class V3Client {
     }
 }
 
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+;// CONCATENATED MODULE: ./src/duration.ts
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+/**
+ * Parses `30`, `200ms`, `1.5s`, `10m`, `2h` or a compound such as `1h30m`. A bare number is seconds.
+ * Returns milliseconds, or undefined when the text is not a duration.
+ */
+function parseDuration(text) {
+    const value = text.trim().toLowerCase();
+    if (/^\d+(?:\.\d+)?$/.test(value))
+        return Math.round(Number(value) * 1000);
+    if (value === '')
+        return undefined;
+    PART.lastIndex = 0;
+    let total = 0;
+    let consumed = 0;
+    for (const match of value.matchAll(PART)) {
+        const [whole, amount, unit] = match;
+        total += Number(amount) * (UNIT_MS[unit ?? ''] ?? NaN);
+        consumed += whole.length;
+    }
+    if (consumed !== value.length || !Number.isFinite(total))
+        return undefined;
+    return Math.round(total);
+}
+/** `3m10s`, `1h2m`, `850ms`: compact, for log lines. */
+function formatDuration(ms) {
+    const rounded = Math.max(0, Math.round(ms));
+    if (rounded < 1000)
+        return `${rounded}ms`;
+    let seconds = Math.round(ms / 1000);
+    const hours = Math.floor(seconds / 3600);
+    seconds -= hours * 3600;
+    const minutes = Math.floor(seconds / 60);
+    seconds -= minutes * 60;
+    if (hours > 0)
+        return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
+    if (minutes > 0)
+        return seconds > 0 ? `${minutes}m${seconds}s` : `${minutes}m`;
+    return `${seconds}s`;
+}
+
+;// CONCATENATED MODULE: ./src/settings.ts
+
+
+
+/** An id as it may appear in a file or artifact name (v4 ids are opaque strings). */
+function idForName(requestId) {
+    const name = requestId.replace(/[^A-Za-z0-9._-]/g, '_');
+    return /^\.*$/.test(name) ? name.replace(/\./g, '_') : name;
+}
+/** The form of a request id: what the input accepts and what a created id must have. */
+function isRequestId(id, version) {
+    return version === 'v3'
+        ? /^\d+$/.test(id) && !/^0+$/.test(id)
+        : /^[A-Za-z0-9._~-]{1,200}$/.test(id) && !/^\.+$/.test(id);
+}
+/** Absolute download directory, once the request id is known. */
+function downloadPathFor(settings, requestId) {
+    return external_node_path_.resolve(settings.workspace, settings.path || external_node_path_.join('datafiniti', idForName(requestId)));
+}
+function artifactNameFor(settings, requestId) {
+    return settings.artifactName || `datafiniti-${idForName(requestId)}`;
+}
+/** Bad input: the message names the input and the expected form. */
+class InputError extends Error {
+    name = 'InputError';
+}
+/** The runner passes input `foo-bar` as env `INPUT_FOO-BAR` (spaces become `_`, hyphens stay). */
+function inputEnvName(name) {
+    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+}
+function read(env, name) {
+    return (env[inputEnvName(name)] ?? '').trim();
+}
+function quote(value) {
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+}
+function integer(env, name, min, max, fallback) {
+    const raw = read(env, name);
+    if (raw === '')
+        return fallback;
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+        throw new InputError(`Input '${name}' must be a whole number from ${min} to ${max}; got ${quote(raw)}.`);
+    }
+    return value;
+}
+function duration(env, name, fallback, minMs) {
+    const raw = read(env, name) || fallback;
+    const ms = parseDuration(raw);
+    if (ms === undefined || ms < minMs) {
+        throw new InputError(`Input '${name}' must be a duration of at least ${formatDuration(minMs)}: a number of seconds ` +
+            `or a number with a unit ms, s, m or h (for example 30s, 1.5s, 10m, 2h); got ${quote(raw)}.`);
+    }
+    return ms;
+}
+// Characters that @actions/artifact refuses in an artifact name.
+const ARTIFACT_NAME_FORBIDDEN = /[":<>|*?\r\n\\/]/;
+/**
+ * Every input, validated, as one typed object. Pure: a function of the environment and the working
+ * directory only, so that every bad input is reported before any network call.
+ */
+function parseSettings(env, cwd) {
+    const token = read(env, Inputs.Token);
+    if (token === '') {
+        throw new InputError(`Input '${Inputs.Token}' is required: your Datafiniti API token.`);
+    }
+    if (/[\s:]/.test(token)) {
+        // The value is never echoed: it is a secret even when malformed.
+        throw new InputError(`Input '${Inputs.Token}' must be a single Datafiniti API token without spaces, line breaks or ':'.`);
+    }
+    const rawVersion = read(env, Inputs.ApiVersion).toLowerCase() || Defaults.ApiVersion;
+    if (!ApiVersions.includes(rawVersion)) {
+        throw new InputError(`Input '${Inputs.ApiVersion}' must be one of ${ApiVersions.join(', ')}; got ${quote(read(env, Inputs.ApiVersion))}.`);
+    }
+    const apiVersion = rawVersion;
+    const rawId = read(env, Inputs.RequestId);
+    const rawQuery = read(env, Inputs.Query);
+    if ((rawId === '') === (rawQuery === '')) {
+        throw new InputError(`Give exactly one of the inputs '${Inputs.RequestId}' (an existing download request) and ` +
+            `'${Inputs.Query}' (a Datafiniti query to create a download from)` +
+            (rawId === '' ? '; neither is set.' : '; both are set.'));
+    }
+    const requestId = rawId === '' ? undefined : parseRequestId(rawId, apiVersion);
+    const query = rawQuery === '' ? undefined : parseQuery(env, rawQuery, apiVersion);
+    if (!query) {
+        for (const name of [Inputs.DataType, Inputs.NumRecords, Inputs.View]) {
+            if (read(env, name) !== '') {
+                throw new InputError(`Input '${name}' only applies with '${Inputs.Query}'; remove it or give a query instead of '${Inputs.RequestId}'.`);
+            }
+        }
+    }
+    const apiUrl = parseApiUrl(read(env, Inputs.ApiUrl) || Defaults.ApiUrl);
+    const rawMode = read(env, Inputs.Mode).toLowerCase() || Defaults.Mode;
+    if (!Modes.includes(rawMode)) {
+        throw new InputError(`Input '${Inputs.Mode}' must be one of ${Modes.join(', ')}; got ${quote(read(env, Inputs.Mode))}.`);
+    }
+    const mode = rawMode;
+    const workspace = env['GITHUB_WORKSPACE'] || cwd;
+    const rawPath = read(env, Inputs.Path);
+    if (rawPath.includes('\0')) {
+        throw new InputError(`Input '${Inputs.Path}' must be a directory path; got a NUL character.`);
+    }
+    const artifactName = read(env, Inputs.ArtifactName);
+    if (ARTIFACT_NAME_FORBIDDEN.test(artifactName)) {
+        throw new InputError(`Input '${Inputs.ArtifactName}' must not contain any of " : < > | * ? \\ / or a line break; got ${quote(artifactName)}.`);
+    }
+    return {
+        token,
+        apiVersion,
+        requestId,
+        query,
+        apiUrl,
+        mode,
+        workspace,
+        path: rawPath,
+        artifactName,
+        retentionDays: integer(env, Inputs.RetentionDays, Limits.MinRetentionDays, Limits.MaxRetentionDays),
+        compressionLevel: integer(env, Inputs.CompressionLevel, 0, 9, Defaults.CompressionLevel),
+        pollIntervalMs: duration(env, Inputs.PollInterval, Defaults.PollInterval, 10),
+        waitTimeoutMs: duration(env, Inputs.WaitTimeout, Defaults.WaitTimeout, 10),
+        concurrency: integer(env, Inputs.Concurrency, 1, Limits.MaxConcurrency, Defaults.Concurrency),
+        maxRetries: integer(env, Inputs.MaxRetries, 0, Limits.MaxRetries, Defaults.MaxRetries),
+        stallTimeoutMs: duration(env, Inputs.StallTimeout, Defaults.StallTimeout, 100),
+        artifactFallback: parseFallback(read(env, Inputs.ArtifactFallback))
+    };
+}
+function parseFallback(raw) {
+    const value = raw.toLowerCase();
+    if (value === '' || value === 'fail')
+        return 'fail';
+    if (value === 'files')
+        return 'files';
+    throw new InputError(`Input '${Inputs.ArtifactFallback}' must be fail or files; got ${quote(raw)}.`);
+}
+function parseRequestId(raw, version) {
+    if (version === 'v3') {
+        if (!isRequestId(raw, 'v3')) {
+            throw new InputError(`Input '${Inputs.RequestId}' must be a positive integer such as 6073 (a v3 download request id); got ${quote(raw)}.`);
+        }
+        return raw.replace(/^0+/, '');
+    }
+    // v4 ids are opaque strings: refuse only what cannot be a path segment.
+    if (!isRequestId(raw, 'v4')) {
+        throw new InputError(`Input '${Inputs.RequestId}' must be a v4 download id: letters, digits, '.', '_', '~' or '-' ` +
+            `(for example 5f1e2d3c4b5a69788796a5b4); got ${quote(raw)}.`);
+    }
+    return raw;
+}
+function parseQuery(env, query, version) {
+    const types = DataTypes[version];
+    const rawType = read(env, Inputs.DataType).toLowerCase();
+    if (!types.includes(rawType)) {
+        throw new InputError(`Input '${Inputs.DataType}' is required with '${Inputs.Query}' and must be one of ${types.join(', ')} ` +
+            `for API ${version}; got ${quote(read(env, Inputs.DataType))}.`);
+    }
+    const rawFormat = read(env, Inputs.Format).toUpperCase() || Defaults.Format;
+    if (!Formats.includes(rawFormat)) {
+        throw new InputError(`Input '${Inputs.Format}' must be CSV or JSON; got ${quote(read(env, Inputs.Format))}.`);
+    }
+    const rawRecords = read(env, Inputs.NumRecords).toLowerCase();
+    let numRecords;
+    if (rawRecords === 'all') {
+        numRecords = 'all';
+    }
+    else {
+        numRecords = /^\d+$/.test(rawRecords) ? Number(rawRecords) : NaN;
+        if (!Number.isSafeInteger(numRecords) || numRecords < 1) {
+            throw new InputError(`Input '${Inputs.NumRecords}' is required with '${Inputs.Query}': the most records to download (and pay for), ` +
+                `a positive whole number such as 1000, or 'all' to allow every match; got ${quote(read(env, Inputs.NumRecords))}.`);
+        }
+    }
+    const view = read(env, Inputs.View);
+    return {
+        query,
+        dataType: rawType,
+        format: rawFormat,
+        numRecords,
+        view: view || undefined
+    };
+}
+function parseApiUrl(raw) {
+    const expected = `Input '${Inputs.ApiUrl}' must be an http(s) base URL such as ${Defaults.ApiUrl}`;
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        throw new InputError(`${expected}; got ${quote(raw)}.`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new InputError(`${expected}; got the scheme ${quote(url.protocol)}.`);
+    }
+    if (url.username || url.password) {
+        throw new InputError(`${expected}, without credentials: pass the token in '${Inputs.Token}'.`);
+    }
+    if (url.search || url.hash) {
+        // Not echoed: a query may well hold a token.
+        throw new InputError(`${expected}, without a query or fragment.`);
+    }
+    return url.href.replace(/\/+$/, '');
+}
+
 ;// CONCATENATED MODULE: ./src/api/v4.ts
+
 
 
 const PENDING = new Set(['queued', 'running', 'in_progress', 'started', 'pending']);
@@ -32394,11 +32649,15 @@ class V4Client {
             if (res.status < 200 || res.status >= 300)
                 failCreate(endpoint, res, this.secrets);
             const answer = parseJson(endpoint, res, this.secrets);
-            const id = answer !== null && typeof answer === 'object' ? answer['id'] : undefined;
-            if ((typeof id !== 'string' && typeof id !== 'number') || String(id).trim() === '') {
-                throw wrongShape(endpoint, res.status, 'no download "id"', res.text, this.secrets);
+            const raw = answer !== null && typeof answer === 'object'
+                ? answer['id']
+                : undefined;
+            const id = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : '';
+            // The id becomes a URL path segment and a directory name: only a well-formed one will do.
+            if (!isRequestId(id, 'v4')) {
+                throw wrongShape(endpoint, res.status, 'no well-formed download "id"', res.text, this.secrets);
             }
-            return String(id);
+            return id;
         }, { idempotent: false });
     }
     async download(id, options) {
@@ -32427,12 +32686,16 @@ class V4Client {
         const status = String(record['status']).trim();
         const lower = status.toLowerCase();
         const rawError = record['error'];
-        const error = typeof rawError === 'string' ? rawError.trim() : '';
+        const error = typeof rawError === 'string' ? rawError.trim() : rawError ? JSON.stringify(rawError) : '';
         const format = typeof record['format'] === 'string' ? record['format'].toLowerCase() : '';
         return {
             status,
             // Unknown statuses are taken as still running: only `completed` is done.
-            phase: FAILED.has(lower) || error !== '' ? 'failed' : lower === 'completed' ? 'completed' : 'pending',
+            phase: FAILED.has(lower) || error !== ''
+                ? 'failed'
+                : lower === 'completed'
+                    ? 'completed'
+                    : 'pending',
             error,
             numDownloaded: optionalNumber(record['num_downloaded']),
             numRequested: optionalNumber(record['num_records']),
@@ -32450,7 +32713,11 @@ class V4Client {
             throw wrongShape(`GET /v4/downloads/${id}`, status, 'no "results" array', text, this.secrets);
         }
         return results.map((item, index) => {
-            const url = typeof item === 'string' ? item : item !== null && typeof item === 'object' ? item['url'] : undefined;
+            const url = typeof item === 'string'
+                ? item
+                : item !== null && typeof item === 'object'
+                    ? item['url']
+                    : undefined;
             if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
                 throw wrongShape(`GET /v4/downloads/${id}`, status, `result ${index + 1} is not an http(s) URL`, text, this.secrets);
             }
@@ -32522,54 +32789,10 @@ var external_node_crypto_ = __nccwpck_require__(77598);
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(76760);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: ./src/duration.ts
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-/**
- * Parses `30`, `200ms`, `1.5s`, `10m`, `2h` or a compound such as `1h30m`. A bare number is seconds.
- * Returns milliseconds, or undefined when the text is not a duration.
- */
-function parseDuration(text) {
-    const value = text.trim().toLowerCase();
-    if (/^\d+(?:\.\d+)?$/.test(value))
-        return Math.round(Number(value) * 1000);
-    if (value === '')
-        return undefined;
-    PART.lastIndex = 0;
-    let total = 0;
-    let consumed = 0;
-    for (const match of value.matchAll(PART)) {
-        const [whole, amount, unit] = match;
-        total += Number(amount) * (UNIT_MS[unit ?? ''] ?? NaN);
-        consumed += whole.length;
-    }
-    if (consumed !== value.length || !Number.isFinite(total))
-        return undefined;
-    return Math.round(total);
-}
-/** `3m10s`, `1h2m`, `850ms`: compact, for log lines. */
-function formatDuration(ms) {
-    const rounded = Math.max(0, Math.round(ms));
-    if (rounded < 1000)
-        return `${rounded}ms`;
-    let seconds = Math.round(ms / 1000);
-    const hours = Math.floor(seconds / 3600);
-    seconds -= hours * 3600;
-    const minutes = Math.floor(seconds / 60);
-    seconds -= minutes * 60;
-    if (hours > 0)
-        return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
-    if (minutes > 0)
-        return seconds > 0 ? `${minutes}m${seconds}s` : `${minutes}m`;
-    return `${seconds}s`;
-}
-
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
 var lib = __nccwpck_require__(44942);
 ;// CONCATENATED MODULE: ./src/http.ts
@@ -33233,6 +33456,7 @@ function totalRecords(report) {
 
 function setOutputs(report, setOutput) {
     const records = totalRecords(report);
+    setOutput(Outputs.RequestId, report.requestId);
     setOutput(Outputs.Status, report.status);
     setOutput(Outputs.Urls, JSON.stringify(report.urls));
     setOutput(Outputs.Files, JSON.stringify(report.files.map(file => file.path)));
@@ -33277,195 +33501,6 @@ function startProgress(label, log, clock, everyMs = 5000) {
         },
         stop: () => clearInterval(timer)
     };
-}
-
-;// CONCATENATED MODULE: ./src/settings.ts
-
-
-
-/** An id as it may appear in a file or artifact name (v4 ids are opaque strings). */
-function idForName(requestId) {
-    return requestId.replace(/[^A-Za-z0-9._-]/g, '_');
-}
-/** Absolute download directory, once the request id is known. */
-function downloadPathFor(settings, requestId) {
-    return external_node_path_.resolve(settings.workspace, settings.path || external_node_path_.join('datafiniti', idForName(requestId)));
-}
-function artifactNameFor(settings, requestId) {
-    return settings.artifactName || `datafiniti-${idForName(requestId)}`;
-}
-/** Bad input: the message names the input and the expected form. */
-class InputError extends Error {
-    name = 'InputError';
-}
-/** The runner passes input `foo-bar` as env `INPUT_FOO-BAR` (spaces become `_`, hyphens stay). */
-function inputEnvName(name) {
-    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
-}
-function read(env, name) {
-    return (env[inputEnvName(name)] ?? '').trim();
-}
-function quote(value) {
-    return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-}
-function integer(env, name, min, max, fallback) {
-    const raw = read(env, name);
-    if (raw === '')
-        return fallback;
-    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-    if (!Number.isSafeInteger(value) || value < min || value > max) {
-        throw new InputError(`Input '${name}' must be a whole number from ${min} to ${max}; got ${quote(raw)}.`);
-    }
-    return value;
-}
-function duration(env, name, fallback, minMs) {
-    const raw = read(env, name) || fallback;
-    const ms = parseDuration(raw);
-    if (ms === undefined || ms < minMs) {
-        throw new InputError(`Input '${name}' must be a duration of at least ${formatDuration(minMs)}: a number of seconds ` +
-            `or a number with a unit ms, s, m or h (for example 30s, 1.5s, 10m, 2h); got ${quote(raw)}.`);
-    }
-    return ms;
-}
-// Characters that @actions/artifact refuses in an artifact name.
-const ARTIFACT_NAME_FORBIDDEN = /[":<>|*?\r\n\\/]/;
-/**
- * Every input, validated, as one typed object. Pure: a function of the environment and the working
- * directory only, so that every bad input is reported before any network call.
- */
-function parseSettings(env, cwd) {
-    const token = read(env, Inputs.Token);
-    if (token === '') {
-        throw new InputError(`Input '${Inputs.Token}' is required: your Datafiniti API token.`);
-    }
-    if (/[\s:]/.test(token)) {
-        // The value is never echoed: it is a secret even when malformed.
-        throw new InputError(`Input '${Inputs.Token}' must be a single Datafiniti API token without spaces, line breaks or ':'.`);
-    }
-    const rawVersion = read(env, Inputs.ApiVersion).toLowerCase() || Defaults.ApiVersion;
-    if (!ApiVersions.includes(rawVersion)) {
-        throw new InputError(`Input '${Inputs.ApiVersion}' must be one of ${ApiVersions.join(', ')}; got ${quote(read(env, Inputs.ApiVersion))}.`);
-    }
-    const apiVersion = rawVersion;
-    const rawId = read(env, Inputs.RequestId);
-    const rawQuery = read(env, Inputs.Query);
-    if ((rawId === '') === (rawQuery === '')) {
-        throw new InputError(`Give exactly one of the inputs '${Inputs.RequestId}' (an existing download request) and ` +
-            `'${Inputs.Query}' (a Datafiniti query to create a download from)` +
-            (rawId === '' ? '; neither is set.' : '; both are set.'));
-    }
-    const requestId = rawId === '' ? undefined : parseRequestId(rawId, apiVersion);
-    const query = rawQuery === '' ? undefined : parseQuery(env, rawQuery, apiVersion);
-    if (!query) {
-        for (const name of [Inputs.DataType, Inputs.NumRecords, Inputs.View]) {
-            if (read(env, name) !== '') {
-                throw new InputError(`Input '${name}' only applies with '${Inputs.Query}'; remove it or give a query instead of '${Inputs.RequestId}'.`);
-            }
-        }
-    }
-    const apiUrl = parseApiUrl(read(env, Inputs.ApiUrl) || Defaults.ApiUrl);
-    const rawMode = read(env, Inputs.Mode).toLowerCase() || Defaults.Mode;
-    if (!Modes.includes(rawMode)) {
-        throw new InputError(`Input '${Inputs.Mode}' must be one of ${Modes.join(', ')}; got ${quote(read(env, Inputs.Mode))}.`);
-    }
-    const mode = rawMode;
-    const workspace = env['GITHUB_WORKSPACE'] || cwd;
-    const rawPath = read(env, Inputs.Path);
-    if (rawPath.includes('\0')) {
-        throw new InputError(`Input '${Inputs.Path}' must be a directory path; got a NUL character.`);
-    }
-    const artifactName = read(env, Inputs.ArtifactName);
-    if (ARTIFACT_NAME_FORBIDDEN.test(artifactName)) {
-        throw new InputError(`Input '${Inputs.ArtifactName}' must not contain any of " : < > | * ? \\ / or a line break; got ${quote(artifactName)}.`);
-    }
-    return {
-        token,
-        apiVersion,
-        requestId,
-        query,
-        apiUrl,
-        mode,
-        workspace,
-        path: rawPath,
-        artifactName,
-        retentionDays: integer(env, Inputs.RetentionDays, Limits.MinRetentionDays, Limits.MaxRetentionDays),
-        compressionLevel: integer(env, Inputs.CompressionLevel, 0, 9, Defaults.CompressionLevel),
-        pollIntervalMs: duration(env, Inputs.PollInterval, Defaults.PollInterval, 10),
-        waitTimeoutMs: duration(env, Inputs.WaitTimeout, Defaults.WaitTimeout, 10),
-        concurrency: integer(env, Inputs.Concurrency, 1, Limits.MaxConcurrency, Defaults.Concurrency),
-        maxRetries: integer(env, Inputs.MaxRetries, 0, Limits.MaxRetries, Defaults.MaxRetries),
-        stallTimeoutMs: duration(env, Inputs.StallTimeout, Defaults.StallTimeout, 100),
-        artifactFallback: parseFallback(read(env, Inputs.ArtifactFallback))
-    };
-}
-function parseFallback(raw) {
-    const value = raw.toLowerCase();
-    if (value === '' || value === 'fail')
-        return 'fail';
-    if (value === 'files')
-        return 'files';
-    throw new InputError(`Input '${Inputs.ArtifactFallback}' must be fail or files; got ${quote(raw)}.`);
-}
-function parseRequestId(raw, version) {
-    if (version === 'v3') {
-        if (!/^\d+$/.test(raw) || /^0+$/.test(raw)) {
-            throw new InputError(`Input '${Inputs.RequestId}' must be a positive integer such as 6073 (a v3 download request id); got ${quote(raw)}.`);
-        }
-        return raw.replace(/^0+/, '');
-    }
-    // v4 ids are opaque strings: refuse only what cannot be a path segment.
-    if (!/^[A-Za-z0-9._~-]{1,200}$/.test(raw) || /^\.+$/.test(raw)) {
-        throw new InputError(`Input '${Inputs.RequestId}' must be a v4 download id: letters, digits, '.', '_', '~' or '-' ` +
-            `(for example 5f1e2d3c4b5a69788796a5b4); got ${quote(raw)}.`);
-    }
-    return raw;
-}
-function parseQuery(env, query, version) {
-    const types = DataTypes[version];
-    const rawType = read(env, Inputs.DataType).toLowerCase();
-    if (!types.includes(rawType)) {
-        throw new InputError(`Input '${Inputs.DataType}' is required with '${Inputs.Query}' and must be one of ${types.join(', ')} ` +
-            `for API ${version}; got ${quote(read(env, Inputs.DataType))}.`);
-    }
-    const rawFormat = read(env, Inputs.Format).toUpperCase() || Defaults.Format;
-    if (!Formats.includes(rawFormat)) {
-        throw new InputError(`Input '${Inputs.Format}' must be CSV or JSON; got ${quote(read(env, Inputs.Format))}.`);
-    }
-    const rawRecords = read(env, Inputs.NumRecords).toLowerCase();
-    let numRecords;
-    if (rawRecords === 'all') {
-        numRecords = 'all';
-    }
-    else {
-        numRecords = /^\d+$/.test(rawRecords) ? Number(rawRecords) : NaN;
-        if (!Number.isSafeInteger(numRecords) || numRecords < 1) {
-            throw new InputError(`Input '${Inputs.NumRecords}' is required with '${Inputs.Query}': the most records to download (and pay for), ` +
-                `a positive whole number such as 1000, or 'all' to allow every match; got ${quote(read(env, Inputs.NumRecords))}.`);
-        }
-    }
-    const view = read(env, Inputs.View);
-    return { query, dataType: rawType, format: rawFormat, numRecords, view: view || undefined };
-}
-function parseApiUrl(raw) {
-    const expected = `Input '${Inputs.ApiUrl}' must be an http(s) base URL such as ${Defaults.ApiUrl}`;
-    let url;
-    try {
-        url = new URL(raw);
-    }
-    catch {
-        throw new InputError(`${expected}; got ${quote(raw)}.`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        throw new InputError(`${expected}; got the scheme ${quote(url.protocol)}.`);
-    }
-    if (url.username || url.password) {
-        throw new InputError(`${expected}, without credentials: pass the token in '${Inputs.Token}'.`);
-    }
-    if (url.search || url.hash) {
-        // Not echoed: a query may well hold a token.
-        throw new InputError(`${expected}, without a query or fragment.`);
-    }
-    return url.href.replace(/\/+$/, '');
 }
 
 ;// CONCATENATED MODULE: ./src/summary.ts
@@ -33705,7 +33740,9 @@ async function fetchDownload(settings, uploadBlocked, env, clock, http, signal) 
     if (requestId === undefined) {
         const spec = settings.query;
         requestId = await core/* group */.Os('Create download', async () => {
-            const records = spec.numRecords === 'all' ? 'every matching record' : `up to ${formatCount(spec.numRecords)} records`;
+            const records = spec.numRecords === 'all'
+                ? 'every matching record'
+                : `up to ${formatCount(spec.numRecords)} records`;
             core/* info */.pq(`Creating a ${spec.format} download of ${records} of ${spec.dataType}`);
             const id = await client.createDownload(spec);
             // Logged at once: if the wait fails, this is how the user finds the download again.

@@ -447,7 +447,7 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
     createCalls.push({ version, path })
     const spec = options.queries?.[ask.query]
     if (statusFault(res, spec?.createFaults)) return
-    if (!(DATA_TYPES[version]).includes(ask.dataType)) {
+    if (!DATA_TYPES[version].includes(ask.dataType)) {
       apiError(res, 404, 'Not Found', `Unknown data type ${ask.dataType}`)
       return
     }

@@ -50,7 +50,13 @@ export function isTransient(error: unknown): boolean {
 }
 
 // Failures that happen before a single byte of the request is sent.
-const UNSENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH'])
+const UNSENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH'
+])
 
 /** True only when the request provably never reached the server: safe to retry a create. */
 export function isUnsent(error: unknown): boolean {

@@ -89,7 +89,9 @@ function validate(env: Env): { settings: Settings; uploadBlocked: boolean } {
     const blocker = artifactBlocker(env)
     if (blocker && settings.artifactFallback !== 'files') throw new FatalError(blocker)
     if (blocker) {
-      core.warning(`${blocker} 'artifact-fallback: files' is set: the files will be downloaded and kept.`)
+      core.warning(
+        `${blocker} 'artifact-fallback: files' is set: the files will be downloaded and kept.`
+      )
       uploadBlocked = true
     }
   }
@@ -106,7 +108,12 @@ function validate(env: Env): { settings: Settings; uploadBlocked: boolean } {
   return { settings, uploadBlocked }
 }
 
-function apiClient(settings: Settings, http: Http, clock: Clock, signal: AbortSignal): DatafinitiClient {
+function apiClient(
+  settings: Settings,
+  http: Http,
+  clock: Clock,
+  signal: AbortSignal
+): DatafinitiClient {
   const call: CallRunner = (what, fn, options) =>
     withRetry(fn, {
       maxRetries: settings.maxRetries,
@@ -139,7 +146,10 @@ async function fetchDownload(
   if (requestId === undefined) {
     const spec = settings.query as NonNullable<Settings['query']>
     requestId = await core.group('Create download', async () => {
-      const records = spec.numRecords === 'all' ? 'every matching record' : `up to ${formatCount(spec.numRecords)} records`
+      const records =
+        spec.numRecords === 'all'
+          ? 'every matching record'
+          : `up to ${formatCount(spec.numRecords)} records`
       core.info(`Creating a ${spec.format} download of ${records} of ${spec.dataType}`)
       const id = await client.createDownload(spec)
       // Logged at once: if the wait fails, this is how the user finds the download again.
@@ -260,7 +270,9 @@ async function upload(
     { retentionDays: settings.retentionDays, compressionLevel: settings.compressionLevel },
     env
   )
-  core.info(`Artifact ${name} uploaded: id ${artifact.id}${artifact.url ? `, ${artifact.url}` : ''}`)
+  core.info(
+    `Artifact ${name} uploaded: id ${artifact.id}${artifact.url ? `, ${artifact.url}` : ''}`
+  )
   return artifact
 }
 
@@ -273,7 +285,9 @@ function warnAbout(report: RunReport, clock: Clock): void {
     )
   }
   if (totalRecords(report) === 0) {
-    core.warning(`Download ${report.requestId} holds no records: its files are empty but for headers.`)
+    core.warning(
+      `Download ${report.requestId} holds no records: its files are empty but for headers.`
+    )
   }
 }
 

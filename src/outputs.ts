@@ -5,6 +5,7 @@ export type SetOutput = (name: string, value: string) => void
 
 export function setOutputs(report: RunReport, setOutput: SetOutput): void {
   const records = totalRecords(report)
+  setOutput(Outputs.RequestId, report.requestId)
   setOutput(Outputs.Status, report.status)
   setOutput(Outputs.Urls, JSON.stringify(report.urls))
   setOutput(Outputs.Files, JSON.stringify(report.files.map(file => file.path)))

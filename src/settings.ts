@@ -53,12 +53,23 @@ export interface Settings {
 
 /** An id as it may appear in a file or artifact name (v4 ids are opaque strings). */
 function idForName(requestId: string): string {
-  return requestId.replace(/[^A-Za-z0-9._-]/g, '_')
+  const name = requestId.replace(/[^A-Za-z0-9._-]/g, '_')
+  return /^\.*$/.test(name) ? name.replace(/\./g, '_') : name
+}
+
+/** The form of a request id: what the input accepts and what a created id must have. */
+export function isRequestId(id: string, version: ApiVersion): boolean {
+  return version === 'v3'
+    ? /^\d+$/.test(id) && !/^0+$/.test(id)
+    : /^[A-Za-z0-9._~-]{1,200}$/.test(id) && !/^\.+$/.test(id)
 }
 
 /** Absolute download directory, once the request id is known. */
 export function downloadPathFor(settings: Settings, requestId: string): string {
-  return path.resolve(settings.workspace, settings.path || path.join('datafiniti', idForName(requestId)))
+  return path.resolve(
+    settings.workspace,
+    settings.path || path.join('datafiniti', idForName(requestId))
+  )
 }
 
 export function artifactNameFor(settings: Settings, requestId: string): string {
@@ -212,12 +223,14 @@ function parseFallback(raw: string): 'fail' | 'files' {
   const value = raw.toLowerCase()
   if (value === '' || value === 'fail') return 'fail'
   if (value === 'files') return 'files'
-  throw new InputError(`Input '${Inputs.ArtifactFallback}' must be fail or files; got ${quote(raw)}.`)
+  throw new InputError(
+    `Input '${Inputs.ArtifactFallback}' must be fail or files; got ${quote(raw)}.`
+  )
 }
 
 function parseRequestId(raw: string, version: ApiVersion): string {
   if (version === 'v3') {
-    if (!/^\d+$/.test(raw) || /^0+$/.test(raw)) {
+    if (!isRequestId(raw, 'v3')) {
       throw new InputError(
         `Input '${Inputs.RequestId}' must be a positive integer such as 6073 (a v3 download request id); got ${quote(raw)}.`
       )
@@ -225,7 +238,7 @@ function parseRequestId(raw: string, version: ApiVersion): string {
     return raw.replace(/^0+/, '')
   }
   // v4 ids are opaque strings: refuse only what cannot be a path segment.
-  if (!/^[A-Za-z0-9._~-]{1,200}$/.test(raw) || /^\.+$/.test(raw)) {
+  if (!isRequestId(raw, 'v4')) {
     throw new InputError(
       `Input '${Inputs.RequestId}' must be a v4 download id: letters, digits, '.', '_', '~' or '-' ` +
         `(for example 5f1e2d3c4b5a69788796a5b4); got ${quote(raw)}.`
@@ -263,7 +276,13 @@ function parseQuery(env: Env, query: string, version: ApiVersion): QuerySpec {
     }
   }
   const view = read(env, Inputs.View)
-  return { query, dataType: rawType as DataType, format: rawFormat as Format, numRecords, view: view || undefined }
+  return {
+    query,
+    dataType: rawType as DataType,
+    format: rawFormat as Format,
+    numRecords,
+    view: view || undefined
+  }
 }
 
 function parseApiUrl(raw: string): string {

@@ -58,14 +58,23 @@ export class V3Client implements DatafinitiClient {
           const location = res.headers.location ?? ''
           const id = /\/v3\/requests\/(\d+)/.exec(location)?.[1]
           if (!id) {
-            throw wrongShape(endpoint, res.status, 'a redirect without /v3/requests/{id}', location, this.secrets)
+            throw wrongShape(
+              endpoint,
+              res.status,
+              'a redirect without /v3/requests/{id}',
+              location,
+              this.secrets
+            )
           }
           return id
         }
         if (res.status < 200 || res.status >= 300) failCreate(endpoint, res, this.secrets)
         const body = parseJson(endpoint, res, this.secrets)
         const item = Array.isArray(body) ? (body as unknown[])[0] : body
-        const id = item !== null && typeof item === 'object' ? (item as Record<string, unknown>)['id'] : undefined
+        const id =
+          item !== null && typeof item === 'object'
+            ? (item as Record<string, unknown>)['id']
+            : undefined
         if ((typeof id !== 'number' && typeof id !== 'string') || !/^\d+$/.test(String(id))) {
           throw wrongShape(endpoint, res.status, 'no numeric request "id"', res.text, this.secrets)
         }

@@ -1,8 +1,15 @@
 import { FatalError } from '../errors.js'
 import type { Http } from '../http.js'
-import type { QuerySpec } from '../settings.js'
+import { isRequestId, type QuerySpec } from '../settings.js'
 import type { CallOptions, DatafinitiClient, DownloadState, ResultFile } from './client.js'
-import { expiryFromUrl, failCreate, failForStatus, optionalNumber, parseJson, wrongShape } from './response.js'
+import {
+  expiryFromUrl,
+  failCreate,
+  failForStatus,
+  optionalNumber,
+  parseJson,
+  wrongShape
+} from './response.js'
 import type { CallRunner } from './v3.js'
 
 const PENDING = new Set(['queued', 'running', 'in_progress', 'started', 'pending'])
@@ -41,22 +48,39 @@ export class V4Client implements DatafinitiClient {
         )
         if (res.status < 200 || res.status >= 300) failCreate(endpoint, res, this.secrets)
         const answer = parseJson(endpoint, res, this.secrets)
-        const id = answer !== null && typeof answer === 'object' ? (answer as Record<string, unknown>)['id'] : undefined
-        if ((typeof id !== 'string' && typeof id !== 'number') || String(id).trim() === '') {
-          throw wrongShape(endpoint, res.status, 'no download "id"', res.text, this.secrets)
+        const raw =
+          answer !== null && typeof answer === 'object'
+            ? (answer as Record<string, unknown>)['id']
+            : undefined
+        const id = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : ''
+        // The id becomes a URL path segment and a directory name: only a well-formed one will do.
+        if (!isRequestId(id, 'v4')) {
+          throw wrongShape(
+            endpoint,
+            res.status,
+            'no well-formed download "id"',
+            res.text,
+            this.secrets
+          )
         }
-        return String(id)
+        return id
       },
       { idempotent: false }
     )
   }
 
-  private async download(id: string, options?: CallOptions): Promise<{ record: Record<string, unknown>; text: string; status: number }> {
+  private async download(
+    id: string,
+    options?: CallOptions
+  ): Promise<{ record: Record<string, unknown>; text: string; status: number }> {
     const endpoint = `GET /v4/downloads/${id}`
     return this.call(
       endpoint,
       async () => {
-        const res = await this.http.getText(`${this.baseUrl}/v4/downloads/${encodeURIComponent(id)}`, this.headers)
+        const res = await this.http.getText(
+          `${this.baseUrl}/v4/downloads/${encodeURIComponent(id)}`,
+          this.headers
+        )
         if (res.status === 400 || res.status === 404) {
           throw new FatalError(
             `Datafiniti has no download ${id} for this token (${endpoint} answered HTTP ${res.status}). Check the 'request-id' input.`
@@ -66,7 +90,13 @@ export class V4Client implements DatafinitiClient {
         const body = parseJson(endpoint, res, this.secrets)
         const item = Array.isArray(body) ? (body as unknown[])[0] : body
         if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-          throw wrongShape(endpoint, res.status, 'expected a download object', res.text, this.secrets)
+          throw wrongShape(
+            endpoint,
+            res.status,
+            'expected a download object',
+            res.text,
+            this.secrets
+          )
         }
         const record = item as Record<string, unknown>
         if (typeof record['status'] !== 'string' || record['status'].trim() === '') {
@@ -83,12 +113,18 @@ export class V4Client implements DatafinitiClient {
     const status = String(record['status']).trim()
     const lower = status.toLowerCase()
     const rawError = record['error']
-    const error = typeof rawError === 'string' ? rawError.trim() : ''
+    const error =
+      typeof rawError === 'string' ? rawError.trim() : rawError ? JSON.stringify(rawError) : ''
     const format = typeof record['format'] === 'string' ? record['format'].toLowerCase() : ''
     return {
       status,
       // Unknown statuses are taken as still running: only `completed` is done.
-      phase: FAILED.has(lower) || error !== '' ? 'failed' : lower === 'completed' ? 'completed' : 'pending',
+      phase:
+        FAILED.has(lower) || error !== ''
+          ? 'failed'
+          : lower === 'completed'
+            ? 'completed'
+            : 'pending',
       error,
       numDownloaded: optionalNumber(record['num_downloaded']),
       numRequested: optionalNumber(record['num_records']),
@@ -107,9 +143,19 @@ export class V4Client implements DatafinitiClient {
     }
     return results.map((item: unknown, index) => {
       const url =
-        typeof item === 'string' ? item : item !== null && typeof item === 'object' ? (item as Record<string, unknown>)['url'] : undefined
+        typeof item === 'string'
+          ? item
+          : item !== null && typeof item === 'object'
+            ? (item as Record<string, unknown>)['url']
+            : undefined
       if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
-        throw wrongShape(`GET /v4/downloads/${id}`, status, `result ${index + 1} is not an http(s) URL`, text, this.secrets)
+        throw wrongShape(
+          `GET /v4/downloads/${id}`,
+          status,
+          `result ${index + 1} is not an http(s) URL`,
+          text,
+          this.secrets
+        )
       }
       return { url, expiresAt: expiryFromUrl(url) }
     })

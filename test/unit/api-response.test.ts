@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest'
 import {
   apiMessage,
   bodyStart,
+  expiryFromCreated,
+  expiryFromUrl,
+  failCreate,
   failForStatus,
   optionalNumber,
   parseApiDate,
@@ -313,5 +316,158 @@ describe('wrongShape', () => {
     expect(error.message).toContain('HTTP 200')
     expect(error.message).toContain('no "status" string')
     expect(error.message).not.toContain(TOKEN)
+  })
+})
+
+describe('expiryFromCreated', () => {
+  it('is date_created + 7 days', () => {
+    expect(expiryFromCreated('2017-1-11 15:53:00')?.toISOString()).toBe('2017-01-18T15:53:00.000Z')
+    expect(expiryFromCreated('2024-02-25T00:00:00Z')?.toISOString()).toBe(
+      '2024-03-03T00:00:00.000Z'
+    )
+    expect(expiryFromCreated('2024-01-01T00:00:00+02:00')?.toISOString()).toBe(
+      '2024-01-07T22:00:00.000Z'
+    )
+  })
+
+  it.each([undefined, null, '', 'yesterday', 1_700_000_000_000, '2017-13-45'])(
+    'is undefined for %j',
+    value => {
+      expect(expiryFromCreated(value)).toBeUndefined()
+    }
+  )
+})
+
+describe('expiryFromUrl', () => {
+  const S3 = 'https://bucket.s3.amazonaws.com/6073/6073_1.csv'
+
+  it('reads SigV4 X-Amz-Date + X-Amz-Expires', () => {
+    const url =
+      `${S3}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20240101%2Fus-east-1` +
+      `&X-Amz-Date=20240101T120000Z&X-Amz-Expires=604800&X-Amz-SignedHeaders=host&X-Amz-Signature=abc`
+    expect(expiryFromUrl(url)?.toISOString()).toBe('2024-01-08T12:00:00.000Z')
+  })
+
+  it('reads SigV4 with a short lifetime and odd seconds', () => {
+    expect(expiryFromUrl(`${S3}?X-Amz-Date=20231231T235959Z&X-Amz-Expires=1`)?.toISOString()).toBe(
+      '2024-01-01T00:00:00.000Z'
+    )
+  })
+
+  it('reads SigV2 Expires as epoch seconds', () => {
+    expect(
+      expiryFromUrl(`${S3}?AWSAccessKeyId=AKIA&Expires=1704067200&Signature=x%2By`)?.toISOString()
+    ).toBe('2024-01-01T00:00:00.000Z')
+  })
+
+  it('prefers SigV4 when both forms are present', () => {
+    expect(
+      expiryFromUrl(`${S3}?Expires=1&X-Amz-Date=20240101T000000Z&X-Amz-Expires=60`)?.toISOString()
+    ).toBe('2024-01-01T00:01:00.000Z')
+  })
+
+  it.each([
+    ['not a URL', 'garbage'],
+    ['an empty string', ''],
+    ['a URL without a signature', S3],
+    ['a garbled X-Amz-Date', `${S3}?X-Amz-Date=2024-01-01&X-Amz-Expires=60`],
+    ['X-Amz-Date without X-Amz-Expires', `${S3}?X-Amz-Date=20240101T000000Z`],
+    ['a non-numeric X-Amz-Expires', `${S3}?X-Amz-Date=20240101T000000Z&X-Amz-Expires=soon`],
+    ['a non-numeric Expires', `${S3}?Expires=tomorrow`],
+    ['a negative Expires', `${S3}?Expires=-5`]
+  ])('is undefined for %s', (_what, url) => {
+    expect(expiryFromUrl(url)).toBeUndefined()
+  })
+})
+
+describe('failCreate', () => {
+  const CREATE = 'POST /v4/products/search'
+
+  it('explains a query that matched no records, naming query and data-type', () => {
+    const error = thrown(() =>
+      failCreate(CREATE, res(400, '{"message":"numRequested cannot be <= 0"}'), [])
+    )
+    expect(error).toBeInstanceOf(FatalError)
+    expect(isTransient(error)).toBe(false)
+    expect(error.message).toContain('matched no records')
+    expect(error.message).toContain(CREATE)
+    expect(error.message).toContain('HTTP 400')
+    expect(error.message).toContain("'query'")
+    expect(error.message).toContain("'data-type'")
+  })
+
+  it('recognises the zero-match text whatever the status and case', () => {
+    const error = thrown(() => failCreate(CREATE, res(500, 'NUMREQUESTED CANNOT BE <= 0'), []))
+    expect(error.message).toContain('matched no records')
+  })
+
+  it('explains the plan limit, naming num-records', () => {
+    const error = thrown(() =>
+      failCreate(
+        CREATE,
+        res(403, '{"error":"Request exceeds preview record limit for your plan"}'),
+        []
+      )
+    )
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error.message).toContain('plan does not allow')
+    expect(error.message).toContain("'num-records'")
+    expect(error.message).not.toContain("'token'")
+  })
+
+  it.each([401, 403])('turns HTTP %i into a token error without echoing it', status => {
+    const error = thrown(() =>
+      failCreate(CREATE, res(status, `{"message":"bad ${TOKEN}"}`), [TOKEN])
+    )
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error.message).toContain('rejected the token')
+    expect(error.message).toContain("'token'")
+    expect(error.message).toContain(`HTTP ${status}`)
+    expect(error.message).not.toContain(TOKEN)
+  })
+
+  it.each([500, 502, 503, 504, 429, 408])(
+    'makes HTTP %i final, saying why it was not retried',
+    status => {
+      const error = thrown(() => failCreate(CREATE, res(status, 'busy'), []))
+      expect(error).toBeInstanceOf(FatalError)
+      expect(isTransient(error)).toBe(false)
+      expect(error.message).toContain(`HTTP ${status}`)
+      expect(error.message).toContain('not retried')
+      expect(error.message).toContain('second download')
+      expect(error.message).toContain('busy')
+    }
+  )
+
+  it.each([400, 404, 422])('names the query inputs for another HTTP %i', status => {
+    const error = thrown(() =>
+      failCreate(CREATE, res(status, '{"message":"invalid query syntax"}'), [])
+    )
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error.message).toContain('Creating the download failed')
+    expect(error.message).toContain('invalid query syntax')
+    for (const input of ['query', 'data-type', 'format', 'num-records', 'view']) {
+      expect(error.message).toContain(`'${input}'`)
+    }
+    expect(error.message).not.toContain('not retried')
+  })
+
+  it('omits empty parentheses when the body says nothing', () => {
+    const error = thrown(() => failCreate(CREATE, res(400, ''), []))
+    expect(error.message).not.toContain('()')
+    expect(error.message).toContain('answered HTTP 400.')
+  })
+
+  it('never echoes a secret from the body', () => {
+    for (const text of [
+      `numRequested cannot be <= 0 ${TOKEN}`,
+      `exceeds preview record limit ${TOKEN}`,
+      `oops ${TOKEN}`
+    ]) {
+      for (const status of [400, 401, 503]) {
+        const error = thrown(() => failCreate(CREATE, res(status, text), [TOKEN]))
+        expect(error.message).not.toContain(TOKEN)
+      }
+    }
   })
 })

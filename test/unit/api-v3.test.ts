@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { CallOptions } from '../../src/api/client.js'
 import { V3Client, type CallRunner } from '../../src/api/v3.js'
+import type { QuerySpec } from '../../src/settings.js'
 import { FatalError, HttpStatusError, isTransient } from '../../src/errors.js'
 import type { Http, TextResponse } from '../../src/http.js'
 
@@ -19,13 +20,15 @@ function httpError(error: unknown): HttpStatusError {
 interface Call {
   url: string
   headers: Record<string, string>
+  limitBytes?: number | undefined
+  followRedirects?: boolean | undefined
 }
 
 function fakeHttp(responses: Partial<TextResponse>[] | ((url: string) => Partial<TextResponse>)) {
   const calls: Call[] = []
   const http: Http = {
-    getText: (url, headers) => {
-      calls.push({ url, headers: { ...headers } })
+    getText: (url, headers, limitBytes, followRedirects) => {
+      calls.push({ url, headers: { ...headers }, limitBytes, followRedirects })
       const r =
         typeof responses === 'function' ? responses(url) : (responses[calls.length - 1] ?? {})
       return Promise.resolve({
@@ -34,6 +37,7 @@ function fakeHttp(responses: Partial<TextResponse>[] | ((url: string) => Partial
         text: r.text ?? ''
       })
     },
+    postText: () => Promise.reject(new Error('API v3 never POSTs')),
     getStream: () => Promise.reject(new Error('the API client must not stream'))
   }
   return { http, calls }
@@ -328,7 +332,7 @@ describe('V3Client.getRequest', () => {
 })
 
 describe('V3Client.getResults', () => {
-  it('lists the result files with their creation dates', async () => {
+  it('lists the result files with their expiry: date_created + 7 days', async () => {
     const { client: c } = client([
       json([
         { url: 'https://s3.example/b/6073_1.csv?sig=1', date_created: '2017-1-11 15:53:00' },
@@ -343,15 +347,15 @@ describe('V3Client.getResults', () => {
       'https://s3.example/b/6073_2.csv?sig=2',
       'http://s3.example/b/6073_3.csv'
     ])
-    expect(results?.[0]?.createdAt?.toISOString()).toBe('2017-01-11T15:53:00.000Z')
-    expect(results?.[1]?.createdAt?.toISOString()).toBe('2017-01-11T16:00:00.000Z')
-    expect(results?.[2]?.createdAt).toBeUndefined()
+    expect(results?.[0]?.expiresAt?.toISOString()).toBe('2017-01-18T15:53:00.000Z')
+    expect(results?.[1]?.expiresAt?.toISOString()).toBe('2017-01-18T16:00:00.000Z')
+    expect(results?.[2]?.expiresAt).toBeUndefined()
   })
 
   it('accepts a bare result object', async () => {
     const { client: c } = client([json({ url: 'https://s3.example/x.json', date_created: 'x' })])
     await expect(c.getResults('1')).resolves.toEqual([
-      { url: 'https://s3.example/x.json', createdAt: undefined }
+      { url: 'https://s3.example/x.json', expiresAt: undefined }
     ])
   })
 
@@ -418,5 +422,215 @@ describe('V3Client.getResults', () => {
     const error = await rejection(c.getResults('1'))
     expectNoSecrets(error.message)
     expect(error.message).not.toContain('SIGVALUE')
+  })
+})
+
+describe('V3Client.getResults expiry', () => {
+  const signed =
+    'https://s3.example/b/6073_1.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20240101T120000Z&X-Amz-Expires=3600&X-Amz-Signature=abc'
+
+  it("falls back to the URL's own expiry without date_created", async () => {
+    const { client: c } = client([json([{ url: signed }])])
+    const results = await c.getResults('6073')
+    expect(results?.[0]?.expiresAt?.toISOString()).toBe('2024-01-01T13:00:00.000Z')
+  })
+
+  it("prefers date_created + 7 days to the URL's expiry", async () => {
+    const { client: c } = client([json([{ url: signed, date_created: '2024-1-1 00:00:00' }])])
+    const results = await c.getResults('6073')
+    expect(results?.[0]?.expiresAt?.toISOString()).toBe('2024-01-08T00:00:00.000Z')
+  })
+
+  it('falls back to the URL when date_created is garbage', async () => {
+    const { client: c } = client([json([{ url: signed, date_created: 'yesterday' }])])
+    const results = await c.getResults('6073')
+    expect(results?.[0]?.expiresAt?.toISOString()).toBe('2024-01-01T13:00:00.000Z')
+  })
+})
+
+const SPEC: QuerySpec = {
+  query: 'country:US AND city:"Austin"',
+  dataType: 'products',
+  format: 'CSV',
+  numRecords: 100,
+  view: undefined
+}
+
+function spec(extra: Partial<QuerySpec> = {}): QuerySpec {
+  return { ...SPEC, ...extra }
+}
+
+const CREATED: Partial<TextResponse> = { status: 303, headers: { location: '/v3/requests/6073' } }
+
+describe('V3Client.createDownload', () => {
+  it('GETs /v3/data/<type> with q, format, records and download=true', async () => {
+    const { client: c, calls } = client([CREATED])
+    await expect(c.createDownload(spec())).resolves.toBe('6073')
+    expect(calls).toHaveLength(1)
+    const url = new URL(calls[0]?.url ?? '')
+    expect(`${url.origin}${url.pathname}`).toBe(`${BASE}/v3/data/products`)
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      q: 'country:US AND city:"Austin"',
+      format: 'CSV',
+      records: '100',
+      download: 'true'
+    })
+    expect(calls[0]?.headers['Authorization']).toBe(`Basic ${BASIC}`)
+  })
+
+  it('uses the data type in the path and the JSON format', async () => {
+    const { client: c, calls } = client([CREATED])
+    await c.createDownload(spec({ dataType: 'businesses', format: 'JSON' }))
+    const url = new URL(calls[0]?.url ?? '')
+    expect(url.pathname).toBe('/v3/data/businesses')
+    expect(url.searchParams.get('format')).toBe('JSON')
+  })
+
+  it("omits records for 'all'", async () => {
+    const { client: c, calls } = client([CREATED])
+    await c.createDownload(spec({ numRecords: 'all' }))
+    const url = new URL(calls[0]?.url ?? '')
+    expect(url.searchParams.has('records')).toBe(false)
+    expect(url.searchParams.get('download')).toBe('true')
+  })
+
+  it('sets view when given and only then', async () => {
+    const { client: c, calls } = client([CREATED, CREATED])
+    await c.createDownload(spec({ view: 'product_basic' }))
+    await c.createDownload(spec())
+    expect(new URL(calls[0]?.url ?? '').searchParams.get('view')).toBe('product_basic')
+    expect(new URL(calls[1]?.url ?? '').searchParams.has('view')).toBe(false)
+  })
+
+  it('encodes a query with reserved characters so that it round-trips', async () => {
+    const query = 'name:"A&B" AND price:>10 OR x=1+2 #tag'
+    const { client: c, calls } = client([CREATED])
+    await c.createDownload(spec({ query }))
+    const url = new URL(calls[0]?.url ?? '')
+    expect(url.searchParams.get('q')).toBe(query)
+    expect(url.searchParams.get('download')).toBe('true')
+    expect(url.hash).toBe('')
+  })
+
+  it('keeps a base path', async () => {
+    const { http, calls } = fakeHttp([CREATED])
+    const c = new V3Client(http, 'http://127.0.0.1:9/api', TOKEN, passThrough)
+    await c.createDownload(spec())
+    expect(calls[0]?.url.startsWith('http://127.0.0.1:9/api/v3/data/products?')).toBe(true)
+  })
+
+  it('asks the client not to follow redirects (the 4th argument of getText is false)', async () => {
+    const { client: c, calls } = client([CREATED])
+    await c.createDownload(spec())
+    expect(calls[0]?.followRedirects).toBe(false)
+  })
+
+  it.each([301, 302, 303, 307])(
+    'takes the id from the Location of a %i, relative or absolute',
+    async status => {
+      const { client: c } = client([
+        { status, headers: { location: '/v3/requests/6073' } },
+        { status, headers: { location: 'https://api.datafiniti.co/v3/requests/42' } }
+      ])
+      await expect(c.createDownload(spec())).resolves.toBe('6073')
+      await expect(c.createDownload(spec())).resolves.toBe('42')
+    }
+  )
+
+  it.each([
+    ['an array with a numeric id', [{ id: 6073, status: 'STARTED' }]],
+    ['an object with a string id', { id: '6073' }],
+    ['an object with a numeric id', { id: 6073 }]
+  ])('takes the id from a 200 body: %s', async (_what, body) => {
+    const { client: c } = client([json(body)])
+    await expect(c.createDownload(spec())).resolves.toBe('6073')
+  })
+
+  it('accepts a 201 body too', async () => {
+    const { client: c } = client([json({ id: 7 }, 201)])
+    await expect(c.createDownload(spec())).resolves.toBe('7')
+  })
+
+  it.each([
+    ['no Location', {}],
+    ['a Location without a request id', { location: '/v3/data/products' }],
+    ['a non-numeric request id', { location: '/v3/requests/abc' }]
+  ])('rejects a 3xx with %s', async (_what, headers) => {
+    const { client: c } = client([{ status: 303, headers }])
+    const error = await rejection(c.createDownload(spec()))
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error.message).toContain('GET /v3/data/products')
+    expect(error.message).toContain('/v3/requests/{id}')
+  })
+
+  it.each([
+    ['no id', { status: 'STARTED' }],
+    ['an empty array', []],
+    ['a non-numeric id', { id: 'abc' }],
+    ['a fractional id', { id: 60.5 }],
+    ['a null id', { id: null }],
+    ['null', null]
+  ])('rejects a 200 body with %s', async (_what, body) => {
+    const { client: c } = client([json(body)])
+    const error = await rejection(c.createDownload(spec()))
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error).not.toBeInstanceOf(TypeError)
+    expect(error.message).toContain('GET /v3/data/products')
+    expect(error.message).toContain('"id"')
+  })
+
+  it('reports a non-JSON 200 naming the endpoint', async () => {
+    const { client: c } = client([{ status: 200, text: '<html>' }])
+    const error = await rejection(c.createDownload(spec()))
+    expect(error).toBeInstanceOf(HttpStatusError)
+    expect(error.message).toContain('GET /v3/data/products')
+  })
+
+  it('explains a query that matched no records', async () => {
+    const { client: c } = client([
+      { status: 400, text: '{"message":"numRequested cannot be <= 0"}' }
+    ])
+    const error = await rejection(c.createDownload(spec()))
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error.message).toContain('matched no records')
+    expect(error.message).toContain("'query'")
+  })
+
+  it('explains the plan limit naming num-records', async () => {
+    const { client: c } = client([
+      { status: 400, text: '{"message":"Request exceeds preview record limit of 10"}' }
+    ])
+    const error = await rejection(c.createDownload(spec()))
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error.message).toContain("'num-records'")
+    expect(error.message).toContain('plan')
+  })
+
+  it.each([401, 403])('turns HTTP %i into a token error without secrets', async status => {
+    const { client: c } = client([{ status, text: `bad token ${TOKEN} / ${BASIC}` }])
+    const error = await rejection(c.createDownload(spec()))
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error.message).toContain("'token'")
+    expectNoSecrets(error.message)
+  })
+
+  it('makes a 503 final, saying that a retry could create a second download', async () => {
+    const { client: c } = client([{ status: 503, text: 'busy' }])
+    const error = await rejection(c.createDownload(spec()))
+    expect(error).toBeInstanceOf(FatalError)
+    expect(isTransient(error)).toBe(false)
+    expect(error.message).toContain('not retried')
+    expect(error.message).toContain('HTTP 503')
+  })
+
+  it('runs through the CallRunner with idempotent: false, naming the endpoint', async () => {
+    const seen: { what: string; options: CallOptions | undefined }[] = []
+    const runner: CallRunner = (what, fn, options) => {
+      seen.push({ what, options })
+      return fn()
+    }
+    const { client: c } = client([CREATED], runner)
+    await c.createDownload(spec({ dataType: 'properties' }))
+    expect(seen).toEqual([{ what: 'GET /v3/data/properties', options: { idempotent: false } }])
   })
 })

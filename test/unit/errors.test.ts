@@ -5,6 +5,7 @@ import {
   TransientError,
   errorMessage,
   isTransient,
+  isUnsent,
   parseRetryAfter
 } from '../../src/errors.js'
 
@@ -131,5 +132,50 @@ describe('parseRetryAfter', () => {
 
   it.each([undefined, '', '   ', 'soon', 'later please'])('ignores %j', value => {
     expect(parseRetryAfter(value, now)).toBeUndefined()
+  })
+})
+
+describe('isUnsent', () => {
+  it.each(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH'])(
+    'is true for %s: the request never left',
+    code => {
+      expect(isUnsent(errno(code))).toBe(true)
+    }
+  )
+
+  it.each([
+    'ECONNRESET',
+    'ETIMEDOUT',
+    'EPIPE',
+    'ECONNABORTED',
+    'ERR_STREAM_PREMATURE_CLOSE',
+    'UND_ERR_SOCKET',
+    'ENOENT'
+  ])('is false for %s: the request may have reached the server', code => {
+    expect(isUnsent(errno(code))).toBe(false)
+  })
+
+  it('is false for HTTP answers, stalls and errors without a code', () => {
+    expect(isUnsent(new HttpStatusError('HTTP 503', 503))).toBe(false)
+    expect(isUnsent(new HttpStatusError('HTTP 429', 429, 1000))).toBe(false)
+    expect(isUnsent(new TransientError('no data for 30s'))).toBe(false)
+    expect(isUnsent(new FatalError('boom'))).toBe(false)
+    expect(isUnsent(new Error('socket hang up'))).toBe(false)
+    expect(isUnsent(new Error('connect ECONNREFUSED 127.0.0.1:443'))).toBe(false)
+  })
+
+  it('is false for non-errors, even with an unsent-looking code', () => {
+    expect(isUnsent({ code: 'ECONNREFUSED' })).toBe(false)
+    expect(isUnsent('ECONNREFUSED')).toBe(false)
+    expect(isUnsent(undefined)).toBe(false)
+    expect(isUnsent(null)).toBe(false)
+  })
+
+  it('is stricter than isTransient: every unsent error is transient, not the reverse', () => {
+    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']) {
+      expect(isTransient(errno(code))).toBe(true)
+    }
+    expect(isTransient(errno('ECONNRESET'))).toBe(true)
+    expect(isUnsent(errno('ECONNRESET'))).toBe(false)
   })
 })

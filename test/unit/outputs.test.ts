@@ -39,7 +39,9 @@ function collect(r: RunReport): { map: Map<string, string>; order: string[] } {
 }
 
 const ARTIFACT_OUTPUTS: string[] = [Outputs.ArtifactId, Outputs.ArtifactUrl, Outputs.ArtifactDigest]
-const COMMON_OUTPUTS: string[] = Object.values(Outputs).filter(o => !ARTIFACT_OUTPUTS.includes(o))
+// request-id is also set by main.ts as soon as the id is known; setOutputs sets it again.
+const REPORT_OUTPUTS: string[] = Object.values(Outputs)
+const COMMON_OUTPUTS: string[] = REPORT_OUTPUTS.filter(o => !ARTIFACT_OUTPUTS.includes(o))
 
 describe('setOutputs', () => {
   it('sets every output from constants.ts when there is an artifact', () => {
@@ -49,7 +51,8 @@ describe('setOutputs', () => {
         artifact: { id: 99, size: 10, digest: 'sha256:ff', url: 'https://github.com/o/r/a/99' }
       })
     )
-    expect([...map.keys()].sort()).toEqual(Object.values(Outputs).sort())
+    expect([...map.keys()].sort()).toEqual([...REPORT_OUTPUTS].sort())
+    expect(map.get(Outputs.RequestId)).toBe(report({}).requestId)
     expect(map.get(Outputs.ArtifactId)).toBe('99')
     expect(map.get(Outputs.ArtifactUrl)).toBe('https://github.com/o/r/a/99')
     expect(map.get(Outputs.ArtifactDigest)).toBe('sha256:ff')
@@ -59,6 +62,7 @@ describe('setOutputs', () => {
     const { map } = collect(report())
     expect([...map.keys()].sort()).toEqual([...COMMON_OUTPUTS].sort())
     expect(Object.fromEntries(map)).toEqual({
+      [Outputs.RequestId]: '6073',
       [Outputs.Status]: 'COMPLETED',
       [Outputs.Urls]: JSON.stringify(URLS),
       [Outputs.Files]: JSON.stringify(['/ws/d/6073_1.csv', '/ws/d/6073_2.csv']),

@@ -1,7 +1,14 @@
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Defaults, Inputs, Limits } from '../../src/constants.js'
-import { InputError, inputEnvName, parseSettings } from '../../src/settings.js'
+import {
+  InputError,
+  artifactNameFor,
+  downloadPathFor,
+  inputEnvName,
+  parseSettings,
+  type Settings
+} from '../../src/settings.js'
 
 const TOKEN = 'Tok3nSecretValue9'
 const WORKSPACE = path.resolve('/home/runner/work/repo')
@@ -36,6 +43,11 @@ function inputError(inputs: Record<string, string>, extra: Env = {}): InputError
   throw new Error(`expected an InputError for ${JSON.stringify(inputs)}`)
 }
 
+/** The download directory for the settings' own request id. */
+function pathOf(settings: Settings): string {
+  return downloadPathFor(settings, settings.requestId ?? '')
+}
+
 function expectRejected(inputs: Record<string, string>, input: string, extra: Env = {}): string {
   const error = inputError(inputs, extra)
   expect(error.message).toContain(`'${input}'`)
@@ -56,19 +68,26 @@ describe('parseSettings defaults', () => {
     const settings = parse()
     expect(settings).toEqual({
       token: TOKEN,
+      apiVersion: 'v3',
       requestId: '6073',
+      query: undefined,
       apiUrl: 'https://api.datafiniti.co',
       mode: 'artifact',
-      downloadPath: path.join(WORKSPACE, 'datafiniti', '6073'),
-      artifactName: 'datafiniti-6073',
+      workspace: WORKSPACE,
+      path: '',
+      artifactName: '',
       retentionDays: undefined,
       compressionLevel: 6,
       pollIntervalMs: 30_000,
       waitTimeoutMs: 3_600_000,
       concurrency: 4,
       maxRetries: 5,
-      stallTimeoutMs: 60_000
+      stallTimeoutMs: 60_000,
+      artifactFallback: 'fail'
     })
+    expect(pathOf(settings)).toBe(path.join(WORKSPACE, 'datafiniti', '6073'))
+    expect(artifactNameFor(settings, '6073')).toBe('datafiniti-6073')
+    expect(settings.apiVersion).toBe(Defaults.ApiVersion)
     expect(settings.apiUrl).toBe(Defaults.ApiUrl)
     expect(settings.compressionLevel).toBe(Defaults.CompressionLevel)
     expect(settings.concurrency).toBe(Defaults.Concurrency)
@@ -86,27 +105,32 @@ describe('parseSettings defaults', () => {
       [Inputs.WaitTimeout]: '',
       [Inputs.Concurrency]: '',
       [Inputs.MaxRetries]: '',
-      [Inputs.StallTimeout]: ''
+      [Inputs.StallTimeout]: '',
+      [Inputs.ApiVersion]: '',
+      [Inputs.Query]: '',
+      [Inputs.DataType]: '',
+      [Inputs.Format]: '',
+      [Inputs.NumRecords]: '',
+      [Inputs.View]: '',
+      [Inputs.ArtifactFallback]: ''
     })
     expect(settings).toEqual(parse())
   })
 
   it('resolves the download path against the cwd when GITHUB_WORKSPACE is unset or empty', () => {
-    expect(parseSettings(env({}, { GITHUB_WORKSPACE: undefined }), CWD).downloadPath).toBe(
-      path.join(CWD, 'datafiniti', '6073')
-    )
-    expect(parseSettings(env({}, { GITHUB_WORKSPACE: '' }), CWD).downloadPath).toBe(
+    const unset = parseSettings(env({}, { GITHUB_WORKSPACE: undefined }), CWD)
+    expect(unset.workspace).toBe(CWD)
+    expect(pathOf(unset)).toBe(path.join(CWD, 'datafiniti', '6073'))
+    expect(pathOf(parseSettings(env({}, { GITHUB_WORKSPACE: '' }), CWD))).toBe(
       path.join(CWD, 'datafiniti', '6073')
     )
   })
 
   it('resolves a relative path against the workspace and keeps an absolute one', () => {
-    expect(parse({ [Inputs.Path]: 'out/data' }).downloadPath).toBe(
-      path.join(WORKSPACE, 'out', 'data')
-    )
+    expect(pathOf(parse({ [Inputs.Path]: 'out/data' }))).toBe(path.join(WORKSPACE, 'out', 'data'))
     const absolute = path.resolve('/tmp/abs-dir')
-    expect(parse({ [Inputs.Path]: absolute }).downloadPath).toBe(absolute)
-    expect(path.isAbsolute(parse({ [Inputs.Path]: '.' }).downloadPath)).toBe(true)
+    expect(pathOf(parse({ [Inputs.Path]: absolute }))).toBe(absolute)
+    expect(path.isAbsolute(pathOf(parse({ [Inputs.Path]: '.' })))).toBe(true)
   })
 
   it('reads only INPUT_ variables, not bare names', () => {
@@ -130,14 +154,19 @@ describe('parseSettings trimming and normalisation', () => {
       [Inputs.WaitTimeout]: ' 2h ',
       [Inputs.Concurrency]: ' 8 ',
       [Inputs.MaxRetries]: ' 2 ',
-      [Inputs.StallTimeout]: ' 90s '
+      [Inputs.StallTimeout]: ' 90s ',
+      [Inputs.ApiVersion]: ' v3 ',
+      [Inputs.ArtifactFallback]: ' files '
     })
     expect(settings).toEqual({
       token: TOKEN,
+      apiVersion: 'v3',
       requestId: '42',
+      query: undefined,
       apiUrl: 'https://example.com/api',
       mode: 'files',
-      downloadPath: path.join(WORKSPACE, 'out'),
+      workspace: WORKSPACE,
+      path: 'out',
       artifactName: 'my-artifact',
       retentionDays: 5,
       compressionLevel: 0,
@@ -145,15 +174,18 @@ describe('parseSettings trimming and normalisation', () => {
       waitTimeoutMs: 7_200_000,
       concurrency: 8,
       maxRetries: 2,
-      stallTimeoutMs: 90_000
+      stallTimeoutMs: 90_000,
+      artifactFallback: 'files'
     })
+    expect(pathOf(settings)).toBe(path.join(WORKSPACE, 'out'))
+    expect(artifactNameFor(settings, '42')).toBe('my-artifact')
   })
 
   it('strips leading zeros from the request id, also in the derived defaults', () => {
     const settings = parse({ [Inputs.RequestId]: '006073' })
     expect(settings.requestId).toBe('6073')
-    expect(settings.artifactName).toBe('datafiniti-6073')
-    expect(settings.downloadPath).toBe(path.join(WORKSPACE, 'datafiniti', '6073'))
+    expect(artifactNameFor(settings, settings.requestId ?? '')).toBe('datafiniti-6073')
+    expect(pathOf(settings)).toBe(path.join(WORKSPACE, 'datafiniti', '6073'))
     expect(parse({ [Inputs.RequestId]: '0100' }).requestId).toBe('100')
   })
 
@@ -242,8 +274,10 @@ describe('parseSettings rejections', () => {
     expect(message).not.toContain('second')
   })
 
-  it('requires the request id', () => {
-    expect(expectRejected({ [Inputs.RequestId]: '' }, Inputs.RequestId)).toMatch(/required/)
+  it('requires one of request-id and query, naming both', () => {
+    const message = expectRejected({ [Inputs.RequestId]: '' }, Inputs.RequestId)
+    expect(message).toContain(`'${Inputs.Query}'`)
+    expect(message).toContain('neither')
   })
 
   it.each(['abc', '0', '000', '-5', '12.5', '60 73', '1e3', '+5', '0x10', '６０７３'])(
@@ -370,5 +404,317 @@ describe('parseSettings rejections', () => {
 
   it('validates the token before the request id', () => {
     expectRejected({ [Inputs.Token]: '', [Inputs.RequestId]: '' }, Inputs.Token)
+  })
+})
+
+const QUERY = 'country:US AND city:"Austin"'
+
+/** Inputs for a download created from a query (the default request-id removed). */
+function queryInputs(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    [Inputs.RequestId]: '',
+    [Inputs.Query]: QUERY,
+    [Inputs.DataType]: 'products',
+    [Inputs.NumRecords]: '100',
+    ...extra
+  }
+}
+
+describe('parseSettings: request-id or query', () => {
+  it('rejects neither, naming both inputs', () => {
+    const message = expectRejected({ [Inputs.RequestId]: '  ' }, Inputs.RequestId)
+    expect(message).toContain(`'${Inputs.Query}'`)
+    expect(message).toContain('neither is set')
+  })
+
+  it('rejects both, naming both inputs', () => {
+    const message = expectRejected({ ...queryInputs(), [Inputs.RequestId]: '6073' }, Inputs.Query)
+    expect(message).toContain(`'${Inputs.RequestId}'`)
+    expect(message).toContain('both are set')
+  })
+
+  it('rejects both for v4 as well', () => {
+    const message = expectRejected(
+      { ...queryInputs(), [Inputs.RequestId]: 'abc', [Inputs.ApiVersion]: 'v4' },
+      Inputs.RequestId
+    )
+    expect(message).toContain('both are set')
+  })
+
+  it('reads a query with its defaults and leaves requestId undefined', () => {
+    const settings = parse(queryInputs())
+    expect(settings.requestId).toBeUndefined()
+    expect(settings.query).toEqual({
+      query: QUERY,
+      dataType: 'products',
+      format: 'CSV',
+      numRecords: 100,
+      view: undefined
+    })
+  })
+
+  it('trims the query but keeps its inner spacing and quotes', () => {
+    const settings = parse(queryInputs({ [Inputs.Query]: `  ${QUERY}\n` }))
+    expect(settings.query?.query).toBe(QUERY)
+  })
+
+  it('leaves query undefined with a request id', () => {
+    expect(parse().query).toBeUndefined()
+  })
+})
+
+describe('parseSettings: query inputs', () => {
+  it.each(['products', 'businesses', 'properties'])('accepts data-type %j for v3', type => {
+    expect(parse(queryInputs({ [Inputs.DataType]: type })).query?.dataType).toBe(type)
+  })
+
+  it.each(['products', 'businesses', 'properties', 'people'])(
+    'accepts data-type %j for v4',
+    type => {
+      const settings = parse(queryInputs({ [Inputs.DataType]: type, [Inputs.ApiVersion]: 'v4' }))
+      expect(settings.apiVersion).toBe('v4')
+      expect(settings.query?.dataType).toBe(type)
+    }
+  )
+
+  it('reads data-type case-insensitively', () => {
+    expect(parse(queryInputs({ [Inputs.DataType]: ' Businesses ' })).query?.dataType).toBe(
+      'businesses'
+    )
+  })
+
+  it('rejects people for v3 and lists the v3 types', () => {
+    const message = expectRejected(queryInputs({ [Inputs.DataType]: 'people' }), Inputs.DataType)
+    expect(message).toContain('products, businesses, properties')
+    expect(message).not.toContain('people,')
+    expect(message).toContain('v3')
+    expect(message).toContain('"people"')
+  })
+
+  it('lists people among the v4 types', () => {
+    const message = expectRejected(
+      queryInputs({ [Inputs.DataType]: 'cars', [Inputs.ApiVersion]: 'v4' }),
+      Inputs.DataType
+    )
+    expect(message).toContain('products, businesses, properties, people')
+    expect(message).toContain('"cars"')
+  })
+
+  it.each(['', 'product', 'all'])('rejects data-type %j with a query', raw => {
+    const message = expectRejected(queryInputs({ [Inputs.DataType]: raw }), Inputs.DataType)
+    expect(message).toMatch(/required/)
+    expect(message).toContain(`'${Inputs.Query}'`)
+  })
+
+  it.each([
+    ['1', 1],
+    ['1000', 1000],
+    [' 25 ', 25],
+    ['007', 7]
+  ])('accepts num-records %j', (raw, n) => {
+    expect(parse(queryInputs({ [Inputs.NumRecords]: raw })).query?.numRecords).toBe(n)
+  })
+
+  it.each(['all', 'ALL', ' All '])('accepts num-records %j as all', raw => {
+    expect(parse(queryInputs({ [Inputs.NumRecords]: raw })).query?.numRecords).toBe('all')
+  })
+
+  it.each(['0', '000', 'x', '-5', '1.5', '1e3', '99999999999999999999', 'every'])(
+    'rejects num-records %j',
+    raw => {
+      const message = expectRejected(queryInputs({ [Inputs.NumRecords]: raw }), Inputs.NumRecords)
+      expect(message).toContain("'all'")
+      expect(message).toContain(JSON.stringify(raw))
+    }
+  )
+
+  it('requires num-records with a query', () => {
+    const inputs = Object.fromEntries(
+      Object.entries(queryInputs()).filter(([name]) => name !== Inputs.NumRecords)
+    )
+    const message = expectRejected(inputs, Inputs.NumRecords)
+    expect(message).toMatch(/required/)
+    expectRejected(queryInputs({ [Inputs.NumRecords]: '  ' }), Inputs.NumRecords)
+  })
+
+  it.each([
+    ['json', 'JSON'],
+    ['JSON', 'JSON'],
+    ['Json', 'JSON'],
+    ['csv', 'CSV'],
+    [' CSV ', 'CSV'],
+    ['', 'CSV']
+  ])('reads format %j as %j', (raw, format) => {
+    expect(parse(queryInputs({ [Inputs.Format]: raw })).query?.format).toBe(format)
+  })
+
+  it.each(['xml', 'ndjson', 'tsv'])('rejects format %j', raw => {
+    const message = expectRejected(queryInputs({ [Inputs.Format]: raw }), Inputs.Format)
+    expect(message).toContain('CSV or JSON')
+    expect(message).toContain(JSON.stringify(raw))
+  })
+
+  it('passes view through, trimmed, and leaves an empty one undefined', () => {
+    expect(parse(queryInputs({ [Inputs.View]: ' product_basic ' })).query?.view).toBe(
+      'product_basic'
+    )
+    expect(parse(queryInputs({ [Inputs.View]: '' })).query?.view).toBeUndefined()
+  })
+
+  it('does not validate format with a request id (its default is always set)', () => {
+    expect(parse({ [Inputs.Format]: 'CSV' }).query).toBeUndefined()
+  })
+
+  it.each([
+    [Inputs.DataType, 'products'],
+    [Inputs.NumRecords, '10'],
+    [Inputs.View, 'product_basic']
+  ])('rejects %s without a query', (input, value) => {
+    const message = expectRejected({ [input]: value }, input)
+    expect(message).toContain(`'${Inputs.Query}'`)
+    expect(message).toContain(`'${Inputs.RequestId}'`)
+  })
+})
+
+describe('parseSettings: api-version and request ids', () => {
+  it.each([
+    ['v3', 'v3'],
+    ['v4', 'v4'],
+    ['V4', 'v4'],
+    [' v4 ', 'v4']
+  ])('reads api-version %j as %j', (raw, version) => {
+    expect(parse({ [Inputs.ApiVersion]: raw, [Inputs.RequestId]: '6073' }).apiVersion).toBe(version)
+  })
+
+  it.each(['v2', 'v5', '4', 'latest'])('rejects api-version %j', raw => {
+    const message = expectRejected({ [Inputs.ApiVersion]: raw }, Inputs.ApiVersion)
+    expect(message).toContain('v3, v4')
+    expect(message).toContain(JSON.stringify(raw))
+  })
+
+  it.each([
+    '5f1e2d3c4b5a69788796a5b4',
+    'abc',
+    '6073',
+    '006073',
+    'a.b_c-d~e',
+    '.hidden',
+    'x'.repeat(200)
+  ])('accepts v4 request-id %j unchanged', raw => {
+    expect(parse({ [Inputs.ApiVersion]: 'v4', [Inputs.RequestId]: raw }).requestId).toBe(raw)
+  })
+
+  it.each(['a b', '../x', '..', '.', '...', 'a/b', 'a\\b', 'a?b', 'a%20b', 'é', 'x'.repeat(201)])(
+    'rejects v4 request-id %j',
+    raw => {
+      const message = expectRejected(
+        { [Inputs.ApiVersion]: 'v4', [Inputs.RequestId]: raw },
+        Inputs.RequestId
+      )
+      expect(message).toContain('v4 download id')
+    }
+  )
+
+  it('rejects a non-numeric v3 request id with the v3 message', () => {
+    const message = expectRejected({ [Inputs.RequestId]: 'abc' }, Inputs.RequestId)
+    expect(message).toContain('positive integer')
+    expect(message).toContain('v3')
+    expect(message).not.toContain('v4 download id')
+    expect(message).toContain('"abc"')
+  })
+
+  it('accepts under v4 an id that v3 refuses', () => {
+    expectRejected({ [Inputs.RequestId]: '5f1e2d3c4b5a69788796a5b4' }, Inputs.RequestId)
+    expect(
+      parse({ [Inputs.ApiVersion]: 'v4', [Inputs.RequestId]: '5f1e2d3c4b5a69788796a5b4' }).requestId
+    ).toBe('5f1e2d3c4b5a69788796a5b4')
+  })
+})
+
+describe('parseSettings: artifact-fallback', () => {
+  it.each([
+    ['', 'fail'],
+    ['fail', 'fail'],
+    ['FAIL', 'fail'],
+    ['files', 'files'],
+    ['Files', 'files']
+  ])('reads %j as %j', (raw, fallback) => {
+    expect(parse({ [Inputs.ArtifactFallback]: raw }).artifactFallback).toBe(fallback)
+  })
+
+  it.each(['skip', 'urls', 'true'])('rejects %j', raw => {
+    const message = expectRejected({ [Inputs.ArtifactFallback]: raw }, Inputs.ArtifactFallback)
+    expect(message).toContain('fail or files')
+    expect(message).toContain(JSON.stringify(raw))
+  })
+})
+
+describe('downloadPathFor and artifactNameFor', () => {
+  it('default to datafiniti/<id> in the workspace and datafiniti-<id>', () => {
+    const settings = parse(queryInputs())
+    expect(settings.path).toBe('')
+    expect(settings.artifactName).toBe('')
+    expect(downloadPathFor(settings, '6073')).toBe(path.join(WORKSPACE, 'datafiniti', '6073'))
+    expect(artifactNameFor(settings, '6073')).toBe('datafiniti-6073')
+  })
+
+  it('use the id known only after creating the download', () => {
+    const settings = parse(queryInputs())
+    expect(downloadPathFor(settings, '777')).toBe(path.join(WORKSPACE, 'datafiniti', '777'))
+    expect(artifactNameFor(settings, '777')).toBe('datafiniti-777')
+  })
+
+  it('keep the characters a name may hold and replace the rest of a v4 id with _', () => {
+    const settings = parse({ [Inputs.ApiVersion]: 'v4', [Inputs.RequestId]: 'a.b_c-d~e' })
+    expect(artifactNameFor(settings, 'a.b_c-d~e')).toBe('datafiniti-a.b_c-d_e')
+    expect(downloadPathFor(settings, 'a.b_c-d~e')).toBe(
+      path.join(WORKSPACE, 'datafiniti', 'a.b_c-d_e')
+    )
+    expect(artifactNameFor(settings, 'x/y:z')).toBe('datafiniti-x_y_z')
+    expect(downloadPathFor(settings, 'x/y')).toBe(path.join(WORKSPACE, 'datafiniti', 'x_y'))
+    expect(artifactNameFor(settings, '5f1e2d3c4b5a69788796a5b4')).toBe(
+      'datafiniti-5f1e2d3c4b5a69788796a5b4'
+    )
+  })
+
+  it('use the path and artifact-name inputs as given, whatever the id', () => {
+    const settings = parse({ [Inputs.Path]: 'out/data', [Inputs.ArtifactName]: 'my data' })
+    expect(settings.path).toBe('out/data')
+    expect(downloadPathFor(settings, '6073')).toBe(path.join(WORKSPACE, 'out', 'data'))
+    expect(downloadPathFor(settings, '9')).toBe(path.join(WORKSPACE, 'out', 'data'))
+    expect(artifactNameFor(settings, '6073')).toBe('my data')
+    const absolute = path.resolve('/tmp/abs-dir')
+    expect(downloadPathFor(parse({ [Inputs.Path]: absolute }), '6073')).toBe(absolute)
+  })
+
+  // Defence in depth: created ids are validated too, but a dot-only id must never climb out.
+  it('keeps a dot-only id (as create could return) inside datafiniti/', () => {
+    const settings = parse(queryInputs({ [Inputs.ApiVersion]: 'v4' }))
+    const dir = downloadPathFor(settings, '..')
+    expect(dir.startsWith(path.join(WORKSPACE, 'datafiniti') + path.sep)).toBe(true)
+  })
+})
+
+describe('parseSettings never echoes the token', () => {
+  it.each([
+    [Inputs.ApiVersion, { [Inputs.ApiVersion]: 'v9' }],
+    [Inputs.RequestId, { [Inputs.RequestId]: '' }],
+    [Inputs.Query, { ...queryInputs(), [Inputs.RequestId]: '1' }],
+    [Inputs.RequestId, { [Inputs.ApiVersion]: 'v4', [Inputs.RequestId]: '../x' }],
+    [Inputs.DataType, queryInputs({ [Inputs.DataType]: 'cars' })],
+    [Inputs.NumRecords, queryInputs({ [Inputs.NumRecords]: '0' })],
+    [Inputs.Format, queryInputs({ [Inputs.Format]: 'xml' })],
+    [Inputs.View, { [Inputs.View]: 'v' }],
+    [Inputs.ArtifactFallback, { [Inputs.ArtifactFallback]: 'skip' }]
+  ])('when %s is wrong', (input, inputs) => {
+    expectRejected(inputs, input)
+  })
+
+  it('does not echo the query (which may hold anything) in a query-input error', () => {
+    const message = expectRejected(
+      queryInputs({ [Inputs.Query]: `secret-stuff ${TOKEN}`, [Inputs.NumRecords]: 'x' }),
+      Inputs.NumRecords
+    )
+    expect(message).not.toContain('secret-stuff')
   })
 })

@@ -6,11 +6,15 @@ import type {
   ResultFile
 } from '../../src/api/client.js'
 import { FatalError } from '../../src/errors.js'
+import type { QuerySpec } from '../../src/settings.js'
 import type { Logger } from '../../src/log.js'
 import type { Clock } from '../../src/retry.js'
 import { progressLine, waitForResults, type WaitOptions } from '../../src/wait.js'
 
 const START = 1_700_000_000_000
+
+/** All that waitForResults needs of a client: it never creates a download. */
+type WaitClient = Pick<DatafinitiClient, 'getRequest' | 'getResults'>
 
 interface FakeClock extends Clock {
   time: number
@@ -56,8 +60,8 @@ function state(status: string, extra: Partial<DownloadState> = {}): DownloadStat
 }
 
 const FILES: ResultFile[] = [
-  { url: 'https://s3.example/a.csv', createdAt: new Date(START) },
-  { url: 'https://s3.example/b.csv', createdAt: undefined }
+  { url: 'https://s3.example/a.csv', expiresAt: new Date(START) },
+  { url: 'https://s3.example/b.csv', expiresAt: undefined }
 ]
 
 /** Replays states and results in order; the last entry repeats. */
@@ -69,7 +73,7 @@ function fakeClient(
   const calls: { method: string; id: string; options: CallOptions | undefined; at: number }[] = []
   let s = 0
   let r = 0
-  const client: DatafinitiClient = {
+  const client: WaitClient = {
     getRequest: (id, options) => {
       calls.push({ method: 'getRequest', id, options, at: clock?.time ?? 0 })
       const next = states[Math.min(s++, states.length - 1)] as DownloadState
@@ -296,7 +300,7 @@ describe('waitForResults', () => {
 
   it('accounts for time spent in API calls when sizing the sleeps', async () => {
     const clock = fakeClock()
-    const slow: DatafinitiClient = {
+    const slow: WaitClient = {
       getRequest: () => {
         clock.time += 25_000
         return Promise.resolve(state('STARTED'))
@@ -340,7 +344,7 @@ describe('waitForResults', () => {
     const clock = fakeClock()
     const controller = new AbortController()
     const reason = new Error('cancelled')
-    const client: DatafinitiClient = {
+    const client: WaitClient = {
       getRequest: () => {
         controller.abort(reason)
         return Promise.resolve(state('QUEUED'))
@@ -356,10 +360,39 @@ describe('waitForResults', () => {
   it('lets errors from the client propagate unchanged', async () => {
     const clock = fakeClock()
     const boom = new FatalError('token rejected')
-    const client: DatafinitiClient = {
+    const client: WaitClient = {
       getRequest: () => Promise.reject(boom),
       getResults: () => Promise.resolve(FILES)
     }
     await expect(waitForResults(client, '1', options(clock, recordingLog()))).rejects.toBe(boom)
+  })
+})
+
+describe('waitForResults with a full client', () => {
+  it('never creates a download: it only reads the request and its results', async () => {
+    const clock = fakeClock()
+    const created: QuerySpec[] = []
+    const client: DatafinitiClient = {
+      createDownload: spec => {
+        created.push(spec)
+        return Promise.reject(new Error('must not create'))
+      },
+      getRequest: () => Promise.resolve(state('COMPLETED')),
+      getResults: () => Promise.resolve(FILES)
+    }
+    const completed = await waitForResults(client, 'abc', options(clock, recordingLog()))
+    expect(completed.results).toBe(FILES)
+    expect(created).toEqual([])
+  })
+
+  it('names an opaque v4 id in its errors', async () => {
+    const clock = fakeClock()
+    const { client } = fakeClient([state('FAILED', { error: 'quota' })])
+    const error = await rejection(
+      waitForResults(client, '5f1e2d3c4b5a69788796a5b4', options(clock, recordingLog()))
+    )
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error.message).toContain('5f1e2d3c4b5a69788796a5b4')
+    expect(error.message).toContain('"quota"')
   })
 })
