@@ -184,6 +184,7 @@ async function fetchDownload(
     mode: settings.mode,
     urls,
     names,
+    expiries: completed.results.map(result => result.expiresAt),
     files: [],
     downloadPath,
     expiresAt,

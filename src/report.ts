@@ -11,6 +11,8 @@ export interface RunReport {
   urls: string[]
   /** Local names, in the same order as `urls`. */
   names: string[]
+  /** When each URL expires, in the same order as `urls`. */
+  expiries: (Date | undefined)[]
   /** Empty in urls mode. */
   files: DownloadedFile[]
   downloadPath: string

@@ -33,20 +33,32 @@ export function renderSummary(report: RunReport): string {
   ].filter(Boolean)
   lines.push(facts.join(' · '), '')
 
+  const expiry = (i: number): string => {
+    const date = report.expiries[i]
+    return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''
+  }
   if (report.mode === 'urls') {
-    lines.push('| File | Host |', '| --- | --- |')
+    lines.push('| File | Host | Expires |', '| --- | --- | --- |')
     report.urls.slice(0, SUMMARY_MAX_ROWS).forEach((url, i) => {
-      lines.push(`| ${escapeCell(report.names[i] ?? '')} | ${escapeCell(new URL(url).host)} |`)
+      const host = escapeCell(new URL(url).host)
+      lines.push(`| ${escapeCell(report.names[i] ?? '')} | ${host} | ${expiry(i)} |`)
     })
   } else {
-    lines.push('| File | Size | Records |', '| --- | ---: | ---: |')
-    for (const file of report.files.slice(0, SUMMARY_MAX_ROWS)) {
+    lines.push('| File | Size | Records | Expires |', '| --- | ---: | ---: | --- |')
+    report.files.slice(0, SUMMARY_MAX_ROWS).forEach((file, i) => {
       const count = file.records === undefined ? '' : formatCount(file.records)
-      lines.push(`| ${escapeCell(file.name)} | ${formatBytes(file.bytes)} | ${count} |`)
-    }
+      const size = formatBytes(file.bytes)
+      lines.push(`| ${escapeCell(file.name)} | ${size} | ${count} | ${expiry(i)} |`)
+    })
   }
   if (report.urls.length > SUMMARY_MAX_ROWS) {
-    lines.push('', `…and ${formatCount(report.urls.length - SUMMARY_MAX_ROWS)} more file(s).`)
+    const rest = report.files.slice(SUMMARY_MAX_ROWS)
+    const restBytes = rest.reduce((sum, file) => sum + file.bytes, 0)
+    const detail = rest.length > 0 ? ` (${formatBytes(restBytes)})` : ''
+    lines.push(
+      '',
+      `…and ${formatCount(report.urls.length - SUMMARY_MAX_ROWS)} more file(s)${detail}: the \`files\` output lists them all.`
+    )
   }
   lines.push('')
   if (report.expiresAt) {

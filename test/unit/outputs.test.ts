@@ -12,6 +12,7 @@ function report(extra: Partial<RunReport> = {}): RunReport {
     mode: 'files',
     urls: URLS,
     names: ['6073_1.csv', '6073_2.csv'],
+    expiries: [new Date(Date.UTC(2024, 0, 8)), new Date(Date.UTC(2024, 0, 9))],
     files: [
       { name: '6073_1.csv', path: '/ws/d/6073_1.csv', bytes: 100, records: 3 },
       { name: '6073_2.csv', path: '/ws/d/6073_2.csv', bytes: 50, records: 4 }

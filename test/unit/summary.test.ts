@@ -24,6 +24,7 @@ function report(extra: Partial<RunReport> = {}): RunReport {
     mode: 'files',
     urls: names.map(signedUrl),
     names,
+    expiries: names.map(() => new Date(Date.UTC(2024, 0, 8, 12, 0, 0))),
     files: [file('6073_1.csv', 2048, 1200), file('6073_2.csv', 1024, 34)],
     downloadPath: '/ws/datafiniti/6073',
     expiresAt: new Date(Date.UTC(2024, 0, 8, 12, 0, 0)),
@@ -51,9 +52,9 @@ describe('renderSummary', () => {
     expect(md).toContain(
       '**2** file(s) · **3.0 KiB** · **1,234** records · waited 3m10s · downloaded in 4s'
     )
-    expect(md).toContain('| File | Size | Records |\n| --- | ---: | ---: |')
-    expect(md).toContain('| 6073_1.csv | 2.0 KiB | 1,200 |')
-    expect(md).toContain('| 6073_2.csv | 1.0 KiB | 34 |')
+    expect(md).toContain('| File | Size | Records | Expires |\n| --- | ---: | ---: | --- |')
+    expect(md).toContain('| 6073_1.csv | 2.0 KiB | 1,200 | 2024-01-08 12:00 UTC |')
+    expect(md).toContain('| 6073_2.csv | 1.0 KiB | 34 | 2024-01-08 12:00 UTC |')
     expect(md).toContain('Result files expire at 2024-01-08T12:00:00.000Z')
     expect(md).toContain('Files are in `/ws/datafiniti/6073`.')
     expect(md).not.toContain('[!WARNING]')
@@ -126,12 +127,12 @@ describe('renderSummary', () => {
         files: [file('a|b.csv', 1, 1), file('c<d>&.csv', 1, 1)]
       })
     )
-    expect(md).toContain('| a&#124;b.csv | 1 B | 1 |')
-    expect(md).toContain('| c&lt;d&gt;&amp;.csv | 1 B | 1 |')
+    expect(md).toContain('| a&#124;b.csv | 1 B | 1 | 2024-01-08 12:00 UTC |')
+    expect(md).toContain('| c&lt;d&gt;&amp;.csv | 1 B | 1 | 2024-01-08 12:00 UTC |')
     expect(md).toContain('DONE&#124;&lt;b&gt;')
     // Every table row keeps exactly its column separators.
     for (const line of md.split('\n').filter(l => l.startsWith('| a') || l.startsWith('| c'))) {
-      expect(line.split('|')).toHaveLength(5)
+      expect(line.split('|')).toHaveLength(6)
     }
   })
 
@@ -154,7 +155,9 @@ describe('renderSummary', () => {
     })
 
     it('mentions the rest', () => {
-      expect(md).toContain('…and 400 more file(s).')
+      expect(md).toMatch(
+        /…and 400 more file\(s\)( \([\d.]+ [KMG]?i?B\))?: the `files` output lists them all\./
+      )
       expect(md).toContain('**500** file(s)')
     })
 
