@@ -32783,8 +32783,6 @@ function artifactUrl(env, id) {
     return `${server}/${repository}/actions/runs/${runId}/artifacts/${id}`;
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -32793,6 +32791,8 @@ var promises_ = __nccwpck_require__(51455);
 var external_node_stream_ = __nccwpck_require__(57075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
 var lib = __nccwpck_require__(44942);
 ;// CONCATENATED MODULE: ./src/http.ts
@@ -32983,6 +32983,74 @@ function formatOf(fileName, requestFormat) {
     return requestFormat;
 }
 
+;// CONCATENATED MODULE: ./src/file-host.ts
+
+
+
+
+
+/** What the file host says about a file, and the errors and checks that follow from it. */
+/** The file host refused a signed URL: usually expired. Fresh URLs may fix it. */
+class RefusedUrlError extends FatalError {
+}
+/** The assembled file does not match what the host promised (length or MD5). */
+class IntegrityError extends TransientError {
+}
+const PLAIN_MD5_ETAG = /^"?([0-9a-f]{32})"?$/i;
+/** A plain single-part S3 ETag is the MD5 of the content; a multipart one (`-N`) is not. */
+function md5FromEtag(etag) {
+    return etag ? PLAIN_MD5_ETAG.exec(etag.trim())?.[1]?.toLowerCase() : undefined;
+}
+/** Feeds a file's bytes through the same checks a download gets. */
+function checker(format, md5) {
+    const counter = format ? recordCounter(format) : undefined;
+    const hash = md5 ? (0,external_node_crypto_.createHash)('md5') : undefined;
+    return {
+        counter,
+        hash,
+        feed: chunk => {
+            counter?.push(chunk);
+            hash?.update(chunk);
+        }
+    };
+}
+function header(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
+/** Size, ETag and range support from a 200 or a 206 answer. */
+function describeRemote(status, headers) {
+    const etag = header(headers, 'etag');
+    if (status === 206) {
+        const range = /\/(\d+)\s*$/.exec(header(headers, 'content-range') ?? '');
+        return { total: range ? Number(range[1]) : undefined, etag, ranges: true };
+    }
+    return {
+        total: contentLength(headers),
+        etag,
+        ranges: header(headers, 'accept-ranges') === 'bytes'
+    };
+}
+/** S3 explains refusals in XML: `<Code>AccessDenied</Code><Message>Request has expired</Message>`. */
+function s3Reason(text) {
+    const code = /<Code>([^<]{1,100})<\/Code>/.exec(text)?.[1];
+    const message = /<Message>([^<]{1,200})<\/Message>/.exec(text)?.[1];
+    return [code, message].filter(Boolean).join(': ');
+}
+function fileStatusError(file, status, text, retryAfter, now) {
+    const where = describeUrl(file.url);
+    const reason = s3Reason(text);
+    const detail = reason ? ` (${redact(reason)})` : '';
+    if (status === 403) {
+        return new RefusedUrlError(`The file host refused ${file.name} from ${where}: HTTP 403${detail}. The results may have expired: ` +
+            `Datafiniti result files expire 7 days after they are made (see the expires-at output of an earlier run).`);
+    }
+    if (status === 404 || status === 410) {
+        return new FatalError(`The file host has no ${file.name} (${where}): HTTP ${status}${detail}.`);
+    }
+    return new HttpStatusError(`the file host answered HTTP ${status}${detail} for ${file.name}`, status, parseRetryAfter(retryAfter, now));
+}
+
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/retry.ts
@@ -33023,6 +33091,338 @@ async function withRetry(fn, options) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/ranged.ts
+
+
+
+
+
+
+
+
+
+const MiB = 1024 * 1024;
+/**
+ * About two parts per connection, so that one slow part does not hold up the end, and parts big
+ * enough that a request's round trip and TCP ramp-up stay small beside its transfer.
+ */
+function partSizeFor(total, concurrency) {
+    const size = Math.ceil(total / Math.max(1, concurrency * 2));
+    return Math.min(64 * MiB, Math.max(8 * MiB, size));
+}
+function planParts(total, partSize) {
+    const parts = [];
+    for (let start = 0; start < total; start += partSize) {
+        parts.push({ start, end: Math.min(total, start + partSize), written: 0 });
+    }
+    return parts;
+}
+/**
+ * Feeds the file's bytes, in order, to the record counter and hash while parts land out of order:
+ * it follows the contiguous written prefix, reading it back from the page cache.
+ */
+class OrderedReader {
+    file;
+    parts;
+    feed;
+    fed = 0;
+    running;
+    failure;
+    buffer = Buffer.allocUnsafe(MiB);
+    constructor(file, parts, feed) {
+        this.file = file;
+        this.parts = parts;
+        this.feed = feed;
+    }
+    /** End of the contiguous prefix that is on disk. */
+    frontier() {
+        let end = 0;
+        for (const part of this.parts) {
+            end = part.start + part.written;
+            if (end < part.end)
+                return end;
+        }
+        return end;
+    }
+    poke() {
+        if (this.running || this.failure !== undefined)
+            return;
+        this.running = this.pump()
+            .catch((error) => {
+            this.failure = error;
+        })
+            .finally(() => {
+            this.running = undefined;
+            if (this.failure === undefined && this.frontier() > this.fed)
+                this.poke();
+        });
+    }
+    async pump() {
+        for (let frontier = this.frontier(); this.fed < frontier; frontier = this.frontier()) {
+            const length = Math.min(this.buffer.length, frontier - this.fed);
+            const { bytesRead } = await this.file.read(this.buffer, 0, length, this.fed);
+            if (bytesRead === 0)
+                throw new Error(`the file ended at ${this.fed} while reading it back`);
+            this.feed(this.buffer.subarray(0, bytesRead));
+            this.fed += bytesRead;
+        }
+    }
+    /** Once every part is written: feeds the rest and reports what was fed. */
+    async finish() {
+        this.poke();
+        while (this.running)
+            await this.running;
+        if (this.failure !== undefined) {
+            throw this.failure instanceof Error ? this.failure : new Error(errorMessage(this.failure));
+        }
+        return this.fed;
+    }
+}
+/** Marks the end of a part reached inside a longer body: success, not a failure. */
+class PartFull extends Error {
+}
+/** Streams a body into a part at its offset until the body ends or the part is full. */
+async function streamIntoPart(body, file, part, ctx, onWritten, signal) {
+    let stall;
+    let cutReason;
+    const cut = (reason) => {
+        cutReason ??= reason;
+        body.destroy(reason);
+    };
+    const arm = () => {
+        clearTimeout(stall);
+        stall = setTimeout(() => {
+            cut(new TransientError(`no data for ${formatDuration(ctx.stallTimeoutMs)}`));
+        }, ctx.stallTimeoutMs);
+    };
+    const onAbort = () => {
+        cut(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    const writer = new external_node_stream_.Writable({
+        highWaterMark: MiB,
+        write(chunk, _encoding, callback) {
+            arm();
+            const room = part.end - part.start - part.written;
+            const data = chunk.length > room ? chunk.subarray(0, room) : chunk;
+            file.write(data, 0, data.length, part.start + part.written).then(({ bytesWritten }) => {
+                part.written += bytesWritten;
+                onWritten(bytesWritten);
+                if (bytesWritten < data.length)
+                    callback(new Error('short write to disk'));
+                else if (chunk.length > room)
+                    callback(new PartFull());
+                else
+                    callback();
+            }, callback);
+        }
+    });
+    signal.addEventListener('abort', onAbort, { once: true });
+    arm();
+    try {
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(body, writer);
+    }
+    catch (error) {
+        if (error instanceof PartFull) {
+            body.destroy();
+            return;
+        }
+        if (cutReason)
+            throw cutReason;
+        if (error instanceof TransientError)
+            throw error;
+        throw new TransientError(`the connection broke (${errorMessage(error)})`);
+    }
+    finally {
+        clearTimeout(stall);
+        signal.removeEventListener('abort', onAbort);
+    }
+}
+/** One ranged request for what a part still lacks; resumable, so retried on its own. */
+async function fetchPart(file, part, ctx, onWritten, signal) {
+    const from = part.start + part.written;
+    const res = await ctx.http.getStream(ctx.url(), {
+        Range: `bytes=${from}-${part.end - 1}`,
+        'If-Range': ctx.etag
+    });
+    if (signal.aborted) {
+        res.body.destroy();
+        throw signal.reason;
+    }
+    if (res.status === 200) {
+        res.body.destroy();
+        // If-Range failed: the object is no longer the one whose other parts are on disk.
+        throw new IntegrityError('the file changed on the host while its parts were downloading');
+    }
+    if (res.status !== 206) {
+        const text = await readLimited(res.body, 16 * 1024).catch(() => '');
+        throw fileStatusError({ name: ctx.name, url: ctx.url() }, res.status, text, header(res.headers, 'retry-after'), ctx.clock.now());
+    }
+    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header(res.headers, 'content-range') ?? '');
+    if (!range || Number(range[1]) !== from || Number(range[3]) !== ctx.total) {
+        res.body.destroy();
+        throw new IntegrityError(`the host answered the range ${from}-${part.end - 1} with ${range?.[0] ?? 'no Content-Range'}`);
+    }
+    await streamIntoPart(res.body, file, part, ctx, onWritten, signal);
+    if (part.start + part.written < part.end) {
+        throw new TransientError(`part ${from}-${part.end - 1} ended after ${part.written} bytes`);
+    }
+}
+/**
+ * Downloads one large file as parallel byte ranges written at their offsets into `partPath`. The
+ * first response, already open, serves the first part; every other connection takes a slot, so
+ * that files and parts together never exceed `concurrency`. Returns the verified size and records.
+ */
+async function rangedDownload(first, partPath, ctx) {
+    const parts = planParts(ctx.total, partSizeFor(ctx.total, ctx.concurrency));
+    ctx.log.info(`${ctx.name}: ${parts.length} parts of up to ${Math.round((parts[0]?.end ?? 0) / MiB)} MiB ` +
+        `over up to ${Math.min(parts.length, ctx.concurrency)} connections`);
+    const md5 = md5FromEtag(ctx.etag);
+    const check = checker(ctx.format, md5 !== undefined);
+    const file = await (0,promises_.open)(partPath, 'w+');
+    const controller = new AbortController();
+    const forward = () => controller.abort(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', forward, { once: true });
+    try {
+        await file.truncate(ctx.total);
+        const reader = new OrderedReader(file, parts, check.feed);
+        const onWritten = (bytes) => {
+            ctx.onBytes(bytes);
+            reader.poke();
+        };
+        const retried = (part) => withRetry(() => fetchPart(file, part, ctx, onWritten, controller.signal), {
+            maxRetries: ctx.maxRetries,
+            baseDelayMs: ctx.retryBaseDelayMs,
+            maxDelayMs: ctx.retryMaxDelayMs,
+            clock: ctx.clock,
+            signal: controller.signal,
+            isTransient: error => !controller.signal.aborted && !(error instanceof IntegrityError) && isTransient(error),
+            onRetry: ({ error, attempt, maxAttempts, delayMs }) => ctx.log.warning(`Download of ${ctx.name} bytes ${part.start + part.written}-${part.end - 1} from ${describeUrl(ctx.url())} ` +
+                `failed (${redact(errorMessage(error))}); retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`)
+        });
+        const queue = parts.slice(1);
+        const drain = async () => {
+            for (let part = queue.shift(); part && !controller.signal.aborted; part = queue.shift()) {
+                await retried(part);
+            }
+        };
+        const firstPart = parts[0];
+        const primary = (async () => {
+            try {
+                await streamIntoPart(first, file, firstPart, ctx, onWritten, controller.signal);
+            }
+            catch (error) {
+                if (controller.signal.aborted || !isTransient(error))
+                    throw error;
+            }
+            // The first body may have broken or ended early: what it lacks is fetched as a range.
+            if (firstPart.start + firstPart.written < firstPart.end)
+                await retried(firstPart);
+            await drain();
+        })();
+        const extras = Array.from({ length: Math.min(queue.length, ctx.concurrency - 1) }, async () => {
+            const release = await ctx.slots.acquire(ctx.priority, controller.signal);
+            try {
+                await drain();
+            }
+            finally {
+                release();
+            }
+        });
+        let failure;
+        await Promise.all([primary, ...extras].map(task => task.catch((error) => {
+            failure ??= { error };
+            controller.abort(error);
+        })));
+        if (failure)
+            throw finalPartError(ctx.name, failure.error);
+        const fed = await reader.finish();
+        if (fed !== ctx.total) {
+            throw new IntegrityError(`only ${fed} of ${ctx.total} bytes were assembled`);
+        }
+        if (md5 !== undefined) {
+            const actual = check.hash?.digest('hex');
+            if (actual !== md5) {
+                throw new IntegrityError(`its MD5 ${actual ?? ''} does not match the ETag ${md5}`);
+            }
+        }
+        return { bytes: ctx.total, records: check.counter?.total() };
+    }
+    finally {
+        ctx.signal.removeEventListener('abort', forward);
+        await file.close();
+    }
+}
+/**
+ * Parts already had their retries: a transient failure here is final for the file, or the outer
+ * retry would multiply them. A changed file or a refused URL goes up as it is, to restart or
+ * refresh the whole file.
+ */
+function finalPartError(name, error) {
+    if (error instanceof IntegrityError || error instanceof RefusedUrlError)
+        return error;
+    if (error instanceof FatalError || !(error instanceof Error))
+        return error;
+    return new FatalError(`Could not download ${name}: ${redact(error.message)}`);
+}
+
+;// CONCATENATED MODULE: ./src/slots.ts
+/**
+ * Connections in flight, shared by every file and every part of a file: never more than the
+ * `concurrency` input. Waiters with a lower priority number (an earlier file) go first, so the parts
+ * of a file that has started are not starved by files that have not.
+ */
+class Slots {
+    free;
+    waiting = [];
+    seq = 0;
+    constructor(size) {
+        this.free = size;
+    }
+    /** Resolves with a release function once a slot is free; rejects when the signal aborts. */
+    acquire(priority, signal) {
+        signal?.throwIfAborted();
+        if (this.free > 0 && this.waiting.length === 0) {
+            this.free--;
+            return Promise.resolve(this.releaser());
+        }
+        return new Promise((resolve, reject) => {
+            const entry = {
+                priority,
+                seq: this.seq++,
+                grant: () => {
+                    signal?.removeEventListener('abort', onAbort);
+                    resolve(this.releaser());
+                }
+            };
+            const onAbort = () => {
+                const at = this.waiting.indexOf(entry);
+                if (at !== -1)
+                    this.waiting.splice(at, 1);
+                reject(signal?.reason);
+            };
+            signal?.addEventListener('abort', onAbort, { once: true });
+            // Keep the queue ordered by priority, then arrival.
+            let at = this.waiting.findIndex(w => w.priority > priority || (w.priority === priority && w.seq > entry.seq));
+            if (at === -1)
+                at = this.waiting.length;
+            this.waiting.splice(at, 0, entry);
+        });
+    }
+    releaser() {
+        let released = false;
+        return () => {
+            if (released)
+                return;
+            released = true;
+            const next = this.waiting.shift();
+            if (next)
+                next.grant();
+            else
+                this.free++;
+        };
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/download.ts
 
 
@@ -33036,17 +33436,10 @@ async function withRetry(fn, options) {
 
 
 
-/** The file host refused a signed URL: usually expired. Fresh URLs may fix it. */
-class RefusedUrlError extends FatalError {
-}
-/** The assembled file does not match what the host promised (length or MD5). */
-class IntegrityError extends TransientError {
-}
-const PLAIN_MD5_ETAG = /^"?([0-9a-f]{32})"?$/i;
-/** A plain single-part S3 ETag is the MD5 of the content; a multipart one (`-N`) is not. */
-function md5FromEtag(etag) {
-    return etag ? PLAIN_MD5_ETAG.exec(etag.trim())?.[1]?.toLowerCase() : undefined;
-}
+
+
+/** Files at least this large, on hosts that serve ranges, download as parallel parts. */
+const DEFAULT_SPLIT_THRESHOLD = 64 * 1024 * 1024;
 /**
  * Downloads every file into `dir`, at most `concurrency` at once. Each file streams into
  * `<name>.part`, is verified (length, plain-MD5 ETag) and renamed only when complete; on a final
@@ -33061,24 +33454,31 @@ async function downloadFiles(files, options) {
     options.signal?.addEventListener('abort', forward, { once: true });
     const refresh = options.refreshUrls ? once(options.refreshUrls) : undefined;
     const results = [];
-    let next = 0;
     let failure;
-    const worker = async () => {
-        while (!controller.signal.aborted && next < files.length) {
-            const index = next++;
-            const file = files[index];
+    // Every connection, to whichever file or part, holds one of these.
+    const slots = new Slots(options.concurrency);
+    const one = async (file, index) => {
+        let release;
+        try {
+            release = await slots.acquire(index, controller.signal);
             const freshUrl = refresh ? async () => (await refresh())[index] : undefined;
-            try {
-                results[index] = await downloadOne(file, options, controller.signal, freshUrl);
-            }
-            catch (error) {
+            results[index] = await downloadOne(file, options, controller.signal, freshUrl, {
+                slots,
+                priority: index
+            });
+        }
+        catch (error) {
+            if (!controller.signal.aborted) {
                 failure ??= { error };
                 controller.abort(error);
             }
         }
+        finally {
+            release?.();
+        }
     };
     try {
-        await Promise.all(Array.from({ length: Math.min(options.concurrency, files.length) }, worker));
+        await Promise.all(files.map(one));
     }
     finally {
         options.signal?.removeEventListener('abort', forward);
@@ -33101,7 +33501,7 @@ async function sizeOf(file) {
         return undefined;
     }
 }
-async function downloadOne(planned, options, signal, freshUrl) {
+async function downloadOne(planned, options, signal, freshUrl, lane) {
     const file = { ...planned };
     const target = external_node_path_.join(options.dir, file.name);
     const part = `${target}.part`;
@@ -33119,7 +33519,7 @@ async function downloadOne(planned, options, signal, freshUrl) {
         return await withRetry(async () => {
             signal.throwIfAborted();
             try {
-                return await transferOnce(file, target, part, remote, progress, options, signal, () => {
+                return await transferOnce(file, target, part, remote, progress, options, signal, lane, () => {
                     const first = !sized;
                     sized = true;
                     return first;
@@ -33166,19 +33566,6 @@ function finalError(file, error) {
     }
     return error;
 }
-/** Feeds a file's bytes through the same checks a download gets. */
-function checker(format, md5) {
-    const counter = format ? recordCounter(format) : undefined;
-    const hash = md5 ? (0,external_node_crypto_.createHash)('md5') : undefined;
-    return {
-        counter,
-        hash,
-        feed: chunk => {
-            counter?.push(chunk);
-            hash?.update(chunk);
-        }
-    };
-}
 async function scanFile(file, feed) {
     await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file, { highWaterMark: 1024 * 1024 }), new external_node_stream_.Writable({
         write(chunk, _encoding, callback) {
@@ -33222,24 +33609,7 @@ async function reuseComplete(file, target, options) {
         reused: true
     };
 }
-function header(headers, name) {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-}
-/** Size, ETag and range support from a 200 or a 206 answer. */
-function describeRemote(status, headers) {
-    const etag = header(headers, 'etag');
-    if (status === 206) {
-        const range = /\/(\d+)\s*$/.exec(header(headers, 'content-range') ?? '');
-        return { total: range ? Number(range[1]) : undefined, etag, ranges: true };
-    }
-    return {
-        total: contentLength(headers),
-        etag,
-        ranges: header(headers, 'accept-ranges') === 'bytes'
-    };
-}
-async function transferOnce(file, target, part, remote, progress, options, signal, firstSizing) {
+async function transferOnce(file, target, part, remote, progress, options, signal, lane, firstSizing) {
     const have = (await sizeOf(part)) ?? 0;
     const resume = have > 0 &&
         remote.ranges &&
@@ -33280,6 +33650,38 @@ async function transferOnce(file, target, part, remote, progress, options, signa
     if (progress.reported !== offset) {
         options.onBytes?.(offset - progress.reported);
         progress.reported = offset;
+    }
+    const threshold = options.splitThreshold ?? DEFAULT_SPLIT_THRESHOLD;
+    if (offset === 0 &&
+        remote.ranges &&
+        remote.etag !== undefined &&
+        expected !== undefined &&
+        expected >= threshold &&
+        options.concurrency > 1) {
+        const { bytes, records } = await rangedDownload(res.body, part, {
+            name: file.name,
+            url: () => file.url,
+            etag: remote.etag,
+            total: expected,
+            format: file.format,
+            http: options.http,
+            clock: options.clock,
+            slots: lane.slots,
+            priority: lane.priority,
+            concurrency: options.concurrency,
+            maxRetries: options.maxRetries,
+            retryBaseDelayMs: options.retryBaseDelayMs,
+            retryMaxDelayMs: options.retryMaxDelayMs,
+            stallTimeoutMs: options.stallTimeoutMs,
+            log: options.log,
+            signal,
+            onBytes: bytes => {
+                progress.reported += bytes;
+                options.onBytes?.(bytes);
+            }
+        });
+        await (0,promises_.rename)(part, target);
+        return { name: file.name, path: target, bytes, records };
     }
     const md5 = md5FromEtag(remote.etag);
     const check = checker(file.format, md5 !== undefined);
@@ -33343,25 +33745,6 @@ async function transferOnce(file, target, part, remote, progress, options, signa
     }
     await (0,promises_.rename)(part, target);
     return { name: file.name, path: target, bytes, records: check.counter?.total() };
-}
-/** S3 explains refusals in XML: `<Code>AccessDenied</Code><Message>Request has expired</Message>`. */
-function s3Reason(text) {
-    const code = /<Code>([^<]{1,100})<\/Code>/.exec(text)?.[1];
-    const message = /<Message>([^<]{1,200})<\/Message>/.exec(text)?.[1];
-    return [code, message].filter(Boolean).join(': ');
-}
-function fileStatusError(file, status, text, retryAfter, now) {
-    const where = describeUrl(file.url);
-    const reason = s3Reason(text);
-    const detail = reason ? ` (${redact(reason)})` : '';
-    if (status === 403) {
-        return new RefusedUrlError(`The file host refused ${file.name} from ${where}: HTTP 403${detail}. The results may have expired: ` +
-            `Datafiniti result files expire 7 days after they are made (see the expires-at output of an earlier run).`);
-    }
-    if (status === 404 || status === 410) {
-        return new FatalError(`The file host has no ${file.name} (${where}): HTTP ${status}${detail}.`);
-    }
-    return new HttpStatusError(`the file host answered HTTP ${status}${detail} for ${file.name}`, status, parseRetryAfter(retryAfter, now));
 }
 
 ;// CONCATENATED MODULE: ./src/filenames.ts

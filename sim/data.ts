@@ -61,6 +61,16 @@ export function jsonLines(records: number, seed = 1): GeneratedCsv {
   return { body: Buffer.from(lines.join('\n') + '\n', 'utf8'), records }
 }
 
+/** A header line and a block of whole records, for repeatBody: large files with known counts. */
+export function csvParts(
+  records: number,
+  seed = 1
+): { header: Buffer; block: Buffer; records: number } {
+  const { body } = awkwardCsv(records, seed)
+  const newline = body.indexOf(0x0a)
+  return { header: body.subarray(0, newline + 1), block: body.subarray(newline + 1), records }
+}
+
 export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex')
 }

@@ -66,6 +66,8 @@ export type Fault =
   | { stallAfter: number; ms: number }
   /** Read the request, then drop the connection without answering: it reached the server. */
   | { hangUp: true }
+  /** No misbehaviour for this request (to aim a later fault at a later request). */
+  | { pass: true }
 
 export interface SimFile {
   name: string
@@ -158,6 +160,8 @@ export interface Simulator {
   apiUrl: string
   fileOrigin: string
   log: LoggedRequest[]
+  /** The most file requests the file host served at once, and how many it serves now. */
+  fileConnections: { now: number; max: number }
   /** Every create call that reached the server, faulted or not. */
   createCalls: { version: 'v3' | 'v4'; path: string }[]
   /** Downloads created from queries. */
@@ -191,6 +195,7 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
   const pollCounts = new Map<string, number>()
   const resultCalls = new Map<string, number>()
   const createCalls: Simulator['createCalls'] = []
+  const fileConnections = { now: 0, max: 0 }
   const created: CreatedDownload[] = []
   let nextV3Id = 90_001
   const started = new Date()
@@ -258,6 +263,7 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
       res.socket?.destroy()
       return true
     }
+    if ('pass' in fault) return false
     throw new Error('stream faults apply to files only')
   }
 
@@ -512,6 +518,9 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
   }
 
   function handleFile(req: http.IncomingMessage, res: http.ServerResponse): void {
+    fileConnections.now++
+    fileConnections.max = Math.max(fileConnections.max, fileConnections.now)
+    res.once('close', () => fileConnections.now--)
     const url = new URL(req.url ?? '/', 'http://files')
     if (req.headers.authorization) {
       s3Error(
@@ -642,6 +651,7 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
     log,
     createCalls,
     created,
+    fileConnections,
     polls: id => pollCounts.get(String(id)) ?? 0,
     stop: async () => {
       await Promise.all([close(api), close(files)])

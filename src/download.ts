@@ -1,24 +1,32 @@
-import { createHash, type Hash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, rename, rm, stat } from 'node:fs/promises'
-import type { IncomingHttpHeaders } from 'node:http'
 import * as path from 'node:path'
 import { Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { formatDuration } from './duration.js'
+import { FatalError, TransientError, errorMessage, isTransient } from './errors.js'
 import {
-  FatalError,
-  HttpStatusError,
-  TransientError,
-  errorMessage,
-  isTransient,
-  parseRetryAfter
-} from './errors.js'
-import { contentLength, readLimited, type Http } from './http.js'
+  IntegrityError,
+  RefusedUrlError,
+  checker,
+  describeRemote,
+  fileStatusError,
+  header,
+  md5FromEtag,
+  type Remote
+} from './file-host.js'
+import { readLimited, type Http } from './http.js'
 import type { Logger } from './log.js'
-import { recordCounter, type RecordCounter, type RecordFormat } from './records.js'
+import { rangedDownload } from './ranged.js'
+import type { RecordFormat } from './records.js'
 import { describeUrl, redact } from './redact.js'
 import { withRetry, type Clock } from './retry.js'
+import { Slots } from './slots.js'
+
+export { md5FromEtag } from './file-host.js'
+
+/** Files at least this large, on hosts that serve ranges, download as parallel parts. */
+export const DEFAULT_SPLIT_THRESHOLD = 64 * 1024 * 1024
 
 export interface PlannedFile {
   url: string
@@ -58,26 +66,14 @@ export interface DownloadOptions {
   onBytes?: (bytes: number) => void
   /** Called once per file when its size is known. */
   onSize?: (bytes: number) => void
+  /** Size from which a file is fetched as parallel ranges (default 64 MiB). */
+  splitThreshold?: number
 }
 
-/** The file host refused a signed URL: usually expired. Fresh URLs may fix it. */
-class RefusedUrlError extends FatalError {}
-
-/** The assembled file does not match what the host promised (length or MD5). */
-class IntegrityError extends TransientError {}
-
-/** What the host told us about the file, so that a retry can resume only the same file. */
-interface Remote {
-  total: number | undefined
-  etag: string | undefined
-  ranges: boolean
-}
-
-const PLAIN_MD5_ETAG = /^"?([0-9a-f]{32})"?$/i
-
-/** A plain single-part S3 ETag is the MD5 of the content; a multipart one (`-N`) is not. */
-export function md5FromEtag(etag: string | undefined): string | undefined {
-  return etag ? PLAIN_MD5_ETAG.exec(etag.trim())?.[1]?.toLowerCase() : undefined
+/** Where a file stands in the shared pool of connections. */
+interface Lane {
+  slots: Slots
+  priority: number
 }
 
 /**
@@ -97,23 +93,29 @@ export async function downloadFiles(
   const refresh = options.refreshUrls ? once(options.refreshUrls) : undefined
 
   const results: DownloadedFile[] = []
-  let next = 0
   let failure: { error: unknown } | undefined
-  const worker = async (): Promise<void> => {
-    while (!controller.signal.aborted && next < files.length) {
-      const index = next++
-      const file = files[index] as PlannedFile
+  // Every connection, to whichever file or part, holds one of these.
+  const slots = new Slots(options.concurrency)
+  const one = async (file: PlannedFile, index: number): Promise<void> => {
+    let release: (() => void) | undefined
+    try {
+      release = await slots.acquire(index, controller.signal)
       const freshUrl = refresh ? async () => (await refresh())[index] : undefined
-      try {
-        results[index] = await downloadOne(file, options, controller.signal, freshUrl)
-      } catch (error) {
+      results[index] = await downloadOne(file, options, controller.signal, freshUrl, {
+        slots,
+        priority: index
+      })
+    } catch (error) {
+      if (!controller.signal.aborted) {
         failure ??= { error }
         controller.abort(error)
       }
+    } finally {
+      release?.()
     }
   }
   try {
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, files.length) }, worker))
+    await Promise.all(files.map(one))
   } finally {
     options.signal?.removeEventListener('abort', forward)
   }
@@ -139,7 +141,8 @@ async function downloadOne(
   planned: PlannedFile,
   options: DownloadOptions,
   signal: AbortSignal,
-  freshUrl: (() => Promise<string | undefined>) | undefined
+  freshUrl: (() => Promise<string | undefined>) | undefined,
+  lane: Lane
 ): Promise<DownloadedFile> {
   const file = { ...planned }
   const target = path.join(options.dir, file.name)
@@ -159,11 +162,21 @@ async function downloadOne(
       async () => {
         signal.throwIfAborted()
         try {
-          return await transferOnce(file, target, part, remote, progress, options, signal, () => {
-            const first = !sized
-            sized = true
-            return first
-          })
+          return await transferOnce(
+            file,
+            target,
+            part,
+            remote,
+            progress,
+            options,
+            signal,
+            lane,
+            () => {
+              const first = !sized
+              sized = true
+              return first
+            }
+          )
         } catch (error) {
           if (error instanceof RefusedUrlError && freshUrl && !refreshed) {
             refreshed = true
@@ -212,23 +225,6 @@ function finalError(file: PlannedFile, error: unknown): unknown {
     )
   }
   return error
-}
-
-/** Feeds a file's bytes through the same checks a download gets. */
-function checker(
-  format: RecordFormat | undefined,
-  md5: boolean
-): { counter: RecordCounter | undefined; hash: Hash | undefined; feed: (chunk: Buffer) => void } {
-  const counter = format ? recordCounter(format) : undefined
-  const hash = md5 ? createHash('md5') : undefined
-  return {
-    counter,
-    hash,
-    feed: chunk => {
-      counter?.push(chunk)
-      hash?.update(chunk)
-    }
-  }
 }
 
 async function scanFile(file: string, feed: (chunk: Buffer) => void): Promise<void> {
@@ -280,25 +276,6 @@ async function reuseComplete(
   }
 }
 
-function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name]
-  return Array.isArray(value) ? value[0] : value
-}
-
-/** Size, ETag and range support from a 200 or a 206 answer. */
-function describeRemote(status: number, headers: IncomingHttpHeaders): Remote {
-  const etag = header(headers, 'etag')
-  if (status === 206) {
-    const range = /\/(\d+)\s*$/.exec(header(headers, 'content-range') ?? '')
-    return { total: range ? Number(range[1]) : undefined, etag, ranges: true }
-  }
-  return {
-    total: contentLength(headers),
-    etag,
-    ranges: header(headers, 'accept-ranges') === 'bytes'
-  }
-}
-
 async function transferOnce(
   file: PlannedFile,
   target: string,
@@ -307,6 +284,7 @@ async function transferOnce(
   progress: { reported: number },
   options: DownloadOptions,
   signal: AbortSignal,
+  lane: Lane,
   firstSizing: () => boolean
 ): Promise<DownloadedFile> {
   const have = (await sizeOf(part)) ?? 0
@@ -355,6 +333,41 @@ async function transferOnce(
   if (progress.reported !== offset) {
     options.onBytes?.(offset - progress.reported)
     progress.reported = offset
+  }
+
+  const threshold = options.splitThreshold ?? DEFAULT_SPLIT_THRESHOLD
+  if (
+    offset === 0 &&
+    remote.ranges &&
+    remote.etag !== undefined &&
+    expected !== undefined &&
+    expected >= threshold &&
+    options.concurrency > 1
+  ) {
+    const { bytes, records } = await rangedDownload(res.body, part, {
+      name: file.name,
+      url: () => file.url,
+      etag: remote.etag,
+      total: expected,
+      format: file.format,
+      http: options.http,
+      clock: options.clock,
+      slots: lane.slots,
+      priority: lane.priority,
+      concurrency: options.concurrency,
+      maxRetries: options.maxRetries,
+      retryBaseDelayMs: options.retryBaseDelayMs,
+      retryMaxDelayMs: options.retryMaxDelayMs,
+      stallTimeoutMs: options.stallTimeoutMs,
+      log: options.log,
+      signal,
+      onBytes: bytes => {
+        progress.reported += bytes
+        options.onBytes?.(bytes)
+      }
+    })
+    await rename(part, target)
+    return { name: file.name, path: target, bytes, records }
   }
 
   const md5 = md5FromEtag(remote.etag)
@@ -418,37 +431,4 @@ async function transferOnce(
   }
   await rename(part, target)
   return { name: file.name, path: target, bytes, records: check.counter?.total() }
-}
-
-/** S3 explains refusals in XML: `<Code>AccessDenied</Code><Message>Request has expired</Message>`. */
-function s3Reason(text: string): string {
-  const code = /<Code>([^<]{1,100})<\/Code>/.exec(text)?.[1]
-  const message = /<Message>([^<]{1,200})<\/Message>/.exec(text)?.[1]
-  return [code, message].filter(Boolean).join(': ')
-}
-
-function fileStatusError(
-  file: PlannedFile,
-  status: number,
-  text: string,
-  retryAfter: string | undefined,
-  now: number
-): Error {
-  const where = describeUrl(file.url)
-  const reason = s3Reason(text)
-  const detail = reason ? ` (${redact(reason)})` : ''
-  if (status === 403) {
-    return new RefusedUrlError(
-      `The file host refused ${file.name} from ${where}: HTTP 403${detail}. The results may have expired: ` +
-        `Datafiniti result files expire 7 days after they are made (see the expires-at output of an earlier run).`
-    )
-  }
-  if (status === 404 || status === 410) {
-    return new FatalError(`The file host has no ${file.name} (${where}): HTTP ${status}${detail}.`)
-  }
-  return new HttpStatusError(
-    `the file host answered HTTP ${status}${detail} for ${file.name}`,
-    status,
-    parseRetryAfter(retryAfter, now)
-  )
 }

@@ -1,0 +1,145 @@
+/**
+ * Large files download as parallel byte ranges: through dist/index.js against the simulator, with
+ * the connection count watched on the file host and every byte checked.
+ */
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { pipeline } from 'node:stream/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Inputs, Outputs } from '../../src/constants.js'
+import { awkwardCsv, csvParts, sha256 } from '../../sim/data.js'
+import { printed, runAction, type ActionRun } from '../../sim/runner.js'
+import {
+  bufferBody,
+  repeatBody,
+  startSimulator,
+  type FileBody,
+  type Simulator
+} from '../../sim/simulator.js'
+
+const TOKEN = 'tok_ranged_0000'
+const MiB = 1024 * 1024
+const { header, block, records } = csvParts(2000, 61)
+// About 150 MiB and 100 MiB of CSV with quoted line breaks: above the 64 MiB split threshold.
+const timesFor = (bytes: number): number => Math.ceil(bytes / block.length)
+const big = repeatBody(header, block, timesFor(150 * MiB))
+const bigRecords = records * timesFor(150 * MiB)
+const medium = repeatBody(header, block, timesFor(100 * MiB))
+const small = awkwardCsv(500, 62)
+
+async function hashBody(body: FileBody): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of body.stream(0, body.size)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  await pipeline(createReadStream(file), hash)
+  return hash.digest('hex')
+}
+
+let sim: Simulator
+let bigHash: string
+let mediumHash: string
+
+beforeAll(async () => {
+  ;[bigHash, mediumHash] = await Promise.all([hashBody(big), hashBody(medium)])
+  sim = await startSimulator({
+    token: TOKEN,
+    requests: [
+      { id: 1, files: [{ name: '1_1.csv', body: big }] },
+      {
+        id: 2,
+        files: [
+          {
+            name: '2_1.csv',
+            body: big,
+            // The first (plain) request goes through; the second, a range, is cut mid-way.
+            faults: [{ pass: true }, { destroyAfter: 3 * MiB }]
+          }
+        ]
+      },
+      {
+        id: 3,
+        files: [
+          { name: '3_1.csv', body: medium },
+          ...[1, 2, 3, 4, 5].map(n => ({ name: `3_s${n}.csv`, body: bufferBody(small.body) })),
+          { name: '3_2.csv', body: big }
+        ]
+      },
+      { id: 4, files: [{ name: '4_1.csv', body: medium, noRanges: true }] }
+    ]
+  })
+})
+
+afterAll(async () => {
+  await sim.stop()
+})
+
+function run(id: number, concurrency: number): Promise<ActionRun> {
+  sim.fileConnections.max = 0
+  return runAction({
+    inputs: {
+      [Inputs.Token]: TOKEN,
+      [Inputs.RequestId]: String(id),
+      [Inputs.ApiUrl]: sim.apiUrl,
+      [Inputs.Mode]: 'files',
+      [Inputs.PollInterval]: '50ms',
+      [Inputs.Concurrency]: String(concurrency)
+    },
+    timeoutMs: 120_000
+  })
+}
+
+const rangesFor = (name: string): (string | undefined)[] =>
+  sim.log
+    .filter(e => e.server === 'files' && e.path.split('?')[0]?.endsWith(`/${name}`))
+    .map(e => e.headers.range)
+
+describe('parallel ranged downloads', () => {
+  it('splits a 150 MiB file into ranges over at most `concurrency` connections', async () => {
+    const result = await run(1, 4)
+    expect(result.code, printed(result)).toBe(0)
+    const [file] = JSON.parse(result.outputs[Outputs.Files] ?? '[]') as string[]
+    expect(await hashFile(file as string)).toBe(bigHash)
+    expect(result.outputs[Outputs.TotalBytes]).toBe(String(big.size))
+    expect(result.outputs[Outputs.RecordCount]).toBe(String(bigRecords))
+    const ranges = rangesFor('1_1.csv')
+    expect(ranges[0]).toBeUndefined()
+    expect(ranges.length).toBeGreaterThan(2)
+    for (const range of ranges.slice(1)) expect(range).toMatch(/^bytes=\d+-\d+$/)
+    expect(sim.fileConnections.max).toBeLessThanOrEqual(4)
+    expect(sim.fileConnections.max).toBeGreaterThan(1)
+    expect(result.stdout).toMatch(/1_1\.csv: \d+ parts of up to \d+ MiB over up to 4 connections/)
+  })
+
+  it('retries and resumes a part whose connection is cut, on its own', async () => {
+    const result = await run(2, 4)
+    expect(result.code, printed(result)).toBe(0)
+    const [file] = JSON.parse(result.outputs[Outputs.Files] ?? '[]') as string[]
+    expect(await hashFile(file as string)).toBe(bigHash)
+    expect(result.stdout).toMatch(
+      /Download of 2_1\.csv bytes \d+-\d+ from .* failed .*; retry 1 of 5/
+    )
+    expect(result.outputs[Outputs.RecordCount]).toBe(String(bigRecords))
+  })
+
+  it('shares the connection budget between large files and small ones', async () => {
+    const result = await run(3, 3)
+    expect(result.code, printed(result)).toBe(0)
+    expect(sim.fileConnections.max).toBeLessThanOrEqual(3)
+    const files = JSON.parse(result.outputs[Outputs.Files] ?? '[]') as string[]
+    const hashes = await Promise.all(files.map(hashFile))
+    expect(hashes).toEqual([mediumHash, ...Array(5).fill(sha256(small.body)), bigHash])
+    expect(rangesFor('3_s1.csv')).toEqual([undefined])
+  })
+
+  it('falls back to one stream where the host does not serve ranges', async () => {
+    const result = await run(4, 8)
+    expect(result.code, printed(result)).toBe(0)
+    expect(rangesFor('4_1.csv')).toEqual([undefined])
+    const [file] = JSON.parse(result.outputs[Outputs.Files] ?? '[]') as string[]
+    expect(await hashFile(file as string)).toBe(mediumHash)
+  })
+})
