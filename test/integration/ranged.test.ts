@@ -131,7 +131,11 @@ describe('parallel ranged downloads', () => {
     expect(sim.fileConnections.max).toBeLessThanOrEqual(3)
     const files = JSON.parse(result.outputs[Outputs.Files] ?? '[]') as string[]
     const hashes = await Promise.all(files.map(hashFile))
-    expect(hashes).toEqual([mediumHash, ...Array(5).fill(sha256(small.body)), bigHash])
+    expect(hashes).toEqual([
+      mediumHash,
+      ...Array.from({ length: 5 }, () => sha256(small.body)),
+      bigHash
+    ])
     expect(rangesFor('3_s1.csv')).toEqual([undefined])
   })
 
