@@ -11,64 +11,87 @@ const QUOTE = 0x22
 const LF = 0x0a
 const CR = 0x0d
 
+// The CSV scanner's state: bit 0, inside a quoted field; bit 1, the current record is still empty.
+const IN_QUOTES = 1
+const EMPTY = 2
+
+/**
+ * One byte of RFC 4180: returns `(records ended << 2) | next state`. A line break outside quotes
+ * ends a record unless the record is empty (a blank line); CR is not content outside quotes, so
+ * CRLF endings and blank CRLF lines count as they should.
+ */
+function step(state: number, byte: number): number {
+  const quoted = state & IN_QUOTES
+  if (byte === QUOTE) return quoted ^ IN_QUOTES
+  if (byte === LF) {
+    if (quoted) return IN_QUOTES
+    return state & EMPTY ? EMPTY : (1 << 2) | EMPTY
+  }
+  if (byte === CR && !quoted) return state
+  return quoted
+}
+
+let pairTable: Uint8Array | undefined
+
+/**
+ * The scanner applied to two bytes at once, for every state and every byte pair (256 KiB, built
+ * once): one table look-up per two bytes runs at about twice the speed of a byte loop.
+ */
+function pairs(): Uint8Array {
+  if (pairTable) return pairTable
+  const table = new Uint8Array(4 << 16)
+  for (let state = 0; state < 4; state++) {
+    for (let pair = 0; pair < 65536; pair++) {
+      const first = step(state, pair & 0xff)
+      const second = step(first & 3, pair >>> 8)
+      table[(state << 16) | pair] = (((first >>> 2) + (second >>> 2)) << 2) | (second & 3)
+    }
+  }
+  pairTable = table
+  return table
+}
+
 /**
  * CSV rows after the header (RFC 4180): a line break inside a quoted field does not end a record,
- * and blank lines are not records. Jumps between quotes and line breaks with indexOf (memchr), so it
- * runs far faster than the disk.
+ * and blank lines are not records. Far faster than the disk (see bench/RESULTS.md).
  */
 export function csvCounter(): RecordCounter {
-  let inQuotes = false
+  const table = pairs()
+  let state = EMPTY
   let records = 0
-  // Bytes in the current record other than a trailing CR; a record with none is a blank line.
-  let recordBytes = 0
-  let lastWasCR = false
-
   return {
     push(chunk) {
-      const end = chunk.length
+      let s = state
+      let n = records
       let i = 0
-      let nextQuote = -2
-      let nextLf = -2
-      while (i < end) {
-        if (inQuotes) {
-          const q = chunk.indexOf(QUOTE, i)
-          if (q === -1) {
-            recordBytes += end - i
-            lastWasCR = false
-            return
-          }
-          recordBytes += q + 1 - i
-          inQuotes = false
-          lastWasCR = false
-          i = q + 1
-          continue
-        }
-        if (nextQuote !== -1 && nextQuote < i) nextQuote = chunk.indexOf(QUOTE, i)
-        if (nextLf !== -1 && nextLf < i) nextLf = chunk.indexOf(LF, i)
-        if (nextLf !== -1 && (nextQuote === -1 || nextLf < nextQuote)) {
-          const span = nextLf - i
-          if (span > 0) {
-            recordBytes += span
-            lastWasCR = chunk[nextLf - 1] === CR
-          }
-          if (recordBytes - (lastWasCR ? 1 : 0) > 0) records++
-          recordBytes = 0
-          lastWasCR = false
-          i = nextLf + 1
-        } else if (nextQuote !== -1) {
-          recordBytes += nextQuote + 1 - i
-          inQuotes = true
-          lastWasCR = false
-          i = nextQuote + 1
-        } else {
-          recordBytes += end - i
-          lastWasCR = chunk[end - 1] === CR
-          return
-        }
+      const length = chunk.length
+      if (length === 0) return
+      // A Uint16Array view needs an even byte offset: the odd byte goes alone.
+      if (chunk.byteOffset & 1) {
+        const v = step(s, chunk[0] as number)
+        n += v >>> 2
+        s = v & 3
+        i = 1
       }
+      const words = (length - i) >>> 1
+      const view = new Uint16Array(chunk.buffer, chunk.byteOffset + i, words)
+      for (let k = 0; k < words; k++) {
+        // Little-endian: the low byte of each word is the earlier byte in the file.
+        const v = table[(s << 16) | (view[k] as number)] as number
+        n += v >>> 2
+        s = v & 3
+      }
+      i += words * 2
+      if (i < length) {
+        const v = step(s, chunk[i] as number)
+        n += v >>> 2
+        s = v & 3
+      }
+      state = s
+      records = n
     },
     total() {
-      const open = recordBytes - (lastWasCR ? 1 : 0) > 0 ? 1 : 0
+      const open = state & EMPTY ? 0 : 1
       return Math.max(0, records + open - 1)
     }
   }
