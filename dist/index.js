@@ -33071,6 +33071,82 @@ function fileStatusError(file, status, text, retryAfter, now) {
     return new HttpStatusError(`the file host answered HTTP ${status}${detail} for ${file.name}`, status, parseRetryAfter(retryAfter, now));
 }
 
+;// CONCATENATED MODULE: ./src/sink.ts
+
+
+
+
+/** Marks the end of a part reached inside a longer body: success, not a failure. */
+class PartFull extends Error {
+}
+/**
+ * Streams a body straight into a file at the part's offset, with no stage between the socket and
+ * the disk, until the body ends or the part is full. A body that stalls for `stallTimeoutMs`, or a
+ * connection that breaks, is a TransientError: the part keeps what reached the disk.
+ */
+async function streamToFile(body, file, part, options) {
+    const { signal } = options;
+    // Bytes that arrived, written or not: what the connection delivered before it broke.
+    let received = 0;
+    let stall;
+    // Why we cut the body ourselves: the stream then reports only 'aborted'.
+    let cutReason;
+    const cut = (reason) => {
+        cutReason ??= reason;
+        body.destroy(reason);
+    };
+    const arm = () => {
+        clearTimeout(stall);
+        stall = setTimeout(() => {
+            cut(new TransientError(`no data for ${formatDuration(options.stallTimeoutMs)}`));
+        }, options.stallTimeoutMs);
+    };
+    const onAbort = () => {
+        cut(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    const writer = new external_node_stream_.Writable({
+        highWaterMark: 256 * 1024,
+        write(chunk, _encoding, callback) {
+            arm();
+            received += chunk.length;
+            const room = part.end - part.start - part.written;
+            const data = chunk.length > room ? chunk.subarray(0, room) : chunk;
+            file.write(data, 0, data.length, part.start + part.written).then(({ bytesWritten }) => {
+                if (bytesWritten < data.length) {
+                    callback(new Error('short write to disk'));
+                    return;
+                }
+                options.onChunk?.(data);
+                part.written += bytesWritten;
+                options.onWritten(bytesWritten);
+                callback(chunk.length > room ? new PartFull() : null);
+            }, callback);
+        }
+    });
+    signal.addEventListener('abort', onAbort, { once: true });
+    arm();
+    try {
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(body, writer);
+    }
+    catch (error) {
+        if (error instanceof PartFull) {
+            body.destroy();
+            return;
+        }
+        if (cutReason)
+            throw cutReason;
+        if (error instanceof TransientError)
+            throw error;
+        const at = part.start + received;
+        const of = part.end < Number.MAX_SAFE_INTEGER ? ` of ${part.end}` : '';
+        throw new TransientError(`the connection broke after ${at}${of} bytes (${errorMessage(error)})`);
+    }
+    finally {
+        clearTimeout(stall);
+        signal.removeEventListener('abort', onAbort);
+    }
+}
+
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/retry.ts
@@ -33112,7 +33188,6 @@ async function withRetry(fn, options) {
 }
 
 ;// CONCATENATED MODULE: ./src/ranged.ts
-
 
 
 
@@ -33198,65 +33273,6 @@ class OrderedReader {
         return this.fed;
     }
 }
-/** Marks the end of a part reached inside a longer body: success, not a failure. */
-class PartFull extends Error {
-}
-/** Streams a body into a part at its offset until the body ends or the part is full. */
-async function streamIntoPart(body, file, part, ctx, onWritten, signal) {
-    let stall;
-    let cutReason;
-    const cut = (reason) => {
-        cutReason ??= reason;
-        body.destroy(reason);
-    };
-    const arm = () => {
-        clearTimeout(stall);
-        stall = setTimeout(() => {
-            cut(new TransientError(`no data for ${formatDuration(ctx.stallTimeoutMs)}`));
-        }, ctx.stallTimeoutMs);
-    };
-    const onAbort = () => {
-        cut(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    const writer = new external_node_stream_.Writable({
-        highWaterMark: MiB,
-        write(chunk, _encoding, callback) {
-            arm();
-            const room = part.end - part.start - part.written;
-            const data = chunk.length > room ? chunk.subarray(0, room) : chunk;
-            file.write(data, 0, data.length, part.start + part.written).then(({ bytesWritten }) => {
-                part.written += bytesWritten;
-                onWritten(bytesWritten);
-                if (bytesWritten < data.length)
-                    callback(new Error('short write to disk'));
-                else if (chunk.length > room)
-                    callback(new PartFull());
-                else
-                    callback();
-            }, callback);
-        }
-    });
-    signal.addEventListener('abort', onAbort, { once: true });
-    arm();
-    try {
-        await (0,external_node_stream_promises_namespaceObject.pipeline)(body, writer);
-    }
-    catch (error) {
-        if (error instanceof PartFull) {
-            body.destroy();
-            return;
-        }
-        if (cutReason)
-            throw cutReason;
-        if (error instanceof TransientError)
-            throw error;
-        throw new TransientError(`the connection broke (${errorMessage(error)})`);
-    }
-    finally {
-        clearTimeout(stall);
-        signal.removeEventListener('abort', onAbort);
-    }
-}
 /** One ranged request for what a part still lacks; resumable, so retried on its own. */
 async function fetchPart(file, part, ctx, onWritten, signal) {
     const from = part.start + part.written;
@@ -33282,7 +33298,11 @@ async function fetchPart(file, part, ctx, onWritten, signal) {
         res.body.destroy();
         throw new IntegrityError(`the host answered the range ${from}-${part.end - 1} with ${range?.[0] ?? 'no Content-Range'}`);
     }
-    await streamIntoPart(res.body, file, part, ctx, onWritten, signal);
+    await streamToFile(res.body, file, part, {
+        stallTimeoutMs: ctx.stallTimeoutMs,
+        signal,
+        onWritten
+    });
     if (part.start + part.written < part.end) {
         throw new TransientError(`part ${from}-${part.end - 1} ended after ${part.written} bytes`);
     }
@@ -33328,7 +33348,11 @@ async function rangedDownload(first, partPath, ctx) {
         const firstPart = parts[0];
         const primary = (async () => {
             try {
-                await streamIntoPart(first, file, firstPart, ctx, onWritten, controller.signal);
+                await streamToFile(first, file, firstPart, {
+                    stallTimeoutMs: ctx.stallTimeoutMs,
+                    signal: controller.signal,
+                    onWritten
+                });
             }
             catch (error) {
                 if (controller.signal.aborted || !isTransient(error))
@@ -33444,6 +33468,7 @@ class Slots {
 }
 
 ;// CONCATENATED MODULE: ./src/download.ts
+
 
 
 
@@ -33708,50 +33733,23 @@ async function transferOnce(file, target, part, remote, progress, options, signa
     // Resuming: the bytes already on disk go through the same counter and hash first.
     if (offset > 0)
         await scanFile(part, check.feed);
-    let received = 0;
-    let stall;
-    // Why we cut the body ourselves: the stream reports only 'aborted'.
-    let cutReason;
-    const cut = (reason) => {
-        cutReason ??= reason;
-        res.body.destroy(reason);
-    };
-    const armStallTimer = () => {
-        clearTimeout(stall);
-        stall = setTimeout(() => {
-            cut(new TransientError(`no data for ${formatDuration(options.stallTimeoutMs)}`));
-        }, options.stallTimeoutMs);
-    };
-    const meter = new external_node_stream_.Transform({
-        transform(chunk, _encoding, callback) {
-            received += chunk.length;
-            check.feed(chunk);
-            progress.reported += chunk.length;
-            options.onBytes?.(chunk.length);
-            armStallTimer();
-            callback(null, chunk);
-        }
-    });
-    const onAbort = () => {
-        cut(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    armStallTimer();
+    const disk = await (0,promises_.open)(part, offset > 0 ? 'r+' : 'w');
+    const piece = { start: offset, end: expected ?? Number.MAX_SAFE_INTEGER, written: 0 };
     try {
-        await (0,external_node_stream_promises_namespaceObject.pipeline)(res.body, meter, (0,external_node_fs_.createWriteStream)(part, { flags: offset > 0 ? 'a' : 'w' }));
-    }
-    catch (error) {
-        if (cutReason)
-            throw cutReason;
-        if (error instanceof TransientError)
-            throw error;
-        // A reset or premature close mid-body: the network's fault, so worth a retry (and a resume).
-        throw new TransientError(`the connection broke after ${offset + received}${expected !== undefined ? ` of ${expected}` : ''} bytes (${errorMessage(error)})`);
+        await streamToFile(res.body, disk, piece, {
+            stallTimeoutMs: options.stallTimeoutMs,
+            signal,
+            onChunk: check.feed,
+            onWritten: bytes => {
+                progress.reported += bytes;
+                options.onBytes?.(bytes);
+            }
+        });
     }
     finally {
-        clearTimeout(stall);
-        signal.removeEventListener('abort', onAbort);
+        await disk.close();
     }
+    const received = piece.written;
     const bytes = offset + received;
     if (expected !== undefined && bytes !== expected) {
         // Ended cleanly but short: what arrived is kept and the rest is resumed when the host allows.

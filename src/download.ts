@@ -1,7 +1,7 @@
-import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, rename, rm, stat } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import * as path from 'node:path'
-import { Transform, Writable } from 'node:stream'
+import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { formatDuration } from './duration.js'
 import { FatalError, TransientError, errorMessage, isTransient } from './errors.js'
@@ -21,6 +21,7 @@ import { rangedDownload } from './ranged.js'
 import type { RecordFormat } from './records.js'
 import { describeUrl, redact } from './redact.js'
 import { withRetry, type Clock } from './retry.js'
+import { streamToFile, type Part } from './sink.js'
 import { Slots } from './slots.js'
 
 export { md5FromEtag } from './file-host.js'
@@ -375,49 +376,22 @@ async function transferOnce(
   // Resuming: the bytes already on disk go through the same counter and hash first.
   if (offset > 0) await scanFile(part, check.feed)
 
-  let received = 0
-  let stall: NodeJS.Timeout | undefined
-  // Why we cut the body ourselves: the stream reports only 'aborted'.
-  let cutReason: Error | undefined
-  const cut = (reason: Error): void => {
-    cutReason ??= reason
-    res.body.destroy(reason)
-  }
-  const armStallTimer = (): void => {
-    clearTimeout(stall)
-    stall = setTimeout(() => {
-      cut(new TransientError(`no data for ${formatDuration(options.stallTimeoutMs)}`))
-    }, options.stallTimeoutMs)
-  }
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      received += chunk.length
-      check.feed(chunk)
-      progress.reported += chunk.length
-      options.onBytes?.(chunk.length)
-      armStallTimer()
-      callback(null, chunk)
-    }
-  })
-  const onAbort = (): void => {
-    cut(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
-  }
-  signal.addEventListener('abort', onAbort, { once: true })
-  armStallTimer()
+  const disk = await open(part, offset > 0 ? 'r+' : 'w')
+  const piece: Part = { start: offset, end: expected ?? Number.MAX_SAFE_INTEGER, written: 0 }
   try {
-    await pipeline(res.body, meter, createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' }))
-  } catch (error) {
-    if (cutReason) throw cutReason
-    if (error instanceof TransientError) throw error
-    // A reset or premature close mid-body: the network's fault, so worth a retry (and a resume).
-    throw new TransientError(
-      `the connection broke after ${offset + received}${expected !== undefined ? ` of ${expected}` : ''} bytes (${errorMessage(error)})`
-    )
+    await streamToFile(res.body, disk, piece, {
+      stallTimeoutMs: options.stallTimeoutMs,
+      signal,
+      onChunk: check.feed,
+      onWritten: bytes => {
+        progress.reported += bytes
+        options.onBytes?.(bytes)
+      }
+    })
   } finally {
-    clearTimeout(stall)
-    signal.removeEventListener('abort', onAbort)
+    await disk.close()
   }
-
+  const received = piece.written
   const bytes = offset + received
   if (expected !== undefined && bytes !== expected) {
     // Ended cleanly but short: what arrived is kept and the rest is resumed when the host allows.

@@ -1,7 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
-import { Writable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { formatDuration } from './duration.js'
 import { FatalError, TransientError, errorMessage, isTransient } from './errors.js'
 import {
@@ -13,6 +11,7 @@ import {
   md5FromEtag
 } from './file-host.js'
 import { readLimited, type Http } from './http.js'
+import { streamToFile, type Part } from './sink.js'
 import type { Logger } from './log.js'
 import type { RecordFormat } from './records.js'
 import { describeUrl, redact } from './redact.js'
@@ -21,12 +20,7 @@ import type { Slots } from './slots.js'
 
 const MiB = 1024 * 1024
 
-/** One byte range `[start, end)` of a file and how much of it is on disk. */
-export interface Part {
-  start: number
-  end: number
-  written: number
-}
+export type { Part } from './sink.js'
 
 /**
  * About two parts per connection, so that one slow part does not hold up the end, and parts big
@@ -104,9 +98,6 @@ export class OrderedReader {
   }
 }
 
-/** Marks the end of a part reached inside a longer body: success, not a failure. */
-class PartFull extends Error {}
-
 export interface RangedContext {
   name: string
   url: () => string
@@ -125,63 +116,6 @@ export interface RangedContext {
   log: Logger
   signal: AbortSignal
   onBytes: (bytes: number) => void
-}
-
-/** Streams a body into a part at its offset until the body ends or the part is full. */
-async function streamIntoPart(
-  body: IncomingMessage,
-  file: FileHandle,
-  part: Part,
-  ctx: RangedContext,
-  onWritten: (bytes: number) => void,
-  signal: AbortSignal
-): Promise<void> {
-  let stall: NodeJS.Timeout | undefined
-  let cutReason: Error | undefined
-  const cut = (reason: Error): void => {
-    cutReason ??= reason
-    body.destroy(reason)
-  }
-  const arm = (): void => {
-    clearTimeout(stall)
-    stall = setTimeout(() => {
-      cut(new TransientError(`no data for ${formatDuration(ctx.stallTimeoutMs)}`))
-    }, ctx.stallTimeoutMs)
-  }
-  const onAbort = (): void => {
-    cut(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
-  }
-  const writer = new Writable({
-    highWaterMark: MiB,
-    write(chunk: Buffer, _encoding, callback) {
-      arm()
-      const room = part.end - part.start - part.written
-      const data = chunk.length > room ? chunk.subarray(0, room) : chunk
-      file.write(data, 0, data.length, part.start + part.written).then(({ bytesWritten }) => {
-        part.written += bytesWritten
-        onWritten(bytesWritten)
-        if (bytesWritten < data.length) callback(new Error('short write to disk'))
-        else if (chunk.length > room) callback(new PartFull())
-        else callback()
-      }, callback)
-    }
-  })
-  signal.addEventListener('abort', onAbort, { once: true })
-  arm()
-  try {
-    await pipeline(body, writer)
-  } catch (error) {
-    if (error instanceof PartFull) {
-      body.destroy()
-      return
-    }
-    if (cutReason) throw cutReason
-    if (error instanceof TransientError) throw error
-    throw new TransientError(`the connection broke (${errorMessage(error)})`)
-  } finally {
-    clearTimeout(stall)
-    signal.removeEventListener('abort', onAbort)
-  }
 }
 
 /** One ranged request for what a part still lacks; resumable, so retried on its own. */
@@ -223,7 +157,11 @@ async function fetchPart(
       `the host answered the range ${from}-${part.end - 1} with ${range?.[0] ?? 'no Content-Range'}`
     )
   }
-  await streamIntoPart(res.body, file, part, ctx, onWritten, signal)
+  await streamToFile(res.body, file, part, {
+    stallTimeoutMs: ctx.stallTimeoutMs,
+    signal,
+    onWritten
+  })
   if (part.start + part.written < part.end) {
     throw new TransientError(`part ${from}-${part.end - 1} ended after ${part.written} bytes`)
   }
@@ -281,7 +219,11 @@ export async function rangedDownload(
     const firstPart = parts[0] as Part
     const primary = (async () => {
       try {
-        await streamIntoPart(first, file, firstPart, ctx, onWritten, controller.signal)
+        await streamToFile(first, file, firstPart, {
+          stallTimeoutMs: ctx.stallTimeoutMs,
+          signal: controller.signal,
+          onWritten
+        })
       } catch (error) {
         if (controller.signal.aborted || !isTransient(error)) throw error
       }
