@@ -33831,8 +33831,11 @@ function formatBytes(bytes) {
     }
     return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
 }
+/** `95,378`. Not toLocaleString: its first call loads ICU data, tens of milliseconds. */
 function formatCount(value) {
-    return value.toLocaleString('en-US');
+    const [whole = '', fraction] = String(value).split('.');
+    const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    return fraction === undefined ? grouped : `${grouped}.${fraction}`;
 }
 
 ;// CONCATENATED MODULE: ./src/report.ts
