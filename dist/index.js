@@ -33104,23 +33104,44 @@ async function streamToFile(body, file, part, options) {
     const onAbort = () => {
         cut(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
     };
+    /** Writes what fits of the chunks in one system call; calls back PartFull past the part's end. */
+    const put = (chunks, callback) => {
+        arm();
+        const data = [];
+        let room = part.end - part.start - part.written;
+        // Bytes past the end of the part: the body goes on, but this part is done.
+        let overflow = false;
+        for (const chunk of chunks) {
+            received += chunk.length;
+            const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+            if (piece.length > 0)
+                data.push(piece);
+            room -= piece.length;
+            if (piece.length < chunk.length)
+                overflow = true;
+        }
+        const length = data.reduce((sum, piece) => sum + piece.length, 0);
+        file.writev(data, part.start + part.written).then(({ bytesWritten }) => {
+            if (bytesWritten < length) {
+                callback(new Error('short write to disk'));
+                return;
+            }
+            if (options.onChunk)
+                for (const piece of data)
+                    options.onChunk(piece);
+            part.written += bytesWritten;
+            options.onWritten(bytesWritten);
+            callback(overflow ? new PartFull() : null);
+        }, callback);
+    };
+    // Chunks that queue up while a write is on disk go down together in one writev.
     const writer = new external_node_stream_.Writable({
         highWaterMark: 256 * 1024,
         write(chunk, _encoding, callback) {
-            arm();
-            received += chunk.length;
-            const room = part.end - part.start - part.written;
-            const data = chunk.length > room ? chunk.subarray(0, room) : chunk;
-            file.write(data, 0, data.length, part.start + part.written).then(({ bytesWritten }) => {
-                if (bytesWritten < data.length) {
-                    callback(new Error('short write to disk'));
-                    return;
-                }
-                options.onChunk?.(data);
-                part.written += bytesWritten;
-                options.onWritten(bytesWritten);
-                callback(chunk.length > room ? new PartFull() : null);
-            }, callback);
+            put([chunk], callback);
+        },
+        writev(chunks, callback) {
+            put(chunks.map(entry => entry.chunk), callback);
         }
     });
     signal.addEventListener('abort', onAbort, { once: true });
@@ -33223,7 +33244,7 @@ class OrderedReader {
     fed = 0;
     running;
     failure;
-    buffer = Buffer.allocUnsafe(MiB);
+    buffer = Buffer.allocUnsafe(256 * 1024);
     constructor(file, parts, feed) {
         this.file = file;
         this.parts = parts;

@@ -47,7 +47,7 @@ export class OrderedReader {
   private fed = 0
   private running: Promise<void> | undefined
   private failure: unknown
-  private readonly buffer = Buffer.allocUnsafe(MiB)
+  private readonly buffer = Buffer.allocUnsafe(256 * 1024)
 
   constructor(
     private readonly file: FileHandle,

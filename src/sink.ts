@@ -54,23 +54,43 @@ export async function streamToFile(
   const onAbort = (): void => {
     cut(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
   }
+  /** Writes what fits of the chunks in one system call; calls back PartFull past the part's end. */
+  const put = (chunks: Buffer[], callback: (error?: Error | null) => void): void => {
+    arm()
+    const data: Buffer[] = []
+    let room = part.end - part.start - part.written
+    // Bytes past the end of the part: the body goes on, but this part is done.
+    let overflow = false
+    for (const chunk of chunks) {
+      received += chunk.length
+      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk
+      if (piece.length > 0) data.push(piece)
+      room -= piece.length
+      if (piece.length < chunk.length) overflow = true
+    }
+    const length = data.reduce((sum, piece) => sum + piece.length, 0)
+    file.writev(data, part.start + part.written).then(({ bytesWritten }) => {
+      if (bytesWritten < length) {
+        callback(new Error('short write to disk'))
+        return
+      }
+      if (options.onChunk) for (const piece of data) options.onChunk(piece)
+      part.written += bytesWritten
+      options.onWritten(bytesWritten)
+      callback(overflow ? new PartFull() : null)
+    }, callback)
+  }
+  // Chunks that queue up while a write is on disk go down together in one writev.
   const writer = new Writable({
     highWaterMark: 256 * 1024,
     write(chunk: Buffer, _encoding, callback) {
-      arm()
-      received += chunk.length
-      const room = part.end - part.start - part.written
-      const data = chunk.length > room ? chunk.subarray(0, room) : chunk
-      file.write(data, 0, data.length, part.start + part.written).then(({ bytesWritten }) => {
-        if (bytesWritten < data.length) {
-          callback(new Error('short write to disk'))
-          return
-        }
-        options.onChunk?.(data)
-        part.written += bytesWritten
-        options.onWritten(bytesWritten)
-        callback(chunk.length > room ? new PartFull() : null)
-      }, callback)
+      put([chunk], callback)
+    },
+    writev(chunks, callback) {
+      put(
+        chunks.map(entry => entry.chunk as Buffer),
+        callback
+      )
     }
   })
   signal.addEventListener('abort', onAbort, { once: true })
