@@ -31894,6 +31894,76 @@ var __webpack_exports__ = {};
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
 var core = __nccwpck_require__(77094);
+;// CONCATENATED MODULE: ./src/constants.ts
+/** Input and output names, defined once: action.yml, the code and the tests all use these. */
+const Inputs = {
+    Token: 'token',
+    RequestId: 'request-id',
+    ApiUrl: 'api-url',
+    Mode: 'mode',
+    Path: 'path',
+    ArtifactName: 'artifact-name',
+    RetentionDays: 'retention-days',
+    CompressionLevel: 'compression-level',
+    PollInterval: 'poll-interval',
+    WaitTimeout: 'wait-timeout',
+    Concurrency: 'concurrency',
+    MaxRetries: 'max-retries',
+    StallTimeout: 'stall-timeout',
+    ApiVersion: 'api-version',
+    Query: 'query',
+    DataType: 'data-type',
+    Format: 'format',
+    NumRecords: 'num-records',
+    View: 'view',
+    ArtifactFallback: 'artifact-fallback'
+};
+const Outputs = {
+    RequestId: 'request-id',
+    Status: 'status',
+    Urls: 'urls',
+    Files: 'files',
+    DownloadPath: 'download-path',
+    FileCount: 'file-count',
+    TotalBytes: 'total-bytes',
+    RecordCount: 'record-count',
+    ExpiresAt: 'expires-at',
+    ArtifactId: 'artifact-id',
+    ArtifactUrl: 'artifact-url',
+    ArtifactDigest: 'artifact-digest'
+};
+const Modes = ['artifact', 'files', 'urls'];
+const ApiVersions = ['v3', 'v4'];
+/** Data types a download can be created for; `people` exists in v4 only. */
+const DataTypes = {
+    v3: ['products', 'businesses', 'properties'],
+    v4: ['products', 'businesses', 'properties', 'people']
+};
+const Formats = ['CSV', 'JSON'];
+const Defaults = {
+    ApiUrl: 'https://api.datafiniti.co',
+    Mode: 'artifact',
+    ApiVersion: 'v3',
+    Format: 'CSV',
+    CompressionLevel: 6,
+    PollInterval: '30s',
+    WaitTimeout: '1h',
+    Concurrency: 4,
+    MaxRetries: 5,
+    StallTimeout: '60s'
+};
+const Limits = {
+    MaxConcurrency: 64,
+    MaxRetries: 20,
+    /** Backoff of retries: full jitter under base * 2^(n-1), capped. */
+    RetryBaseDelayMs: 1000,
+    RetryMaxDelayMs: 30_000,
+    MinRetentionDays: 1,
+    MaxRetentionDays: 90,
+    /** Result files expire this long after their `date_created`. */
+    ResultLifetimeMs: 7 * 24 * 60 * 60 * 1000
+};
+
 ;// CONCATENATED MODULE: ./src/errors.ts
 /** An HTTP answer that the caller did not expect; `status` decides whether it is worth a retry. */
 class HttpStatusError extends Error {
@@ -31985,76 +32055,6 @@ function parseRetryAfter(value, now) {
         return undefined;
     return Math.max(0, date - now);
 }
-
-;// CONCATENATED MODULE: ./src/constants.ts
-/** Input and output names, defined once: action.yml, the code and the tests all use these. */
-const Inputs = {
-    Token: 'token',
-    RequestId: 'request-id',
-    ApiUrl: 'api-url',
-    Mode: 'mode',
-    Path: 'path',
-    ArtifactName: 'artifact-name',
-    RetentionDays: 'retention-days',
-    CompressionLevel: 'compression-level',
-    PollInterval: 'poll-interval',
-    WaitTimeout: 'wait-timeout',
-    Concurrency: 'concurrency',
-    MaxRetries: 'max-retries',
-    StallTimeout: 'stall-timeout',
-    ApiVersion: 'api-version',
-    Query: 'query',
-    DataType: 'data-type',
-    Format: 'format',
-    NumRecords: 'num-records',
-    View: 'view',
-    ArtifactFallback: 'artifact-fallback'
-};
-const Outputs = {
-    RequestId: 'request-id',
-    Status: 'status',
-    Urls: 'urls',
-    Files: 'files',
-    DownloadPath: 'download-path',
-    FileCount: 'file-count',
-    TotalBytes: 'total-bytes',
-    RecordCount: 'record-count',
-    ExpiresAt: 'expires-at',
-    ArtifactId: 'artifact-id',
-    ArtifactUrl: 'artifact-url',
-    ArtifactDigest: 'artifact-digest'
-};
-const Modes = ['artifact', 'files', 'urls'];
-const ApiVersions = ['v3', 'v4'];
-/** Data types a download can be created for; `people` exists in v4 only. */
-const DataTypes = {
-    v3: ['products', 'businesses', 'properties'],
-    v4: ['products', 'businesses', 'properties', 'people']
-};
-const Formats = ['CSV', 'JSON'];
-const Defaults = {
-    ApiUrl: 'https://api.datafiniti.co',
-    Mode: 'artifact',
-    ApiVersion: 'v3',
-    Format: 'CSV',
-    CompressionLevel: 6,
-    PollInterval: '30s',
-    WaitTimeout: '1h',
-    Concurrency: 4,
-    MaxRetries: 5,
-    StallTimeout: '60s'
-};
-const Limits = {
-    MaxConcurrency: 64,
-    MaxRetries: 20,
-    /** Backoff of retries: full jitter under base * 2^(n-1), capped. */
-    RetryBaseDelayMs: 1000,
-    RetryMaxDelayMs: 30_000,
-    MinRetentionDays: 1,
-    MaxRetentionDays: 90,
-    /** Result files expire this long after their `date_created`. */
-    ResultLifetimeMs: 7 * 24 * 60 * 60 * 1000
-};
 
 ;// CONCATENATED MODULE: ./src/redact.ts
 /**
@@ -32245,9 +32245,33 @@ function expiryFromUrl(url) {
     }
     return undefined;
 }
+/**
+ * A status answer of either version: an unknown id is final and says which input to check; the
+ * body is one object, or a one-element array holding it, with a non-empty `status` string.
+ */
+function statusRecord(endpoint, res, what, secrets, now) {
+    if (res.status === 400 || res.status === 404) {
+        throw new FatalError(`${what.notFound} (${endpoint} answered HTTP ${res.status}). Check the 'request-id' input.`);
+    }
+    if (res.status !== 200)
+        failForStatus(endpoint, res, secrets, now);
+    const body = parseJson(endpoint, res, secrets);
+    const item = Array.isArray(body) ? body[0] : body;
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        throw wrongShape(endpoint, res.status, what.shape, res.text, secrets);
+    }
+    const record = item;
+    if (typeof record['status'] !== 'string' || record['status'].trim() === '') {
+        throw wrongShape(endpoint, res.status, 'no "status" string', res.text, secrets);
+    }
+    return record;
+}
+/** A request's `error` field as text: empty when there is none. */
+function errorText(raw) {
+    return typeof raw === 'string' ? raw.trim() : raw ? JSON.stringify(raw) : '';
+}
 
 ;// CONCATENATED MODULE: ./src/api/v3.ts
-
 
 const FAILED_STATUSES = new Set(['FAILED', 'ERROR', 'CANCELLED', 'CANCELED']);
 /** Datafiniti API v3: HTTP Basic with the token as user name and an empty password. */
@@ -32308,24 +32332,12 @@ class V3Client {
         const endpoint = `GET /v3/requests/${id}`;
         return this.call(endpoint, async () => {
             const res = await this.http.getText(`${this.baseUrl}/v3/requests/${encodeURIComponent(id)}`, this.headers);
-            if (res.status === 400 || res.status === 404) {
-                throw new FatalError(`Datafiniti has no download request ${id} for this token (${endpoint} answered HTTP ${res.status}). ` +
-                    `Check the 'request-id' input.`);
-            }
-            if (res.status !== 200)
-                failForStatus(endpoint, res, this.secrets, this.now());
-            const body = parseJson(endpoint, res, this.secrets);
-            const item = Array.isArray(body) ? body[0] : body;
-            if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-                throw wrongShape(endpoint, res.status, 'expected a request object or a one-element array', res.text, this.secrets);
-            }
-            const record = item;
-            if (typeof record['status'] !== 'string' || record['status'].trim() === '') {
-                throw wrongShape(endpoint, res.status, 'no "status" string', res.text, this.secrets);
-            }
-            const status = record['status'].trim();
-            const rawError = record['error'];
-            const error = typeof rawError === 'string' ? rawError.trim() : rawError ? JSON.stringify(rawError) : '';
+            const record = statusRecord(endpoint, res, {
+                notFound: `Datafiniti has no download request ${id} for this token`,
+                shape: 'expected a request object or a one-element array'
+            }, this.secrets, this.now());
+            const status = String(record['status']).trim();
+            const error = errorText(record['error']);
             const upper = status.toUpperCase();
             const format = typeof record['dataFormat'] === 'string' ? record['dataFormat'].toLowerCase() : '';
             return {
@@ -32616,7 +32628,6 @@ function parseApiUrl(raw) {
 ;// CONCATENATED MODULE: ./src/api/v4.ts
 
 
-
 const PENDING = new Set(['queued', 'running', 'in_progress', 'started', 'pending']);
 const FAILED = new Set(['cancelled', 'canceled', 'failed', 'error']);
 /** Datafiniti API v4: Bearer token; a download's status and its file URLs share one endpoint. */
@@ -32664,20 +32675,10 @@ class V4Client {
         const endpoint = `GET /v4/downloads/${id}`;
         return this.call(endpoint, async () => {
             const res = await this.http.getText(`${this.baseUrl}/v4/downloads/${encodeURIComponent(id)}`, this.headers);
-            if (res.status === 400 || res.status === 404) {
-                throw new FatalError(`Datafiniti has no download ${id} for this token (${endpoint} answered HTTP ${res.status}). Check the 'request-id' input.`);
-            }
-            if (res.status !== 200)
-                failForStatus(endpoint, res, this.secrets, this.now());
-            const body = parseJson(endpoint, res, this.secrets);
-            const item = Array.isArray(body) ? body[0] : body;
-            if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-                throw wrongShape(endpoint, res.status, 'expected a download object', res.text, this.secrets);
-            }
-            const record = item;
-            if (typeof record['status'] !== 'string' || record['status'].trim() === '') {
-                throw wrongShape(endpoint, res.status, 'no "status" string', res.text, this.secrets);
-            }
+            const record = statusRecord(endpoint, res, {
+                notFound: `Datafiniti has no download ${id} for this token`,
+                shape: 'expected a download object'
+            }, this.secrets, this.now());
             return { record, text: res.text, status: res.status };
         }, options);
     }
@@ -32685,8 +32686,7 @@ class V4Client {
         const { record } = await this.download(id, options);
         const status = String(record['status']).trim();
         const lower = status.toLowerCase();
-        const rawError = record['error'];
-        const error = typeof rawError === 'string' ? rawError.trim() : rawError ? JSON.stringify(rawError) : '';
+        const error = errorText(record['error']);
         const format = typeof record['format'] === 'string' ? record['format'].toLowerCase() : '';
         return {
             status,

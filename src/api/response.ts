@@ -178,3 +178,37 @@ export function expiryFromUrl(url: string): Date | undefined {
   }
   return undefined
 }
+
+/**
+ * A status answer of either version: an unknown id is final and says which input to check; the
+ * body is one object, or a one-element array holding it, with a non-empty `status` string.
+ */
+export function statusRecord(
+  endpoint: string,
+  res: TextResponse,
+  what: { notFound: string; shape: string },
+  secrets: readonly string[],
+  now: number
+): Record<string, unknown> {
+  if (res.status === 400 || res.status === 404) {
+    throw new FatalError(
+      `${what.notFound} (${endpoint} answered HTTP ${res.status}). Check the 'request-id' input.`
+    )
+  }
+  if (res.status !== 200) failForStatus(endpoint, res, secrets, now)
+  const body = parseJson(endpoint, res, secrets)
+  const item = Array.isArray(body) ? (body as unknown[])[0] : body
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+    throw wrongShape(endpoint, res.status, what.shape, res.text, secrets)
+  }
+  const record = item as Record<string, unknown>
+  if (typeof record['status'] !== 'string' || record['status'].trim() === '') {
+    throw wrongShape(endpoint, res.status, 'no "status" string', res.text, secrets)
+  }
+  return record
+}
+
+/** A request's `error` field as text: empty when there is none. */
+export function errorText(raw: unknown): string {
+  return typeof raw === 'string' ? raw.trim() : raw ? JSON.stringify(raw) : ''
+}

@@ -1,14 +1,15 @@
-import { FatalError } from '../errors.js'
 import type { Http } from '../http.js'
 import type { CallOptions, DatafinitiClient, DownloadState, ResultFile } from './client.js'
 import type { QuerySpec } from '../settings.js'
 import {
+  errorText,
   expiryFromCreated,
   expiryFromUrl,
   failCreate,
   failForStatus,
   optionalNumber,
   parseJson,
+  statusRecord,
   wrongShape
 } from './response.js'
 
@@ -93,32 +94,18 @@ export class V3Client implements DatafinitiClient {
           `${this.baseUrl}/v3/requests/${encodeURIComponent(id)}`,
           this.headers
         )
-        if (res.status === 400 || res.status === 404) {
-          throw new FatalError(
-            `Datafiniti has no download request ${id} for this token (${endpoint} answered HTTP ${res.status}). ` +
-              `Check the 'request-id' input.`
-          )
-        }
-        if (res.status !== 200) failForStatus(endpoint, res, this.secrets, this.now())
-        const body = parseJson(endpoint, res, this.secrets)
-        const item = Array.isArray(body) ? (body as unknown[])[0] : body
-        if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-          throw wrongShape(
-            endpoint,
-            res.status,
-            'expected a request object or a one-element array',
-            res.text,
-            this.secrets
-          )
-        }
-        const record = item as Record<string, unknown>
-        if (typeof record['status'] !== 'string' || record['status'].trim() === '') {
-          throw wrongShape(endpoint, res.status, 'no "status" string', res.text, this.secrets)
-        }
-        const status = record['status'].trim()
-        const rawError = record['error']
-        const error =
-          typeof rawError === 'string' ? rawError.trim() : rawError ? JSON.stringify(rawError) : ''
+        const record = statusRecord(
+          endpoint,
+          res,
+          {
+            notFound: `Datafiniti has no download request ${id} for this token`,
+            shape: 'expected a request object or a one-element array'
+          },
+          this.secrets,
+          this.now()
+        )
+        const status = String(record['status']).trim()
+        const error = errorText(record['error'])
         const upper = status.toUpperCase()
         const format =
           typeof record['dataFormat'] === 'string' ? record['dataFormat'].toLowerCase() : ''

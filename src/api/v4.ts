@@ -1,13 +1,13 @@
-import { FatalError } from '../errors.js'
 import type { Http } from '../http.js'
 import { isRequestId, type QuerySpec } from '../settings.js'
 import type { CallOptions, DatafinitiClient, DownloadState, ResultFile } from './client.js'
 import {
+  errorText,
   expiryFromUrl,
   failCreate,
-  failForStatus,
   optionalNumber,
   parseJson,
+  statusRecord,
   wrongShape
 } from './response.js'
 import type { CallRunner } from './v3.js'
@@ -81,27 +81,16 @@ export class V4Client implements DatafinitiClient {
           `${this.baseUrl}/v4/downloads/${encodeURIComponent(id)}`,
           this.headers
         )
-        if (res.status === 400 || res.status === 404) {
-          throw new FatalError(
-            `Datafiniti has no download ${id} for this token (${endpoint} answered HTTP ${res.status}). Check the 'request-id' input.`
-          )
-        }
-        if (res.status !== 200) failForStatus(endpoint, res, this.secrets, this.now())
-        const body = parseJson(endpoint, res, this.secrets)
-        const item = Array.isArray(body) ? (body as unknown[])[0] : body
-        if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-          throw wrongShape(
-            endpoint,
-            res.status,
-            'expected a download object',
-            res.text,
-            this.secrets
-          )
-        }
-        const record = item as Record<string, unknown>
-        if (typeof record['status'] !== 'string' || record['status'].trim() === '') {
-          throw wrongShape(endpoint, res.status, 'no "status" string', res.text, this.secrets)
-        }
+        const record = statusRecord(
+          endpoint,
+          res,
+          {
+            notFound: `Datafiniti has no download ${id} for this token`,
+            shape: 'expected a download object'
+          },
+          this.secrets,
+          this.now()
+        )
         return { record, text: res.text, status: res.status }
       },
       options
@@ -112,9 +101,7 @@ export class V4Client implements DatafinitiClient {
     const { record } = await this.download(id, options)
     const status = String(record['status']).trim()
     const lower = status.toLowerCase()
-    const rawError = record['error']
-    const error =
-      typeof rawError === 'string' ? rawError.trim() : rawError ? JSON.stringify(rawError) : ''
+    const error = errorText(record['error'])
     const format = typeof record['format'] === 'string' ? record['format'].toLowerCase() : ''
     return {
       status,
