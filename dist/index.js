@@ -33445,7 +33445,8 @@ class Slots {
     }
     /** Resolves with a release function once a slot is free; rejects when the signal aborts. */
     acquire(priority, signal) {
-        signal?.throwIfAborted();
+        if (signal?.aborted)
+            return Promise.reject(signal.reason);
         if (this.free > 0 && this.waiting.length === 0) {
             this.free--;
             return Promise.resolve(this.releaser());

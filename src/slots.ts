@@ -14,7 +14,7 @@ export class Slots {
 
   /** Resolves with a release function once a slot is free; rejects when the signal aborts. */
   acquire(priority: number, signal?: AbortSignal): Promise<() => void> {
-    signal?.throwIfAborted()
+    if (signal?.aborted) return Promise.reject(signal.reason as Error)
     if (this.free > 0 && this.waiting.length === 0) {
       this.free--
       return Promise.resolve(this.releaser())

@@ -42,6 +42,13 @@ beforeAll(async () => {
           id: 107,
           resultsNotReady: 1_000_000,
           files: [{ name: '107_1.csv', body: bufferBody(csv.body) }]
+        },
+        {
+          id: 108,
+          requestFaults: [
+            { status: 403, body: '{"error":"Forbidden","message":"Token revoked","code":403}' }
+          ],
+          files: []
         }
       ]
     }),
@@ -172,6 +179,16 @@ describe('API failures', () => {
       /Datafiniti rejected the token: GET \/v3\/requests\/100 answered HTTP 401.*Check the 'token' input/
     )
     expect(printed(run)).not.toContain('tok_wrong_one')
+    expect(sim.log.length - before).toBe(1)
+  })
+
+  it('says the token was rejected on 403, quoting the API, without retrying', async () => {
+    const before = sim.log.length
+    const run = await runAction({ inputs: inputs({ [Inputs.RequestId]: '108' }) })
+    expectFailed(
+      run,
+      /Datafiniti rejected the token: GET \/v3\/requests\/108 answered HTTP 403 \(Forbidden: Token revoked\)/
+    )
     expect(sim.log.length - before).toBe(1)
   })
 

@@ -1,0 +1,120 @@
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises'
+import * as http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import * as path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { TransientError } from '../../src/errors.js'
+import { streamToFile, type Part } from '../../src/sink.js'
+
+/** A response body from a real local server that does what `serve` says with the response. */
+async function body(
+  serve: (res: http.ServerResponse) => void
+): Promise<{ message: http.IncomingMessage; close: () => void }> {
+  const server = http.createServer((_req, res) => serve(res))
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  const message = await new Promise<http.IncomingMessage>(resolve => {
+    // As @actions/http-client does: a destroyed body also fails its request.
+    http.get(`http://127.0.0.1:${port}/`, { agent: false }, resolve).on('error', () => undefined)
+  })
+  return {
+    message,
+    close: () => {
+      server.closeAllConnections()
+      server.close()
+    }
+  }
+}
+
+describe('streamToFile', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'sink-'))
+  })
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('writes the body at the part offset, feeding every chunk in order', async () => {
+    const data = Buffer.from('0123456789'.repeat(50_000))
+    const { message, close } = await body(res => res.end(data))
+    const file = await open(path.join(dir, 'f'), 'w+')
+    await file.write(Buffer.from('HEAD'), 0, 4, 0)
+    const part: Part = { start: 4, end: Number.MAX_SAFE_INTEGER, written: 0 }
+    const seen: Buffer[] = []
+    let written = 0
+    await streamToFile(message, file, part, {
+      stallTimeoutMs: 5000,
+      signal: new AbortController().signal,
+      onWritten: n => (written += n),
+      onChunk: chunk => seen.push(Buffer.from(chunk))
+    })
+    await file.close()
+    close()
+    expect(part.written).toBe(data.length)
+    expect(written).toBe(data.length)
+    expect(Buffer.concat(seen).equals(data)).toBe(true)
+    expect(
+      (await readFile(path.join(dir, 'f'))).equals(Buffer.concat([Buffer.from('HEAD'), data]))
+    ).toBe(true)
+  })
+
+  it('stops at the end of the part when the body goes on', async () => {
+    const data = Buffer.alloc(300_000, 7)
+    const { message, close } = await body(res => res.end(data))
+    const file = await open(path.join(dir, 'f'), 'w+')
+    const part: Part = { start: 0, end: 1000, written: 0 }
+    await streamToFile(message, file, part, {
+      stallTimeoutMs: 5000,
+      signal: new AbortController().signal,
+      onWritten: () => undefined
+    })
+    await file.close()
+    close()
+    expect(part.written).toBe(1000)
+    expect((await readFile(path.join(dir, 'f'))).length).toBe(1000)
+  })
+
+  it('turns a stall into a TransientError that names it', async () => {
+    const { message, close } = await body(res => {
+      res.writeHead(200, { 'Content-Length': 10 })
+      res.write('abc')
+    })
+    const file = await open(path.join(dir, 'f'), 'w+')
+    const part: Part = { start: 0, end: 10, written: 0 }
+    const attempt = streamToFile(message, file, part, {
+      stallTimeoutMs: 100,
+      signal: new AbortController().signal,
+      onWritten: () => undefined
+    })
+    await expect(attempt).rejects.toBeInstanceOf(TransientError)
+    await expect(attempt).rejects.toThrow('no data for 100ms')
+    await file.close()
+    close()
+    expect(part.written).toBe(3)
+  })
+
+  it('stops at once on abort, with the abort reason', async () => {
+    const { message, close } = await body(res => {
+      res.writeHead(200, { 'Content-Length': 10 })
+      res.write('abc')
+    })
+    const file = await open(path.join(dir, 'f'), 'w+')
+    const controller = new AbortController()
+    const attempt = streamToFile(
+      message,
+      file,
+      { start: 0, end: 10, written: 0 },
+      {
+        stallTimeoutMs: 60_000,
+        signal: controller.signal,
+        onWritten: () => undefined
+      }
+    )
+    setTimeout(() => controller.abort(new Error('SIGTERM')), 50)
+    await expect(attempt).rejects.toThrow('SIGTERM')
+    await file.close()
+    close()
+  })
+})
