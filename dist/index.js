@@ -31996,6 +31996,13 @@ const TRANSIENT_CODES = new Set([
     'ERR_STREAM_PREMATURE_CLOSE',
     'UND_ERR_SOCKET'
 ]);
+/**
+ * The create call's own answer (an HTTP status from Datafiniti): it says what happened, so it needs
+ * no warning that a download may exist.
+ */
+class CreateAnswerError extends FatalError {
+    name = 'CreateAnswerError';
+}
 /** Network trouble that a retry can fix; set by the transfer code for stalls and short bodies. */
 class TransientError extends Error {
     name = 'TransientError';
@@ -32204,18 +32211,18 @@ function parseApiDate(value) {
 function failCreate(endpoint, res, secrets) {
     const said = apiMessage(res.text, secrets);
     if (/numRequested cannot be <= 0/i.test(res.text)) {
-        throw new FatalError(`The query matched no records, so Datafiniti created no download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
+        throw new CreateAnswerError(`The query matched no records, so Datafiniti created no download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
             `Check the 'query' and 'data-type' inputs.`);
     }
     if (/exceeds preview record limit/i.test(res.text)) {
-        throw new FatalError(`Your Datafiniti plan does not allow this download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
+        throw new CreateAnswerError(`Your Datafiniti plan does not allow this download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
             `Lower 'num-records' to your plan's preview limit, or upgrade the plan.`);
     }
     if (res.status === 401 || res.status === 403) {
-        throw new FatalError(`Datafiniti rejected the token: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
+        throw new CreateAnswerError(`Datafiniti rejected the token: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
             `Check the 'token' input: it must be a valid API token from the Datafiniti portal, passed from a secret.`);
     }
-    throw new FatalError(`Creating the download failed: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
+    throw new CreateAnswerError(`Creating the download failed: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
         (res.status >= 500 || res.status === 429 || res.status === 408
             ? `It was not retried, because a retry could create (and charge for) a second download: ` +
                 `look for a new download in the Datafiniti portal before running again.`
@@ -32469,11 +32476,13 @@ function integer(env, name, min, max, fallback) {
     }
     return value;
 }
+// Node's timers take at most 2^31-1 ms (about 24.8 days); longer ones fire at once.
+const MAX_DURATION_MS = 24 * 24 * 3_600_000;
 function duration(env, name, fallback, minMs) {
     const raw = read(env, name) || fallback;
     const ms = parseDuration(raw);
-    if (ms === undefined || ms < minMs) {
-        throw new InputError(`Input '${name}' must be a duration of at least ${formatDuration(minMs)}: a number of seconds ` +
+    if (ms === undefined || ms < minMs || ms > MAX_DURATION_MS) {
+        throw new InputError(`Input '${name}' must be a duration from ${formatDuration(minMs)} to 24 days: a number of seconds ` +
             `or a number with a unit ms, s, m or h (for example 30s, 1.5s, 10m, 2h); got ${quote(raw)}.`);
     }
     return ms;
@@ -32489,9 +32498,10 @@ function parseSettings(env, cwd) {
     if (token === '') {
         throw new InputError(`Input '${Inputs.Token}' is required: your Datafiniti API token.`);
     }
-    if (/[\s:]/.test(token)) {
+    // Printable ASCII only (it goes into an HTTP header), and no ':' (it is a Basic user name).
+    if (!/^[\x21-\x7e]+$/.test(token) || token.includes(':')) {
         // The value is never echoed: it is a secret even when malformed.
-        throw new InputError(`Input '${Inputs.Token}' must be a single Datafiniti API token without spaces, line breaks or ':'.`);
+        throw new InputError(`Input '${Inputs.Token}' must be a single Datafiniti API token of printable ASCII characters, without spaces, line breaks or ':'.`);
     }
     const rawVersion = read(env, Inputs.ApiVersion).toLowerCase() || Defaults.ApiVersion;
     if (!ApiVersions.includes(rawVersion)) {
@@ -32508,6 +32518,8 @@ function parseSettings(env, cwd) {
     const requestId = rawId === '' ? undefined : parseRequestId(rawId, apiVersion);
     const query = rawQuery === '' ? undefined : parseQuery(env, rawQuery, apiVersion);
     if (!query) {
+        // `format` has a default, so it is always set: only its value can be wrong.
+        parseFormat(env);
         for (const name of [Inputs.DataType, Inputs.NumRecords, Inputs.View]) {
             if (read(env, name) !== '') {
                 throw new InputError(`Input '${name}' only applies with '${Inputs.Query}'; remove it or give a query instead of '${Inputs.RequestId}'.`);
@@ -32571,6 +32583,13 @@ function parseRequestId(raw, version) {
     }
     return raw;
 }
+function parseFormat(env) {
+    const raw = read(env, Inputs.Format).toUpperCase() || Defaults.Format;
+    if (!Formats.includes(raw)) {
+        throw new InputError(`Input '${Inputs.Format}' must be CSV or JSON; got ${quote(read(env, Inputs.Format))}.`);
+    }
+    return raw;
+}
 function parseQuery(env, query, version) {
     const types = DataTypes[version];
     const rawType = read(env, Inputs.DataType).toLowerCase();
@@ -32578,10 +32597,7 @@ function parseQuery(env, query, version) {
         throw new InputError(`Input '${Inputs.DataType}' is required with '${Inputs.Query}' and must be one of ${types.join(', ')} ` +
             `for API ${version}; got ${quote(read(env, Inputs.DataType))}.`);
     }
-    const rawFormat = read(env, Inputs.Format).toUpperCase() || Defaults.Format;
-    if (!Formats.includes(rawFormat)) {
-        throw new InputError(`Input '${Inputs.Format}' must be CSV or JSON; got ${quote(read(env, Inputs.Format))}.`);
-    }
+    const format = parseFormat(env);
     const rawRecords = read(env, Inputs.NumRecords).toLowerCase();
     let numRecords;
     if (rawRecords === 'all') {
@@ -32598,7 +32614,7 @@ function parseQuery(env, query, version) {
     return {
         query,
         dataType: rawType,
-        format: rawFormat,
+        format,
         numRecords,
         view: view || undefined
     };
@@ -32863,6 +32879,34 @@ function contentLength(headers) {
         return undefined;
     return Number(raw);
 }
+/**
+ * A file request that gives up when the signal aborts (a cancelled job), even while the host has
+ * not answered yet: a late answer is then thrown away. The client itself takes no signal.
+ */
+async function getStreamUnlessAborted(http, url, headers, signal) {
+    signal.throwIfAborted();
+    const pending = http.getStream(url, headers);
+    let onAbort = () => undefined;
+    const aborted = new Promise((_resolve, reject) => {
+        onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+        const res = await Promise.race([pending, aborted]);
+        if (signal.aborted) {
+            res.body.destroy();
+            throw signal.reason;
+        }
+        return res;
+    }
+    catch (error) {
+        pending.then(res => res.body.destroy(), () => undefined);
+        throw error;
+    }
+    finally {
+        signal.removeEventListener('abort', onAbort);
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/records.ts
 const QUOTE = 0x22;
@@ -33086,6 +33130,13 @@ class PartFull extends Error {
  */
 async function streamToFile(body, file, part, options) {
     const { signal } = options;
+    if (signal.aborted) {
+        body.destroy();
+        throw signal.reason;
+    }
+    // A write still on its way to disk when the body fails: waited for, so that `part.written` is
+    // final before anyone resumes from it.
+    let writing = Promise.resolve();
     // Bytes that arrived, written or not: what the connection delivered before it broke.
     let received = 0;
     let stall;
@@ -33121,7 +33172,7 @@ async function streamToFile(body, file, part, options) {
                 overflow = true;
         }
         const length = data.reduce((sum, piece) => sum + piece.length, 0);
-        file.writev(data, part.start + part.written).then(({ bytesWritten }) => {
+        writing = file.writev(data, part.start + part.written).then(({ bytesWritten }) => {
             if (bytesWritten < length) {
                 callback(new Error('short write to disk'));
                 return;
@@ -33165,6 +33216,7 @@ async function streamToFile(body, file, part, options) {
     finally {
         clearTimeout(stall);
         signal.removeEventListener('abort', onAbort);
+        await writing.catch(() => undefined);
     }
 }
 
@@ -33181,6 +33233,7 @@ const systemClock = {
         });
     }
 };
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
 /**
  * Retries what the predicate calls transient, with exponential backoff and full jitter, honouring a
  * server's Retry-After, and never sleeping past the deadline.
@@ -33198,7 +33251,8 @@ async function withRetry(fn, options) {
                 throw error;
             const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
             const retryAfter = error instanceof HttpStatusError ? error.retryAfterMs : undefined;
-            const delayMs = Math.round(retryAfter ?? random() * ceiling);
+            // A server may ask for any wait: more than five minutes is taken as five.
+            const delayMs = Math.round(retryAfter !== undefined ? Math.min(retryAfter, MAX_RETRY_AFTER_MS) : random() * ceiling);
             if (options.deadline !== undefined && options.clock.now() + delayMs > options.deadline) {
                 throw error;
             }
@@ -33297,14 +33351,7 @@ class OrderedReader {
 /** One ranged request for what a part still lacks; resumable, so retried on its own. */
 async function fetchPart(file, part, ctx, onWritten, signal) {
     const from = part.start + part.written;
-    const res = await ctx.http.getStream(ctx.url(), {
-        Range: `bytes=${from}-${part.end - 1}`,
-        'If-Range': ctx.etag
-    });
-    if (signal.aborted) {
-        res.body.destroy();
-        throw signal.reason;
-    }
+    const res = await getStreamUnlessAborted(ctx.http, ctx.url(), { Range: `bytes=${from}-${part.end - 1}`, 'If-Range': ctx.etag }, signal);
     if (res.status === 200) {
         res.body.destroy();
         // If-Range failed: the object is no longer the one whose other parts are on disk.
@@ -33343,6 +33390,8 @@ async function rangedDownload(first, partPath, ctx) {
     const controller = new AbortController();
     const forward = () => controller.abort(ctx.signal.reason);
     ctx.signal.addEventListener('abort', forward, { once: true });
+    if (ctx.signal.aborted)
+        forward();
     try {
         await file.truncate(ctx.total);
         const reader = new OrderedReader(file, parts, check.feed);
@@ -33361,10 +33410,16 @@ async function rangedDownload(first, partPath, ctx) {
                 `failed (${redact(errorMessage(error))}); retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`)
         });
         const queue = parts.slice(1);
+        // Once no part is left to start, connections still waiting for a slot are not needed: they
+        // must stop waiting, or a file holding its own slot would wait on slots held by the others.
+        const drained = new AbortController();
         const drain = async () => {
             for (let part = queue.shift(); part && !controller.signal.aborted; part = queue.shift()) {
+                if (queue.length === 0)
+                    drained.abort();
                 await retried(part);
             }
+            drained.abort();
         };
         const firstPart = parts[0];
         const primary = (async () => {
@@ -33385,7 +33440,15 @@ async function rangedDownload(first, partPath, ctx) {
             await drain();
         })();
         const extras = Array.from({ length: Math.min(queue.length, ctx.concurrency - 1) }, async () => {
-            const release = await ctx.slots.acquire(ctx.priority, controller.signal);
+            let release;
+            try {
+                release = await ctx.slots.acquire(ctx.priority, AbortSignal.any([controller.signal, drained.signal]));
+            }
+            catch (error) {
+                if (!controller.signal.aborted && drained.signal.aborted)
+                    return;
+                throw error;
+            }
             try {
                 await drain();
             }
@@ -33528,7 +33591,7 @@ async function downloadFiles(files, options) {
         let release;
         try {
             release = await slots.acquire(index, controller.signal);
-            const freshUrl = refresh ? async () => (await refresh())[index] : undefined;
+            const freshUrl = refresh ? async () => sameObject(file.url, await refresh()) : undefined;
             results[index] = await downloadOne(file, options, controller.signal, freshUrl, {
                 slots,
                 priority: index
@@ -33556,6 +33619,26 @@ async function downloadFiles(files, options) {
         throw controller.signal.reason;
     return results;
 }
+/**
+ * The fresh URL of the same object, whatever its position in the new list: same host and path, or
+ * else the only one with the same file name. None rather than a guess.
+ */
+function sameObject(url, fresh) {
+    const parse = (u) => (URL.canParse(u) ? new URL(u) : undefined);
+    const wanted = parse(url);
+    if (!wanted)
+        return undefined;
+    const candidates = fresh.flatMap(u => {
+        const parsed = parse(u);
+        return parsed ? [{ url: u, parsed }] : [];
+    });
+    const samePath = candidates.find(c => c.parsed.host === wanted.host && c.parsed.pathname === wanted.pathname);
+    if (samePath)
+        return samePath.url;
+    const name = (u) => u.pathname.split('/').at(-1) ?? '';
+    const sameName = candidates.filter(c => name(c.parsed) === name(wanted));
+    return sameName.length === 1 ? sameName[0]?.url : undefined;
+}
 function once(fn) {
     let promise;
     return () => (promise ??= fn());
@@ -33572,53 +33655,56 @@ async function downloadOne(planned, options, signal, freshUrl, lane) {
     const file = { ...planned };
     const target = external_node_path_.join(options.dir, file.name);
     const part = `${target}.part`;
-    const reused = await reuseComplete(file, target, options);
-    if (reused)
-        return reused;
     // A `.part` left by a killed run has no known ETag to resume against: start over.
     await (0,promises_.rm)(part, { force: true });
+    const reused = await reuseComplete(file, target, options, signal);
+    if (reused)
+        return reused;
     const remote = { total: undefined, etag: undefined, ranges: false };
     // Bytes of this file reported to onBytes and still counted: taken back when the file restarts.
     const progress = { reported: 0 };
     let sized = false;
-    let refreshed = false;
+    const attempt = () => withRetry(async () => {
+        signal.throwIfAborted();
+        try {
+            return await transferOnce(file, target, part, remote, progress, options, signal, lane, () => {
+                const first = !sized;
+                sized = true;
+                return first;
+            });
+        }
+        catch (error) {
+            // Corrupt bytes cannot be resumed from; anything final leaves nothing behind.
+            if (error instanceof IntegrityError || !isTransient(error))
+                await (0,promises_.rm)(part, { force: true });
+            throw error;
+        }
+    }, {
+        maxRetries: options.maxRetries,
+        baseDelayMs: options.retryBaseDelayMs,
+        maxDelayMs: options.retryMaxDelayMs,
+        clock: options.clock,
+        signal,
+        isTransient: error => !signal.aborted && isTransient(error),
+        onRetry: ({ error, attempt, maxAttempts, delayMs }) => options.log.warning(`Download of ${file.name} from ${describeUrl(file.url)} failed (${redact(errorMessage(error))}); ` +
+            `retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`)
+    });
     try {
-        return await withRetry(async () => {
-            signal.throwIfAborted();
-            try {
-                return await transferOnce(file, target, part, remote, progress, options, signal, lane, () => {
-                    const first = !sized;
-                    sized = true;
-                    return first;
-                });
-            }
-            catch (error) {
-                if (error instanceof RefusedUrlError && freshUrl && !refreshed) {
-                    refreshed = true;
-                    const url = await freshUrl();
-                    if (url) {
-                        options.log.info(`${file.name}: the file host refused its URL; fetched fresh URLs from /results`);
-                        file.url = url;
-                        Object.assign(remote, { total: undefined, etag: undefined, ranges: false });
-                        await (0,promises_.rm)(part, { force: true });
-                        throw new TransientError('the signed URL was refused; trying a fresh one');
-                    }
-                }
-                // Corrupt bytes cannot be resumed from; anything final leaves nothing behind.
-                if (error instanceof IntegrityError || !isTransient(error))
-                    await (0,promises_.rm)(part, { force: true });
+        try {
+            return await attempt();
+        }
+        catch (error) {
+            // A refused (expired) URL: one more go with a fresh one, outside the retry budget.
+            if (!(error instanceof RefusedUrlError) || !freshUrl)
                 throw error;
-            }
-        }, {
-            maxRetries: options.maxRetries,
-            baseDelayMs: options.retryBaseDelayMs,
-            maxDelayMs: options.retryMaxDelayMs,
-            clock: options.clock,
-            signal,
-            isTransient: error => !signal.aborted && isTransient(error),
-            onRetry: ({ error, attempt, maxAttempts, delayMs }) => options.log.warning(`Download of ${file.name} from ${describeUrl(file.url)} failed (${redact(errorMessage(error))}); ` +
-                `retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`)
-        });
+            const url = await freshUrl();
+            if (!url)
+                throw error;
+            options.log.info(`${file.name}: the file host refused its URL; fetched fresh URLs from /results`);
+            file.url = url;
+            Object.assign(remote, { total: undefined, etag: undefined, ranges: false });
+            return await attempt();
+        }
     }
     catch (error) {
         await (0,promises_.rm)(part, { force: true });
@@ -33645,13 +33731,13 @@ async function scanFile(file, feed) {
  * A re-run over a directory that already holds this file: ask the host for one byte to learn the
  * size and ETag, and keep the local copy when size and (plain) MD5 match.
  */
-async function reuseComplete(file, target, options) {
+async function reuseComplete(file, target, options, signal) {
     const localSize = await sizeOf(target);
     if (localSize === undefined)
         return undefined;
     let remote;
     try {
-        const res = await options.http.getStream(file.url, { Range: 'bytes=0-0' });
+        const res = await getStreamUnlessAborted(options.http, file.url, { Range: 'bytes=0-0' }, signal);
         res.body.destroy();
         if (res.status !== 206 && res.status !== 200)
             return undefined;
@@ -33687,16 +33773,24 @@ async function transferOnce(file, target, part, remote, progress, options, signa
     const headers = resume
         ? { Range: `bytes=${have}-`, 'If-Range': remote.etag ?? '' }
         : {};
-    const res = await options.http.getStream(file.url, headers);
-    // An abort while the request was in flight fired before any listener on this response.
-    if (signal.aborted) {
-        res.body.destroy();
-        throw signal.reason;
-    }
+    const res = await getStreamUnlessAborted(options.http, file.url, headers, signal);
     if (res.status !== 200 && !(resume && res.status === 206)) {
         const text = await readLimited(res.body, 16 * 1024).catch(() => '');
         throw fileStatusError(file, res.status, text, header(res.headers, 'retry-after'), options.clock.now());
     }
+    try {
+        return await receive(res, have, file, target, part, remote, progress, options, signal, lane, firstSizing);
+    }
+    catch (error) {
+        // Whatever failed before or while reading the body, its connection must not linger.
+        res.body.destroy();
+        throw error;
+    }
+}
+/** Takes a 200 or 206 answer to disk: as one stream, resumed, or as parallel ranges. */
+async function receive(res, 
+/** Bytes of the `.part` file on disk when the request was made. */
+have, file, target, part, remote, progress, options, signal, lane, firstSizing) {
     let offset = 0;
     if (res.status === 206) {
         const start = /^bytes (\d+)-/.exec(header(res.headers, 'content-range') ?? '')?.[1];
@@ -33829,9 +33923,12 @@ function assignFileNames(urls) {
         const dot = wanted.lastIndexOf('.');
         const stem = dot > 0 ? wanted.slice(0, dot) : wanted;
         const ext = dot > 0 ? wanted.slice(dot) : '';
-        for (let n = 2; taken.has(name.toLowerCase()); n++)
+        // Each file also owns `<name>.part` while it downloads: no other name may be that.
+        const clash = (candidate) => taken.has(candidate.toLowerCase()) || taken.has(`${candidate}.part`.toLowerCase());
+        for (let n = 2; clash(name); n++)
             name = `${stem}-${n}${ext}`;
         taken.add(name.toLowerCase());
+        taken.add(`${name}.part`.toLowerCase());
         return name;
     });
 }
@@ -34112,6 +34209,11 @@ async function run(env = process.env, clock = systemClock) {
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    // Node exits when nothing is left to wait for, even with run() unsettled: never as a success.
+    const onStall = () => {
+        core/* setFailed */.C1('The action stopped before it finished, with nothing left to wait for. This is a bug: please report it.');
+    };
+    process.once('beforeExit', onStall);
     let http;
     try {
         const { settings, uploadBlocked } = await core/* group */.Os('Validate inputs', () => Promise.resolve(validate(env)));
@@ -34132,6 +34234,7 @@ async function run(env = process.env, clock = systemClock) {
         http?.dispose();
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);
+        process.removeListener('beforeExit', onStall);
     }
 }
 function validate(env) {
@@ -34179,7 +34282,13 @@ async function fetchDownload(settings, uploadBlocked, env, clock, http, signal) 
                 ? 'every matching record'
                 : `up to ${formatCount(spec.numRecords)} records`;
             core/* info */.pq(`Creating a ${spec.format} download of ${records} of ${spec.dataType}`);
-            const id = await client.createDownload(spec);
+            let id;
+            try {
+                id = await client.createDownload(spec);
+            }
+            catch (error) {
+                throw createFailure(error);
+            }
             // Logged at once: if the wait fails, this is how the user finds the download again.
             core/* info */.pq(`Created download request ${id}`);
             return id;
@@ -34269,6 +34378,17 @@ async function upload(files, name, dir, settings, env) {
     const artifact = await uploadArtifact(name, files.map(file => file.path), dir, { retentionDays: settings.retentionDays, compressionLevel: settings.compressionLevel }, env);
     core/* info */.pq(`Artifact ${name} uploaded: id ${artifact.id}${artifact.url ? `, ${artifact.url}` : ''}`);
     return artifact;
+}
+/**
+ * A create that failed without a clear answer from Datafiniti (a dropped connection, a timeout, an
+ * answer without a usable id) may still have created, and charged for, a download.
+ */
+function createFailure(error) {
+    if (error instanceof CreateAnswerError || isUnsent(error))
+        return error;
+    return new FatalError(`Creating the download failed (${redact(errorMessage(error))}), and the request may have reached ` +
+        `Datafiniti: it may have created, and charged for, a download. It was not sent again; look for a ` +
+        `new download in the Datafiniti portal before running again.`);
 }
 /** Annotations for what a person should act on even when the run succeeded. */
 function warnAbout(report, clock) {

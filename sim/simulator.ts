@@ -68,6 +68,8 @@ export type Fault =
   | { hangUp: true }
   /** No misbehaviour for this request (to aim a later fault at a later request). */
   | { pass: true }
+  /** Answer only after this long (a host that keeps the client waiting for headers). */
+  | { delay: number }
 
 export interface SimFile {
   name: string
@@ -557,6 +559,14 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
       return
     }
     const fault = file.faults?.shift()
+    if (fault && 'delay' in fault) {
+      const timer = setTimeout(() => {
+        file.faults?.unshift({ pass: true })
+        handleFile(req, res)
+      }, fault.delay)
+      res.once('close', () => clearTimeout(timer))
+      return
+    }
     if (fault && 'status' in fault) {
       res.writeHead(fault.status, { 'Content-Type': 'application/xml', ...fault.headers })
       res.end(

@@ -15,7 +15,7 @@ import {
   md5FromEtag,
   type Remote
 } from './file-host.js'
-import { readLimited, type Http } from './http.js'
+import { getStreamUnlessAborted, readLimited, type Http, type StreamResponse } from './http.js'
 import type { Logger } from './log.js'
 import { rangedDownload } from './ranged.js'
 import type { RecordFormat } from './records.js'
@@ -101,7 +101,7 @@ export async function downloadFiles(
     let release: (() => void) | undefined
     try {
       release = await slots.acquire(index, controller.signal)
-      const freshUrl = refresh ? async () => (await refresh())[index] : undefined
+      const freshUrl = refresh ? async () => sameObject(file.url, await refresh()) : undefined
       results[index] = await downloadOne(file, options, controller.signal, freshUrl, {
         slots,
         priority: index
@@ -123,6 +123,27 @@ export async function downloadFiles(
   if (failure) throw failure.error
   if (controller.signal.aborted) throw controller.signal.reason
   return results
+}
+
+/**
+ * The fresh URL of the same object, whatever its position in the new list: same host and path, or
+ * else the only one with the same file name. None rather than a guess.
+ */
+function sameObject(url: string, fresh: readonly string[]): string | undefined {
+  const parse = (u: string): URL | undefined => (URL.canParse(u) ? new URL(u) : undefined)
+  const wanted = parse(url)
+  if (!wanted) return undefined
+  const candidates = fresh.flatMap(u => {
+    const parsed = parse(u)
+    return parsed ? [{ url: u, parsed }] : []
+  })
+  const samePath = candidates.find(
+    c => c.parsed.host === wanted.host && c.parsed.pathname === wanted.pathname
+  )
+  if (samePath) return samePath.url
+  const name = (u: URL): string => u.pathname.split('/').at(-1) ?? ''
+  const sameName = candidates.filter(c => name(c.parsed) === name(wanted))
+  return sameName.length === 1 ? sameName[0]?.url : undefined
 }
 
 function once<T>(fn: () => Promise<T>): () => Promise<T> {
@@ -148,18 +169,17 @@ async function downloadOne(
   const file = { ...planned }
   const target = path.join(options.dir, file.name)
   const part = `${target}.part`
-  const reused = await reuseComplete(file, target, options)
-  if (reused) return reused
-
   // A `.part` left by a killed run has no known ETag to resume against: start over.
   await rm(part, { force: true })
+  const reused = await reuseComplete(file, target, options, signal)
+  if (reused) return reused
+
   const remote: Remote = { total: undefined, etag: undefined, ranges: false }
   // Bytes of this file reported to onBytes and still counted: taken back when the file restarts.
   const progress = { reported: 0 }
   let sized = false
-  let refreshed = false
-  try {
-    return await withRetry(
+  const attempt = (): Promise<DownloadedFile> =>
+    withRetry(
       async () => {
         signal.throwIfAborted()
         try {
@@ -179,19 +199,6 @@ async function downloadOne(
             }
           )
         } catch (error) {
-          if (error instanceof RefusedUrlError && freshUrl && !refreshed) {
-            refreshed = true
-            const url = await freshUrl()
-            if (url) {
-              options.log.info(
-                `${file.name}: the file host refused its URL; fetched fresh URLs from /results`
-              )
-              file.url = url
-              Object.assign(remote, { total: undefined, etag: undefined, ranges: false })
-              await rm(part, { force: true })
-              throw new TransientError('the signed URL was refused; trying a fresh one')
-            }
-          }
           // Corrupt bytes cannot be resumed from; anything final leaves nothing behind.
           if (error instanceof IntegrityError || !isTransient(error))
             await rm(part, { force: true })
@@ -212,6 +219,21 @@ async function downloadOne(
           )
       }
     )
+  try {
+    try {
+      return await attempt()
+    } catch (error) {
+      // A refused (expired) URL: one more go with a fresh one, outside the retry budget.
+      if (!(error instanceof RefusedUrlError) || !freshUrl) throw error
+      const url = await freshUrl()
+      if (!url) throw error
+      options.log.info(
+        `${file.name}: the file host refused its URL; fetched fresh URLs from /results`
+      )
+      file.url = url
+      Object.assign(remote, { total: undefined, etag: undefined, ranges: false })
+      return await attempt()
+    }
   } catch (error) {
     await rm(part, { force: true })
     throw finalError(file, error)
@@ -247,13 +269,14 @@ async function scanFile(file: string, feed: (chunk: Buffer) => void): Promise<vo
 async function reuseComplete(
   file: PlannedFile,
   target: string,
-  options: DownloadOptions
+  options: DownloadOptions,
+  signal: AbortSignal
 ): Promise<DownloadedFile | undefined> {
   const localSize = await sizeOf(target)
   if (localSize === undefined) return undefined
   let remote: Remote
   try {
-    const res = await options.http.getStream(file.url, { Range: 'bytes=0-0' })
+    const res = await getStreamUnlessAborted(options.http, file.url, { Range: 'bytes=0-0' }, signal)
     res.body.destroy()
     if (res.status !== 206 && res.status !== 200) return undefined
     remote = describeRemote(res.status, res.headers)
@@ -299,12 +322,7 @@ async function transferOnce(
   const headers: Record<string, string> = resume
     ? { Range: `bytes=${have}-`, 'If-Range': remote.etag ?? '' }
     : {}
-  const res = await options.http.getStream(file.url, headers)
-  // An abort while the request was in flight fired before any listener on this response.
-  if (signal.aborted) {
-    res.body.destroy()
-    throw signal.reason
-  }
+  const res = await getStreamUnlessAborted(options.http, file.url, headers, signal)
   if (res.status !== 200 && !(resume && res.status === 206)) {
     const text = await readLimited(res.body, 16 * 1024).catch(() => '')
     throw fileStatusError(
@@ -316,6 +334,42 @@ async function transferOnce(
     )
   }
 
+  try {
+    return await receive(
+      res,
+      have,
+      file,
+      target,
+      part,
+      remote,
+      progress,
+      options,
+      signal,
+      lane,
+      firstSizing
+    )
+  } catch (error) {
+    // Whatever failed before or while reading the body, its connection must not linger.
+    res.body.destroy()
+    throw error
+  }
+}
+
+/** Takes a 200 or 206 answer to disk: as one stream, resumed, or as parallel ranges. */
+async function receive(
+  res: StreamResponse,
+  /** Bytes of the `.part` file on disk when the request was made. */
+  have: number,
+  file: PlannedFile,
+  target: string,
+  part: string,
+  remote: Remote,
+  progress: { reported: number },
+  options: DownloadOptions,
+  signal: AbortSignal,
+  lane: Lane,
+  firstSizing: () => boolean
+): Promise<DownloadedFile> {
   let offset = 0
   if (res.status === 206) {
     const start = /^bytes (\d+)-/.exec(header(res.headers, 'content-range') ?? '')?.[1]

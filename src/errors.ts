@@ -31,6 +31,14 @@ const TRANSIENT_CODES = new Set([
   'UND_ERR_SOCKET'
 ])
 
+/**
+ * The create call's own answer (an HTTP status from Datafiniti): it says what happened, so it needs
+ * no warning that a download may exist.
+ */
+export class CreateAnswerError extends FatalError {
+  override name = 'CreateAnswerError'
+}
+
 /** Network trouble that a retry can fix; set by the transfer code for stalls and short bodies. */
 export class TransientError extends Error {
   override name = 'TransientError'

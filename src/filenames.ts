@@ -37,8 +37,12 @@ export function assignFileNames(urls: readonly string[]): string[] {
     const dot = wanted.lastIndexOf('.')
     const stem = dot > 0 ? wanted.slice(0, dot) : wanted
     const ext = dot > 0 ? wanted.slice(dot) : ''
-    for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${stem}-${n}${ext}`
+    // Each file also owns `<name>.part` while it downloads: no other name may be that.
+    const clash = (candidate: string): boolean =>
+      taken.has(candidate.toLowerCase()) || taken.has(`${candidate}.part`.toLowerCase())
+    for (let n = 2; clash(name); n++) name = `${stem}-${n}${ext}`
     taken.add(name.toLowerCase())
+    taken.add(`${name}.part`.toLowerCase())
     return name
   })
 }

@@ -98,3 +98,38 @@ export function contentLength(headers: IncomingHttpHeaders): number | undefined 
   if (raw === undefined || !/^\d+$/.test(raw)) return undefined
   return Number(raw)
 }
+
+/**
+ * A file request that gives up when the signal aborts (a cancelled job), even while the host has
+ * not answered yet: a late answer is then thrown away. The client itself takes no signal.
+ */
+export async function getStreamUnlessAborted(
+  http: Http,
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal
+): Promise<StreamResponse> {
+  signal.throwIfAborted()
+  const pending = http.getStream(url, headers)
+  let onAbort = (): void => undefined
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason as Error)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    const res = await Promise.race([pending, aborted])
+    if (signal.aborted) {
+      res.body.destroy()
+      throw signal.reason
+    }
+    return res
+  } catch (error) {
+    pending.then(
+      res => res.body.destroy(),
+      () => undefined
+    )
+    throw error
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}

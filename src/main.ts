@@ -7,7 +7,7 @@ import { artifactBlocker, uploadArtifact, type ArtifactResult } from './artifact
 import { Inputs, Limits, Outputs } from './constants.js'
 import { downloadFiles, type DownloadedFile, type PlannedFile } from './download.js'
 import { formatDuration } from './duration.js'
-import { FatalError, errorMessage, isTransient, isUnsent } from './errors.js'
+import { CreateAnswerError, FatalError, errorMessage, isTransient, isUnsent } from './errors.js'
 import { assignFileNames } from './filenames.js'
 import { createHttp, type Http } from './http.js'
 import { coreLogger, formatBytes, formatCount } from './log.js'
@@ -60,6 +60,13 @@ export async function run(env: Env = process.env, clock: Clock = systemClock): P
   }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
+  // Node exits when nothing is left to wait for, even with run() unsettled: never as a success.
+  const onStall = (): void => {
+    core.setFailed(
+      'The action stopped before it finished, with nothing left to wait for. This is a bug: please report it.'
+    )
+  }
+  process.once('beforeExit', onStall)
   let http: (Http & { dispose(): void }) | undefined
   try {
     const { settings, uploadBlocked } = await core.group('Validate inputs', () =>
@@ -79,6 +86,7 @@ export async function run(env: Env = process.env, clock: Clock = systemClock): P
     http?.dispose()
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
+    process.removeListener('beforeExit', onStall)
   }
 }
 
@@ -151,7 +159,12 @@ async function fetchDownload(
           ? 'every matching record'
           : `up to ${formatCount(spec.numRecords)} records`
       core.info(`Creating a ${spec.format} download of ${records} of ${spec.dataType}`)
-      const id = await client.createDownload(spec)
+      let id: string
+      try {
+        id = await client.createDownload(spec)
+      } catch (error) {
+        throw createFailure(error)
+      }
       // Logged at once: if the wait fails, this is how the user finds the download again.
       core.info(`Created download request ${id}`)
       return id
@@ -275,6 +288,19 @@ async function upload(
     `Artifact ${name} uploaded: id ${artifact.id}${artifact.url ? `, ${artifact.url}` : ''}`
   )
   return artifact
+}
+
+/**
+ * A create that failed without a clear answer from Datafiniti (a dropped connection, a timeout, an
+ * answer without a usable id) may still have created, and charged for, a download.
+ */
+function createFailure(error: unknown): unknown {
+  if (error instanceof CreateAnswerError || isUnsent(error)) return error
+  return new FatalError(
+    `Creating the download failed (${redact(errorMessage(error))}), and the request may have reached ` +
+      `Datafiniti: it may have created, and charged for, a download. It was not sent again; look for a ` +
+      `new download in the Datafiniti portal before running again.`
+  )
 }
 
 /** Annotations for what a person should act on even when the run succeeded. */

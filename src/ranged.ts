@@ -10,7 +10,7 @@ import {
   header,
   md5FromEtag
 } from './file-host.js'
-import { readLimited, type Http } from './http.js'
+import { getStreamUnlessAborted, readLimited, type Http } from './http.js'
 import { streamToFile, type Part } from './sink.js'
 import type { Logger } from './log.js'
 import type { RecordFormat } from './records.js'
@@ -127,14 +127,12 @@ async function fetchPart(
   signal: AbortSignal
 ): Promise<void> {
   const from = part.start + part.written
-  const res = await ctx.http.getStream(ctx.url(), {
-    Range: `bytes=${from}-${part.end - 1}`,
-    'If-Range': ctx.etag
-  })
-  if (signal.aborted) {
-    res.body.destroy()
-    throw signal.reason
-  }
+  const res = await getStreamUnlessAborted(
+    ctx.http,
+    ctx.url(),
+    { Range: `bytes=${from}-${part.end - 1}`, 'If-Range': ctx.etag },
+    signal
+  )
   if (res.status === 200) {
     res.body.destroy()
     // If-Range failed: the object is no longer the one whose other parts are on disk.
@@ -188,6 +186,7 @@ export async function rangedDownload(
   const controller = new AbortController()
   const forward = (): void => controller.abort(ctx.signal.reason)
   ctx.signal.addEventListener('abort', forward, { once: true })
+  if (ctx.signal.aborted) forward()
   try {
     await file.truncate(ctx.total)
     const reader = new OrderedReader(file, parts, check.feed)
@@ -211,10 +210,15 @@ export async function rangedDownload(
           )
       })
     const queue = parts.slice(1)
+    // Once no part is left to start, connections still waiting for a slot are not needed: they
+    // must stop waiting, or a file holding its own slot would wait on slots held by the others.
+    const drained = new AbortController()
     const drain = async (): Promise<void> => {
       for (let part = queue.shift(); part && !controller.signal.aborted; part = queue.shift()) {
+        if (queue.length === 0) drained.abort()
         await retried(part)
       }
+      drained.abort()
     }
     const firstPart = parts[0] as Part
     const primary = (async () => {
@@ -232,7 +236,16 @@ export async function rangedDownload(
       await drain()
     })()
     const extras = Array.from({ length: Math.min(queue.length, ctx.concurrency - 1) }, async () => {
-      const release = await ctx.slots.acquire(ctx.priority, controller.signal)
+      let release: () => void
+      try {
+        release = await ctx.slots.acquire(
+          ctx.priority,
+          AbortSignal.any([controller.signal, drained.signal])
+        )
+      } catch (error) {
+        if (!controller.signal.aborted && drained.signal.aborted) return
+        throw error
+      }
       try {
         await drain()
       } finally {

@@ -16,6 +16,8 @@ export const systemClock: Clock = {
   }
 }
 
+export const MAX_RETRY_AFTER_MS = 5 * 60_000
+
 export interface RetryOptions {
   /** Retries after the first attempt. */
   maxRetries: number
@@ -53,7 +55,10 @@ export async function withRetry<T>(
       if (attempt >= maxAttempts || options.signal?.aborted || !transient(error)) throw error
       const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1))
       const retryAfter = error instanceof HttpStatusError ? error.retryAfterMs : undefined
-      const delayMs = Math.round(retryAfter ?? random() * ceiling)
+      // A server may ask for any wait: more than five minutes is taken as five.
+      const delayMs = Math.round(
+        retryAfter !== undefined ? Math.min(retryAfter, MAX_RETRY_AFTER_MS) : random() * ceiling
+      )
       if (options.deadline !== undefined && options.clock.now() + delayMs > options.deadline) {
         throw error
       }

@@ -110,12 +110,15 @@ function integer(env: Env, name: string, min: number, max: number, fallback?: nu
   return value
 }
 
+// Node's timers take at most 2^31-1 ms (about 24.8 days); longer ones fire at once.
+const MAX_DURATION_MS = 24 * 24 * 3_600_000
+
 function duration(env: Env, name: string, fallback: string, minMs: number): number {
   const raw = read(env, name) || fallback
   const ms = parseDuration(raw)
-  if (ms === undefined || ms < minMs) {
+  if (ms === undefined || ms < minMs || ms > MAX_DURATION_MS) {
     throw new InputError(
-      `Input '${name}' must be a duration of at least ${formatDuration(minMs)}: a number of seconds ` +
+      `Input '${name}' must be a duration from ${formatDuration(minMs)} to 24 days: a number of seconds ` +
         `or a number with a unit ms, s, m or h (for example 30s, 1.5s, 10m, 2h); got ${quote(raw)}.`
     )
   }
@@ -134,10 +137,11 @@ export function parseSettings(env: Env, cwd: string): Settings {
   if (token === '') {
     throw new InputError(`Input '${Inputs.Token}' is required: your Datafiniti API token.`)
   }
-  if (/[\s:]/.test(token)) {
+  // Printable ASCII only (it goes into an HTTP header), and no ':' (it is a Basic user name).
+  if (!/^[\x21-\x7e]+$/.test(token) || token.includes(':')) {
     // The value is never echoed: it is a secret even when malformed.
     throw new InputError(
-      `Input '${Inputs.Token}' must be a single Datafiniti API token without spaces, line breaks or ':'.`
+      `Input '${Inputs.Token}' must be a single Datafiniti API token of printable ASCII characters, without spaces, line breaks or ':'.`
     )
   }
 
@@ -161,6 +165,8 @@ export function parseSettings(env: Env, cwd: string): Settings {
   const requestId = rawId === '' ? undefined : parseRequestId(rawId, apiVersion)
   const query = rawQuery === '' ? undefined : parseQuery(env, rawQuery, apiVersion)
   if (!query) {
+    // `format` has a default, so it is always set: only its value can be wrong.
+    parseFormat(env)
     for (const name of [Inputs.DataType, Inputs.NumRecords, Inputs.View]) {
       if (read(env, name) !== '') {
         throw new InputError(
@@ -247,6 +253,16 @@ function parseRequestId(raw: string, version: ApiVersion): string {
   return raw
 }
 
+function parseFormat(env: Env): Format {
+  const raw = read(env, Inputs.Format).toUpperCase() || Defaults.Format
+  if (!(Formats as readonly string[]).includes(raw)) {
+    throw new InputError(
+      `Input '${Inputs.Format}' must be CSV or JSON; got ${quote(read(env, Inputs.Format))}.`
+    )
+  }
+  return raw as Format
+}
+
 function parseQuery(env: Env, query: string, version: ApiVersion): QuerySpec {
   const types: readonly string[] = DataTypes[version]
   const rawType = read(env, Inputs.DataType).toLowerCase()
@@ -256,12 +272,7 @@ function parseQuery(env: Env, query: string, version: ApiVersion): QuerySpec {
         `for API ${version}; got ${quote(read(env, Inputs.DataType))}.`
     )
   }
-  const rawFormat = read(env, Inputs.Format).toUpperCase() || Defaults.Format
-  if (!(Formats as readonly string[]).includes(rawFormat)) {
-    throw new InputError(
-      `Input '${Inputs.Format}' must be CSV or JSON; got ${quote(read(env, Inputs.Format))}.`
-    )
-  }
+  const format = parseFormat(env)
   const rawRecords = read(env, Inputs.NumRecords).toLowerCase()
   let numRecords: number | 'all'
   if (rawRecords === 'all') {
@@ -279,7 +290,7 @@ function parseQuery(env: Env, query: string, version: ApiVersion): QuerySpec {
   return {
     query,
     dataType: rawType as DataType,
-    format: rawFormat as Format,
+    format,
     numRecords,
     view: view || undefined
   }

@@ -36,6 +36,13 @@ export async function streamToFile(
   options: SinkOptions
 ): Promise<void> {
   const { signal } = options
+  if (signal.aborted) {
+    body.destroy()
+    throw signal.reason
+  }
+  // A write still on its way to disk when the body fails: waited for, so that `part.written` is
+  // final before anyone resumes from it.
+  let writing: Promise<unknown> = Promise.resolve()
   // Bytes that arrived, written or not: what the connection delivered before it broke.
   let received = 0
   let stall: NodeJS.Timeout | undefined
@@ -69,7 +76,7 @@ export async function streamToFile(
       if (piece.length < chunk.length) overflow = true
     }
     const length = data.reduce((sum, piece) => sum + piece.length, 0)
-    file.writev(data, part.start + part.written).then(({ bytesWritten }) => {
+    writing = file.writev(data, part.start + part.written).then(({ bytesWritten }) => {
       if (bytesWritten < length) {
         callback(new Error('short write to disk'))
         return
@@ -110,5 +117,6 @@ export async function streamToFile(
   } finally {
     clearTimeout(stall)
     signal.removeEventListener('abort', onAbort)
+    await writing.catch(() => undefined)
   }
 }

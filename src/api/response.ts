@@ -1,5 +1,5 @@
 import { Limits } from '../constants.js'
-import { FatalError, HttpStatusError, parseRetryAfter } from '../errors.js'
+import { CreateAnswerError, FatalError, HttpStatusError, parseRetryAfter } from '../errors.js'
 import type { TextResponse } from '../http.js'
 import { redact } from '../redact.js'
 
@@ -129,24 +129,24 @@ export function parseApiDate(value: unknown): Date | undefined {
 export function failCreate(endpoint: string, res: TextResponse, secrets: readonly string[]): never {
   const said = apiMessage(res.text, secrets)
   if (/numRequested cannot be <= 0/i.test(res.text)) {
-    throw new FatalError(
+    throw new CreateAnswerError(
       `The query matched no records, so Datafiniti created no download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
         `Check the 'query' and 'data-type' inputs.`
     )
   }
   if (/exceeds preview record limit/i.test(res.text)) {
-    throw new FatalError(
+    throw new CreateAnswerError(
       `Your Datafiniti plan does not allow this download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
         `Lower 'num-records' to your plan's preview limit, or upgrade the plan.`
     )
   }
   if (res.status === 401 || res.status === 403) {
-    throw new FatalError(
+    throw new CreateAnswerError(
       `Datafiniti rejected the token: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
         `Check the 'token' input: it must be a valid API token from the Datafiniti portal, passed from a secret.`
     )
   }
-  throw new FatalError(
+  throw new CreateAnswerError(
     `Creating the download failed: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
       (res.status >= 500 || res.status === 429 || res.status === 408
         ? `It was not retried, because a retry could create (and charge for) a second download: ` +

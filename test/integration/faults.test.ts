@@ -88,7 +88,9 @@ const requests: SimRequest[] = [
   },
   { id: 16, files: [file('16_1.csv'), file('16_2.csv', { body: bufferBody(small.body) })] },
   { id: 17, files: [file('17_1.csv', { noRanges: true, faults: [{ destroyAfter: 400_000 }] })] },
-  { id: 18, files: [file('18_1.csv', { chunked: true })] }
+  { id: 18, files: [file('18_1.csv', { chunked: true })] },
+  { id: 19, files: [file('19_1.csv', { faults: [{ delay: 60_000 }] })] },
+  { id: 20, files: [file('20_1.csv', { expiredUrls: 1 })] }
 ]
 
 let sim: Simulator
@@ -298,6 +300,11 @@ describe('expired URLs', () => {
     )
   })
 
+  it('uses the fresh URL even with max-retries 0: a refresh is not a retry', async () => {
+    const result = await run(20, { [Inputs.MaxRetries]: '0' })
+    expectSuccess(result, 20, [big.body])
+  })
+
   it('fails naming the file and the 7-day expiry when fresh URLs are refused too', async () => {
     const result = await run(7)
     expectFailure(
@@ -354,6 +361,24 @@ describe('re-runs and cancellation', () => {
       urls: (JSON.parse(r.outputs[Outputs.Urls] ?? '[]') as string[]).map(u => u.split('?')[0])
     })
     expect(same(second)).toEqual(same(first))
+  })
+
+  it('SIGTERM while the file host has not answered yet stops at once', async () => {
+    let killedAt = 0
+    const result = await run(19, {}, (child, output) => {
+      const timer = setInterval(() => {
+        if (output().includes('Downloading to')) {
+          clearInterval(timer)
+          setTimeout(() => {
+            killedAt = Date.now()
+            child.kill('SIGTERM')
+          }, 300)
+        }
+      }, 20)
+    })
+    expect(Date.now() - killedAt).toBeLessThan(5000)
+    expectFailure(result, 19, /Cancelled by SIGTERM/)
+    expect(readdirSync(dirOf(result, 19))).toEqual([])
   })
 
   it('SIGTERM during a download stops it and leaves no partial file', async () => {

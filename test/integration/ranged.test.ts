@@ -68,7 +68,8 @@ beforeAll(async () => {
           { name: '3_2.csv', body: big }
         ]
       },
-      { id: 4, files: [{ name: '4_1.csv', body: medium, noRanges: true }] }
+      { id: 4, files: [{ name: '4_1.csv', body: medium, noRanges: true }] },
+      { id: 5, files: [1, 2, 3].map(n => ({ name: `5_${n}.csv`, body: medium })) }
     ]
   })
 })
@@ -137,6 +138,14 @@ describe('parallel ranged downloads', () => {
       bigHash
     ])
     expect(rangesFor('3_s1.csv')).toEqual([undefined])
+  })
+
+  it('never deadlocks when every connection is held by a large file waiting for more', async () => {
+    const result = await run(5, 2)
+    expect(result.code, printed(result)).toBe(0)
+    expect(sim.fileConnections.max).toBeLessThanOrEqual(2)
+    const files = JSON.parse(result.outputs[Outputs.Files] ?? '[]') as string[]
+    expect(await Promise.all(files.map(hashFile))).toEqual([mediumHash, mediumHash, mediumHash])
   })
 
   it('falls back to one stream where the host does not serve ranges', async () => {

@@ -201,3 +201,19 @@ describe('assignFileNames', () => {
     expect(assignFileNames([])).toEqual([])
   })
 })
+
+describe('assignFileNames and the .part files', () => {
+  it('never gives a file the name of another file’s .part', () => {
+    const urls = [
+      'https://h/x.csv.part',
+      'https://h/x.csv',
+      'https://h/y.csv',
+      'https://h/y.csv.part'
+    ]
+    const names = assignFileNames(urls)
+    expect(new Set(names).size).toBe(4)
+    for (const name of names) expect(names).not.toContain(`${name}.part`)
+    expect(names[0]).toBe('x.csv.part')
+    expect(names[2]).toBe('y.csv')
+  })
+})

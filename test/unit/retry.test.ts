@@ -296,3 +296,20 @@ describe('systemClock', () => {
     await expect(systemClock.sleep(0)).resolves.toBeUndefined()
   })
 })
+
+describe('withRetry and long Retry-After values', () => {
+  it('waits at most five minutes whatever the server asks', async () => {
+    const sleeps: number[] = []
+    const clock: Clock = { now: () => 0, sleep: ms => (sleeps.push(ms), Promise.resolve()) }
+    let calls = 0
+    await withRetry(
+      () => {
+        calls++
+        if (calls === 1) return Promise.reject(new HttpStatusError('busy', 503, 86_400_000))
+        return Promise.resolve('ok')
+      },
+      { maxRetries: 2, baseDelayMs: 1000, maxDelayMs: 30_000, clock }
+    )
+    expect(sleeps).toEqual([5 * 60_000])
+  })
+})

@@ -718,3 +718,24 @@ describe('parseSettings never echoes the token', () => {
     expect(message).not.toContain('secret-stuff')
   })
 })
+
+describe('review fixes', () => {
+  it('refuses a token with non-ASCII characters, naming the input but not the value', () => {
+    const error = inputError({ [Inputs.Token]: 'tökén-secret-value' })
+    expect(error.message).toContain(`'${Inputs.Token}'`)
+    expect(error.message).toContain('printable ASCII')
+    expect(error.message).not.toContain('tökén-secret-value')
+  })
+
+  it('checks format also without a query (it has a default, so only its value can be wrong)', () => {
+    expect(inputError({ [Inputs.Format]: 'xml' }).message).toContain(
+      `Input '${Inputs.Format}' must be CSV or JSON`
+    )
+    expect(parse({ [Inputs.Format]: 'json' }).requestId).toBe('6073')
+  })
+
+  it('refuses durations past 24 days, which Node timers cannot hold', () => {
+    expect(inputError({ [Inputs.StallTimeout]: '600h' }).message).toContain('to 24 days')
+    expect(parse({ [Inputs.WaitTimeout]: '576h' }).waitTimeoutMs).toBe(576 * 3_600_000)
+  })
+})
