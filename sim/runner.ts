@@ -128,3 +128,22 @@ export function printed(run: ActionRun): string {
     .filter(line => !line.startsWith('::add-mask::'))
     .join('\n')
 }
+
+/** Undoes @actions/core's escaping of %, CR and LF in workflow commands. */
+function unescapeCommand(text: string): string {
+  return text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
+}
+
+/** The messages of the `::error::` or `::warning::` annotations the action printed. */
+export function annotations(run: ActionRun, kind: 'error' | 'warning'): string[] {
+  const prefix = `::${kind}::`
+  return run.stdout
+    .split('\n')
+    .filter(line => line.startsWith(prefix))
+    .map(line => unescapeCommand(line.slice(prefix.length)))
+}
+
+/** The message core.setFailed printed, or '' when the run did not fail. */
+export function failureOf(run: ActionRun): string {
+  return annotations(run, 'error')[0] ?? ''
+}

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Inputs, Outputs } from '../../src/constants.js'
 import { startArtifactBackend, type ArtifactBackend } from '../../sim/artifact-backend.js'
 import { awkwardCsv, jsonLines, sha256 } from '../../sim/data.js'
-import { printed, runAction, type ActionRun } from '../../sim/runner.js'
+import { failureOf, printed, runAction, type ActionRun } from '../../sim/runner.js'
 import { bufferBody, startSimulator, type Simulator } from '../../sim/simulator.js'
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTAwMDEifQ.c2ln'
@@ -90,11 +90,6 @@ function run(inputs: Record<string, string>, env: Record<string, string> = {}): 
   })
 }
 
-function failure(result: ActionRun): string {
-  const line = result.stdout.split('\n').find(l => l.startsWith('::error::')) ?? ''
-  return line.replace('::error::', '').replace(/%0A/g, '\n').replace(/%25/g, '%')
-}
-
 function expectNoSecrets(result: ActionRun): void {
   const text = printed(result) + result.summary
   expect(text).not.toContain(TOKEN)
@@ -142,7 +137,7 @@ describe('API v4 by id', () => {
       [Inputs.RequestId]: 'cancelled0000000000000000'
     })
     expect(result.code).not.toBe(0)
-    expect(failure(result)).toMatch(
+    expect(failureOf(result)).toMatch(
       /download request cancelled0000000000000000 failed \(status cancelled\)/
     )
   })
@@ -231,7 +226,7 @@ describe('creating a download from a query', () => {
       [Inputs.NumRecords]: '10'
     })
     expect(result.code).not.toBe(0)
-    expect(failure(result)).toMatch(
+    expect(failureOf(result)).toMatch(
       /The query matched no records, so Datafiniti created no download .*numRequested cannot be <= 0.*Check the 'query'/
     )
   })
@@ -244,7 +239,7 @@ describe('creating a download from a query', () => {
       [Inputs.NumRecords]: '20000'
     })
     expect(result.code).not.toBe(0)
-    expect(failure(result)).toMatch(
+    expect(failureOf(result)).toMatch(
       /Your Datafiniti plan does not allow this download .*HTTP 403.*exceeds preview record limit.*Lower 'num-records'/
     )
   })
@@ -271,7 +266,7 @@ describe('the create call is never sent twice', () => {
     })
     expect(result.code).not.toBe(0)
     expect(sim.createCalls.length - before).toBe(1)
-    expect(failure(result)).toMatch(message)
+    expect(failureOf(result)).toMatch(message)
     expect(result.stdout).not.toMatch(/GET \/v3\/data\/products failed .*retry/)
   })
 
@@ -296,7 +291,7 @@ describe('the create call is never sent twice', () => {
       [Inputs.WaitTimeout]: '300ms'
     })
     expect(result.code).not.toBe(0)
-    expect(failure(result)).toMatch(/Gave up after wait-timeout 300ms/)
+    expect(failureOf(result)).toMatch(/Gave up after wait-timeout 300ms/)
     expect(result.outputs[Outputs.RequestId]).toBe(sim.created.at(-1)?.id)
   })
 })
@@ -352,7 +347,7 @@ describe('query inputs are checked before any network call', () => {
     const before = sim.log.length
     const result = await run(inputs)
     expect(result.code).not.toBe(0)
-    expect(failure(result)).toMatch(message)
+    expect(failureOf(result)).toMatch(message)
     expect(sim.log.length).toBe(before)
   })
 })

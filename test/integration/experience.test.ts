@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Inputs, Outputs } from '../../src/constants.js'
 import { startArtifactBackend, type ArtifactBackend } from '../../sim/artifact-backend.js'
 import { awkwardCsv } from '../../sim/data.js'
-import { printed, runAction, type ActionRun } from '../../sim/runner.js'
+import { annotations, printed, runAction, type ActionRun } from '../../sim/runner.js'
 import { bufferBody, startSimulator, type Simulator } from '../../sim/simulator.js'
 
 const TOKEN = 'tok_5ummary5ummary'
@@ -73,11 +73,7 @@ function run(inputs: Record<string, string>, env: Record<string, string> = {}): 
   })
 }
 
-const warnings = (result: ActionRun): string[] =>
-  result.stdout
-    .split('\n')
-    .filter(line => line.startsWith('::warning::'))
-    .map(line => line.slice('::warning::'.length).replace(/%25/g, '%'))
+const warnings = (result: ActionRun): string[] => annotations(result, 'warning')
 
 describe('job summary and log', () => {
   it('a 3-file artifact run: one group per phase, a summary with every file and the artifact link', async () => {

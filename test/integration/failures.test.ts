@@ -5,7 +5,7 @@ import { Inputs, Outputs } from '../../src/constants.js'
 import { startArtifactBackend, type ArtifactBackend } from '../../sim/artifact-backend.js'
 import { awkwardCsv } from '../../sim/data.js'
 import { bufferBody, startSimulator, type Simulator } from '../../sim/simulator.js'
-import { printed, runAction, type ActionRun } from '../../sim/runner.js'
+import { failureOf, printed, runAction, type ActionRun } from '../../sim/runner.js'
 
 const TOKEN = 'tok_9b8c7d6e5f4a3b2c'
 const csv = awkwardCsv(2000, 21)
@@ -70,20 +70,9 @@ function inputs(extra: Record<string, string>): Record<string, string> {
   }
 }
 
-/** The message core.setFailed printed. */
-function failure(run: ActionRun): string {
-  const line = run.stdout.split('\n').find(l => l.startsWith('::error::'))
-  // @actions/core escapes %, CR and LF in workflow commands.
-  return (line ?? '')
-    .replace('::error::', '')
-    .replace(/%0D/g, '\r')
-    .replace(/%0A/g, '\n')
-    .replace(/%25/g, '%')
-}
-
 function expectFailed(run: ActionRun, message: RegExp): void {
   expect(run.code, printed(run)).not.toBe(0)
-  expect(failure(run)).toMatch(message)
+  expect(failureOf(run)).toMatch(message)
   expect(printed(run)).not.toContain(TOKEN)
 }
 
@@ -213,7 +202,7 @@ describe('API failures', () => {
       run,
       /Gave up after wait-timeout 400ms waiting for Datafiniti download request 102: last seen STARTED [\d,]+ \/ 95,378 records \(\d+%\)/
     )
-    expect(failure(run)).toContain("raise 'wait-timeout'")
+    expect(failureOf(run)).toContain("raise 'wait-timeout'")
   })
 
   it('keeps polling while /results answers 404, until wait-timeout', async () => {

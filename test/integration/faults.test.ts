@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Inputs, Outputs } from '../../src/constants.js'
 import { awkwardCsv, sha256 } from '../../sim/data.js'
-import { printed, runAction, type ActionRun } from '../../sim/runner.js'
+import { failureOf, printed, runAction, type ActionRun } from '../../sim/runner.js'
 import {
   bufferBody,
   startSimulator,
@@ -122,15 +122,6 @@ function run(
   })
 }
 
-function failure(result: ActionRun): string {
-  const line = result.stdout.split('\n').find(l => l.startsWith('::error::')) ?? ''
-  return line
-    .replace('::error::', '')
-    .replace(/%0A/g, '\n')
-    .replace(/%0D/g, '\r')
-    .replace(/%25/g, '%')
-}
-
 function dirOf(result: ActionRun, id: number): string {
   return path.join(result.workspace, 'datafiniti', String(id))
 }
@@ -157,7 +148,7 @@ function expectSuccess(result: ActionRun, id: number, bodies: Buffer[]): void {
 
 function expectFailure(result: ActionRun, id: number, message: RegExp): void {
   expect(result.code, printed(result)).not.toBe(0)
-  expect(failure(result)).toMatch(message)
+  expect(failureOf(result)).toMatch(message)
   expectClean(result, id)
 }
 
@@ -229,7 +220,7 @@ describe('transient API failures are retried', () => {
       12,
       /GET \/v3\/results\/12 answered HTTP 200 with JSON of an unexpected shape \(result 1 has no http\(s\) "url"\)/
     )
-    expect(failure(result)).toContain('x.example/…/a.csv')
+    expect(failureOf(result)).toContain('x.example/…/a.csv')
   })
 })
 
