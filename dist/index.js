@@ -33660,18 +33660,26 @@ async function downloadOne(planned, options, signal, freshUrl, lane) {
     const reused = await reuseComplete(file, target, options, signal);
     if (reused)
         return reused;
-    const remote = { total: undefined, etag: undefined, ranges: false };
-    // Bytes of this file reported to onBytes and still counted: taken back when the file restarts.
-    const progress = { reported: 0 };
     let sized = false;
+    const job = {
+        file,
+        target,
+        part,
+        remote: { total: undefined, etag: undefined, ranges: false },
+        progress: { reported: 0 },
+        options,
+        signal,
+        lane,
+        firstSizing: () => {
+            const first = !sized;
+            sized = true;
+            return first;
+        }
+    };
     const attempt = () => withRetry(async () => {
         signal.throwIfAborted();
         try {
-            return await transferOnce(file, target, part, remote, progress, options, signal, lane, () => {
-                const first = !sized;
-                sized = true;
-                return first;
-            });
+            return await transferOnce(job);
         }
         catch (error) {
             // Corrupt bytes cannot be resumed from; anything final leaves nothing behind.
@@ -33702,7 +33710,7 @@ async function downloadOne(planned, options, signal, freshUrl, lane) {
                 throw error;
             options.log.info(`${file.name}: the file host refused its URL; fetched fresh URLs from /results`);
             file.url = url;
-            Object.assign(remote, { total: undefined, etag: undefined, ranges: false });
+            Object.assign(job.remote, { total: undefined, etag: undefined, ranges: false });
             return await attempt();
         }
     }
@@ -33762,7 +33770,8 @@ async function reuseComplete(file, target, options, signal) {
         reused: true
     };
 }
-async function transferOnce(file, target, part, remote, progress, options, signal, lane, firstSizing) {
+async function transferOnce(job) {
+    const { file, part, remote, options, signal } = job;
     const have = (await sizeOf(part)) ?? 0;
     const resume = have > 0 &&
         remote.ranges &&
@@ -33779,7 +33788,7 @@ async function transferOnce(file, target, part, remote, progress, options, signa
         throw fileStatusError(file, res.status, text, header(res.headers, 'retry-after'), options.clock.now());
     }
     try {
-        return await receive(res, have, file, target, part, remote, progress, options, signal, lane, firstSizing);
+        return await receive(job, res, have);
     }
     catch (error) {
         // Whatever failed before or while reading the body, its connection must not linger.
@@ -33788,9 +33797,10 @@ async function transferOnce(file, target, part, remote, progress, options, signa
     }
 }
 /** Takes a 200 or 206 answer to disk: as one stream, resumed, or as parallel ranges. */
-async function receive(res, 
+async function receive(job, res, 
 /** Bytes of the `.part` file on disk when the request was made. */
-have, file, target, part, remote, progress, options, signal, lane, firstSizing) {
+have) {
+    const { file, target, part, remote, progress, options, signal, lane, firstSizing } = job;
     let offset = 0;
     if (res.status === 206) {
         const start = /^bytes (\d+)-/.exec(header(res.headers, 'content-range') ?? '')?.[1];

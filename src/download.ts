@@ -174,30 +174,28 @@ async function downloadOne(
   const reused = await reuseComplete(file, target, options, signal)
   if (reused) return reused
 
-  const remote: Remote = { total: undefined, etag: undefined, ranges: false }
-  // Bytes of this file reported to onBytes and still counted: taken back when the file restarts.
-  const progress = { reported: 0 }
   let sized = false
+  const job: Job = {
+    file,
+    target,
+    part,
+    remote: { total: undefined, etag: undefined, ranges: false },
+    progress: { reported: 0 },
+    options,
+    signal,
+    lane,
+    firstSizing: () => {
+      const first = !sized
+      sized = true
+      return first
+    }
+  }
   const attempt = (): Promise<DownloadedFile> =>
     withRetry(
       async () => {
         signal.throwIfAborted()
         try {
-          return await transferOnce(
-            file,
-            target,
-            part,
-            remote,
-            progress,
-            options,
-            signal,
-            lane,
-            () => {
-              const first = !sized
-              sized = true
-              return first
-            }
-          )
+          return await transferOnce(job)
         } catch (error) {
           // Corrupt bytes cannot be resumed from; anything final leaves nothing behind.
           if (error instanceof IntegrityError || !isTransient(error))
@@ -231,7 +229,7 @@ async function downloadOne(
         `${file.name}: the file host refused its URL; fetched fresh URLs from /results`
       )
       file.url = url
-      Object.assign(remote, { total: undefined, etag: undefined, ranges: false })
+      Object.assign(job.remote, { total: undefined, etag: undefined, ranges: false })
       return await attempt()
     }
   } catch (error) {
@@ -300,17 +298,24 @@ async function reuseComplete(
   }
 }
 
-async function transferOnce(
-  file: PlannedFile,
-  target: string,
-  part: string,
-  remote: Remote,
-  progress: { reported: number },
-  options: DownloadOptions,
-  signal: AbortSignal,
-  lane: Lane,
+/** One file's download, as every attempt at it sees it. */
+interface Job {
+  file: PlannedFile
+  target: string
+  /** `<target>.part`, where the bytes land until the file is complete and verified. */
+  part: string
+  remote: Remote
+  /** Bytes of this file reported to onBytes and still counted: taken back when the file restarts. */
+  progress: { reported: number }
+  options: DownloadOptions
+  signal: AbortSignal
+  lane: Lane
+  /** True the first time only: the file's size goes into the progress total once. */
   firstSizing: () => boolean
-): Promise<DownloadedFile> {
+}
+
+async function transferOnce(job: Job): Promise<DownloadedFile> {
+  const { file, part, remote, options, signal } = job
   const have = (await sizeOf(part)) ?? 0
   const resume =
     have > 0 &&
@@ -335,19 +340,7 @@ async function transferOnce(
   }
 
   try {
-    return await receive(
-      res,
-      have,
-      file,
-      target,
-      part,
-      remote,
-      progress,
-      options,
-      signal,
-      lane,
-      firstSizing
-    )
+    return await receive(job, res, have)
   } catch (error) {
     // Whatever failed before or while reading the body, its connection must not linger.
     res.body.destroy()
@@ -357,19 +350,12 @@ async function transferOnce(
 
 /** Takes a 200 or 206 answer to disk: as one stream, resumed, or as parallel ranges. */
 async function receive(
+  job: Job,
   res: StreamResponse,
   /** Bytes of the `.part` file on disk when the request was made. */
-  have: number,
-  file: PlannedFile,
-  target: string,
-  part: string,
-  remote: Remote,
-  progress: { reported: number },
-  options: DownloadOptions,
-  signal: AbortSignal,
-  lane: Lane,
-  firstSizing: () => boolean
+  have: number
 ): Promise<DownloadedFile> {
+  const { file, target, part, remote, progress, options, signal, lane, firstSizing } = job
   let offset = 0
   if (res.status === 206) {
     const start = /^bytes (\d+)-/.exec(header(res.headers, 'content-range') ?? '')?.[1]
