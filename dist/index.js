@@ -33567,7 +33567,6 @@ class Slots {
 
 
 
-
 /** Files at least this large, on hosts that serve ranges, download as parallel parts. */
 const DEFAULT_SPLIT_THRESHOLD = 64 * 1024 * 1024;
 /**

@@ -24,8 +24,6 @@ import { withRetry, type Clock } from './retry.js'
 import { streamToFile, type Part } from './sink.js'
 import { Slots } from './slots.js'
 
-export { md5FromEtag } from './file-host.js'
-
 /** Files at least this large, on hosts that serve ranges, download as parallel parts. */
 export const DEFAULT_SPLIT_THRESHOLD = 64 * 1024 * 1024
 

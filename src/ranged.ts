@@ -20,8 +20,6 @@ import type { Slots } from './slots.js'
 
 const MiB = 1024 * 1024
 
-export type { Part } from './sink.js'
-
 /**
  * About two parts per connection, so that one slow part does not hold up the end, and parts big
  * enough that a request's round trip and TCP ramp-up stay small beside its transfer.

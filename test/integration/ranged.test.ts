@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Inputs, Outputs } from '../../src/constants.js'
+import { partSizeFor, planParts } from '../../src/ranged.js'
 import { awkwardCsv, csvParts, sha256 } from '../../sim/data.js'
 import { printed, runAction, type ActionRun } from '../../sim/runner.js'
 import {
@@ -124,6 +125,16 @@ describe('parallel ranged downloads', () => {
       /Download of 2_1\.csv bytes \d+-\d+ from .* failed .*; retry 1 of 5/
     )
     expect(result.outputs[Outputs.RecordCount]).toBe(String(bigRecords))
+    // Only the cut part was asked for again, and from where it broke, not from its start.
+    const parts = planParts(big.size, partSizeFor(big.size, 4))
+    const ranges = rangesFor('2_1.csv')
+    expect(ranges.filter(r => r === undefined)).toHaveLength(1)
+    expect(ranges.filter(r => r !== undefined)).toHaveLength(parts.length)
+    const starts = new Set(parts.map(p => p.start))
+    const resumed = ranges.filter(
+      r => r !== undefined && !starts.has(Number(/=(\d+)-/.exec(r)?.[1]))
+    )
+    expect(resumed).toHaveLength(1)
   })
 
   it('shares the connection budget between large files and small ones', async () => {

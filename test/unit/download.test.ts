@@ -6,12 +6,7 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { awkwardCsv, jsonLines } from '../../sim/data.js'
-import {
-  downloadFiles,
-  md5FromEtag,
-  type DownloadOptions,
-  type PlannedFile
-} from '../../src/download.js'
+import { downloadFiles, type DownloadOptions, type PlannedFile } from '../../src/download.js'
 import { FatalError } from '../../src/errors.js'
 import { createHttp, type Http } from '../../src/http.js'
 import type { Logger } from '../../src/log.js'
@@ -611,23 +606,6 @@ function rangeHost(
     res.end(body.subarray(start, end + 1))
   }
 }
-
-describe('md5FromEtag', () => {
-  it('reads a plain single-part ETag as an MD5', () => {
-    expect(md5FromEtag('"D41D8CD98F00B204E9800998ECF8427E"')).toBe(
-      'd41d8cd98f00b204e9800998ecf8427e'
-    )
-    expect(md5FromEtag('d41d8cd98f00b204e9800998ecf8427e')).toBe('d41d8cd98f00b204e9800998ecf8427e')
-  })
-
-  it('ignores multipart, weak, malformed and missing ETags', () => {
-    expect(md5FromEtag('"d41d8cd98f00b204e9800998ecf8427e-3"')).toBeUndefined()
-    expect(md5FromEtag('W/"d41d8cd98f00b204e9800998ecf8427e"')).toBeUndefined()
-    expect(md5FromEtag('"xyz"')).toBeUndefined()
-    expect(md5FromEtag('')).toBeUndefined()
-    expect(md5FromEtag(undefined)).toBeUndefined()
-  })
-})
 
 describe('downloadFiles integrity, resume, reuse and fresh URLs', () => {
   it('checks a plain-MD5 ETag and retries, then fails, when the bytes do not match', async () => {
