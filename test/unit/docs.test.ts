@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { updateReadme } from '../../scripts/action-docs.js'
+import { GENERATED, generatedSource } from '../../scripts/wasm-module.js'
 import { Inputs, Outputs } from '../../src/constants.js'
 
 const actionYml = readFileSync('action.yml', 'utf8')
@@ -15,6 +16,10 @@ describe('docs and metadata', () => {
   it("README's input and output tables are generated from action.yml (run `npm run docs`)", async () => {
     const readme = readFileSync('README.md', 'utf8')
     expect(await updateReadme(readme, actionYml)).toBe(readme)
+  })
+
+  it('src/csv-scan-wasm.ts is assembled from src/csv-scan.wat (run `npm run build:wasm`)', async () => {
+    expect(await generatedSource()).toBe(readFileSync(GENERATED, 'utf8'))
   })
 
   it('action.yml declares exactly the inputs and outputs the code reads and writes', () => {

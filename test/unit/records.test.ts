@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   csvCounter,
+  csvEngine,
   formatOf,
   jsonLinesCounter,
   recordCounter,
@@ -101,17 +102,19 @@ const csvCases: [string, string, number][] = [
   ['trailing spaces make a record', 'a\n \n', 1]
 ]
 
-describe('csvCounter', () => {
+describe.each(['simd', 'table'] as const)('csvCounter, %s engine', engine => {
+  const csv: Factory = () => csvCounter(engine)
+
   it.each(csvCases)('%s: counts the same at every split', (_name, text, expected) => {
-    expectSameAtEverySplit(csvCounter, Buffer.from(text, 'utf8'), expected)
+    expectSameAtEverySplit(csv, Buffer.from(text, 'utf8'), expected)
   })
 
   it.each(csvCases)('%s: counts the same one byte at a time', (_name, text, expected) => {
-    expectSameBytewise(csvCounter, Buffer.from(text, 'utf8'), expected)
+    expectSameBytewise(csv, Buffer.from(text, 'utf8'), expected)
   })
 
   it('counts a trailing CRLF split between chunks once', () => {
-    const counter = csvCounter()
+    const counter = csv()
     counter.push(Buffer.from('id,name\r\n1,a\r'))
     expect(counter.total()).toBe(1)
     counter.push(Buffer.from('\n'))
@@ -123,7 +126,7 @@ describe('csvCounter', () => {
   })
 
   it('reports a running total while chunks arrive', () => {
-    const counter = csvCounter()
+    const counter = csv()
     expect(counter.total()).toBe(0)
     counter.push(Buffer.from('id,name\n'))
     expect(counter.total()).toBe(0)
@@ -135,7 +138,7 @@ describe('csvCounter', () => {
 
   it('ignores empty chunks', () => {
     expect(
-      countChunks(csvCounter, [
+      countChunks(csv, [
         Buffer.alloc(0),
         Buffer.from('a\n1\n'),
         Buffer.alloc(0),
@@ -147,35 +150,35 @@ describe('csvCounter', () => {
 
   it('does not count line breaks inside a quoted field as records', () => {
     // A naive line count would say 5.
-    expect(countWhole(csvCounter, Buffer.from('h\n"1\n2\n3"\nx\n'))).toBe(2)
+    expect(countWhole(csv, Buffer.from('h\n"1\n2\n3"\nx\n'))).toBe(2)
   })
 
   describe.each(['\n', '\r\n'])('with awkwardCsv and line break %j', lineBreak => {
     it.each([1, 2, 3, 7, 42, 1234])('matches the generator for seed %i', seed => {
       const { body, records } = awkwardCsv(60, seed, lineBreak)
-      expect(countWhole(csvCounter, body)).toBe(records)
-      expectSameBytewise(csvCounter, body, records)
+      expect(countWhole(csv, body)).toBe(records)
+      expectSameBytewise(csv, body, records)
       for (const chunkSeed of [1, 2, 3]) {
-        expect(countChunks(csvCounter, randomChunks(body, seed * 31 + chunkSeed))).toBe(records)
+        expect(countChunks(csv, randomChunks(body, seed * 31 + chunkSeed))).toBe(records)
       }
     })
 
     it('matches at every split for a small generated file', () => {
       const { body, records } = awkwardCsv(8, 5, lineBreak)
-      expectSameAtEverySplit(csvCounter, body, records)
+      expectSameAtEverySplit(csv, body, records)
     })
 
     it('matches without the final line break', () => {
       const { body, records } = awkwardCsv(25, 9, lineBreak)
       const trimmed = body.subarray(0, body.length - lineBreak.length)
-      expect(countWhole(csvCounter, trimmed)).toBe(records)
-      expectSameBytewise(csvCounter, trimmed, records)
+      expect(countWhole(csv, trimmed)).toBe(records)
+      expectSameBytewise(csv, trimmed, records)
     })
 
     it('counts zero for zero generated rows', () => {
       const { body, records } = awkwardCsv(0, 1, lineBreak)
       expect(records).toBe(0)
-      expectSameAtEverySplit(csvCounter, body, 0)
+      expectSameAtEverySplit(csv, body, 0)
     })
   })
 
@@ -184,6 +187,59 @@ describe('csvCounter', () => {
     expect(text).toContain('""')
     expect(text).toMatch(/"[^"]*\n[^"]*"/)
     expect(text.split('\n').length - 2).toBeGreaterThan(60)
+  })
+})
+
+describe('csvCounter engines', () => {
+  it('uses WebAssembly SIMD on this Node', () => {
+    expect(csvEngine()).toBe('simd')
+  })
+
+  /** xorshift32: the same texts on every run. */
+  function random(seed: number): () => number {
+    let state = seed >>> 0 || 1
+    return () => {
+      state ^= state << 13
+      state >>>= 0
+      state ^= state >>> 17
+      state ^= state << 5
+      state >>>= 0
+      return state
+    }
+  }
+
+  it('agree with the byte-at-a-time scanner on 4,000 random texts, cut at random', () => {
+    // Few distinct bytes, so that quotes, CR runs, blank lines and 64-byte block edges all meet.
+    const alphabets = ['"\n\r', '"\n\r,a', '"\na', '\r\n', 'a"\n']
+    const next = random(2024)
+    for (let t = 0; t < 4000; t++) {
+      const alphabet = alphabets[t % alphabets.length] as string
+      const body = Buffer.alloc(next() % 700)
+      for (let i = 0; i < body.length; i++) body[i] = alphabet.charCodeAt(next() % alphabet.length)
+      const chunks: Buffer[] = []
+      for (let pos = 0; pos < body.length;) {
+        const size = t % 4 === 0 ? body.length : 1 + (next() % 200)
+        chunks.push(body.subarray(pos, pos + size))
+        pos += size
+      }
+      const expected = countChunks(() => csvCounter('table'), bytewise(body))
+      const simd = countChunks(() => csvCounter('simd'), chunks)
+      if (simd !== expected) {
+        throw new Error(
+          `${JSON.stringify(body.toString('latin1'))}: simd ${simd}, expected ${expected}`
+        )
+      }
+    }
+  })
+
+  it('agree on chunks larger than the WebAssembly window, at odd offsets', () => {
+    const { body, records } = awkwardCsv(12_000, 11, '\r\n')
+    expect(body.length).toBeGreaterThan(600 * 1024)
+    const odd = Buffer.concat([Buffer.from('x'), body]).subarray(1)
+    for (const factory of [() => csvCounter('simd'), () => csvCounter('table')]) {
+      expect(countWhole(factory, odd)).toBe(records)
+      expect(countChunks(factory, [odd.subarray(0, 333_333), odd.subarray(333_333)])).toBe(records)
+    }
   })
 })
 
