@@ -4,6 +4,7 @@ import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { formatDuration } from './duration.js'
 import { TransientError, errorMessage } from './errors.js'
+import { received as reclaim } from './memory.js'
 
 /** One byte range `[start, end)` of a file and how much of it is on disk. */
 export interface Part {
@@ -70,6 +71,7 @@ export async function streamToFile(
     let overflow = false
     for (const chunk of chunks) {
       received += chunk.length
+      reclaim(chunk.length)
       const piece = chunk.length > room ? chunk.subarray(0, room) : chunk
       if (piece.length > 0) data.push(piece)
       room -= piece.length
