@@ -33,6 +33,8 @@ export interface RunOptions {
   timeoutMs?: number
   /** Also copy the action's output to this process's stdout as it comes (for the demo). */
   echo?: boolean
+  /** Largest file the action may write, in bytes (RLIMIT_FSIZE): past it, writes fail (EFBIG). */
+  fileSizeLimit?: number
 }
 
 /** The `name<<delimiter` format that @actions/core writes to GITHUB_OUTPUT. */
@@ -69,7 +71,12 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   }
   for (const [name, value] of Object.entries(options.inputs)) env[inputEnvName(name)] = value
 
-  const child = spawn(NODE, [DIST], { env, cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] })
+  // prlimit, not a shell's ulimit: a shell would drop the INPUT_* names, which have hyphens.
+  const [command, args] =
+    options.fileSizeLimit === undefined
+      ? [NODE, [DIST]]
+      : ['prlimit', [`--fsize=${options.fileSizeLimit}`, '--', NODE, DIST]]
+  const child = spawn(command, args, { env, cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   let pending = ''

@@ -21,7 +21,7 @@ import { rangedDownload } from './ranged.js'
 import type { RecordFormat } from './records.js'
 import { describeUrl, redact } from './redact.js'
 import { withRetry, type Clock } from './retry.js'
-import { streamToFile, type Part } from './sink.js'
+import { DiskWriteError, streamToFile, type Part } from './sink.js'
 import { Slots } from './slots.js'
 
 /** Files at least this large, on hosts that serve ranges, download as parallel parts. */
@@ -237,6 +237,9 @@ async function downloadOne(
 }
 
 function finalError(file: PlannedFile, error: unknown): unknown {
+  if (error instanceof DiskWriteError) {
+    return new FatalError(`Could not write ${file.name} to disk: ${error.message}`)
+  }
   if (error instanceof RefusedUrlError || error instanceof FatalError) return error
   if (error instanceof Error && isTransient(error)) {
     return new FatalError(

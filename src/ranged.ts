@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import { formatDuration } from './duration.js'
@@ -37,13 +38,18 @@ export function planParts(total: number, partSize: number): Part[] {
   return parts
 }
 
+/** Bytes read back per turn of the event loop, so that a catch-up never holds it for long. */
+const READ_BACK_PER_TURN = 4 * MiB
+
 /**
  * Feeds the file's bytes, in order, to the record counter and hash while parts land out of order:
- * it follows the contiguous written prefix, reading it back from the page cache.
+ * it follows the contiguous written prefix, reading it back from the page cache. Reads are
+ * synchronous, like the writes (see sink.ts): bytes just written are still in the page cache, and
+ * a thread-pool round trip per read cost more than the read.
  */
 export class OrderedReader {
   private fed = 0
-  private running: Promise<void> | undefined
+  private later: NodeJS.Immediate | undefined
   private failure: unknown
   private readonly buffer = Buffer.allocUnsafe(256 * 1024)
 
@@ -63,36 +69,56 @@ export class OrderedReader {
     return end
   }
 
+  /** Catches up with the frontier: some now, the rest on later turns of the event loop. */
   poke(): void {
-    if (this.running || this.failure !== undefined) return
-    this.running = this.pump()
-      .catch((error: unknown) => {
-        this.failure = error
+    if (this.later || this.failure !== undefined) return
+    try {
+      this.pump(READ_BACK_PER_TURN)
+    } catch (error) {
+      this.failure = error
+      return
+    }
+    if (this.fed < this.frontier()) {
+      this.later = setImmediate(() => {
+        this.later = undefined
+        this.poke()
       })
-      .finally(() => {
-        this.running = undefined
-        if (this.failure === undefined && this.frontier() > this.fed) this.poke()
-      })
+    }
   }
 
-  private async pump(): Promise<void> {
-    for (let frontier = this.frontier(); this.fed < frontier; frontier = this.frontier()) {
+  private pump(budget: number): void {
+    for (let frontier = this.frontier(); this.fed < frontier && budget > 0;) {
       const length = Math.min(this.buffer.length, frontier - this.fed)
-      const { bytesRead } = await this.file.read(this.buffer, 0, length, this.fed)
+      const bytesRead = readSync(this.file.fd, this.buffer, 0, length, this.fed)
       if (bytesRead === 0) throw new Error(`the file ended at ${this.fed} while reading it back`)
       this.feed(this.buffer.subarray(0, bytesRead))
       this.fed += bytesRead
+      budget -= bytesRead
+      if (this.fed >= frontier) frontier = this.frontier()
     }
   }
 
   /** Once every part is written: feeds the rest and reports what was fed. */
   async finish(): Promise<number> {
-    this.poke()
-    while (this.running) await this.running
+    this.stop()
+    while (this.failure === undefined && this.fed < this.frontier()) {
+      try {
+        this.pump(READ_BACK_PER_TURN)
+      } catch (error) {
+        this.failure = error
+      }
+      await new Promise(resolve => setImmediate(resolve))
+    }
     if (this.failure !== undefined) {
       throw this.failure instanceof Error ? this.failure : new Error(errorMessage(this.failure))
     }
     return this.fed
+  }
+
+  /** No more reading: the file is about to close. */
+  stop(): void {
+    clearImmediate(this.later)
+    this.later = undefined
   }
 }
 
@@ -181,16 +207,18 @@ export async function rangedDownload(
   const md5 = md5FromEtag(ctx.etag)
   const check = checker(ctx.format, md5 !== undefined)
   const file = await open(partPath, 'w+')
+  let reader: OrderedReader | undefined
   const controller = new AbortController()
   const forward = (): void => controller.abort(ctx.signal.reason)
   ctx.signal.addEventListener('abort', forward, { once: true })
   if (ctx.signal.aborted) forward()
   try {
     await file.truncate(ctx.total)
-    const reader = new OrderedReader(file, parts, check.feed)
+    const ordered = new OrderedReader(file, parts, check.feed)
+    reader = ordered
     const onWritten = (bytes: number): void => {
       ctx.onBytes(bytes)
-      reader.poke()
+      ordered.poke()
     }
     const retried = (part: Part): Promise<void> =>
       withRetry(() => fetchPart(file, part, ctx, onWritten, controller.signal), {
@@ -260,7 +288,7 @@ export async function rangedDownload(
       )
     )
     if (failure) throw finalPartError(ctx.name, failure.error)
-    const fed = await reader.finish()
+    const fed = await ordered.finish()
     if (fed !== ctx.total) {
       throw new IntegrityError(`only ${fed} of ${ctx.total} bytes were assembled`)
     }
@@ -272,6 +300,7 @@ export async function rangedDownload(
     }
     return { bytes: ctx.total, records: check.counter?.total() }
   } finally {
+    reader?.stop()
     ctx.signal.removeEventListener('abort', forward)
     await file.close()
   }

@@ -234,6 +234,23 @@ describe('file failures', () => {
   })
 })
 
+describe('disk failures', () => {
+  it('fails at once when the disk refuses a write, naming the file, with nothing left behind', async () => {
+    expect(csv.body.length).toBeGreaterThan(64 * 1024)
+    const before = sim.log.length
+    // 32 KiB: the first write past it fails with EFBIG, as a full disk fails with ENOSPC.
+    const run = await runAction({
+      inputs: inputs({ [Inputs.RequestId]: '100', [Inputs.Concurrency]: '1' }),
+      fileSizeLimit: 32 * 1024
+    })
+    expectFailed(run, /Could not write 100_1\.csv to disk: EFBIG: file too large, write/)
+    expect(run.stdout).not.toMatch(/retry/i)
+    const gets = sim.log.slice(before).filter(entry => entry.server === 'files')
+    expect(gets).toHaveLength(1)
+    expect(partFiles(path.join(run.workspace, 'datafiniti', '100'))).toEqual([])
+  })
+})
+
 describe('artifact mode where it cannot run', () => {
   it('fails before any network call outside a runner', async () => {
     const before = sim.log.length

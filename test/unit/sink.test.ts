@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { TransientError } from '../../src/errors.js'
-import { streamToFile, type Part } from '../../src/sink.js'
+import { FatalError, TransientError } from '../../src/errors.js'
+import { DiskWriteError, streamToFile, type Part } from '../../src/sink.js'
 
 /** A response body from a real local server that does what `serve` says with the response. */
 async function body(
@@ -34,6 +34,28 @@ describe('streamToFile', () => {
   })
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true })
+  })
+
+  it('fails for good, without counting, when the disk refuses a write', async () => {
+    const { message, close } = await body(res => res.end(Buffer.alloc(100_000, 0x61)))
+    await (await open(path.join(dir, 'ro'), 'w')).close()
+    // Opened read-only: every write fails (EBADF), as a full disk would (ENOSPC).
+    const file = await open(path.join(dir, 'ro'), 'r')
+    const part: Part = { start: 0, end: Number.MAX_SAFE_INTEGER, written: 0 }
+    let counted = 0
+    const outcome = streamToFile(message, file, part, {
+      stallTimeoutMs: 5000,
+      signal: new AbortController().signal,
+      onWritten: () => undefined,
+      onChunk: chunk => (counted += chunk.length)
+    })
+    await expect(outcome).rejects.toThrow(DiskWriteError)
+    await expect(outcome).rejects.toThrow(FatalError)
+    await expect(outcome).rejects.toThrow(/^EBADF/)
+    await file.close()
+    close()
+    expect(part.written).toBe(0)
+    expect(counted).toBe(0)
   })
 
   it('writes the body at the part offset, feeding every chunk in order', async () => {
