@@ -32037,6 +32037,18 @@ class CreateAnswerError extends FatalError {
     name = 'CreateAnswerError';
 }
 /** Network trouble that a retry can fix; set by the transfer code for stalls and short bodies. */
+/** The disk refused an operation (full, read-only, over a size limit, gone): no retry fixes that. */
+class DiskError extends FatalError {
+}
+/** Runs a file-system operation, turning its failure into a DiskError. */
+async function onDisk(operation) {
+    try {
+        return await operation();
+    }
+    catch (error) {
+        throw new DiskError(errorMessage(error));
+    }
+}
 class TransientError extends Error {
     name = 'TransientError';
 }
@@ -33023,19 +33035,30 @@ function csvEngine() {
  * GB/s, far faster than the disk (see bench/RESULTS.md).
  */
 function csvCounter(engine = csvEngine()) {
-    const table = pairs();
     const scanner = engine === 'simd' ? simdScanner() : null;
     if (engine === 'simd' && !scanner)
         throw new Error('WebAssembly SIMD is not available here');
+    // With SIMD, only a chunk's last few bytes are left for a byte loop: no table to build.
+    const table = scanner ? undefined : pairs();
     let state = EMPTY;
     let records = 0;
-    /** Bytes [from, to) of the chunk with the pair table. */
-    function tableScan(chunk, from, to) {
+    /** Bytes [from, to) of the chunk without SIMD: with the pair table, or a byte at a time. */
+    function scalarScan(chunk, from, to) {
         let s = state;
         let n = records;
         let i = from;
         if (i >= to)
             return;
+        if (!table) {
+            for (; i < to; i++) {
+                const v = step(s, chunk[i]);
+                n += v >>> 2;
+                s = v & 3;
+            }
+            state = s;
+            records = n;
+            return;
+        }
         // A Uint16Array view needs an even byte offset: the odd byte goes alone.
         if ((chunk.byteOffset + i) & 1) {
             const v = step(s, chunk[i]);
@@ -33064,7 +33087,7 @@ function csvCounter(engine = csvEngine()) {
         push(chunk) {
             let from = 0;
             if (scanner) {
-                // Whole 64-byte blocks go through WebAssembly memory; the last few bytes use the table.
+                // Whole 64-byte blocks go through WebAssembly memory; the last few bytes, a byte loop.
                 for (let left = chunk.length; left >= 64; left = chunk.length - from) {
                     const length = Math.min(WINDOW, left - (left % 64));
                     scanner.memory.set(chunk.subarray(from, from + length));
@@ -33074,7 +33097,7 @@ function csvCounter(engine = csvEngine()) {
                     from += length;
                 }
             }
-            tableScan(chunk, from, chunk.length);
+            scalarScan(chunk, from, chunk.length);
         },
         total() {
             const open = state & EMPTY ? 0 : 1;
@@ -33261,9 +33284,6 @@ function memory_received(bytes) {
 /** Marks the end of a part reached inside a longer body: success, not a failure. */
 class PartFull extends Error {
 }
-/** The disk refused a write (full, read-only, gone): no retry fixes that. */
-class DiskWriteError extends FatalError {
-}
 /**
  * Streams a body straight into a file at the part's offset, with no stage between the socket and
  * the disk, until the body ends or the part is full. A body that stalls for `stallTimeoutMs`, or a
@@ -33280,6 +33300,8 @@ async function streamToFile(body, file, part, options) {
     let stall;
     // Why we cut the body ourselves: the stream then reports only 'aborted'.
     let cutReason;
+    // A failure of our own (the disk, a callback), not of the connection: passed on as it is.
+    let ownFailure;
     const cut = (reason) => {
         cutReason ??= reason;
         body.destroy(reason);
@@ -33306,11 +33328,16 @@ async function streamToFile(body, file, part, options) {
         // Bytes past the end of the part: the body goes on, but this part is done.
         const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
         const at = part.start + part.written;
-        for (let done = 0; done < piece.length;) {
-            const bytes = (0,external_node_fs_.writeSync)(file.fd, piece, done, piece.length - done, at + done);
-            if (bytes <= 0)
-                throw new Error('short write');
-            done += bytes;
+        try {
+            for (let done = 0; done < piece.length;) {
+                const bytes = (0,external_node_fs_.writeSync)(file.fd, piece, done, piece.length - done, at + done);
+                if (bytes <= 0)
+                    throw new Error('short write');
+                done += bytes;
+            }
+        }
+        catch (error) {
+            throw new DiskError(errorMessage(error));
         }
         // Counted and recorded only once whole: a resume rewrites anything after `written`.
         if (piece.length > 0) {
@@ -33331,7 +33358,8 @@ async function streamToFile(body, file, part, options) {
                 outcome = put(chunk);
             }
             catch (error) {
-                outcome = new DiskWriteError(errorMessage(error));
+                outcome = error instanceof Error ? error : new Error(errorMessage(error));
+                ownFailure = outcome;
             }
             callback(outcome);
         }
@@ -33348,7 +33376,9 @@ async function streamToFile(body, file, part, options) {
         }
         if (cutReason)
             throw cutReason;
-        if (error instanceof TransientError || error instanceof FatalError)
+        if (ownFailure)
+            throw ownFailure;
+        if (error instanceof TransientError)
             throw error;
         const at = part.start + received;
         const of = part.end < Number.MAX_SAFE_INTEGER ? ` of ${part.end}` : '';
@@ -33480,7 +33510,13 @@ class OrderedReader {
     pump(budget) {
         for (let frontier = this.frontier(); this.fed < frontier && budget > 0;) {
             const length = Math.min(this.buffer.length, frontier - this.fed);
-            const bytesRead = (0,external_node_fs_.readSync)(this.file.fd, this.buffer, 0, length, this.fed);
+            let bytesRead;
+            try {
+                bytesRead = (0,external_node_fs_.readSync)(this.file.fd, this.buffer, 0, length, this.fed);
+            }
+            catch (error) {
+                throw new DiskError(errorMessage(error));
+            }
             if (bytesRead === 0)
                 throw new Error(`the file ended at ${this.fed} while reading it back`);
             this.feed(this.buffer.subarray(0, bytesRead));
@@ -33551,7 +33587,7 @@ async function rangedDownload(first, partPath, ctx) {
         `over up to ${Math.min(parts.length, ctx.concurrency)} connections`);
     const md5 = md5FromEtag(ctx.etag);
     const check = checker(ctx.format, md5 !== undefined);
-    const file = await (0,promises_.open)(partPath, 'w+');
+    const file = await onDisk(() => (0,promises_.open)(partPath, 'w+'));
     let reader;
     const controller = new AbortController();
     const forward = () => controller.abort(ctx.signal.reason);
@@ -33559,7 +33595,7 @@ async function rangedDownload(first, partPath, ctx) {
     if (ctx.signal.aborted)
         forward();
     try {
-        await file.truncate(ctx.total);
+        await onDisk(() => file.truncate(ctx.total));
         const ordered = new OrderedReader(file, parts, check.feed);
         reader = ordered;
         const onWritten = (bytes) => {
@@ -33887,8 +33923,8 @@ async function downloadOne(planned, options, signal, freshUrl, lane) {
     }
 }
 function finalError(file, error) {
-    if (error instanceof DiskWriteError) {
-        return new FatalError(`Could not write ${file.name} to disk: ${error.message}`);
+    if (error instanceof DiskError) {
+        return new FatalError(`Could not save ${file.name} to disk: ${error.message}`);
     }
     if (error instanceof RefusedUrlError || error instanceof FatalError)
         return error;
@@ -34021,7 +34057,7 @@ have) {
                 options.onBytes?.(bytes);
             }
         });
-        await (0,promises_.rename)(part, target);
+        await onDisk(() => (0,promises_.rename)(part, target));
         return { name: file.name, path: target, bytes, records };
     }
     const md5 = md5FromEtag(remote.etag);
@@ -34029,7 +34065,7 @@ have) {
     // Resuming: the bytes already on disk go through the same counter and hash first.
     if (offset > 0)
         await scanFile(part, check.feed);
-    const disk = await (0,promises_.open)(part, offset > 0 ? 'r+' : 'w');
+    const disk = await onDisk(() => (0,promises_.open)(part, offset > 0 ? 'r+' : 'w'));
     const piece = { start: offset, end: expected ?? Number.MAX_SAFE_INTEGER, written: 0 };
     try {
         await streamToFile(res.body, disk, piece, {
@@ -34057,7 +34093,7 @@ have) {
             throw new IntegrityError(`its MD5 ${actual ?? ''} does not match the ETag ${md5}`);
         }
     }
-    await (0,promises_.rename)(part, target);
+    await onDisk(() => (0,promises_.rename)(part, target));
     return { name: file.name, path: target, bytes, records: check.counter?.total() };
 }
 

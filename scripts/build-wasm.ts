@@ -2,10 +2,10 @@
  * `npm run build:wasm` assembles src/csv-scan.wat into src/csv-scan-wasm.ts;
  * `npm run build:wasm -- --check` fails when the committed file differs (a unit test does the same).
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { GENERATED, generatedSource } from './wasm-module.js'
 
-const current = readFileSync(GENERATED, { encoding: 'utf8', flag: 'a+' })
+const current = existsSync(GENERATED) ? readFileSync(GENERATED, 'utf8') : ''
 const fresh = await generatedSource()
 if (process.argv.includes('--check')) {
   if (fresh !== current) {

@@ -4,7 +4,14 @@ import * as path from 'node:path'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { formatDuration } from './duration.js'
-import { FatalError, TransientError, errorMessage, isTransient } from './errors.js'
+import {
+  DiskError,
+  FatalError,
+  TransientError,
+  errorMessage,
+  isTransient,
+  onDisk
+} from './errors.js'
 import {
   IntegrityError,
   RefusedUrlError,
@@ -21,7 +28,7 @@ import { rangedDownload } from './ranged.js'
 import type { RecordFormat } from './records.js'
 import { describeUrl, redact } from './redact.js'
 import { withRetry, type Clock } from './retry.js'
-import { DiskWriteError, streamToFile, type Part } from './sink.js'
+import { streamToFile, type Part } from './sink.js'
 import { Slots } from './slots.js'
 
 /** Files at least this large, on hosts that serve ranges, download as parallel parts. */
@@ -237,8 +244,8 @@ async function downloadOne(
 }
 
 function finalError(file: PlannedFile, error: unknown): unknown {
-  if (error instanceof DiskWriteError) {
-    return new FatalError(`Could not write ${file.name} to disk: ${error.message}`)
+  if (error instanceof DiskError) {
+    return new FatalError(`Could not save ${file.name} to disk: ${error.message}`)
   }
   if (error instanceof RefusedUrlError || error instanceof FatalError) return error
   if (error instanceof Error && isTransient(error)) {
@@ -408,7 +415,7 @@ async function receive(
         options.onBytes?.(bytes)
       }
     })
-    await rename(part, target)
+    await onDisk(() => rename(part, target))
     return { name: file.name, path: target, bytes, records }
   }
 
@@ -417,7 +424,7 @@ async function receive(
   // Resuming: the bytes already on disk go through the same counter and hash first.
   if (offset > 0) await scanFile(part, check.feed)
 
-  const disk = await open(part, offset > 0 ? 'r+' : 'w')
+  const disk = await onDisk(() => open(part, offset > 0 ? 'r+' : 'w'))
   const piece: Part = { start: offset, end: expected ?? Number.MAX_SAFE_INTEGER, written: 0 }
   try {
     await streamToFile(res.body, disk, piece, {
@@ -444,6 +451,6 @@ async function receive(
       throw new IntegrityError(`its MD5 ${actual ?? ''} does not match the ETag ${md5}`)
     }
   }
-  await rename(part, target)
+  await onDisk(() => rename(part, target))
   return { name: file.name, path: target, bytes, records: check.counter?.total() }
 }

@@ -40,6 +40,18 @@ export class CreateAnswerError extends FatalError {
 }
 
 /** Network trouble that a retry can fix; set by the transfer code for stalls and short bodies. */
+/** The disk refused an operation (full, read-only, over a size limit, gone): no retry fixes that. */
+export class DiskError extends FatalError {}
+
+/** Runs a file-system operation, turning its failure into a DiskError. */
+export async function onDisk<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation()
+  } catch (error) {
+    throw new DiskError(errorMessage(error))
+  }
+}
+
 export class TransientError extends Error {
   override name = 'TransientError'
 }

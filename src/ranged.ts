@@ -2,7 +2,14 @@ import { readSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import { formatDuration } from './duration.js'
-import { FatalError, TransientError, errorMessage, isTransient } from './errors.js'
+import {
+  DiskError,
+  FatalError,
+  TransientError,
+  errorMessage,
+  isTransient,
+  onDisk
+} from './errors.js'
 import {
   IntegrityError,
   RefusedUrlError,
@@ -89,7 +96,12 @@ export class OrderedReader {
   private pump(budget: number): void {
     for (let frontier = this.frontier(); this.fed < frontier && budget > 0;) {
       const length = Math.min(this.buffer.length, frontier - this.fed)
-      const bytesRead = readSync(this.file.fd, this.buffer, 0, length, this.fed)
+      let bytesRead: number
+      try {
+        bytesRead = readSync(this.file.fd, this.buffer, 0, length, this.fed)
+      } catch (error) {
+        throw new DiskError(errorMessage(error))
+      }
       if (bytesRead === 0) throw new Error(`the file ended at ${this.fed} while reading it back`)
       this.feed(this.buffer.subarray(0, bytesRead))
       this.fed += bytesRead
@@ -206,14 +218,14 @@ export async function rangedDownload(
   )
   const md5 = md5FromEtag(ctx.etag)
   const check = checker(ctx.format, md5 !== undefined)
-  const file = await open(partPath, 'w+')
+  const file = await onDisk(() => open(partPath, 'w+'))
   let reader: OrderedReader | undefined
   const controller = new AbortController()
   const forward = (): void => controller.abort(ctx.signal.reason)
   ctx.signal.addEventListener('abort', forward, { once: true })
   if (ctx.signal.aborted) forward()
   try {
-    await file.truncate(ctx.total)
+    await onDisk(() => file.truncate(ctx.total))
     const ordered = new OrderedReader(file, parts, check.feed)
     reader = ordered
     const onWritten = (bytes: number): void => {

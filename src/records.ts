@@ -104,18 +104,29 @@ export function csvEngine(): CsvEngine {
  * GB/s, far faster than the disk (see bench/RESULTS.md).
  */
 export function csvCounter(engine: CsvEngine = csvEngine()): RecordCounter {
-  const table = pairs()
   const scanner = engine === 'simd' ? simdScanner() : null
   if (engine === 'simd' && !scanner) throw new Error('WebAssembly SIMD is not available here')
+  // With SIMD, only a chunk's last few bytes are left for a byte loop: no table to build.
+  const table = scanner ? undefined : pairs()
   let state = EMPTY
   let records = 0
 
-  /** Bytes [from, to) of the chunk with the pair table. */
-  function tableScan(chunk: Buffer, from: number, to: number): void {
+  /** Bytes [from, to) of the chunk without SIMD: with the pair table, or a byte at a time. */
+  function scalarScan(chunk: Buffer, from: number, to: number): void {
     let s = state
     let n = records
     let i = from
     if (i >= to) return
+    if (!table) {
+      for (; i < to; i++) {
+        const v = step(s, chunk[i] as number)
+        n += v >>> 2
+        s = v & 3
+      }
+      state = s
+      records = n
+      return
+    }
     // A Uint16Array view needs an even byte offset: the odd byte goes alone.
     if ((chunk.byteOffset + i) & 1) {
       const v = step(s, chunk[i] as number)
@@ -145,7 +156,7 @@ export function csvCounter(engine: CsvEngine = csvEngine()): RecordCounter {
     push(chunk) {
       let from = 0
       if (scanner) {
-        // Whole 64-byte blocks go through WebAssembly memory; the last few bytes use the table.
+        // Whole 64-byte blocks go through WebAssembly memory; the last few bytes, a byte loop.
         for (let left = chunk.length; left >= 64; left = chunk.length - from) {
           const length = Math.min(WINDOW, left - (left % 64))
           scanner.memory.set(chunk.subarray(from, from + length))
@@ -155,7 +166,7 @@ export function csvCounter(engine: CsvEngine = csvEngine()): RecordCounter {
           from += length
         }
       }
-      tableScan(chunk, from, chunk.length)
+      scalarScan(chunk, from, chunk.length)
     },
     total() {
       const open = state & EMPTY ? 0 : 1

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { formatDuration } from './duration.js'
-import { FatalError, TransientError, errorMessage } from './errors.js'
+import { DiskError, TransientError, errorMessage } from './errors.js'
 import { received as reclaim } from './memory.js'
 
 /** One byte range `[start, end)` of a file and how much of it is on disk. */
@@ -16,9 +16,6 @@ export interface Part {
 
 /** Marks the end of a part reached inside a longer body: success, not a failure. */
 class PartFull extends Error {}
-
-/** The disk refused a write (full, read-only, gone): no retry fixes that. */
-export class DiskWriteError extends FatalError {}
 
 export interface SinkOptions {
   stallTimeoutMs: number
@@ -50,6 +47,8 @@ export async function streamToFile(
   let stall: NodeJS.Timeout | undefined
   // Why we cut the body ourselves: the stream then reports only 'aborted'.
   let cutReason: Error | undefined
+  // A failure of our own (the disk, a callback), not of the connection: passed on as it is.
+  let ownFailure: Error | undefined
   const cut = (reason: Error): void => {
     cutReason ??= reason
     body.destroy(reason)
@@ -76,10 +75,14 @@ export async function streamToFile(
     // Bytes past the end of the part: the body goes on, but this part is done.
     const piece = chunk.length > room ? chunk.subarray(0, room) : chunk
     const at = part.start + part.written
-    for (let done = 0; done < piece.length;) {
-      const bytes = writeSync(file.fd, piece, done, piece.length - done, at + done)
-      if (bytes <= 0) throw new Error('short write')
-      done += bytes
+    try {
+      for (let done = 0; done < piece.length;) {
+        const bytes = writeSync(file.fd, piece, done, piece.length - done, at + done)
+        if (bytes <= 0) throw new Error('short write')
+        done += bytes
+      }
+    } catch (error) {
+      throw new DiskError(errorMessage(error))
     }
     // Counted and recorded only once whole: a resume rewrites anything after `written`.
     if (piece.length > 0) {
@@ -99,7 +102,8 @@ export async function streamToFile(
       try {
         outcome = put(chunk)
       } catch (error) {
-        outcome = new DiskWriteError(errorMessage(error))
+        outcome = error instanceof Error ? error : new Error(errorMessage(error))
+        ownFailure = outcome
       }
       callback(outcome)
     }
@@ -114,7 +118,8 @@ export async function streamToFile(
       return
     }
     if (cutReason) throw cutReason
-    if (error instanceof TransientError || error instanceof FatalError) throw error
+    if (ownFailure) throw ownFailure
+    if (error instanceof TransientError) throw error
     const at = part.start + received
     const of = part.end < Number.MAX_SAFE_INTEGER ? ` of ${part.end}` : ''
     throw new TransientError(`the connection broke after ${at}${of} bytes (${errorMessage(error)})`)

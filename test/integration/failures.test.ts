@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Inputs, Outputs } from '../../src/constants.js'
 import { startArtifactBackend, type ArtifactBackend } from '../../sim/artifact-backend.js'
 import { awkwardCsv } from '../../sim/data.js'
-import { bufferBody, startSimulator, type Simulator } from '../../sim/simulator.js'
+import { bufferBody, repeatBody, startSimulator, type Simulator } from '../../sim/simulator.js'
 import { failureOf, printed, runAction, type ActionRun } from '../../sim/runner.js'
 
 const TOKEN = 'tok_9b8c7d6e5f4a3b2c'
@@ -42,6 +42,11 @@ beforeAll(async () => {
           id: 107,
           resultsNotReady: 1_000_000,
           files: [{ name: '107_1.csv', body: bufferBody(csv.body) }]
+        },
+        {
+          id: 109,
+          // Big enough to be fetched as parallel ranges, never held in memory.
+          files: [{ name: '109_1.csv', body: repeatBody(csv.body, csv.body, 1100) }]
         },
         {
           id: 108,
@@ -243,11 +248,21 @@ describe('disk failures', () => {
       inputs: inputs({ [Inputs.RequestId]: '100', [Inputs.Concurrency]: '1' }),
       fileSizeLimit: 32 * 1024
     })
-    expectFailed(run, /Could not write 100_1\.csv to disk: EFBIG: file too large, write/)
+    expectFailed(run, /Could not save 100_1\.csv to disk: EFBIG: file too large, write/)
     expect(run.stdout).not.toMatch(/retry/i)
     const gets = sim.log.slice(before).filter(entry => entry.server === 'files')
     expect(gets).toHaveLength(1)
     expect(partFiles(path.join(run.workspace, 'datafiniti', '100'))).toEqual([])
+  })
+
+  it('names the file too when a large file cannot have its size on disk (ranged download)', async () => {
+    const run = await runAction({
+      inputs: inputs({ [Inputs.RequestId]: '109', [Inputs.Concurrency]: '4' }),
+      fileSizeLimit: 32 * 1024
+    })
+    expectFailed(run, /Could not save 109_1\.csv to disk: EFBIG: file too large, ftruncate/)
+    expect(run.stdout).not.toMatch(/retry/i)
+    expect(partFiles(path.join(run.workspace, 'datafiniti', '109'))).toEqual([])
   })
 })
 

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { FatalError, TransientError } from '../../src/errors.js'
-import { DiskWriteError, streamToFile, type Part } from '../../src/sink.js'
+import { DiskError, FatalError, TransientError } from '../../src/errors.js'
+import { streamToFile, type Part } from '../../src/sink.js'
 
 /** A response body from a real local server that does what `serve` says with the response. */
 async function body(
@@ -49,13 +49,30 @@ describe('streamToFile', () => {
       onWritten: () => undefined,
       onChunk: chunk => (counted += chunk.length)
     })
-    await expect(outcome).rejects.toThrow(DiskWriteError)
+    await expect(outcome).rejects.toThrow(DiskError)
     await expect(outcome).rejects.toThrow(FatalError)
     await expect(outcome).rejects.toThrow(/^EBADF/)
     await file.close()
     close()
     expect(part.written).toBe(0)
     expect(counted).toBe(0)
+  })
+
+  it('passes on a failing callback as it is, not as a disk error', async () => {
+    const { message, close } = await body(res => res.end(Buffer.alloc(100_000, 0x61)))
+    const file = await open(path.join(dir, 'f'), 'w+')
+    const part: Part = { start: 0, end: Number.MAX_SAFE_INTEGER, written: 0 }
+    const outcome = streamToFile(message, file, part, {
+      stallTimeoutMs: 5000,
+      signal: new AbortController().signal,
+      onWritten: () => undefined,
+      onChunk: () => {
+        throw new TypeError('counter bug')
+      }
+    })
+    await expect(outcome).rejects.toThrow(new TypeError('counter bug'))
+    await file.close()
+    close()
   })
 
   it('writes the body at the part offset, feeding every chunk in order', async () => {

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 
 /** Runs a CommonJS snippet in a fresh Node, where nothing has loaded undici yet. */
@@ -23,5 +24,15 @@ describe('src/undici-lazy.cjs', () => {
         console.log(JSON.stringify([${loaded}, u.ProxyAgent === real.ProxyAgent,
           u.fetch === real.fetch, 'Agent' in u, Object.keys(u).length === Object.keys(real).length]))`)
     ).toEqual([true, true, true, true, true])
+  })
+
+  it('stands for the only undici installed, so no importer can lose its own version', () => {
+    // tsconfig "paths" sends every bundled `undici` import to node_modules/undici: a second,
+    // nested copy for some package would be replaced without a word. This fails first.
+    const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as {
+      packages: Record<string, { version?: string }>
+    }
+    const copies = Object.keys(lock.packages).filter(key => /(^|\/)node_modules\/undici$/.test(key))
+    expect(copies).toEqual(['node_modules/undici'])
   })
 })
