@@ -32036,7 +32036,6 @@ const TRANSIENT_CODES = new Set([
 class CreateAnswerError extends FatalError {
     name = 'CreateAnswerError';
 }
-/** Network trouble that a retry can fix; set by the transfer code for stalls and short bodies. */
 /** The disk refused an operation (full, read-only, over a size limit, gone): no retry fixes that. */
 class DiskError extends FatalError {
 }
@@ -32049,6 +32048,7 @@ async function onDisk(operation) {
         throw new DiskError(errorMessage(error));
     }
 }
+/** Network trouble that a retry can fix; set by the transfer code for stalls and short bodies. */
 class TransientError extends Error {
     name = 'TransientError';
 }
@@ -33588,7 +33588,7 @@ async function rangedDownload(first, partPath, ctx) {
     const md5 = md5FromEtag(ctx.etag);
     const check = checker(ctx.format, md5 !== undefined);
     const file = await onDisk(() => (0,promises_.open)(partPath, 'w+'));
-    let reader;
+    const reader = new OrderedReader(file, parts, check.feed);
     const controller = new AbortController();
     const forward = () => controller.abort(ctx.signal.reason);
     ctx.signal.addEventListener('abort', forward, { once: true });
@@ -33596,11 +33596,9 @@ async function rangedDownload(first, partPath, ctx) {
         forward();
     try {
         await onDisk(() => file.truncate(ctx.total));
-        const ordered = new OrderedReader(file, parts, check.feed);
-        reader = ordered;
         const onWritten = (bytes) => {
             ctx.onBytes(bytes);
-            ordered.poke();
+            reader.poke();
         };
         const retried = (part) => withRetry(() => fetchPart(file, part, ctx, onWritten, controller.signal), {
             maxRetries: ctx.maxRetries,
@@ -33666,7 +33664,7 @@ async function rangedDownload(first, partPath, ctx) {
         })));
         if (failure)
             throw finalPartError(ctx.name, failure.error);
-        const fed = await ordered.finish();
+        const fed = await reader.finish();
         if (fed !== ctx.total) {
             throw new IntegrityError(`only ${fed} of ${ctx.total} bytes were assembled`);
         }
@@ -33679,7 +33677,7 @@ async function rangedDownload(first, partPath, ctx) {
         return { bytes: ctx.total, records: check.counter?.total() };
     }
     finally {
-        reader?.stop();
+        reader.stop();
         ctx.signal.removeEventListener('abort', forward);
         await file.close();
     }

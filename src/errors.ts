@@ -39,7 +39,6 @@ export class CreateAnswerError extends FatalError {
   override name = 'CreateAnswerError'
 }
 
-/** Network trouble that a retry can fix; set by the transfer code for stalls and short bodies. */
 /** The disk refused an operation (full, read-only, over a size limit, gone): no retry fixes that. */
 export class DiskError extends FatalError {}
 
@@ -52,6 +51,7 @@ export async function onDisk<T>(operation: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Network trouble that a retry can fix; set by the transfer code for stalls and short bodies. */
 export class TransientError extends Error {
   override name = 'TransientError'
 }

@@ -219,18 +219,16 @@ export async function rangedDownload(
   const md5 = md5FromEtag(ctx.etag)
   const check = checker(ctx.format, md5 !== undefined)
   const file = await onDisk(() => open(partPath, 'w+'))
-  let reader: OrderedReader | undefined
+  const reader = new OrderedReader(file, parts, check.feed)
   const controller = new AbortController()
   const forward = (): void => controller.abort(ctx.signal.reason)
   ctx.signal.addEventListener('abort', forward, { once: true })
   if (ctx.signal.aborted) forward()
   try {
     await onDisk(() => file.truncate(ctx.total))
-    const ordered = new OrderedReader(file, parts, check.feed)
-    reader = ordered
     const onWritten = (bytes: number): void => {
       ctx.onBytes(bytes)
-      ordered.poke()
+      reader.poke()
     }
     const retried = (part: Part): Promise<void> =>
       withRetry(() => fetchPart(file, part, ctx, onWritten, controller.signal), {
@@ -300,7 +298,7 @@ export async function rangedDownload(
       )
     )
     if (failure) throw finalPartError(ctx.name, failure.error)
-    const fed = await ordered.finish()
+    const fed = await reader.finish()
     if (fed !== ctx.total) {
       throw new IntegrityError(`only ${fed} of ${ctx.total} bytes were assembled`)
     }
@@ -312,7 +310,7 @@ export async function rangedDownload(
     }
     return { bytes: ctx.total, records: check.counter?.total() }
   } finally {
-    reader?.stop()
+    reader.stop()
     ctx.signal.removeEventListener('abort', forward)
     await file.close()
   }
