@@ -297,6 +297,32 @@ const MINIMAL_NODE = [
 const minimalNodeRun = (url: string, bytes: number): Promise<Timed> =>
   tool('node', NODE, file => ['-e', MINIMAL_NODE, url, file], bytes)
 
+/** The same over `connections` byte ranges at once, each written at its offset. */
+const MINIMAL_NODE_RANGES = [
+  "const fs = require('node:fs')",
+  "const http = require('node:http')",
+  'const [url, file, connections, size] = process.argv.slice(1)',
+  "const fd = fs.openSync(file, 'w')",
+  'const step = Math.ceil(Number(size) / Number(connections))',
+  'let open = Number(connections)',
+  'for (let start = 0; start < Number(size); start += step) {',
+  '  let at = start',
+  '  const range = `bytes=${start}-${Math.min(Number(size), start + step) - 1}`',
+  '  http.get(url, { headers: { range } }, res => {',
+  "    res.on('data', chunk => (at += fs.writeSync(fd, chunk, 0, chunk.length, at)))",
+  "    res.on('end', () => --open || fs.closeSync(fd))",
+  '  })',
+  '}'
+].join('\n')
+
+const minimalRangesRun = (url: string, bytes: number, connections: number): Promise<Timed> =>
+  tool(
+    'node-ranges',
+    NODE,
+    file => ['-e', MINIMAL_NODE_RANGES, url, file, String(connections), String(bytes)],
+    bytes
+  )
+
 const aria2Run = (url: string, bytes: number): Promise<Timed> =>
   tool(
     'aria2c',
@@ -374,7 +400,8 @@ async function bigFile(): Promise<void> {
             )
           ).ms
       ],
-      ['node', async () => (await minimalNodeRun(url as string, body.size)).ms]
+      ['node', async () => (await minimalNodeRun(url as string, body.size)).ms],
+      ['node-ranges', async () => (await minimalRangesRun(url as string, body.size, 4)).ms]
     ]
     if (curl) contenders.push(['curl', async () => (await curlRun(url as string, body.size)).ms])
     const times = await alternate(BIG_ROUNDS, contenders, {
@@ -384,6 +411,7 @@ async function bigFile(): Promise<void> {
     const action = record(1, 'action (files mode)', times['action'] ?? [])
     const single = record(1, 'action, concurrency 1', times['action-c1'] ?? [])
     const minimal = record(1, 'minimal Node.js download', times['node'] ?? [])
+    const minimalRanges = record(1, 'minimal Node.js, 4 ranges', times['node-ranges'] ?? [])
     rows.push({
       n: 1,
       what: `${size} CSV, no cap: action (files mode, defaults: 4 connections) wall time`,
@@ -398,6 +426,11 @@ async function bigFile(): Promise<void> {
       n: 1,
       what: 'minimal Node.js download (`http.get`, `fs.writeSync` per chunk, nothing else)',
       figure: formatMs(minimal)
+    })
+    rows.push({
+      n: 1,
+      what: 'minimal Node.js download over 4 byte ranges at once (the action’s default count)',
+      figure: formatMs(minimalRanges)
     })
     if (curl) {
       const curlMs = record(1, 'curl', times['curl'] ?? [])
@@ -416,10 +449,24 @@ async function bigFile(): Promise<void> {
         figure: formatRatio(single / curlMs)
       })
       rows.push({ n: 1, what: 'minimal Node.js / curl', figure: formatRatio(minimal / curlMs) })
+      rows.push({
+        n: 1,
+        what: 'minimal Node.js, 4 ranges / curl',
+        figure: formatRatio(minimalRanges / curlMs)
+      })
     } else {
       rows.push({ n: 1, what: 'action / curl', figure: 'skipped: curl not installed' })
     }
-    rows.push({ n: 1, what: 'action / minimal Node.js', figure: formatRatio(action / minimal) })
+    rows.push({
+      n: 1,
+      what: 'action / minimal Node.js, 4 ranges (same connections; the rest is counting, checks, start-up)',
+      figure: formatRatio(action / minimalRanges)
+    })
+    rows.push({
+      n: 1,
+      what: 'action, concurrency 1 / minimal Node.js (one connection each)',
+      figure: formatRatio(single / minimal)
+    })
     const peak = record(1, 'action peak RSS', rss, mib)
     rows.push({
       n: 1,
