@@ -28704,8 +28704,8 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 /*
  * `undici` as the bundle sees it (tsconfig.json "paths", which ncc follows): the real module,
  * evaluated on first use rather than at start-up. The toolkit imports it only for proxy agents
- * and fetch, which files and urls modes never reach; evaluating it anyway costs ~40 ms of
- * start-up and ~6 MiB of memory (bench/RESULTS.md, cases 1 and 5).
+ * and fetch, which files and urls modes never reach; evaluating it anyway cost ~40 ms of
+ * start-up and ~6 MiB of memory (a run that stops at its inputs: 190 -> 150 ms, 54 -> 48 MiB).
  */
 let undici
 const load = () => (undici ??= __nccwpck_require__(46752))
@@ -33252,8 +33252,8 @@ function minorGc() {
  * Every socket read allocates a fresh 64 KiB buffer outside the JavaScript heap, and the engine
  * frees a dead one only when a collection finds it. A download makes almost no other garbage, so
  * collections are rare and dead buffers pile up: 40+ MiB of a run's peak. Collecting the young
- * generation after every few MiB received keeps memory flat for the cost of a fraction of a
- * millisecond each (~50 ms per GiB; bench/RESULTS.md, case 1).
+ * generation after every 4 MiB received keeps memory flat (1 GiB: peak ~75 MiB instead of ~100,
+ * bench/RESULTS.md case 1) for ~0.2 ms each, ~50 ms per GiB; collecting less often was slower.
  */
 function reclaimer(every = 4 * MiB, collect = minorGc()) {
     let since = 0;
