@@ -54,10 +54,10 @@ function expectSameBytewise(factory: Factory, body: Buffer, expected: number): v
   expect(countChunks(factory, bytewise(body))).toBe(expected)
 }
 
-/** Chunks of pseudo-random sizes, including empty ones. */
-function randomChunks(body: Buffer, seed: number): Buffer[] {
+/** xorshift32: the same pseudo-random numbers on every run. */
+function random(seed: number): () => number {
   let state = seed >>> 0 || 1
-  const next = (): number => {
+  return () => {
     state ^= state << 13
     state >>>= 0
     state ^= state >>> 17
@@ -65,6 +65,11 @@ function randomChunks(body: Buffer, seed: number): Buffer[] {
     state >>>= 0
     return state
   }
+}
+
+/** Chunks of pseudo-random sizes, including empty ones. */
+function randomChunks(body: Buffer, seed: number): Buffer[] {
+  const next = random(seed)
   const chunks: Buffer[] = []
   let pos = 0
   while (pos < body.length) {
@@ -194,19 +199,6 @@ describe('csvCounter engines', () => {
   it('uses WebAssembly SIMD on this Node', () => {
     expect(csvEngine()).toBe('simd')
   })
-
-  /** xorshift32: the same texts on every run. */
-  function random(seed: number): () => number {
-    let state = seed >>> 0 || 1
-    return () => {
-      state ^= state << 13
-      state >>>= 0
-      state ^= state >>> 17
-      state ^= state << 5
-      state >>>= 0
-      return state
-    }
-  }
 
   it('agree with the byte-at-a-time scanner on 4,000 random texts, cut at random', () => {
     // Few distinct bytes, so that quotes, CR runs, blank lines and 64-byte block edges all meet.
