@@ -30,8 +30,8 @@ import { startArtifactBackend } from '../sim/artifact-backend.js'
 import { awkwardCsv, seeded } from '../sim/data.js'
 import { DIST, NODE, ROOT } from '../sim/runner.js'
 import { repeatBody, startSimulator, type FileBody, type Simulator } from '../sim/simulator.js'
-import { Inputs, Outputs } from '../src/constants.js'
-import { csvCounter, csvEngine, type CsvEngine } from '../src/records.js'
+import { Inputs, Outputs } from '../src/domain/names.js'
+import { csvCounter, csvEngine, type CsvEngine } from '../src/transfer/records.js'
 import {
   alternate,
   baseEnv,

@@ -9,7 +9,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { DIST, NODE, parseOutputFile } from '../sim/runner.js'
-import { inputEnvName } from '../src/settings.js'
+import { inputEnvName } from '../src/domain/names.js'
 
 export interface Line {
   /** Milliseconds after the spawn at which the line arrived. */

@@ -1,5 +1,5 @@
 /**
- * `npm run build:wasm` assembles src/csv-scan.wat into src/csv-scan-wasm.ts;
+ * `npm run build:wasm` assembles src/transfer/csv-scan.wat into src/transfer/csv-scan-wasm.ts;
  * `npm run build:wasm -- --check` fails when the committed file differs (a unit test does the same).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'

@@ -1,12 +1,12 @@
 /**
- * src/csv-scan-wasm.ts, generated from src/csv-scan.wat: the WebAssembly binary as base64, so
+ * src/transfer/csv-scan-wasm.ts, generated from src/transfer/csv-scan.wat: the WebAssembly binary as base64, so
  * that the bundle carries it without a loader and the text source stays the one to read and edit.
  */
 import { readFileSync } from 'node:fs'
 import wabt from 'wabt'
 
-export const WAT = 'src/csv-scan.wat'
-export const GENERATED = 'src/csv-scan-wasm.ts'
+export const WAT = 'src/transfer/csv-scan.wat'
+export const GENERATED = 'src/transfer/csv-scan-wasm.ts'
 
 export async function generatedSource(wat = readFileSync(WAT, 'utf8')): Promise<string> {
   const toolkit = await wabt()

@@ -3,29 +3,38 @@ import type { DatafinitiClient } from './api/client.js'
 import type { CallRunner } from './api/v3.js'
 import { V3Client } from './api/v3.js'
 import { V4Client } from './api/v4.js'
-import { artifactBlocker, uploadArtifact, type ArtifactResult } from './artifact.js'
-import { Inputs, Limits, Outputs } from './constants.js'
-import { downloadFiles, type DownloadedFile, type PlannedFile } from './download.js'
-import { formatDuration } from './duration.js'
-import { CreateAnswerError, FatalError, errorMessage, isTransient, isUnsent } from './errors.js'
-import { assignFileNames } from './filenames.js'
-import { createHttp, type Http } from './http.js'
-import { coreLogger, formatBytes, formatCount } from './log.js'
-import { setOutputs } from './outputs.js'
-import { startProgress } from './progress.js'
-import { formatOf } from './records.js'
-import { describeUrl, redact, registerSecret } from './redact.js'
-import { totalBytes, totalRecords, type RunReport } from './report.js'
-import { systemClock, withRetry, type Clock } from './retry.js'
+import { artifactBlocker, uploadArtifact, type ArtifactResult } from './deliver/artifact.js'
+import { Inputs, Outputs } from './domain/names.js'
+import { Limits } from './inputs/defaults.js'
+import { downloadFiles, type DownloadedFile, type PlannedFile } from './transfer/pool.js'
+import { formatDuration } from './support/format.js'
+import {
+  CreateAnswerError,
+  FatalError,
+  errorMessage,
+  isTransient,
+  isUnsent
+} from './support/errors.js'
+import { assignFileNames } from './transfer/names.js'
+import { createHttp, type Http } from './support/http.js'
+import { formatBytes, formatCount } from './support/format.js'
+import { coreLogger } from './support/log.js'
+import { setOutputs } from './report/outputs.js'
+import { startProgress } from './report/progress.js'
+import { formatOf } from './transfer/records.js'
+import { describeUrl, redact, registerSecret } from './support/secrets.js'
+import { totalBytes, totalRecords, type RunReport } from './report/report.js'
+import { systemClock, type Clock } from './support/clock.js'
+import { withRetry } from './support/retry.js'
+import { inputEnvName } from './domain/names.js'
 import {
   artifactNameFor,
   downloadPathFor,
-  inputEnvName,
   parseSettings,
   type Settings
-} from './settings.js'
-import { renderSummary } from './summary.js'
-import { waitForResults } from './wait.js'
+} from './inputs/settings.js'
+import { renderSummary } from './report/summary.js'
+import { waitForResults } from './api/wait.js'
 
 type Env = Record<string, string | undefined>
 
@@ -125,8 +134,8 @@ function apiClient(
   const call: CallRunner = (what, fn, options) =>
     withRetry(fn, {
       maxRetries: settings.maxRetries,
-      baseDelayMs: Limits.RetryBaseDelayMs,
-      maxDelayMs: Limits.RetryMaxDelayMs,
+      baseDelayMs: 1000,
+      maxDelayMs: 30_000,
       clock,
       signal,
       // A create that may have reached the server is never sent again: it could buy the data twice.
@@ -249,8 +258,8 @@ async function download(
       http,
       clock,
       maxRetries: settings.maxRetries,
-      retryBaseDelayMs: Limits.RetryBaseDelayMs,
-      retryMaxDelayMs: Limits.RetryMaxDelayMs,
+      retryBaseDelayMs: 1000,
+      retryMaxDelayMs: 30_000,
       stallTimeoutMs: settings.stallTimeoutMs,
       log: coreLogger,
       signal,

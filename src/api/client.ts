@@ -1,4 +1,4 @@
-import type { QuerySpec } from '../settings.js'
+import type { QuerySpec } from '../domain/download.js'
 
 /** What the action needs to know about a download request, whatever the API version. */
 export interface DownloadState {

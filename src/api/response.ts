@@ -1,7 +1,12 @@
-import { Limits } from '../constants.js'
-import { CreateAnswerError, FatalError, HttpStatusError, parseRetryAfter } from '../errors.js'
-import type { TextResponse } from '../http.js'
-import { redact } from '../redact.js'
+import { RESULT_LIFETIME_MS } from '../domain/download.js'
+import {
+  CreateAnswerError,
+  FatalError,
+  HttpStatusError,
+  parseRetryAfter
+} from '../support/errors.js'
+import type { TextResponse } from '../support/http.js'
+import { redact } from '../support/secrets.js'
 
 /** The start of a body, single-line and without secrets, for an error message. */
 export function bodyStart(text: string, secrets: readonly string[]): string {
@@ -158,7 +163,7 @@ export function failCreate(endpoint: string, res: TextResponse, secrets: readonl
 /** v3 result files expire 7 days after `date_created`. */
 export function expiryFromCreated(value: unknown): Date | undefined {
   const created = parseApiDate(value)
-  return created ? new Date(created.getTime() + Limits.ResultLifetimeMs) : undefined
+  return created ? new Date(created.getTime() + RESULT_LIFETIME_MS) : undefined
 }
 
 /** A pre-signed S3 URL says when it stops working: `X-Amz-Date` + `X-Amz-Expires` (or SigV2 `Expires`). */

@@ -1,6 +1,6 @@
-import type { Http } from '../http.js'
+import type { Http } from '../support/http.js'
 import type { CallOptions, DatafinitiClient, DownloadState, ResultFile } from './client.js'
-import type { QuerySpec } from '../settings.js'
+import type { QuerySpec } from '../domain/download.js'
 import {
   errorText,
   expiryFromCreated,

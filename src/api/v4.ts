@@ -1,5 +1,5 @@
-import type { Http } from '../http.js'
-import { isRequestId, type QuerySpec } from '../settings.js'
+import type { Http } from '../support/http.js'
+import { isRequestId, type QuerySpec } from '../domain/download.js'
 import type { CallOptions, DatafinitiClient, DownloadState, ResultFile } from './client.js'
 import {
   errorText,

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Inputs, Outputs } from '../../src/constants.js'
+import { Inputs, Outputs } from '../../src/domain/names.js'
 import { startArtifactBackend, type ArtifactBackend } from '../../sim/artifact-backend.js'
 import { awkwardCsv } from '../../sim/data.js'
 import { bufferBody, repeatBody, startSimulator, type Simulator } from '../../sim/simulator.js'

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Inputs, Outputs } from '../../src/constants.js'
+import { Inputs, Outputs } from '../../src/domain/names.js'
 import { awkwardCsv, sha256 } from '../../sim/data.js'
 import { failureOf, printed, runAction, type ActionRun } from '../../sim/runner.js'
 import {

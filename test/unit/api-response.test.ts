@@ -11,8 +11,8 @@ import {
   parseJson,
   wrongShape
 } from '../../src/api/response.js'
-import { FatalError, HttpStatusError, isTransient } from '../../src/errors.js'
-import type { TextResponse } from '../../src/http.js'
+import { FatalError, HttpStatusError, isTransient } from '../../src/support/errors.js'
+import type { TextResponse } from '../../src/support/http.js'
 
 const TOKEN = 'secrettoken12345'
 const ENDPOINT = 'GET /v3/requests/6073'

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { CallOptions } from '../../src/api/client.js'
 import { V3Client, type CallRunner } from '../../src/api/v3.js'
-import type { QuerySpec } from '../../src/settings.js'
-import { FatalError, HttpStatusError, isTransient } from '../../src/errors.js'
-import type { Http, TextResponse } from '../../src/http.js'
+import type { QuerySpec } from '../../src/domain/download.js'
+import { FatalError, HttpStatusError, isTransient } from '../../src/support/errors.js'
+import type { Http, TextResponse } from '../../src/support/http.js'
 
 const TOKEN = 'AbC123tokenXYZ789'
 const BASIC = Buffer.from(`${TOKEN}:`).toString('base64')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { artifactBlocker, artifactUrl, isGhes } from '../../src/artifact.js'
+import { artifactBlocker, artifactUrl, isGhes } from '../../src/deliver/artifact.js'
 
 const RUNTIME = {
   ACTIONS_RUNTIME_TOKEN: 'runtime-token',

@@ -3,7 +3,7 @@ import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { updateReadme } from '../../scripts/action-docs.js'
 import { GENERATED, generatedSource } from '../../scripts/wasm-module.js'
-import { Inputs, Outputs } from '../../src/constants.js'
+import { Inputs, Outputs } from '../../src/domain/names.js'
 
 const actionYml = readFileSync('action.yml', 'utf8')
 const meta = parse(actionYml) as {
@@ -18,7 +18,7 @@ describe('docs and metadata', () => {
     expect(await updateReadme(readme, actionYml)).toBe(readme)
   })
 
-  it('src/csv-scan-wasm.ts is assembled from src/csv-scan.wat (run `npm run build:wasm`)', async () => {
+  it('src/transfer/csv-scan-wasm.ts is assembled from src/transfer/csv-scan.wat (run `npm run build:wasm`)', async () => {
     expect(await generatedSource()).toBe(readFileSync(GENERATED, 'utf8'))
   })
 

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { awkwardCsv, jsonLines } from '../../sim/data.js'
-import { downloadFiles, type DownloadOptions, type PlannedFile } from '../../src/download.js'
-import { FatalError } from '../../src/errors.js'
-import { createHttp, type Http } from '../../src/http.js'
-import type { Logger } from '../../src/log.js'
-import type { Clock } from '../../src/retry.js'
+import { downloadFiles, type DownloadOptions, type PlannedFile } from '../../src/transfer/pool.js'
+import { FatalError } from '../../src/support/errors.js'
+import { createHttp, type Http } from '../../src/support/http.js'
+import type { Logger } from '../../src/support/log.js'
+import { fakeClock, type FakeClock } from '../helpers/clock.js'
 
 const SIGNATURE = 'SIGNATUREsecret0123456789'
 
@@ -130,21 +130,8 @@ function plan(server: TestServer, name: string, format?: PlannedFile['format']):
   return { url: signedUrl(server, name), name, format }
 }
 
-interface FakeClock extends Clock {
-  sleeps: number[]
-}
-
 function instantClock(): FakeClock {
-  const clock: FakeClock = {
-    sleeps: [],
-    now: () => Date.UTC(2024, 0, 1),
-    sleep: (ms, signal) => {
-      if (signal?.aborted) return Promise.reject(signal.reason as Error)
-      clock.sleeps.push(ms)
-      return Promise.resolve()
-    }
-  }
-  return clock
+  return fakeClock(Date.UTC(2024, 0, 1), { frozen: true })
 }
 
 function recordingLog(): Logger & { warnings: string[]; all: string[] } {

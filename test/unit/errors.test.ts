@@ -7,7 +7,7 @@ import {
   isTransient,
   isUnsent,
   parseRetryAfter
-} from '../../src/errors.js'
+} from '../../src/support/errors.js'
 
 function errno(code: string, message = 'network trouble'): NodeJS.ErrnoException {
   return Object.assign(new Error(message), { code })

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { FatalError, HttpStatusError } from '../../src/errors.js'
+import { FatalError, HttpStatusError } from '../../src/support/errors.js'
 import {
   RefusedUrlError,
   describeRemote,
   fileStatusError,
   md5FromEtag
-} from '../../src/file-host.js'
+} from '../../src/transfer/file-host.js'
 
 const file = {
   name: '6073_1.csv',

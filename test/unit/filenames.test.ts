@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { assignFileNames, fileNameFromUrl } from '../../src/filenames.js'
+import { assignFileNames, fileNameFromUrl } from '../../src/transfer/names.js'
 
 const S3 =
   'https://s3.amazonaws.com/datafiniti-voltaire-files/abcdef0123456789/6073_1.csv' +

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { Outputs } from '../../src/constants.js'
-import { setOutputs } from '../../src/outputs.js'
-import type { RunReport } from '../../src/report.js'
+import { Outputs } from '../../src/domain/names.js'
+import { setOutputs } from '../../src/report/outputs.js'
+import type { RunReport } from '../../src/report/report.js'
 
 const URLS = ['https://s3.example/b/6073_1.csv?sig=1', 'https://s3.example/b/6073_2.csv?sig=2']
 

@@ -6,7 +6,7 @@ import {
   jsonLinesCounter,
   recordCounter,
   type RecordCounter
-} from '../../src/records.js'
+} from '../../src/transfer/records.js'
 import { awkwardCsv, jsonLines } from '../../sim/data.js'
 
 type Factory = () => RecordCounter

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { describeUrl, redact, registerSecret } from '../../src/redact.js'
+import { describeUrl, redact, registerSecret } from '../../src/support/secrets.js'
 
 const TOKEN = 'a1b2c3d4e5f6secrettoken'
 const SIGNED =

@@ -1,26 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { FatalError, HttpStatusError, TransientError } from '../../src/errors.js'
-import { systemClock, withRetry, type Clock, type RetryOptions } from '../../src/retry.js'
-
-interface FakeClock extends Clock {
-  sleeps: number[]
-  time: number
-}
-
-function fakeClock(start = 0): FakeClock {
-  const clock: FakeClock = {
-    sleeps: [],
-    time: start,
-    now: () => clock.time,
-    sleep: (ms, signal) => {
-      signal?.throwIfAborted()
-      clock.sleeps.push(ms)
-      clock.time += ms
-      return Promise.resolve()
-    }
-  }
-  return clock
-}
+import { FatalError, HttpStatusError, TransientError } from '../../src/support/errors.js'
+import { systemClock, type Clock } from '../../src/support/clock.js'
+import { withRetry, type RetryOptions } from '../../src/support/retry.js'
+import { fakeClock } from '../helpers/clock.js'
 
 /** Fails with the given errors in turn, then succeeds with `value`. */
 function script<T>(errors: Error[], value: T) {
@@ -257,7 +239,7 @@ describe('withRetry', () => {
     const reason = new Error('cancelled')
     const seen: (AbortSignal | undefined)[] = []
     const clock: Clock = {
-      now: () => 0,
+      ...fakeClock(),
       sleep: (_ms, signal) => {
         seen.push(signal)
         controller.abort(reason)
@@ -299,8 +281,7 @@ describe('systemClock', () => {
 
 describe('withRetry and long Retry-After values', () => {
   it('waits at most five minutes whatever the server asks', async () => {
-    const sleeps: number[] = []
-    const clock: Clock = { now: () => 0, sleep: ms => (sleeps.push(ms), Promise.resolve()) }
+    const clock = fakeClock(0, { frozen: true })
     let calls = 0
     await withRetry(
       () => {
@@ -310,6 +291,6 @@ describe('withRetry and long Retry-After values', () => {
       },
       { maxRetries: 2, baseDelayMs: 1000, maxDelayMs: 30_000, clock }
     )
-    expect(sleeps).toEqual([5 * 60_000])
+    expect(clock.sleeps).toEqual([5 * 60_000])
   })
 })

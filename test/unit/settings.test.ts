@@ -1,14 +1,15 @@
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Defaults, Inputs, Limits } from '../../src/constants.js'
+import { Inputs } from '../../src/domain/names.js'
+import { Defaults, Limits } from '../../src/inputs/defaults.js'
+import { inputEnvName } from '../../src/domain/names.js'
 import {
   InputError,
   artifactNameFor,
   downloadPathFor,
-  inputEnvName,
   parseSettings,
   type Settings
-} from '../../src/settings.js'
+} from '../../src/inputs/settings.js'
 
 const TOKEN = 'Tok3nSecretValue9'
 const WORKSPACE = path.resolve('/home/runner/work/repo')

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DiskError, FatalError, TransientError } from '../../src/errors.js'
-import { streamToFile, type Part } from '../../src/sink.js'
+import { DiskError, FatalError, TransientError } from '../../src/support/errors.js'
+import { streamToFile, type Part } from '../../src/transfer/sink.js'
 
 /** A response body from a real local server that does what `serve` says with the response. */
 async function body(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Slots } from '../../src/slots.js'
+import { Slots } from '../../src/transfer/slots.js'
 
 const tick = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import type { DownloadedFile } from '../../src/download.js'
-import type { RunReport } from '../../src/report.js'
-import { SUMMARY_MAX_ROWS, renderSummary } from '../../src/summary.js'
+import type { DownloadedFile } from '../../src/transfer/pool.js'
+import type { RunReport } from '../../src/report/report.js'
+import { SUMMARY_MAX_ROWS, renderSummary } from '../../src/report/summary.js'
 
 const TOKEN = 'tok3nInThePath99'
 

@@ -9,17 +9,17 @@ function node(code: string): unknown {
 
 const loaded = `Object.keys(require.cache).some(k => k.includes('/node_modules/undici/'))`
 
-describe('src/undici-lazy.cjs', () => {
+describe('src/support/undici-lazy.cjs', () => {
   it('loads nothing until an export is used, not even for the interop flag', () => {
     expect(
-      node(`const u = require('./src/undici-lazy.cjs'); u.__esModule;
+      node(`const u = require('./src/support/undici-lazy.cjs'); u.__esModule;
         console.log(JSON.stringify(${loaded}))`)
     ).toBe(false)
   })
 
   it('then hands out the real undici exports', () => {
     expect(
-      node(`const u = require('./src/undici-lazy.cjs');
+      node(`const u = require('./src/support/undici-lazy.cjs');
         const real = require(require.resolve('undici', { paths: [require('path').resolve('node_modules/@actions/http-client')] }));
         console.log(JSON.stringify([${loaded}, u.ProxyAgent === real.ProxyAgent,
           u.fetch === real.fetch, 'Agent' in u, Object.keys(u).length === Object.keys(real).length]))`)

@@ -5,36 +5,16 @@ import type {
   DownloadState,
   ResultFile
 } from '../../src/api/client.js'
-import { FatalError } from '../../src/errors.js'
-import type { QuerySpec } from '../../src/settings.js'
-import type { Logger } from '../../src/log.js'
-import type { Clock } from '../../src/retry.js'
-import { progressLine, waitForResults, type WaitOptions } from '../../src/wait.js'
+import { FatalError } from '../../src/support/errors.js'
+import type { QuerySpec } from '../../src/domain/download.js'
+import type { Logger } from '../../src/support/log.js'
+import { fakeClock, type FakeClock } from '../helpers/clock.js'
+import { progressLine, waitForResults, type WaitOptions } from '../../src/api/wait.js'
 
 const START = 1_700_000_000_000
 
 /** All that waitForResults needs of a client: it never creates a download. */
 type WaitClient = Pick<DatafinitiClient, 'getRequest' | 'getResults'>
-
-interface FakeClock extends Clock {
-  time: number
-  sleeps: number[]
-}
-
-function fakeClock(): FakeClock {
-  const clock: FakeClock = {
-    time: START,
-    sleeps: [],
-    now: () => clock.time,
-    sleep: (ms, signal) => {
-      signal?.throwIfAborted()
-      clock.sleeps.push(ms)
-      clock.time += ms
-      return Promise.resolve()
-    }
-  }
-  return clock
-}
 
 function recordingLog(): Logger & { lines: string[] } {
   const lines: string[] = []
@@ -155,7 +135,7 @@ describe('progressLine', () => {
 
 describe('waitForResults', () => {
   it('polls until completed, then returns the state, results and time waited', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const log = recordingLog()
     const done = state('COMPLETED', { numDownloaded: 10, numRequested: 10 })
     const { client, calls } = fakeClient(
@@ -183,7 +163,7 @@ describe('waitForResults', () => {
   })
 
   it('returns at once when the request is already complete', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const { client } = fakeClient([state('COMPLETED')])
     const completed = await waitForResults(client, '1', options(clock, recordingLog()))
     expect(completed.waitedMs).toBe(0)
@@ -191,7 +171,7 @@ describe('waitForResults', () => {
   })
 
   it('passes the absolute deadline to every API call', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const { client, calls } = fakeClient([state('STARTED'), state('COMPLETED')], [FILES], clock)
     await waitForResults(client, '1', options(clock, recordingLog(), { waitTimeoutMs: 600_000 }))
     expect(calls).toHaveLength(3)
@@ -199,7 +179,7 @@ describe('waitForResults', () => {
   })
 
   it('keeps polling while the results are not listed yet (404 → undefined)', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const log = recordingLog()
     const { client, calls } = fakeClient([state('COMPLETED')], [undefined, undefined, FILES], clock)
     const completed = await waitForResults(client, '1', options(clock, log))
@@ -212,7 +192,7 @@ describe('waitForResults', () => {
   })
 
   it('throws a FatalError quoting the API error for a failed request', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const { client, calls } = fakeClient([
       state('STARTED'),
       state('FAILED', { error: 'Query exceeded the record limit' })
@@ -226,7 +206,7 @@ describe('waitForResults', () => {
   })
 
   it('fails on an error even when the status looks complete, and without fetching results', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const { client, calls } = fakeClient([
       { ...state('COMPLETED'), phase: 'failed', error: 'partial data' }
     ])
@@ -237,14 +217,14 @@ describe('waitForResults', () => {
   })
 
   it('omits the quote when a failed request has no error text', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const { client } = fakeClient([state('FAILED')])
     const error = await rejection(waitForResults(client, '1', options(clock, recordingLog())))
     expect(error.message).toBe('Datafiniti download request 1 failed (status FAILED).')
   })
 
   it('throws when a completed request lists no result files', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const { client } = fakeClient([state('COMPLETED')], [[]])
     const error = await rejection(waitForResults(client, '6073', options(clock, recordingLog())))
     expect(error).toBeInstanceOf(FatalError)
@@ -253,7 +233,7 @@ describe('waitForResults', () => {
   })
 
   it('times out with the last status, progress and a pointer to wait-timeout', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const { client, calls } = fakeClient(
       [state('STARTED', { numDownloaded: 41_200, numRequested: 95_378 })],
       [FILES],
@@ -285,7 +265,7 @@ describe('waitForResults', () => {
   })
 
   it('times out naming a completed request whose results never appear', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const { client } = fakeClient([state('COMPLETED')], [undefined], clock)
     const error = await rejection(
       waitForResults(
@@ -299,7 +279,7 @@ describe('waitForResults', () => {
   })
 
   it('accounts for time spent in API calls when sizing the sleeps', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const slow: WaitClient = {
       getRequest: () => {
         clock.time += 25_000
@@ -320,14 +300,14 @@ describe('waitForResults', () => {
   })
 
   it('sleeps with the poll interval when it is the smaller', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const { client } = fakeClient([state('QUEUED'), state('QUEUED'), state('COMPLETED')])
     await waitForResults(client, '1', options(clock, recordingLog(), { pollIntervalMs: 1_500 }))
     expect(clock.sleeps).toEqual([1_500, 1_500])
   })
 
   it('stops at once when the signal is already aborted', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const { client, calls } = fakeClient([state('QUEUED')])
     const reason = new Error('cancelled')
     await expect(
@@ -341,7 +321,7 @@ describe('waitForResults', () => {
   })
 
   it('stops polling when the signal aborts between polls', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const controller = new AbortController()
     const reason = new Error('cancelled')
     const client: WaitClient = {
@@ -358,7 +338,7 @@ describe('waitForResults', () => {
   })
 
   it('lets errors from the client propagate unchanged', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const boom = new FatalError('token rejected')
     const client: WaitClient = {
       getRequest: () => Promise.reject(boom),
@@ -370,7 +350,7 @@ describe('waitForResults', () => {
 
 describe('waitForResults with a full client', () => {
   it('never creates a download: it only reads the request and its results', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const created: QuerySpec[] = []
     const client: DatafinitiClient = {
       createDownload: spec => {
@@ -386,7 +366,7 @@ describe('waitForResults with a full client', () => {
   })
 
   it('names an opaque v4 id in its errors', async () => {
-    const clock = fakeClock()
+    const clock = fakeClock(START)
     const { client } = fakeClient([state('FAILED', { error: 'quota' })])
     const error = await rejection(
       waitForResults(client, '5f1e2d3c4b5a69788796a5b4', options(clock, recordingLog()))

@@ -1,6 +1,7 @@
-import { formatDuration } from './duration.js'
-import { formatBytes, type Logger } from './log.js'
-import type { Clock } from './retry.js'
+import { formatDuration } from '../support/format.js'
+import { formatBytes } from '../support/format.js'
+import { type Logger } from '../support/log.js'
+import type { Clock } from '../support/clock.js'
 
 export interface Progress {
   add: (bytes: number) => void
@@ -13,7 +14,7 @@ export function startProgress(label: string, log: Logger, clock: Clock, everyMs 
   const started = clock.now()
   let done = 0
   let expected = 0
-  const timer = setInterval(() => {
+  const stop = clock.every(everyMs, () => {
     const elapsed = clock.now() - started
     const rate = elapsed > 0 ? (done * 1000) / elapsed : 0
     let line = `${label} ${formatBytes(done)}`
@@ -23,8 +24,7 @@ export function startProgress(label: string, log: Logger, clock: Clock, everyMs 
     if (expected > done && rate > 0)
       line += `, about ${formatDuration(((expected - done) / rate) * 1000)} left`
     log.info(line)
-  }, everyMs)
-  timer.unref()
+  })
   return {
     add: bytes => {
       done += bytes
@@ -32,6 +32,6 @@ export function startProgress(label: string, log: Logger, clock: Clock, everyMs 
     expect: bytes => {
       expected += bytes
     },
-    stop: () => clearInterval(timer)
+    stop
   }
 }

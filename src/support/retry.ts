@@ -1,28 +1,25 @@
-import { setTimeout as delay } from 'node:timers/promises'
-import { HttpStatusError, isTransient } from './errors.js'
+import type { Clock } from './clock.js'
+import { HttpStatusError, errorMessage, isTransient } from './errors.js'
+import { formatDuration } from './format.js'
+import type { Logger } from './log.js'
+import { redact } from './secrets.js'
 
-export interface Clock {
-  now(): number
-  /** Rejects with the signal's reason when it aborts first. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>
+/** How often and how patiently a failed call or transfer is tried again: one value, passed whole. */
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  maxRetries: number
+  /** Backoff: full jitter under base * 2^(n-1), capped at maxDelayMs. */
+  baseDelayMs: number
+  maxDelayMs: number
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: async (ms, signal) => {
-    await delay(ms, undefined, signal ? { signal } : undefined).catch((error: unknown) => {
-      throw signal?.aborted ? signal.reason : error
-    })
-  }
+export function retryPolicy(maxRetries: number): RetryPolicy {
+  return { maxRetries, baseDelayMs: 1000, maxDelayMs: 30_000 }
 }
 
 export const MAX_RETRY_AFTER_MS = 5 * 60_000
 
-export interface RetryOptions {
-  /** Retries after the first attempt. */
-  maxRetries: number
-  baseDelayMs: number
-  maxDelayMs: number
+export interface RetryOptions extends RetryPolicy {
   clock: Clock
   /** Absolute time (clock.now()) past which no retry waits. */
   deadline?: number
@@ -66,4 +63,12 @@ export async function withRetry<T>(
       await options.clock.sleep(delayMs, options.signal)
     }
   }
+}
+
+/** The one wording of a retry in the log: `<what> failed (<why>); retry 2 of 5 in 1.3s`. */
+export function logRetry(log: Logger, what: () => string): NonNullable<RetryOptions['onRetry']> {
+  return ({ error, attempt, maxAttempts, delayMs }) =>
+    log.warning(
+      `${what()} failed (${redact(errorMessage(error))}); retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`
+    )
 }

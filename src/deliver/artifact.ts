@@ -1,5 +1,5 @@
-import { FatalError } from './errors.js'
-import { Inputs } from './constants.js'
+import { FatalError } from '../support/errors.js'
+import { Inputs } from '../domain/names.js'
 
 export interface ArtifactResult {
   id: number

@@ -1,9 +1,9 @@
 import { createHash, type Hash } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
-import { FatalError, HttpStatusError, TransientError, parseRetryAfter } from './errors.js'
-import { contentLength } from './http.js'
+import { FatalError, HttpStatusError, TransientError, parseRetryAfter } from '../support/errors.js'
+import { contentLength } from '../support/http.js'
 import { recordCounter, type RecordCounter, type RecordFormat } from './records.js'
-import { describeUrl, redact } from './redact.js'
+import { describeUrl, redact } from '../support/secrets.js'
 
 /** What the file host says about a file, and the errors and checks that follow from it. */
 

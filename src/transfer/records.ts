@@ -71,7 +71,7 @@ interface WasmApi {
 }
 
 /**
- * The SIMD scanner (src/csv-scan.wat), compiled on first use so that runs that count nothing
+ * The SIMD scanner (src/transfer/csv-scan.wat), compiled on first use so that runs that count nothing
  * never pay for it; null where the engine has no WebAssembly SIMD.
  */
 function simdScanner(): SimdScanner | null {

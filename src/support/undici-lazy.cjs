@@ -6,7 +6,7 @@
  * start-up and ~6 MiB of memory (a run that stops at its inputs: 190 -> 150 ms, 54 -> 48 MiB).
  */
 let undici
-const load = () => (undici ??= require('../node_modules/undici/index.js'))
+const load = () => (undici ??= require('../../node_modules/undici/index.js'))
 
 module.exports = new Proxy(
   {},

@@ -1,8 +1,9 @@
-import type { DatafinitiClient, DownloadState, ResultFile } from './api/client.js'
-import { formatDuration } from './duration.js'
-import { FatalError } from './errors.js'
-import { formatCount, type Logger } from './log.js'
-import type { Clock } from './retry.js'
+import type { DatafinitiClient, DownloadState, ResultFile } from './client.js'
+import { formatDuration } from '../support/format.js'
+import { FatalError } from '../support/errors.js'
+import { formatCount } from '../support/format.js'
+import { type Logger } from '../support/log.js'
+import type { Clock } from '../support/clock.js'
 
 export interface WaitOptions {
   pollIntervalMs: number

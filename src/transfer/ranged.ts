@@ -1,7 +1,7 @@
 import { readSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
-import { formatDuration } from './duration.js'
+import { formatDuration } from '../support/format.js'
 import {
   DiskError,
   FatalError,
@@ -9,7 +9,7 @@ import {
   errorMessage,
   isTransient,
   onDisk
-} from './errors.js'
+} from '../support/errors.js'
 import {
   IntegrityError,
   RefusedUrlError,
@@ -18,12 +18,13 @@ import {
   header,
   md5FromEtag
 } from './file-host.js'
-import { getStreamUnlessAborted, readLimited, type Http } from './http.js'
+import { getStreamUnlessAborted, readLimited, type Http } from '../support/http.js'
 import { streamToFile, type Part } from './sink.js'
-import type { Logger } from './log.js'
+import type { Logger } from '../support/log.js'
 import type { RecordFormat } from './records.js'
-import { describeUrl, redact } from './redact.js'
-import { withRetry, type Clock } from './retry.js'
+import { describeUrl, redact } from '../support/secrets.js'
+import { type Clock } from '../support/clock.js'
+import { withRetry } from '../support/retry.js'
 import type { Slots } from './slots.js'
 
 const MiB = 1024 * 1024

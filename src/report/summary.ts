@@ -1,5 +1,5 @@
-import { formatDuration } from './duration.js'
-import { formatBytes, formatCount } from './log.js'
+import { formatDuration } from '../support/format.js'
+import { formatBytes, formatCount } from '../support/format.js'
 import { totalBytes, totalRecords, type RunReport } from './report.js'
 
 /** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */

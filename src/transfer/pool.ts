@@ -3,7 +3,7 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import * as path from 'node:path'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { formatDuration } from './duration.js'
+import { formatDuration } from '../support/format.js'
 import {
   DiskError,
   FatalError,
@@ -11,7 +11,7 @@ import {
   errorMessage,
   isTransient,
   onDisk
-} from './errors.js'
+} from '../support/errors.js'
 import {
   IntegrityError,
   RefusedUrlError,
@@ -22,12 +22,18 @@ import {
   md5FromEtag,
   type Remote
 } from './file-host.js'
-import { getStreamUnlessAborted, readLimited, type Http, type StreamResponse } from './http.js'
-import type { Logger } from './log.js'
+import {
+  getStreamUnlessAborted,
+  readLimited,
+  type Http,
+  type StreamResponse
+} from '../support/http.js'
+import type { Logger } from '../support/log.js'
 import { rangedDownload } from './ranged.js'
 import type { RecordFormat } from './records.js'
-import { describeUrl, redact } from './redact.js'
-import { withRetry, type Clock } from './retry.js'
+import { describeUrl, redact } from '../support/secrets.js'
+import { type Clock } from '../support/clock.js'
+import { withRetry } from '../support/retry.js'
 import { streamToFile, type Part } from './sink.js'
 import { Slots } from './slots.js'
 

@@ -1,6 +1,6 @@
-import type { Mode } from './constants.js'
-import type { ArtifactResult } from './artifact.js'
-import type { DownloadedFile } from './download.js'
+import type { Mode } from '../domain/download.js'
+import type { ArtifactResult } from '../deliver/artifact.js'
+import type { DownloadedFile } from '../transfer/pool.js'
 
 /** Everything a finished run reports, in outputs and in the job summary. */
 export interface RunReport {

@@ -3,8 +3,8 @@ import type { FileHandle } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { formatDuration } from './duration.js'
-import { DiskError, TransientError, errorMessage } from './errors.js'
+import { formatDuration } from '../support/format.js'
+import { DiskError, TransientError, errorMessage } from '../support/errors.js'
 import { received as reclaim } from './memory.js'
 
 /** One byte range `[start, end)` of a file and how much of it is on disk. */

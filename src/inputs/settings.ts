@@ -2,27 +2,18 @@ import * as path from 'node:path'
 import {
   ApiVersions,
   DataTypes,
-  Defaults,
   Formats,
-  Inputs,
-  Limits,
   Modes,
+  isRequestId,
   type ApiVersion,
   type DataType,
   type Format,
-  type Mode
-} from './constants.js'
-import { formatDuration, parseDuration } from './duration.js'
-
-/** What to create when the action makes the download itself. */
-export interface QuerySpec {
-  query: string
-  dataType: DataType
-  format: Format
-  /** `all` says on purpose that every match may be downloaded (and charged). */
-  numRecords: number | 'all'
-  view: string | undefined
-}
+  type Mode,
+  type QuerySpec
+} from '../domain/download.js'
+import { Inputs, inputEnvName } from '../domain/names.js'
+import { Defaults, Limits } from './defaults.js'
+import { formatDuration, parseDuration } from '../support/format.js'
 
 export interface Settings {
   token: string
@@ -57,13 +48,6 @@ function idForName(requestId: string): string {
   return /^\.*$/.test(name) ? name.replace(/\./g, '_') : name
 }
 
-/** The form of a request id: what the input accepts and what a created id must have. */
-export function isRequestId(id: string, version: ApiVersion): boolean {
-  return version === 'v3'
-    ? /^\d+$/.test(id) && !/^0+$/.test(id)
-    : /^[A-Za-z0-9._~-]{1,200}$/.test(id) && !/^\.+$/.test(id)
-}
-
 /** Absolute download directory, once the request id is known. */
 export function downloadPathFor(settings: Settings, requestId: string): string {
   return path.resolve(
@@ -82,11 +66,6 @@ export class InputError extends Error {
 }
 
 type Env = Record<string, string | undefined>
-
-/** The runner passes input `foo-bar` as env `INPUT_FOO-BAR` (spaces become `_`, hyphens stay). */
-export function inputEnvName(name: string): string {
-  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
-}
 
 function read(env: Env, name: string): string {
   return (env[inputEnvName(name)] ?? '').trim()

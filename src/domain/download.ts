@@ -1,0 +1,89 @@
+/**
+ * What every stage agrees on about a Datafiniti download: the request, its state, its files. Both
+ * the inputs and the API client import these; neither imports the other.
+ */
+
+export const Modes = ['artifact', 'files', 'urls'] as const
+export type Mode = (typeof Modes)[number]
+
+export const ApiVersions = ['v3', 'v4'] as const
+export type ApiVersion = (typeof ApiVersions)[number]
+
+/** Data types a download can be created for; `people` exists in v4 only. */
+export const DataTypes = {
+  v3: ['products', 'businesses', 'properties'],
+  v4: ['products', 'businesses', 'properties', 'people']
+} as const
+export type DataType = (typeof DataTypes)['v4'][number]
+
+export const Formats = ['CSV', 'JSON'] as const
+export type Format = (typeof Formats)[number]
+
+/** How a result file's records are counted. */
+export type RecordFormat = 'csv' | 'json'
+
+/** Result files expire this long after their `date_created`. */
+export const RESULT_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000
+
+/** What to create when the action makes the download itself. */
+export interface QuerySpec {
+  query: string
+  dataType: DataType
+  format: Format
+  /** `all` says on purpose that every match may be downloaded (and charged). */
+  numRecords: number | 'all'
+  view: string | undefined
+}
+
+/** The form of a request id: what the input accepts and what a created id must have. */
+export function isRequestId(id: string, version: ApiVersion): boolean {
+  return version === 'v3'
+    ? /^\d+$/.test(id) && !/^0+$/.test(id)
+    : /^[A-Za-z0-9._~-]{1,200}$/.test(id) && !/^\.+$/.test(id)
+}
+
+/** What the action needs to know about a download request, whatever the API version. */
+export interface DownloadState {
+  /** The status exactly as the API reported it, e.g. `COMPLETED`. */
+  status: string
+  phase: 'pending' | 'completed' | 'failed'
+  /** The API's error text, for a failed request. */
+  error: string
+  numDownloaded: number | undefined
+  numRequested: number | undefined
+  /** `csv` or `json` when the API says. */
+  format: RecordFormat | undefined
+}
+
+export interface ResultFile {
+  url: string
+  /** When the file's URL stops working (v3: `date_created` + 7 days; v4: the URL's own expiry). */
+  expiresAt: Date | undefined
+}
+
+/** A file to download: where from, under which local name, and how to count its records. */
+export interface PlannedFile {
+  url: string
+  /** Safe local file name, distinct within the download. */
+  name: string
+  format: RecordFormat | undefined
+}
+
+/** A file complete and verified on disk. */
+export interface DownloadedFile {
+  name: string
+  path: string
+  bytes: number
+  /** Undefined when the format is unknown. */
+  records: number | undefined
+  /** True when a complete, verified copy was already on disk and nothing was downloaded. */
+  reused?: boolean
+}
+
+export interface ArtifactResult {
+  id: number
+  size: number | undefined
+  digest: string | undefined
+  /** As actions/upload-artifact builds it; undefined outside a workflow run. */
+  url: string | undefined
+}

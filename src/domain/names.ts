@@ -1,0 +1,46 @@
+/**
+ * The action's interface, defined once: action.yml, the code and the tests all use these names, and
+ * a test fails when action.yml and this file disagree.
+ */
+export const Inputs = {
+  Token: 'token',
+  RequestId: 'request-id',
+  ApiUrl: 'api-url',
+  Mode: 'mode',
+  Path: 'path',
+  ArtifactName: 'artifact-name',
+  RetentionDays: 'retention-days',
+  CompressionLevel: 'compression-level',
+  PollInterval: 'poll-interval',
+  WaitTimeout: 'wait-timeout',
+  Concurrency: 'concurrency',
+  MaxRetries: 'max-retries',
+  StallTimeout: 'stall-timeout',
+  ApiVersion: 'api-version',
+  Query: 'query',
+  DataType: 'data-type',
+  Format: 'format',
+  NumRecords: 'num-records',
+  View: 'view',
+  ArtifactFallback: 'artifact-fallback'
+} as const
+
+export const Outputs = {
+  RequestId: 'request-id',
+  Status: 'status',
+  Urls: 'urls',
+  Files: 'files',
+  DownloadPath: 'download-path',
+  FileCount: 'file-count',
+  TotalBytes: 'total-bytes',
+  RecordCount: 'record-count',
+  ExpiresAt: 'expires-at',
+  ArtifactId: 'artifact-id',
+  ArtifactUrl: 'artifact-url',
+  ArtifactDigest: 'artifact-digest'
+} as const
+
+/** The runner passes input `foo-bar` as env `INPUT_FOO-BAR` (spaces become `_`, hyphens stay). */
+export function inputEnvName(name: string): string {
+  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
+}

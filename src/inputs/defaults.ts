@@ -1,0 +1,22 @@
+import type { ApiVersion, Format, Mode } from '../domain/download.js'
+
+/** What an input is when it is not set, and the bounds of numeric inputs. */
+export const Defaults = {
+  ApiUrl: 'https://api.datafiniti.co',
+  Mode: 'artifact' as Mode,
+  ApiVersion: 'v3' as ApiVersion,
+  Format: 'CSV' as Format,
+  CompressionLevel: 6,
+  PollInterval: '30s',
+  WaitTimeout: '1h',
+  Concurrency: 4,
+  MaxRetries: 5,
+  StallTimeout: '60s'
+} as const
+
+export const Limits = {
+  MaxConcurrency: 64,
+  MaxRetries: 20,
+  MinRetentionDays: 1,
+  MaxRetentionDays: 90
+} as const
