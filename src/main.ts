@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import type { DatafinitiClient } from './api/client.js'
-import type { CallRunner } from './api/v3.js'
+import type { CallRunner } from './api/client.js'
 import { V3Client } from './api/v3.js'
 import { V4Client } from './api/v4.js'
 import { artifactBlocker, uploadArtifact, type ArtifactResult } from './deliver/artifact.js'
@@ -147,7 +147,13 @@ function apiClient(
         )
     })
   const Client = settings.apiVersion === 'v4' ? V4Client : V3Client
-  return new Client(http, settings.apiUrl, settings.token, call, () => clock.now())
+  return new Client({
+    http,
+    baseUrl: settings.apiUrl,
+    token: settings.token,
+    call,
+    now: () => clock.now()
+  })
 }
 
 async function fetchDownload(

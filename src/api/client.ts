@@ -1,23 +1,7 @@
-import type { QuerySpec } from '../domain/download.js'
+import type { DownloadState, QuerySpec, ResultFile } from '../domain/download.js'
+import type { Http } from '../support/http.js'
 
-/** What the action needs to know about a download request, whatever the API version. */
-export interface DownloadState {
-  /** The status exactly as the API reported it, e.g. `COMPLETED`. */
-  status: string
-  phase: 'pending' | 'completed' | 'failed'
-  /** The API's error text, for a failed request. */
-  error: string
-  numDownloaded: number | undefined
-  numRequested: number | undefined
-  /** `csv` or `json` when the API says. */
-  format: 'csv' | 'json' | undefined
-}
-
-export interface ResultFile {
-  url: string
-  /** When the file's URL stops working (v3: `date_created` + 7 days; v4: the URL's own expiry). */
-  expiresAt: Date | undefined
-}
+export type { DownloadState, ResultFile }
 
 export interface CallOptions {
   /** Absolute time past which no retry of this call waits. */
@@ -36,4 +20,21 @@ export interface DatafinitiClient {
   getRequest(id: string, options?: CallOptions): Promise<DownloadState>
   /** The result files, or undefined while the API says they do not exist yet (404). */
   getResults(id: string, options?: CallOptions): Promise<ResultFile[] | undefined>
+}
+
+/** Runs one API call with the retry policy; `what` names it in retry log lines. */
+export type CallRunner = <T>(
+  what: string,
+  fn: () => Promise<T>,
+  options?: CallOptions
+) => Promise<T>
+
+/** What every client is built from. */
+export interface ClientContext {
+  http: Http
+  /** Base URL without a trailing slash. */
+  baseUrl: string
+  token: string
+  call: CallRunner
+  now: () => number
 }

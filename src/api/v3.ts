@@ -1,5 +1,10 @@
-import type { Http } from '../support/http.js'
-import type { CallOptions, DatafinitiClient, DownloadState, ResultFile } from './client.js'
+import type {
+  CallOptions,
+  ClientContext,
+  DatafinitiClient,
+  DownloadState,
+  ResultFile
+} from './client.js'
 import type { QuerySpec } from '../domain/download.js'
 import {
   errorText,
@@ -13,30 +18,22 @@ import {
   wrongShape
 } from './response.js'
 
-/** Runs one API call with the retry policy; `what` names it in retry log lines. */
-export type CallRunner = <T>(
-  what: string,
-  fn: () => Promise<T>,
-  options?: CallOptions
-) => Promise<T>
-
 const FAILED_STATUSES = new Set(['FAILED', 'ERROR', 'CANCELLED', 'CANCELED'])
 
 /** Datafiniti API v3: HTTP Basic with the token as user name and an empty password. */
 export class V3Client implements DatafinitiClient {
-  private readonly headers: Record<string, string>
+  private readonly auth: string
   private readonly secrets: string[]
 
-  constructor(
-    private readonly http: Http,
-    private readonly baseUrl: string,
-    token: string,
-    private readonly call: CallRunner,
-    private readonly now: () => number = Date.now
-  ) {
-    const basic = Buffer.from(`${token}:`).toString('base64')
-    this.headers = { Authorization: `Basic ${basic}`, Accept: 'application/json' }
-    this.secrets = [token, basic]
+  constructor(private readonly ctx: ClientContext) {
+    const basic = Buffer.from(`${ctx.token}:`).toString('base64')
+    this.auth = `Basic ${basic}`
+    this.secrets = [ctx.token, basic]
+  }
+
+  /** A fresh object per request: the HTTP client may edit it (it drops auth on a redirect). */
+  private headers(): Record<string, string> {
+    return { Authorization: this.auth, Accept: 'application/json' }
   }
 
   /**
@@ -50,11 +47,11 @@ export class V3Client implements DatafinitiClient {
     if (spec.numRecords !== 'all') params.set('records', String(spec.numRecords))
     if (spec.view) params.set('view', spec.view)
     params.set('download', 'true')
-    const url = `${this.baseUrl}/v3/data/${spec.dataType}?${params.toString()}`
-    return this.call(
+    const url = `${this.ctx.baseUrl}/v3/data/${spec.dataType}?${params.toString()}`
+    return this.ctx.call(
       endpoint,
       async () => {
-        const res = await this.http.getText(url, this.headers, undefined, false)
+        const res = await this.ctx.http.getText(url, this.headers(), undefined, false)
         if (res.status >= 300 && res.status < 400) {
           const location = res.headers.location ?? ''
           const id = /\/v3\/requests\/(\d+)/.exec(location)?.[1]
@@ -87,12 +84,12 @@ export class V3Client implements DatafinitiClient {
 
   async getRequest(id: string, options?: CallOptions): Promise<DownloadState> {
     const endpoint = `GET /v3/requests/${id}`
-    return this.call(
+    return this.ctx.call(
       endpoint,
       async () => {
-        const res = await this.http.getText(
-          `${this.baseUrl}/v3/requests/${encodeURIComponent(id)}`,
-          this.headers
+        const res = await this.ctx.http.getText(
+          `${this.ctx.baseUrl}/v3/requests/${encodeURIComponent(id)}`,
+          this.headers()
         )
         const record = statusRecord(
           endpoint,
@@ -102,7 +99,7 @@ export class V3Client implements DatafinitiClient {
             shape: 'expected a request object or a one-element array'
           },
           this.secrets,
-          this.now()
+          this.ctx.now()
         )
         const status = String(record['status']).trim()
         const error = errorText(record['error'])
@@ -129,16 +126,16 @@ export class V3Client implements DatafinitiClient {
 
   async getResults(id: string, options?: CallOptions): Promise<ResultFile[] | undefined> {
     const endpoint = `GET /v3/results/${id}`
-    return this.call(
+    return this.ctx.call(
       endpoint,
       async () => {
-        const res = await this.http.getText(
-          `${this.baseUrl}/v3/results/${encodeURIComponent(id)}`,
-          this.headers
+        const res = await this.ctx.http.getText(
+          `${this.ctx.baseUrl}/v3/results/${encodeURIComponent(id)}`,
+          this.headers()
         )
         // Documented: results do not exist until the request is COMPLETED; right after it, not yet.
         if (res.status === 404) return undefined
-        if (res.status !== 200) failForStatus(endpoint, res, this.secrets, this.now())
+        if (res.status !== 200) failForStatus(endpoint, res, this.secrets, this.ctx.now())
         const body = parseJson(endpoint, res, this.secrets)
         const items = Array.isArray(body) ? (body as unknown[]) : [body]
         return items.map((item, index) => {

@@ -1,6 +1,11 @@
-import type { Http } from '../support/http.js'
 import { isRequestId, type QuerySpec } from '../domain/download.js'
-import type { CallOptions, DatafinitiClient, DownloadState, ResultFile } from './client.js'
+import type {
+  CallOptions,
+  ClientContext,
+  DatafinitiClient,
+  DownloadState,
+  ResultFile
+} from './client.js'
 import {
   errorText,
   expiryFromUrl,
@@ -10,25 +15,21 @@ import {
   statusRecord,
   wrongShape
 } from './response.js'
-import type { CallRunner } from './v3.js'
 
 const PENDING = new Set(['queued', 'running', 'in_progress', 'started', 'pending'])
 const FAILED = new Set(['cancelled', 'canceled', 'failed', 'error'])
 
 /** Datafiniti API v4: Bearer token; a download's status and its file URLs share one endpoint. */
 export class V4Client implements DatafinitiClient {
-  private readonly headers: Record<string, string>
   private readonly secrets: string[]
 
-  constructor(
-    private readonly http: Http,
-    private readonly baseUrl: string,
-    token: string,
-    private readonly call: CallRunner,
-    private readonly now: () => number = Date.now
-  ) {
-    this.headers = { Authorization: `Bearer ${token}`, Accept: 'application/json' }
-    this.secrets = [token]
+  constructor(private readonly ctx: ClientContext) {
+    this.secrets = [ctx.token]
+  }
+
+  /** A fresh object per request: the HTTP client may edit it (it drops auth on a redirect). */
+  private headers(): Record<string, string> {
+    return { Authorization: `Bearer ${this.ctx.token}`, Accept: 'application/json' }
   }
 
   /** `POST /v4/{type}/search` with `download: true` answers 2xx with the new download. */
@@ -38,12 +39,12 @@ export class V4Client implements DatafinitiClient {
     // No `num_records` means every match: only when the user said `all`.
     if (spec.numRecords !== 'all') body['num_records'] = spec.numRecords
     if (spec.view) body['view'] = spec.view
-    return this.call(
+    return this.ctx.call(
       endpoint,
       async () => {
-        const res = await this.http.postText(
-          `${this.baseUrl}/v4/${spec.dataType}/search`,
-          { ...this.headers, 'Content-Type': 'application/json' },
+        const res = await this.ctx.http.postText(
+          `${this.ctx.baseUrl}/v4/${spec.dataType}/search`,
+          { ...this.headers(), 'Content-Type': 'application/json' },
           JSON.stringify(body)
         )
         if (res.status < 200 || res.status >= 300) failCreate(endpoint, res, this.secrets)
@@ -74,12 +75,12 @@ export class V4Client implements DatafinitiClient {
     options?: CallOptions
   ): Promise<{ record: Record<string, unknown>; text: string; status: number }> {
     const endpoint = `GET /v4/downloads/${id}`
-    return this.call(
+    return this.ctx.call(
       endpoint,
       async () => {
-        const res = await this.http.getText(
-          `${this.baseUrl}/v4/downloads/${encodeURIComponent(id)}`,
-          this.headers
+        const res = await this.ctx.http.getText(
+          `${this.ctx.baseUrl}/v4/downloads/${encodeURIComponent(id)}`,
+          this.headers()
         )
         const record = statusRecord(
           endpoint,
@@ -89,7 +90,7 @@ export class V4Client implements DatafinitiClient {
             shape: 'expected a download object'
           },
           this.secrets,
-          this.now()
+          this.ctx.now()
         )
         return { record, text: res.text, status: res.status }
       },

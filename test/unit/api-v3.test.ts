@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { CallOptions } from '../../src/api/client.js'
-import { V3Client, type CallRunner } from '../../src/api/v3.js'
+import type { CallRunner } from '../../src/api/client.js'
+import { V3Client } from '../../src/api/v3.js'
 import type { QuerySpec } from '../../src/domain/download.js'
 import { FatalError, HttpStatusError, isTransient } from '../../src/support/errors.js'
 import type { Http, TextResponse } from '../../src/support/http.js'
@@ -47,7 +48,10 @@ const passThrough: CallRunner = (_what, fn) => fn()
 
 function client(responses: Parameters<typeof fakeHttp>[0], call: CallRunner = passThrough) {
   const { http, calls } = fakeHttp(responses)
-  return { client: new V3Client(http, BASE, TOKEN, call, () => NOW), calls }
+  return {
+    client: new V3Client({ http, baseUrl: BASE, token: TOKEN, call, now: () => NOW }),
+    calls
+  }
 }
 
 function json(body: unknown, status = 200): Partial<TextResponse> {
@@ -95,7 +99,13 @@ describe('V3Client authentication and URLs', () => {
 
   it('keeps a base path and encodes the id', async () => {
     const { http, calls } = fakeHttp([json({ status: 'X' }), { status: 404 }])
-    const c = new V3Client(http, 'http://127.0.0.1:9/api', TOKEN, passThrough)
+    const c = new V3Client({
+      http,
+      baseUrl: 'http://127.0.0.1:9/api',
+      token: TOKEN,
+      call: passThrough,
+      now: Date.now
+    })
     await c.getRequest('1/2?x')
     await c.getResults('1/2?x')
     expect(calls.map(call => call.url)).toEqual([
@@ -514,7 +524,13 @@ describe('V3Client.createDownload', () => {
 
   it('keeps a base path', async () => {
     const { http, calls } = fakeHttp([CREATED])
-    const c = new V3Client(http, 'http://127.0.0.1:9/api', TOKEN, passThrough)
+    const c = new V3Client({
+      http,
+      baseUrl: 'http://127.0.0.1:9/api',
+      token: TOKEN,
+      call: passThrough,
+      now: Date.now
+    })
     await c.createDownload(spec())
     expect(calls[0]?.url.startsWith('http://127.0.0.1:9/api/v3/data/products?')).toBe(true)
   })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { CallOptions } from '../../src/api/client.js'
-import type { CallRunner } from '../../src/api/v3.js'
+import type { CallRunner } from '../../src/api/client.js'
 import { V4Client } from '../../src/api/v4.js'
 import { FatalError, HttpStatusError, isTransient } from '../../src/support/errors.js'
 import type { Http, TextResponse } from '../../src/support/http.js'
@@ -50,7 +50,10 @@ const passThrough: CallRunner = (_what, fn) => fn()
 
 function client(responses: Responses, call: CallRunner = passThrough) {
   const { http, calls } = fakeHttp(responses)
-  return { client: new V4Client(http, BASE, TOKEN, call, () => NOW), calls }
+  return {
+    client: new V4Client({ http, baseUrl: BASE, token: TOKEN, call, now: () => NOW }),
+    calls
+  }
 }
 
 /** A CallRunner that runs fn once and records what it was asked to run. */
@@ -129,7 +132,13 @@ describe('V4Client authentication and URLs', () => {
 
   it('keeps a base path and encodes the id', async () => {
     const { http, calls } = fakeHttp([json({ status: 'running' })])
-    const c = new V4Client(http, 'http://127.0.0.1:9/api', TOKEN, passThrough)
+    const c = new V4Client({
+      http,
+      baseUrl: 'http://127.0.0.1:9/api',
+      token: TOKEN,
+      call: passThrough,
+      now: Date.now
+    })
     await c.getRequest('a/b?c')
     expect(calls[0]?.url).toBe('http://127.0.0.1:9/api/v4/downloads/a%2Fb%3Fc')
   })
