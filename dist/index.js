@@ -28697,7 +28697,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ }),
 
-/***/ 87915:
+/***/ 62675:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -31025,8 +31025,8 @@ class DecodedURL extends URL {
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var tunnel = __nccwpck_require__(20770);
-// EXTERNAL MODULE: ./src/undici-lazy.cjs
-var undici_lazy = __nccwpck_require__(87915);
+// EXTERNAL MODULE: ./src/support/undici-lazy.cjs
+var undici_lazy = __nccwpck_require__(62675);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -31927,8 +31927,11 @@ var __webpack_exports__ = {};
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
 var core = __nccwpck_require__(77094);
-;// CONCATENATED MODULE: ./src/constants.ts
-/** Input and output names, defined once: action.yml, the code and the tests all use these. */
+;// CONCATENATED MODULE: ./src/domain/names.ts
+/**
+ * The action's interface, defined once: action.yml, the code and the tests all use these names, and
+ * a test fails when action.yml and this file disagree.
+ */
 const Inputs = {
     Token: 'token',
     RequestId: 'request-id',
@@ -31965,39 +31968,12 @@ const Outputs = {
     ArtifactUrl: 'artifact-url',
     ArtifactDigest: 'artifact-digest'
 };
-const Modes = ['artifact', 'files', 'urls'];
-const ApiVersions = ['v3', 'v4'];
-/** Data types a download can be created for; `people` exists in v4 only. */
-const DataTypes = {
-    v3: ['products', 'businesses', 'properties'],
-    v4: ['products', 'businesses', 'properties', 'people']
-};
-const Formats = ['CSV', 'JSON'];
-const Defaults = {
-    ApiUrl: 'https://api.datafiniti.co',
-    Mode: 'artifact',
-    ApiVersion: 'v3',
-    Format: 'CSV',
-    CompressionLevel: 6,
-    PollInterval: '30s',
-    WaitTimeout: '1h',
-    Concurrency: 4,
-    MaxRetries: 5,
-    StallTimeout: '60s'
-};
-const Limits = {
-    MaxConcurrency: 64,
-    MaxRetries: 20,
-    /** Backoff of retries: full jitter under base * 2^(n-1), capped. */
-    RetryBaseDelayMs: 1000,
-    RetryMaxDelayMs: 30_000,
-    MinRetentionDays: 1,
-    MaxRetentionDays: 90,
-    /** Result files expire this long after their `date_created`. */
-    ResultLifetimeMs: 7 * 24 * 60 * 60 * 1000
-};
+/** The runner passes input `foo-bar` as env `INPUT_FOO-BAR` (spaces become `_`, hyphens stay). */
+function inputEnvName(name) {
+    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+}
 
-;// CONCATENATED MODULE: ./src/errors.ts
+;// CONCATENATED MODULE: ./src/support/errors.ts
 /** An HTTP answer that the caller did not expect; `status` decides whether it is worth a retry. */
 class HttpStatusError extends Error {
     status;
@@ -32038,6 +32014,7 @@ class CreateAnswerError extends FatalError {
 }
 /** The disk refused an operation (full, read-only, over a size limit, gone): no retry fixes that. */
 class DiskError extends FatalError {
+    name = 'DiskError';
 }
 /** Runs a file-system operation, turning its failure into a DiskError. */
 async function onDisk(operation) {
@@ -32108,7 +32085,64 @@ function parseRetryAfter(value, now) {
     return Math.max(0, date - now);
 }
 
-;// CONCATENATED MODULE: ./src/redact.ts
+;// CONCATENATED MODULE: ./src/deliver/artifact.ts
+
+
+/** Same rule as @actions/artifact: github.com, *.ghe.com and *.localhost are not GHES. */
+function isGhes(env) {
+    let host;
+    try {
+        host = new URL(env['GITHUB_SERVER_URL'] || 'https://github.com').hostname.toLowerCase();
+    }
+    catch {
+        return false;
+    }
+    return host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost');
+}
+/**
+ * Why artifact mode cannot run here, or undefined when it can: checked before anything is
+ * downloaded, so a run never spends an hour waiting only to fail at the upload.
+ */
+function artifactBlocker(env) {
+    const alternative = `Use '${Inputs.Mode}: files' and upload '${Inputs.Path}' with a step of your own ` +
+        `(for GHES, actions/upload-artifact@v3 or another store).`;
+    if (isGhes(env)) {
+        return `Artifact upload is not supported on GitHub Enterprise Server (${env['GITHUB_SERVER_URL'] ?? ''}). ${alternative}`;
+    }
+    if (!env['ACTIONS_RUNTIME_TOKEN'] || !env['ACTIONS_RESULTS_URL']) {
+        return (`Artifact upload needs the GitHub Actions runtime (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL), ` +
+            `which this environment does not provide: it is not a GitHub Actions job step. ${alternative}`);
+    }
+    return undefined;
+}
+/** Uploads the files as one artifact; @actions/artifact and its Azure SDK load only here. */
+async function uploadArtifact(name, files, rootDirectory, options, env) {
+    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 584).then(__nccwpck_require__.bind(__nccwpck_require__, 20584));
+    const client = new DefaultArtifactClient();
+    const response = await client.uploadArtifact(name, [...files], rootDirectory, {
+        compressionLevel: options.compressionLevel,
+        ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {})
+    });
+    if (response.id === undefined) {
+        throw new FatalError(`The artifact service did not return an id for artifact '${name}'.`);
+    }
+    return {
+        id: response.id,
+        size: response.size,
+        digest: response.digest,
+        url: artifactUrl(env, response.id)
+    };
+}
+function artifactUrl(env, id) {
+    const server = (env['GITHUB_SERVER_URL'] || 'https://github.com').replace(/\/+$/, '');
+    const repository = env['GITHUB_REPOSITORY'];
+    const runId = env['GITHUB_RUN_ID'];
+    if (!repository || !runId)
+        return undefined;
+    return `${server}/${repository}/actions/runs/${runId}/artifacts/${id}`;
+}
+
+;// CONCATENATED MODULE: ./src/support/secrets.ts
 /**
  * Signed file URLs are bearer credentials and a v3 file path can even contain the token, so a URL
  * is only ever shown as its host and file name.
@@ -32157,283 +32191,129 @@ function redact(text, secrets = []) {
     out = out.replace(URL_PATTERN, match => describeUrl(match));
     return out.replace(SIGNATURE_PARAM, '$1***');
 }
-
-;// CONCATENATED MODULE: ./src/api/response.ts
-
-
-
-/** The start of a body, single-line and without secrets, for an error message. */
-function bodyStart(text, secrets) {
-    const flat = redact(text, secrets).replace(/\s+/g, ' ').trim();
-    return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+/** Every form the token takes on the wire or in a URL: the token, its Basic form, URL-encoded. */
+function tokenSecrets(token) {
+    if (token === '')
+        return [];
+    const basic = Buffer.from(`${token}:`).toString('base64');
+    return [...new Set([token, basic, encodeURIComponent(token)])];
 }
-/** The API's own explanation (`message` or `error` of a JSON error body), else the body's start. */
-function apiMessage(text, secrets) {
-    try {
-        const body = JSON.parse(text);
-        if (body !== null && typeof body === 'object') {
-            const { message, error } = body;
-            const said = [error, message].filter(s => typeof s === 'string' && s.trim() !== '');
-            if (said.length > 0)
-                return bodyStart(said.join(': '), secrets);
+/** The signatures of signed URLs: each is a credential on its own. */
+function signatureSecrets(urls) {
+    const found = new Set();
+    for (const url of urls) {
+        if (!URL.canParse(url))
+            continue;
+        for (const [key, value] of new URL(url).searchParams) {
+            if (/signature|security-token/i.test(key) && value.length >= 8)
+                found.add(value);
         }
     }
-    catch {
-        // not JSON: fall through to the raw start
-    }
-    return bodyStart(text, secrets);
+    return [...found];
 }
-/**
- * Turns a non-2xx answer into an error: auth failures are final and say so; the rest keep their
- * status so that the retry predicate can decide.
- */
-function failForStatus(endpoint, res, secrets, now) {
-    const said = apiMessage(res.text, secrets);
-    if (res.status === 401 || res.status === 403) {
-        throw new FatalError(`Datafiniti rejected the token: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
-            `Check the 'token' input: it must be a valid API token from the Datafiniti portal, passed from a secret.`);
-    }
-    const retryAfter = parseRetryAfter(headerValue(res.headers['retry-after']), now);
-    throw new HttpStatusError(`${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}`, res.status, retryAfter);
-}
-function headerValue(value) {
-    return Array.isArray(value) ? value[0] : value;
-}
-/** JSON or a specific error naming the endpoint and status, never a TypeError later on. */
-function parseJson(endpoint, res, secrets) {
-    try {
-        return JSON.parse(res.text);
-    }
-    catch {
-        throw new HttpStatusError(`${endpoint} answered HTTP ${res.status} with a body that is not JSON: "${bodyStart(res.text, secrets)}"`, 
-        // A garbled 200 is as likely a passing proxy fault as a lasting one: let it be retried.
-        res.status >= 200 && res.status < 300 ? 502 : res.status);
-    }
-}
-function wrongShape(endpoint, status, what, text, secrets) {
-    return new FatalError(`${endpoint} answered HTTP ${status} with JSON of an unexpected shape (${what}): "${bodyStart(text, secrets)}"`);
-}
-/** A number from a field that may be a number or a numeric string. */
-function optionalNumber(value) {
-    if (typeof value === 'number' && Number.isFinite(value))
-        return value;
-    if (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()))
-        return Number(value);
-    return undefined;
-}
-const API_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
-/** `2017-1-11 15:53:00` (no padding, no zone: UTC), `2017-1-11`, or ISO-8601. */
-function parseApiDate(value) {
-    if (typeof value !== 'string')
-        return undefined;
-    const m = API_DATE.exec(value.trim());
-    if (!m)
-        return undefined;
-    const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '0', zone] = m;
-    const ms = Math.round(Number(`0.${frac}`) * 1000);
-    let time = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
-    if (zone && zone.toUpperCase() !== 'Z') {
-        const sign = zone.startsWith('-') ? -1 : 1;
-        const digits = zone.slice(1).replace(':', '');
-        time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
-    }
-    // Date.UTC rolls 2017-13-45 over into 2018: refuse what does not round-trip.
-    const check = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
-    if (check.getUTCMonth() !== Number(mo) - 1 ||
-        check.getUTCDate() !== Number(d) ||
-        check.getUTCHours() !== Number(h) ||
-        check.getUTCMinutes() !== Number(mi) ||
-        check.getUTCSeconds() !== Number(s)) {
-        return undefined;
-    }
-    const date = new Date(time);
-    return Number.isNaN(date.getTime()) ? undefined : date;
-}
-/**
- * Errors of a create call, which is never retried once it may have reached the server: known API
- * answers get their own explanation, the rest say why the action did not try again.
- */
-function failCreate(endpoint, res, secrets) {
-    const said = apiMessage(res.text, secrets);
-    if (/numRequested cannot be <= 0/i.test(res.text)) {
-        throw new CreateAnswerError(`The query matched no records, so Datafiniti created no download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
-            `Check the 'query' and 'data-type' inputs.`);
-    }
-    if (/exceeds preview record limit/i.test(res.text)) {
-        throw new CreateAnswerError(`Your Datafiniti plan does not allow this download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
-            `Lower 'num-records' to your plan's preview limit, or upgrade the plan.`);
-    }
-    if (res.status === 401 || res.status === 403) {
-        throw new CreateAnswerError(`Datafiniti rejected the token: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
-            `Check the 'token' input: it must be a valid API token from the Datafiniti portal, passed from a secret.`);
-    }
-    throw new CreateAnswerError(`Creating the download failed: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
-        (res.status >= 500 || res.status === 429 || res.status === 408
-            ? `It was not retried, because a retry could create (and charge for) a second download: ` +
-                `look for a new download in the Datafiniti portal before running again.`
-            : `Check the 'query', 'data-type', 'format', 'num-records' and 'view' inputs.`));
-}
-/** v3 result files expire 7 days after `date_created`. */
-function expiryFromCreated(value) {
-    const created = parseApiDate(value);
-    return created ? new Date(created.getTime() + Limits.ResultLifetimeMs) : undefined;
-}
-/** A pre-signed S3 URL says when it stops working: `X-Amz-Date` + `X-Amz-Expires` (or SigV2 `Expires`). */
-function expiryFromUrl(url) {
-    try {
-        const q = new URL(url).searchParams;
-        const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(q.get('X-Amz-Date') ?? '');
-        const seconds = q.get('X-Amz-Expires');
-        if (date && seconds && /^\d+$/.test(seconds)) {
-            const [y = 0, mo = 1, d, h, mi, s] = date.slice(1).map(Number);
-            return new Date(Date.UTC(y, mo - 1, d, h, mi, s) + Number(seconds) * 1000);
+
+;// CONCATENATED MODULE: ./src/github.ts
+
+
+
+
+/** The real runner: workflow commands through @actions/core. */
+function githubRunner(env) {
+    return {
+        info: message => core/* info */.pq(message),
+        warning: message => core/* warning */.$e(message),
+        debug: message => core/* debug */.Yz(message),
+        group: (name, fn) => core/* group */.Os(name, fn),
+        setOutput: (name, value) => core/* setOutput */.uH(name, value),
+        setSecret: secret => {
+            core/* setSecret */.Pq(secret);
+            // Also out of our own error messages, whatever library text carries it.
+            registerSecret(secret);
+        },
+        summary: async (markdown) => {
+            if (env['GITHUB_STEP_SUMMARY'])
+                await core/* summary */.z.addRaw(markdown).write();
         }
-        const expires = q.get('Expires');
-        if (expires && /^\d+$/.test(expires))
-            return new Date(Number(expires) * 1000);
-    }
-    catch {
-        // not a URL: no expiry known
-    }
-    return undefined;
+    };
+}
+/** The real artifact service, through @actions/artifact. */
+function githubArtifacts(env) {
+    return {
+        blocker: () => artifactBlocker(env),
+        upload: (name, files, root, options) => uploadArtifact(name, files, root, options, env)
+    };
 }
 /**
- * A status answer of either version: an unknown id is final and says which input to check; the
- * body is one object, or a one-element array holding it, with a non-empty `status` string.
+ * The process around the run: SIGINT and SIGTERM (a cancelled job) abort it; Node leaving with the
+ * run unsettled, with nothing left to wait for, is a failure, never a silent success.
  */
-function statusRecord(endpoint, res, what, secrets, now) {
-    if (res.status === 400 || res.status === 404) {
-        throw new FatalError(`${what.notFound} (${endpoint} answered HTTP ${res.status}). Check the 'request-id' input.`);
-    }
-    if (res.status !== 200)
-        failForStatus(endpoint, res, secrets, now);
-    const body = parseJson(endpoint, res, secrets);
-    const item = Array.isArray(body) ? body[0] : body;
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-        throw wrongShape(endpoint, res.status, what.shape, res.text, secrets);
-    }
-    const record = item;
-    if (typeof record['status'] !== 'string' || record['status'].trim() === '') {
-        throw wrongShape(endpoint, res.status, 'no "status" string', res.text, secrets);
-    }
-    return record;
-}
-/** A request's `error` field as text: empty when there is none. */
-function errorText(raw) {
-    return typeof raw === 'string' ? raw.trim() : raw ? JSON.stringify(raw) : '';
-}
-
-;// CONCATENATED MODULE: ./src/api/v3.ts
-
-const FAILED_STATUSES = new Set(['FAILED', 'ERROR', 'CANCELLED', 'CANCELED']);
-/** Datafiniti API v3: HTTP Basic with the token as user name and an empty password. */
-class V3Client {
-    http;
-    baseUrl;
-    call;
-    now;
-    headers;
-    secrets;
-    constructor(http, baseUrl, token, call, now = Date.now) {
-        this.http = http;
-        this.baseUrl = baseUrl;
-        this.call = call;
-        this.now = now;
-        const basic = Buffer.from(`${token}:`).toString('base64');
-        this.headers = { Authorization: `Basic ${basic}`, Accept: 'application/json' };
-        this.secrets = [token, basic];
-    }
-    /**
-     * `GET /v3/data/{type}?...&download=true` answers 303 with `Location: /v3/requests/{id}` (some
-     * guides show the request object in the body instead): the redirect is the answer, not followed.
-     */
-    async createDownload(spec) {
-        const endpoint = `GET /v3/data/${spec.dataType}`;
-        const params = new URLSearchParams({ q: spec.query, format: spec.format });
-        // Without `records` Datafiniti downloads every match: only when the user said `all`.
-        if (spec.numRecords !== 'all')
-            params.set('records', String(spec.numRecords));
-        if (spec.view)
-            params.set('view', spec.view);
-        params.set('download', 'true');
-        const url = `${this.baseUrl}/v3/data/${spec.dataType}?${params.toString()}`;
-        return this.call(endpoint, async () => {
-            const res = await this.http.getText(url, this.headers, undefined, false);
-            if (res.status >= 300 && res.status < 400) {
-                const location = res.headers.location ?? '';
-                const id = /\/v3\/requests\/(\d+)/.exec(location)?.[1];
-                if (!id) {
-                    throw wrongShape(endpoint, res.status, 'a redirect without /v3/requests/{id}', location, this.secrets);
-                }
-                return id;
-            }
-            if (res.status < 200 || res.status >= 300)
-                failCreate(endpoint, res, this.secrets);
-            const body = parseJson(endpoint, res, this.secrets);
-            const item = Array.isArray(body) ? body[0] : body;
-            const id = item !== null && typeof item === 'object'
-                ? item['id']
-                : undefined;
-            if ((typeof id !== 'number' && typeof id !== 'string') || !/^\d+$/.test(String(id))) {
-                throw wrongShape(endpoint, res.status, 'no numeric request "id"', res.text, this.secrets);
-            }
-            return String(id);
-        }, { idempotent: false });
-    }
-    async getRequest(id, options) {
-        const endpoint = `GET /v3/requests/${id}`;
-        return this.call(endpoint, async () => {
-            const res = await this.http.getText(`${this.baseUrl}/v3/requests/${encodeURIComponent(id)}`, this.headers);
-            const record = statusRecord(endpoint, res, {
-                notFound: `Datafiniti has no download request ${id} for this token`,
-                shape: 'expected a request object or a one-element array'
-            }, this.secrets, this.now());
-            const status = String(record['status']).trim();
-            const error = errorText(record['error']);
-            const upper = status.toUpperCase();
-            const format = typeof record['dataFormat'] === 'string' ? record['dataFormat'].toLowerCase() : '';
-            return {
-                status,
-                phase: error !== '' || FAILED_STATUSES.has(upper)
-                    ? 'failed'
-                    : upper === 'COMPLETED'
-                        ? 'completed'
-                        : 'pending',
-                error,
-                numDownloaded: optionalNumber(record['numDownloaded']),
-                numRequested: optionalNumber(record['numRequested']),
-                format: format === 'csv' || format === 'json' ? format : undefined
-            };
-        }, options);
-    }
-    async getResults(id, options) {
-        const endpoint = `GET /v3/results/${id}`;
-        return this.call(endpoint, async () => {
-            const res = await this.http.getText(`${this.baseUrl}/v3/results/${encodeURIComponent(id)}`, this.headers);
-            // Documented: results do not exist until the request is COMPLETED; right after it, not yet.
-            if (res.status === 404)
-                return undefined;
-            if (res.status !== 200)
-                failForStatus(endpoint, res, this.secrets, this.now());
-            const body = parseJson(endpoint, res, this.secrets);
-            const items = Array.isArray(body) ? body : [body];
-            return items.map((item, index) => {
-                const url = item !== null && typeof item === 'object'
-                    ? item['url']
-                    : undefined;
-                if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
-                    throw wrongShape(endpoint, res.status, `result ${index + 1} has no http(s) "url"`, res.text, this.secrets);
-                }
-                const created = item['date_created'];
-                return { url, expiresAt: expiryFromCreated(created) ?? expiryFromUrl(url) };
-            });
-        }, options);
-    }
+function watchProcess() {
+    const controller = new AbortController();
+    const onSignal = (signal) => {
+        controller.abort(new FatalError(`Cancelled by ${signal}: stopped downloads and removed partial files.`));
+    };
+    const onStall = () => {
+        core/* setFailed */.C1('The action stopped before it finished, with nothing left to wait for. This is a bug: please report it.');
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    process.once('beforeExit', onStall);
+    return {
+        signal: controller.signal,
+        dispose: () => {
+            process.removeListener('SIGINT', onSignal);
+            process.removeListener('SIGTERM', onSignal);
+            process.removeListener('beforeExit', onStall);
+        }
+    };
 }
 
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
-;// CONCATENATED MODULE: ./src/duration.ts
+;// CONCATENATED MODULE: ./src/domain/download.ts
+/**
+ * What every stage agrees on about a Datafiniti download: the request, its state, its files. Both
+ * the inputs and the API client import these; neither imports the other.
+ */
+const Modes = ['artifact', 'files', 'urls'];
+const ApiVersions = ['v3', 'v4'];
+/** Data types a download can be created for; `people` exists in v4 only. */
+const DataTypes = {
+    v3: ['products', 'businesses', 'properties'],
+    v4: ['products', 'businesses', 'properties', 'people']
+};
+const Formats = ['CSV', 'JSON'];
+/** Result files expire this long after their `date_created`. */
+const RESULT_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+/** The form of a request id: what the input accepts and what a created id must have. */
+function isRequestId(id, version) {
+    return version === 'v3'
+        ? /^\d+$/.test(id) && !/^0+$/.test(id)
+        : /^[A-Za-z0-9._~-]{1,200}$/.test(id) && !/^\.+$/.test(id);
+}
+
+;// CONCATENATED MODULE: ./src/inputs/defaults.ts
+/** What an input is when it is not set, and the bounds of numeric inputs. */
+const Defaults = {
+    ApiUrl: 'https://api.datafiniti.co',
+    Mode: 'artifact',
+    ApiVersion: 'v3',
+    Format: 'CSV',
+    CompressionLevel: 6,
+    PollInterval: '30s',
+    WaitTimeout: '1h',
+    Concurrency: 4,
+    MaxRetries: 5,
+    StallTimeout: '60s'
+};
+const Limits = {
+    MaxConcurrency: 64,
+    MaxRetries: 20,
+    MinRetentionDays: 1,
+    MaxRetentionDays: 90
+};
+
+;// CONCATENATED MODULE: ./src/support/format.ts
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
 /**
@@ -32474,8 +32354,26 @@ function formatDuration(ms) {
         return seconds > 0 ? `${minutes}m${seconds}s` : `${minutes}m`;
     return `${seconds}s`;
 }
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
+}
+/** `95,378`. Not toLocaleString: its first call loads ICU data, tens of milliseconds. */
+function formatCount(value) {
+    const [whole = '', fraction] = String(value).split('.');
+    const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    return fraction === undefined ? grouped : `${grouped}.${fraction}`;
+}
 
-;// CONCATENATED MODULE: ./src/settings.ts
+;// CONCATENATED MODULE: ./src/inputs/settings.ts
+
+
 
 
 
@@ -32483,12 +32381,6 @@ function formatDuration(ms) {
 function idForName(requestId) {
     const name = requestId.replace(/[^A-Za-z0-9._-]/g, '_');
     return /^\.*$/.test(name) ? name.replace(/\./g, '_') : name;
-}
-/** The form of a request id: what the input accepts and what a created id must have. */
-function isRequestId(id, version) {
-    return version === 'v3'
-        ? /^\d+$/.test(id) && !/^0+$/.test(id)
-        : /^[A-Za-z0-9._~-]{1,200}$/.test(id) && !/^\.+$/.test(id);
 }
 /** Absolute download directory, once the request id is known. */
 function downloadPathFor(settings, requestId) {
@@ -32500,10 +32392,6 @@ function artifactNameFor(settings, requestId) {
 /** Bad input: the message names the input and the expected form. */
 class InputError extends Error {
     name = 'InputError';
-}
-/** The runner passes input `foo-bar` as env `INPUT_FOO-BAR` (spaces become `_`, hyphens stay). */
-function inputEnvName(name) {
-    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
 }
 function read(env, name) {
     return (env[inputEnvName(name)] ?? '').trim();
@@ -32686,177 +32574,9 @@ function parseApiUrl(raw) {
     return url.href.replace(/\/+$/, '');
 }
 
-;// CONCATENATED MODULE: ./src/api/v4.ts
-
-
-const PENDING = new Set(['queued', 'running', 'in_progress', 'started', 'pending']);
-const FAILED = new Set(['cancelled', 'canceled', 'failed', 'error']);
-/** Datafiniti API v4: Bearer token; a download's status and its file URLs share one endpoint. */
-class V4Client {
-    http;
-    baseUrl;
-    call;
-    now;
-    headers;
-    secrets;
-    constructor(http, baseUrl, token, call, now = Date.now) {
-        this.http = http;
-        this.baseUrl = baseUrl;
-        this.call = call;
-        this.now = now;
-        this.headers = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
-        this.secrets = [token];
-    }
-    /** `POST /v4/{type}/search` with `download: true` answers 2xx with the new download. */
-    async createDownload(spec) {
-        const endpoint = `POST /v4/${spec.dataType}/search`;
-        const body = { query: spec.query, format: spec.format, download: true };
-        // No `num_records` means every match: only when the user said `all`.
-        if (spec.numRecords !== 'all')
-            body['num_records'] = spec.numRecords;
-        if (spec.view)
-            body['view'] = spec.view;
-        return this.call(endpoint, async () => {
-            const res = await this.http.postText(`${this.baseUrl}/v4/${spec.dataType}/search`, { ...this.headers, 'Content-Type': 'application/json' }, JSON.stringify(body));
-            if (res.status < 200 || res.status >= 300)
-                failCreate(endpoint, res, this.secrets);
-            const answer = parseJson(endpoint, res, this.secrets);
-            const raw = answer !== null && typeof answer === 'object'
-                ? answer['id']
-                : undefined;
-            const id = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : '';
-            // The id becomes a URL path segment and a directory name: only a well-formed one will do.
-            if (!isRequestId(id, 'v4')) {
-                throw wrongShape(endpoint, res.status, 'no well-formed download "id"', res.text, this.secrets);
-            }
-            return id;
-        }, { idempotent: false });
-    }
-    async download(id, options) {
-        const endpoint = `GET /v4/downloads/${id}`;
-        return this.call(endpoint, async () => {
-            const res = await this.http.getText(`${this.baseUrl}/v4/downloads/${encodeURIComponent(id)}`, this.headers);
-            const record = statusRecord(endpoint, res, {
-                notFound: `Datafiniti has no download ${id} for this token`,
-                shape: 'expected a download object'
-            }, this.secrets, this.now());
-            return { record, text: res.text, status: res.status };
-        }, options);
-    }
-    async getRequest(id, options) {
-        const { record } = await this.download(id, options);
-        const status = String(record['status']).trim();
-        const lower = status.toLowerCase();
-        const error = errorText(record['error']);
-        const format = typeof record['format'] === 'string' ? record['format'].toLowerCase() : '';
-        return {
-            status,
-            // Unknown statuses are taken as still running: only `completed` is done.
-            phase: FAILED.has(lower) || error !== ''
-                ? 'failed'
-                : lower === 'completed'
-                    ? 'completed'
-                    : 'pending',
-            error,
-            numDownloaded: optionalNumber(record['num_downloaded']),
-            numRequested: optionalNumber(record['num_records']),
-            format: format === 'csv' || format === 'json' ? format : undefined
-        };
-    }
-    /** `results` fills in while the download runs: it is read only once the download is complete. */
-    async getResults(id, options) {
-        const { record, text, status } = await this.download(id, options);
-        const lower = String(record['status']).trim().toLowerCase();
-        if (lower !== 'completed' || PENDING.has(lower))
-            return undefined;
-        const results = record['results'];
-        if (!Array.isArray(results)) {
-            throw wrongShape(`GET /v4/downloads/${id}`, status, 'no "results" array', text, this.secrets);
-        }
-        return results.map((item, index) => {
-            const url = typeof item === 'string'
-                ? item
-                : item !== null && typeof item === 'object'
-                    ? item['url']
-                    : undefined;
-            if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
-                throw wrongShape(`GET /v4/downloads/${id}`, status, `result ${index + 1} is not an http(s) URL`, text, this.secrets);
-            }
-            return { url, expiresAt: expiryFromUrl(url) };
-        });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/artifact.ts
-
-
-/** Same rule as @actions/artifact: github.com, *.ghe.com and *.localhost are not GHES. */
-function isGhes(env) {
-    let host;
-    try {
-        host = new URL(env['GITHUB_SERVER_URL'] || 'https://github.com').hostname.toLowerCase();
-    }
-    catch {
-        return false;
-    }
-    return host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost');
-}
-/**
- * Why artifact mode cannot run here, or undefined when it can: checked before anything is
- * downloaded, so a run never spends an hour waiting only to fail at the upload.
- */
-function artifactBlocker(env) {
-    const alternative = `Use '${Inputs.Mode}: files' and upload '${Inputs.Path}' with a step of your own ` +
-        `(for GHES, actions/upload-artifact@v3 or another store).`;
-    if (isGhes(env)) {
-        return `Artifact upload is not supported on GitHub Enterprise Server (${env['GITHUB_SERVER_URL'] ?? ''}). ${alternative}`;
-    }
-    if (!env['ACTIONS_RUNTIME_TOKEN'] || !env['ACTIONS_RESULTS_URL']) {
-        return (`Artifact upload needs the GitHub Actions runtime (ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL), ` +
-            `which this environment does not provide: it is not a GitHub Actions job step. ${alternative}`);
-    }
-    return undefined;
-}
-/** Uploads the files as one artifact; @actions/artifact and its Azure SDK load only here. */
-async function uploadArtifact(name, files, rootDirectory, options, env) {
-    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 584).then(__nccwpck_require__.bind(__nccwpck_require__, 20584));
-    const client = new DefaultArtifactClient();
-    const response = await client.uploadArtifact(name, [...files], rootDirectory, {
-        compressionLevel: options.compressionLevel,
-        ...(options.retentionDays !== undefined ? { retentionDays: options.retentionDays } : {})
-    });
-    if (response.id === undefined) {
-        throw new FatalError(`The artifact service did not return an id for artifact '${name}'.`);
-    }
-    return {
-        id: response.id,
-        size: response.size,
-        digest: response.digest,
-        url: artifactUrl(env, response.id)
-    };
-}
-function artifactUrl(env, id) {
-    const server = (env['GITHUB_SERVER_URL'] || 'https://github.com').replace(/\/+$/, '');
-    const repository = env['GITHUB_REPOSITORY'];
-    const runId = env['GITHUB_RUN_ID'];
-    if (!repository || !runId)
-        return undefined;
-    return `${server}/${repository}/actions/runs/${runId}/artifacts/${id}`;
-}
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(73024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(57075);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
 var lib = __nccwpck_require__(44942);
-;// CONCATENATED MODULE: ./src/http.ts
+;// CONCATENATED MODULE: ./src/support/http.ts
 
 
 const USER_AGENT = 'datafiniti-download-action';
@@ -32917,6 +32637,11 @@ async function readLimited(body, limit) {
     }
     return Buffer.concat(chunks).toString('utf8');
 }
+/** A header's value, the first one when it came more than once. */
+function header(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
 /** `Content-Length` as a number, when the server sent a valid one. */
 function contentLength(headers) {
     const raw = headers['content-length'];
@@ -32953,11 +32678,1139 @@ async function getStreamUnlessAborted(http, url, headers, signal) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/csv-scan-wasm.ts
-// Generated from src/csv-scan.wat by `npm run build:wasm`: edit that file, not this one.
+;// CONCATENATED MODULE: ./src/api/response.ts
+
+
+
+
+/** The start of a body, single-line and without secrets, for an error message. */
+function bodyStart(text, secrets) {
+    const flat = redact(text, secrets).replace(/\s+/g, ' ').trim();
+    return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}
+/** The API's own explanation (`message` or `error` of a JSON error body), else the body's start. */
+function apiMessage(text, secrets) {
+    try {
+        const body = JSON.parse(text);
+        if (body !== null && typeof body === 'object') {
+            const { message, error } = body;
+            const said = [error, message].filter(s => typeof s === 'string' && s.trim() !== '');
+            if (said.length > 0)
+                return bodyStart(said.join(': '), secrets);
+        }
+    }
+    catch {
+        // not JSON: fall through to the raw start
+    }
+    return bodyStart(text, secrets);
+}
+/**
+ * Turns a non-2xx answer into an error: auth failures are final and say so; the rest keep their
+ * status so that the retry predicate can decide.
+ */
+function failForStatus(endpoint, res, secrets, now) {
+    const said = apiMessage(res.text, secrets);
+    if (res.status === 401 || res.status === 403) {
+        throw new FatalError(`Datafiniti rejected the token: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
+            `Check the 'token' input: it must be a valid API token from the Datafiniti portal, passed from a secret.`);
+    }
+    const retryAfter = parseRetryAfter(header(res.headers, 'retry-after'), now);
+    throw new HttpStatusError(`${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}`, res.status, retryAfter);
+}
+/** JSON or a specific error naming the endpoint and status, never a TypeError later on. */
+function parseJson(endpoint, res, secrets) {
+    try {
+        return JSON.parse(res.text);
+    }
+    catch {
+        throw new HttpStatusError(`${endpoint} answered HTTP ${res.status} with a body that is not JSON: "${bodyStart(res.text, secrets)}"`, 
+        // A garbled 200 is as likely a passing proxy fault as a lasting one: let it be retried.
+        res.status >= 200 && res.status < 300 ? 502 : res.status);
+    }
+}
+function wrongShape(endpoint, status, what, text, secrets) {
+    return new FatalError(`${endpoint} answered HTTP ${status} with JSON of an unexpected shape (${what}): "${bodyStart(text, secrets)}"`);
+}
+/** A number from a field that may be a number or a numeric string. */
+function optionalNumber(value) {
+    if (typeof value === 'number' && Number.isFinite(value))
+        return value;
+    if (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()))
+        return Number(value);
+    return undefined;
+}
+const API_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+/** `2017-1-11 15:53:00` (no padding, no zone: UTC), `2017-1-11`, or ISO-8601. */
+function parseApiDate(value) {
+    if (typeof value !== 'string')
+        return undefined;
+    const m = API_DATE.exec(value.trim());
+    if (!m)
+        return undefined;
+    const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '0', zone] = m;
+    const ms = Math.round(Number(`0.${frac}`) * 1000);
+    let time = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+    if (zone && zone.toUpperCase() !== 'Z') {
+        const sign = zone.startsWith('-') ? -1 : 1;
+        const digits = zone.slice(1).replace(':', '');
+        time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+    }
+    // Date.UTC rolls 2017-13-45 over into 2018: refuse what does not round-trip.
+    const check = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+    if (check.getUTCMonth() !== Number(mo) - 1 ||
+        check.getUTCDate() !== Number(d) ||
+        check.getUTCHours() !== Number(h) ||
+        check.getUTCMinutes() !== Number(mi) ||
+        check.getUTCSeconds() !== Number(s)) {
+        return undefined;
+    }
+    const date = new Date(time);
+    return Number.isNaN(date.getTime()) ? undefined : date;
+}
+/**
+ * Errors of a create call, which is never retried once it may have reached the server: known API
+ * answers get their own explanation, the rest say why the action did not try again.
+ */
+function failCreate(endpoint, res, secrets) {
+    const said = apiMessage(res.text, secrets);
+    if (/numRequested cannot be <= 0/i.test(res.text)) {
+        throw new CreateAnswerError(`The query matched no records, so Datafiniti created no download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
+            `Check the 'query' and 'data-type' inputs.`);
+    }
+    if (/exceeds preview record limit/i.test(res.text)) {
+        throw new CreateAnswerError(`Your Datafiniti plan does not allow this download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
+            `Lower 'num-records' to your plan's preview limit, or upgrade the plan.`);
+    }
+    if (res.status === 401 || res.status === 403) {
+        throw new CreateAnswerError(`Datafiniti rejected the token: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
+            `Check the 'token' input: it must be a valid API token from the Datafiniti portal, passed from a secret.`);
+    }
+    throw new CreateAnswerError(`Creating the download failed: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
+        (res.status >= 500 || res.status === 429 || res.status === 408
+            ? `It was not retried, because a retry could create (and charge for) a second download: ` +
+                `look for a new download in the Datafiniti portal before running again.`
+            : `Check the 'query', 'data-type', 'format', 'num-records' and 'view' inputs.`));
+}
+/** v3 result files expire 7 days after `date_created`. */
+function expiryFromCreated(value) {
+    const created = parseApiDate(value);
+    return created ? new Date(created.getTime() + RESULT_LIFETIME_MS) : undefined;
+}
+/** A pre-signed S3 URL says when it stops working: `X-Amz-Date` + `X-Amz-Expires` (or SigV2 `Expires`). */
+function expiryFromUrl(url) {
+    try {
+        const q = new URL(url).searchParams;
+        const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(q.get('X-Amz-Date') ?? '');
+        const seconds = q.get('X-Amz-Expires');
+        if (date && seconds && /^\d+$/.test(seconds)) {
+            const [y = 0, mo = 1, d, h, mi, s] = date.slice(1).map(Number);
+            return new Date(Date.UTC(y, mo - 1, d, h, mi, s) + Number(seconds) * 1000);
+        }
+        const expires = q.get('Expires');
+        if (expires && /^\d+$/.test(expires))
+            return new Date(Number(expires) * 1000);
+    }
+    catch {
+        // not a URL: no expiry known
+    }
+    return undefined;
+}
+/**
+ * A status answer of either version: an unknown id is final and says which input to check; the
+ * body is one object, or a one-element array holding it, with a non-empty `status` string.
+ */
+function statusRecord(endpoint, res, what, secrets, now) {
+    if (res.status === 400 || res.status === 404) {
+        throw new FatalError(`${what.notFound} (${endpoint} answered HTTP ${res.status}). Check the 'request-id' input.`);
+    }
+    if (res.status !== 200)
+        failForStatus(endpoint, res, secrets, now);
+    const body = parseJson(endpoint, res, secrets);
+    const item = Array.isArray(body) ? body[0] : body;
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        throw wrongShape(endpoint, res.status, what.shape, res.text, secrets);
+    }
+    const record = item;
+    if (typeof record['status'] !== 'string' || record['status'].trim() === '') {
+        throw wrongShape(endpoint, res.status, 'no "status" string', res.text, secrets);
+    }
+    return record;
+}
+/** A request's `error` field as text: empty when there is none. */
+function errorText(raw) {
+    return typeof raw === 'string' ? raw.trim() : raw ? JSON.stringify(raw) : '';
+}
+
+;// CONCATENATED MODULE: ./src/api/v3.ts
+
+const FAILED_STATUSES = new Set(['FAILED', 'ERROR', 'CANCELLED', 'CANCELED']);
+/** Datafiniti API v3: HTTP Basic with the token as user name and an empty password. */
+class V3Client {
+    ctx;
+    auth;
+    secrets;
+    constructor(ctx) {
+        this.ctx = ctx;
+        const basic = Buffer.from(`${ctx.token}:`).toString('base64');
+        this.auth = `Basic ${basic}`;
+        this.secrets = [ctx.token, basic];
+    }
+    /** A fresh object per request: the HTTP client may edit it (it drops auth on a redirect). */
+    headers() {
+        return { Authorization: this.auth, Accept: 'application/json' };
+    }
+    /**
+     * `GET /v3/data/{type}?...&download=true` answers 303 with `Location: /v3/requests/{id}` (some
+     * guides show the request object in the body instead): the redirect is the answer, not followed.
+     */
+    async createDownload(spec) {
+        const endpoint = `GET /v3/data/${spec.dataType}`;
+        const params = new URLSearchParams({ q: spec.query, format: spec.format });
+        // Without `records` Datafiniti downloads every match: only when the user said `all`.
+        if (spec.numRecords !== 'all')
+            params.set('records', String(spec.numRecords));
+        if (spec.view)
+            params.set('view', spec.view);
+        params.set('download', 'true');
+        const url = `${this.ctx.baseUrl}/v3/data/${spec.dataType}?${params.toString()}`;
+        return this.ctx.call(endpoint, async () => {
+            const res = await this.ctx.http.getText(url, this.headers(), undefined, false);
+            if (res.status >= 300 && res.status < 400) {
+                const location = res.headers.location ?? '';
+                const id = /\/v3\/requests\/(\d+)/.exec(location)?.[1];
+                if (!id) {
+                    throw wrongShape(endpoint, res.status, 'a redirect without /v3/requests/{id}', location, this.secrets);
+                }
+                return id;
+            }
+            if (res.status < 200 || res.status >= 300)
+                failCreate(endpoint, res, this.secrets);
+            const body = parseJson(endpoint, res, this.secrets);
+            const item = Array.isArray(body) ? body[0] : body;
+            const id = item !== null && typeof item === 'object'
+                ? item['id']
+                : undefined;
+            if ((typeof id !== 'number' && typeof id !== 'string') || !/^\d+$/.test(String(id))) {
+                throw wrongShape(endpoint, res.status, 'no numeric request "id"', res.text, this.secrets);
+            }
+            return String(id);
+        }, { idempotent: false });
+    }
+    async getRequest(id, options) {
+        const endpoint = `GET /v3/requests/${id}`;
+        return this.ctx.call(endpoint, async () => {
+            const res = await this.ctx.http.getText(`${this.ctx.baseUrl}/v3/requests/${encodeURIComponent(id)}`, this.headers());
+            const record = statusRecord(endpoint, res, {
+                notFound: `Datafiniti has no download request ${id} for this token`,
+                shape: 'expected a request object or a one-element array'
+            }, this.secrets, this.ctx.now());
+            const status = String(record['status']).trim();
+            const error = errorText(record['error']);
+            const upper = status.toUpperCase();
+            const format = typeof record['dataFormat'] === 'string' ? record['dataFormat'].toLowerCase() : '';
+            return {
+                status,
+                phase: error !== '' || FAILED_STATUSES.has(upper)
+                    ? 'failed'
+                    : upper === 'COMPLETED'
+                        ? 'completed'
+                        : 'pending',
+                error,
+                numDownloaded: optionalNumber(record['numDownloaded']),
+                numRequested: optionalNumber(record['numRequested']),
+                format: format === 'csv' || format === 'json' ? format : undefined
+            };
+        }, options);
+    }
+    async getResults(id, options) {
+        const endpoint = `GET /v3/results/${id}`;
+        return this.ctx.call(endpoint, async () => {
+            const res = await this.ctx.http.getText(`${this.ctx.baseUrl}/v3/results/${encodeURIComponent(id)}`, this.headers());
+            // Documented: results do not exist until the request is COMPLETED; right after it, not yet.
+            if (res.status === 404)
+                return undefined;
+            if (res.status !== 200)
+                failForStatus(endpoint, res, this.secrets, this.ctx.now());
+            const body = parseJson(endpoint, res, this.secrets);
+            const items = Array.isArray(body) ? body : [body];
+            return items.map((item, index) => {
+                const url = item !== null && typeof item === 'object'
+                    ? item['url']
+                    : undefined;
+                if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
+                    throw wrongShape(endpoint, res.status, `result ${index + 1} has no http(s) "url"`, res.text, this.secrets);
+                }
+                const created = item['date_created'];
+                return { url, expiresAt: expiryFromCreated(created) ?? expiryFromUrl(url) };
+            });
+        }, options);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/api/v4.ts
+
+
+const PENDING = new Set(['queued', 'running', 'in_progress', 'started', 'pending']);
+const FAILED = new Set(['cancelled', 'canceled', 'failed', 'error']);
+/** Datafiniti API v4: Bearer token; a download's status and its file URLs share one endpoint. */
+class V4Client {
+    ctx;
+    secrets;
+    constructor(ctx) {
+        this.ctx = ctx;
+        this.secrets = [ctx.token];
+    }
+    /** A fresh object per request: the HTTP client may edit it (it drops auth on a redirect). */
+    headers() {
+        return { Authorization: `Bearer ${this.ctx.token}`, Accept: 'application/json' };
+    }
+    /** `POST /v4/{type}/search` with `download: true` answers 2xx with the new download. */
+    async createDownload(spec) {
+        const endpoint = `POST /v4/${spec.dataType}/search`;
+        const body = { query: spec.query, format: spec.format, download: true };
+        // No `num_records` means every match: only when the user said `all`.
+        if (spec.numRecords !== 'all')
+            body['num_records'] = spec.numRecords;
+        if (spec.view)
+            body['view'] = spec.view;
+        return this.ctx.call(endpoint, async () => {
+            const res = await this.ctx.http.postText(`${this.ctx.baseUrl}/v4/${spec.dataType}/search`, { ...this.headers(), 'Content-Type': 'application/json' }, JSON.stringify(body));
+            if (res.status < 200 || res.status >= 300)
+                failCreate(endpoint, res, this.secrets);
+            const answer = parseJson(endpoint, res, this.secrets);
+            const raw = answer !== null && typeof answer === 'object'
+                ? answer['id']
+                : undefined;
+            const id = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : '';
+            // The id becomes a URL path segment and a directory name: only a well-formed one will do.
+            if (!isRequestId(id, 'v4')) {
+                throw wrongShape(endpoint, res.status, 'no well-formed download "id"', res.text, this.secrets);
+            }
+            return id;
+        }, { idempotent: false });
+    }
+    async download(id, options) {
+        const endpoint = `GET /v4/downloads/${id}`;
+        return this.ctx.call(endpoint, async () => {
+            const res = await this.ctx.http.getText(`${this.ctx.baseUrl}/v4/downloads/${encodeURIComponent(id)}`, this.headers());
+            const record = statusRecord(endpoint, res, {
+                notFound: `Datafiniti has no download ${id} for this token`,
+                shape: 'expected a download object'
+            }, this.secrets, this.ctx.now());
+            return { record, text: res.text, status: res.status };
+        }, options);
+    }
+    async getRequest(id, options) {
+        const { record } = await this.download(id, options);
+        const status = String(record['status']).trim();
+        const lower = status.toLowerCase();
+        const error = errorText(record['error']);
+        const format = typeof record['format'] === 'string' ? record['format'].toLowerCase() : '';
+        return {
+            status,
+            // Unknown statuses are taken as still running: only `completed` is done.
+            phase: FAILED.has(lower) || error !== ''
+                ? 'failed'
+                : lower === 'completed'
+                    ? 'completed'
+                    : 'pending',
+            error,
+            numDownloaded: optionalNumber(record['num_downloaded']),
+            numRequested: optionalNumber(record['num_records']),
+            format: format === 'csv' || format === 'json' ? format : undefined
+        };
+    }
+    /** `results` fills in while the download runs: it is read only once the download is complete. */
+    async getResults(id, options) {
+        const { record, text, status } = await this.download(id, options);
+        const lower = String(record['status']).trim().toLowerCase();
+        if (lower !== 'completed' || PENDING.has(lower))
+            return undefined;
+        const results = record['results'];
+        if (!Array.isArray(results)) {
+            throw wrongShape(`GET /v4/downloads/${id}`, status, 'no "results" array', text, this.secrets);
+        }
+        return results.map((item, index) => {
+            const url = typeof item === 'string'
+                ? item
+                : item !== null && typeof item === 'object'
+                    ? item['url']
+                    : undefined;
+            if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
+                throw wrongShape(`GET /v4/downloads/${id}`, status, `result ${index + 1} is not an http(s) URL`, text, this.secrets);
+            }
+            return { url, expiresAt: expiryFromUrl(url) };
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/support/log.ts
+
+const coreLogger = {
+    info: message => core/* info */.pq(message),
+    warning: message => core/* warning */.$e(message),
+    debug: message => core/* debug */.Yz(message)
+};
+
+;// CONCATENATED MODULE: ./src/api/wait.ts
+
+
+
+
+/** `STARTED 41,200 / 95,378 records (43%), 3m10s elapsed, about 4m left` */
+function progressLine(state, elapsedMs) {
+    const parts = [state.status];
+    const { numDownloaded: done, numRequested: total } = state;
+    if (done !== undefined && total !== undefined && total > 0) {
+        const share = Math.min(100, Math.floor((done / total) * 100));
+        parts.push(`${formatCount(done)} / ${formatCount(total)} records (${share}%)`);
+    }
+    let line = `${parts.join(' ')}, ${formatDuration(elapsedMs)} elapsed`;
+    if (done !== undefined && total !== undefined && done > 0 && done < total && elapsedMs > 0) {
+        line += `, about ${formatDuration(((total - done) * elapsedMs) / done)} left`;
+    }
+    return line;
+}
+/**
+ * Polls until the request is complete and its result files are listed, or fails with the reason:
+ * the request's own error, or the timeout with the last status seen.
+ */
+async function waitForResults(client, requestId, options) {
+    const { clock, log } = options;
+    const start = clock.now();
+    const deadline = start + options.waitTimeoutMs;
+    for (;;) {
+        options.signal?.throwIfAborted();
+        const state = await client.getRequest(requestId, { deadline });
+        const elapsed = clock.now() - start;
+        if (state.phase === 'failed') {
+            const said = state.error ? `: "${state.error}"` : '';
+            throw new FatalError(`Datafiniti download request ${requestId} failed (status ${state.status})${said}.`);
+        }
+        if (state.phase === 'completed') {
+            const results = await client.getResults(requestId, { deadline });
+            if (results !== undefined) {
+                if (results.length === 0) {
+                    throw new FatalError(`Datafiniti download request ${requestId} is ${state.status} but lists no result files: nothing to download.`);
+                }
+                log.info(`${progressLine(state, elapsed)}; ${results.length} result file(s) ready`);
+                return { state, results, waitedMs: elapsed };
+            }
+            log.info(`${state.status}, result files not listed yet, ${formatDuration(elapsed)} elapsed`);
+        }
+        else {
+            log.info(progressLine(state, elapsed));
+        }
+        const remaining = deadline - clock.now();
+        if (remaining <= 0) {
+            const last = state.phase === 'completed'
+                ? `${state.status} with no result files listed yet`
+                : progressLine(state, elapsed);
+            throw new FatalError(`Gave up after wait-timeout ${formatDuration(options.waitTimeoutMs)} waiting for Datafiniti download request ${requestId}: ` +
+                `last seen ${last}. The request goes on at Datafiniti: raise 'wait-timeout' or run again later.`);
+        }
+        await clock.sleep(Math.min(options.pollIntervalMs, remaining), options.signal);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/progress.ts
+
+
+
+/** A line every few seconds with bytes, rate and ETA: never a line per chunk. */
+function startProgress(label, log, clock, everyMs = 5000) {
+    const started = clock.now();
+    let done = 0;
+    let expected = 0;
+    const stop = clock.every(everyMs, () => {
+        const elapsed = clock.now() - started;
+        const rate = elapsed > 0 ? (done * 1000) / elapsed : 0;
+        let line = `${label} ${formatBytes(done)}`;
+        if (expected > 0)
+            line += ` of ${formatBytes(expected)} (${Math.min(100, Math.floor((done / expected) * 100))}%)`;
+        line += `, ${formatBytes(rate)}/s`;
+        if (expected > done && rate > 0)
+            line += `, about ${formatDuration(((expected - done) / rate) * 1000)} left`;
+        log.info(line);
+    });
+    return {
+        add: bytes => {
+            done += bytes;
+        },
+        expect: bytes => {
+            expected += bytes;
+        },
+        stop
+    };
+}
+
+;// CONCATENATED MODULE: ./src/report/report.ts
+function totalBytes(report) {
+    return report.files.reduce((sum, file) => sum + file.bytes, 0);
+}
+/** Undefined when a file's format was unknown, or in urls mode. */
+function totalRecords(report) {
+    if (report.mode === 'urls')
+        return undefined;
+    let sum = 0;
+    for (const file of report.files) {
+        if (file.records === undefined)
+            return undefined;
+        sum += file.records;
+    }
+    return sum;
+}
+
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+
+
+function setOutputs(report, setOutput) {
+    const records = totalRecords(report);
+    setOutput(Outputs.RequestId, report.requestId);
+    setOutput(Outputs.Status, report.status);
+    setOutput(Outputs.Urls, JSON.stringify(report.urls));
+    setOutput(Outputs.Files, JSON.stringify(report.files.map(file => file.path)));
+    setOutput(Outputs.DownloadPath, report.downloadPath);
+    setOutput(Outputs.FileCount, String(report.urls.length));
+    setOutput(Outputs.TotalBytes, String(totalBytes(report)));
+    setOutput(Outputs.RecordCount, records === undefined ? '' : String(records));
+    setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '');
+    if (report.artifact) {
+        setOutput(Outputs.ArtifactId, String(report.artifact.id));
+        setOutput(Outputs.ArtifactUrl, report.artifact.url ?? '');
+        setOutput(Outputs.ArtifactDigest, report.artifact.digest ?? '');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+
+
+
+/** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */
+const SUMMARY_MAX_ROWS = 100;
+function escapeCell(text) {
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\|/g, '&#124;');
+}
+/**
+ * The job summary as Markdown. Shows file names and hosts only: never the token, never a signed
+ * URL's query.
+ */
+function renderSummary(report) {
+    const lines = [];
+    const records = totalRecords(report);
+    lines.push(`### Datafiniti download ${escapeCell(report.requestId)}: ${escapeCell(report.status)}`, '');
+    const facts = [
+        `**${report.urls.length}** file(s)`,
+        report.mode === 'urls' ? undefined : `**${formatBytes(totalBytes(report))}**`,
+        records === undefined ? undefined : `**${formatCount(records)}** records`,
+        `waited ${formatDuration(report.waitedMs)}`,
+        report.mode === 'urls' ? undefined : `downloaded in ${formatDuration(report.downloadMs)}`
+    ].filter(Boolean);
+    lines.push(facts.join(' · '), '');
+    const expiry = (i) => {
+        const date = report.expiries[i];
+        return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+    };
+    if (report.mode === 'urls') {
+        lines.push('| File | Host | Expires |', '| --- | --- | --- |');
+        report.urls.slice(0, SUMMARY_MAX_ROWS).forEach((url, i) => {
+            const host = escapeCell(new URL(url).host);
+            lines.push(`| ${escapeCell(report.names[i] ?? '')} | ${host} | ${expiry(i)} |`);
+        });
+    }
+    else {
+        lines.push('| File | Size | Records | Expires |', '| --- | ---: | ---: | --- |');
+        report.files.slice(0, SUMMARY_MAX_ROWS).forEach((file, i) => {
+            const count = file.records === undefined ? '' : formatCount(file.records);
+            const size = formatBytes(file.bytes);
+            lines.push(`| ${escapeCell(file.name)} | ${size} | ${count} | ${expiry(i)} |`);
+        });
+    }
+    if (report.urls.length > SUMMARY_MAX_ROWS) {
+        const rest = report.files.slice(SUMMARY_MAX_ROWS);
+        const restBytes = rest.reduce((sum, file) => sum + file.bytes, 0);
+        const detail = rest.length > 0 ? ` (${formatBytes(restBytes)})` : '';
+        lines.push('', `…and ${formatCount(report.urls.length - SUMMARY_MAX_ROWS)} more file(s)${detail}: the \`files\` output lists them all.`);
+    }
+    lines.push('');
+    if (report.expiresAt) {
+        lines.push(`Result files expire at ${report.expiresAt.toISOString()} (7 days after Datafiniti made them).`);
+    }
+    if (report.mode === 'urls') {
+        lines.push('', '> [!WARNING]', '> The `urls` output holds signed download links: anyone with one can fetch the file until it expires. Do not paste them anywhere public.');
+    }
+    if (report.artifact) {
+        const name = escapeCell(report.artifactName);
+        const link = report.artifact.url ? `[${name}](${report.artifact.url})` : name;
+        const size = report.artifact.size === undefined ? '' : `, ${formatBytes(report.artifact.size)} zipped`;
+        lines.push('', `Artifact: ${link} (id ${report.artifact.id}${size}).`);
+    }
+    else if (report.mode !== 'urls') {
+        lines.push('', `Files are in \`${escapeCell(report.downloadPath)}\`.`);
+    }
+    return lines.join('\n') + '\n';
+}
+
+;// CONCATENATED MODULE: ./src/report/publish.ts
+
+
+
+
+/** Outputs, warnings a person should act on, the job summary, and the closing line. */
+async function publishReport(report, sink, clock) {
+    setOutputs(report, sink.setOutput);
+    warnAbout(report, sink, clock);
+    await sink.summary(renderSummary(report));
+    sink.info(conclusion(report));
+}
+/** Annotations for what a person should act on even when the run succeeded. */
+function warnAbout(report, log, clock) {
+    if (report.expiresAt && report.expiresAt.getTime() - clock.now() < 24 * 3_600_000) {
+        log.warning(`The result files of download ${report.requestId} expire at ${report.expiresAt.toISOString()}, within 24 hours: ` +
+            `fetch them again soon or create a new download.`);
+    }
+    if (totalRecords(report) === 0) {
+        log.warning(`Download ${report.requestId} holds no records: its files are empty but for headers.`);
+    }
+}
+function conclusion(report) {
+    const records = totalRecords(report);
+    const parts = [`${report.urls.length} file(s)`];
+    if (report.mode !== 'urls')
+        parts.push(formatBytes(totalBytes(report)));
+    if (records !== undefined)
+        parts.push(`${formatCount(records)} records`);
+    return `Datafiniti download ${report.requestId} ${report.status}: ${parts.join(', ')}`;
+}
+
+;// CONCATENATED MODULE: ./src/support/failure.ts
+
+
+/**
+ * The one place where a failure becomes the words the user reads. Stages wrap what went wrong
+ * with what it happened to (a file, the create call); `finalMessage` turns anything into the
+ * run's last line.
+ */
+/** A file that could not be had: the cause keeps its own words, the file its name and host. */
+class FileFailure extends FatalError {
+    name = 'FileFailure';
+    constructor(file, where, cause) {
+        super(fileFailureText(file, where, cause), { cause });
+    }
+}
+function fileFailureText(file, where, cause) {
+    if (cause instanceof DiskError)
+        return `Could not save ${file} to disk: ${cause.message}`;
+    // Already worded for the user (a refused URL, a missing file, an earlier FileFailure).
+    if (cause instanceof FatalError)
+        return cause.message;
+    return `Could not download ${file} from ${where}: ${redact(errorMessage(cause))}`;
+}
+/**
+ * A create that failed without a clear answer from Datafiniti (a dropped connection, a timeout, an
+ * answer without a usable id) may still have created, and charged for, a download.
+ */
+function createFailure(error) {
+    if (error instanceof CreateAnswerError || isUnsent(error))
+        return error;
+    return new FatalError(`Creating the download failed (${redact(errorMessage(error))}), and the request may have reached ` +
+        `Datafiniti: it may have created, and charged for, a download. It was not sent again; look for a ` +
+        `new download in the Datafiniti portal before running again.`);
+}
+/** The run's failure line, with every secret removed whatever the error carried. */
+function finalMessage(error, secrets) {
+    return redact(errorMessage(error), secrets);
+}
+
+;// CONCATENATED MODULE: ./src/support/retry.ts
+
+
+
+function retryPolicy(maxRetries) {
+    return { maxRetries, baseDelayMs: 1000, maxDelayMs: 30_000 };
+}
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
+/**
+ * Retries what the predicate calls transient, with exponential backoff and full jitter, honouring a
+ * server's Retry-After, and never sleeping past the deadline.
+ */
+async function withRetry(fn, options) {
+    const random = options.random ?? Math.random;
+    const transient = options.isTransient ?? isTransient;
+    const maxAttempts = options.maxRetries + 1;
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await fn(attempt);
+        }
+        catch (error) {
+            if (attempt >= maxAttempts || options.signal?.aborted || !transient(error))
+                throw error;
+            const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+            const retryAfter = error instanceof HttpStatusError ? error.retryAfterMs : undefined;
+            // A server may ask for any wait: more than five minutes is taken as five.
+            const delayMs = Math.round(retryAfter !== undefined ? Math.min(retryAfter, MAX_RETRY_AFTER_MS) : random() * ceiling);
+            if (options.deadline !== undefined && options.clock.now() + delayMs > options.deadline) {
+                throw error;
+            }
+            options.onRetry?.({ error, attempt, maxAttempts, delayMs });
+            await options.clock.sleep(delayMs, options.signal);
+        }
+    }
+}
+/** The one wording of a retry in the log: `<what> failed (<why>); retry 2 of 5 in 1.3s`. */
+function logRetry(log, what) {
+    return ({ error, attempt, maxAttempts, delayMs }) => log.warning(`${what()} failed (${redact(errorMessage(error))}); retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`);
+}
+
+;// CONCATENATED MODULE: ./src/transfer/names.ts
+// Characters that are unsafe in a file name on some runner OS, or that artifacts refuse.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f"*:<>?|\\/]/g;
+/**
+ * A safe local file name from a URL the action does not control: the decoded last path segment,
+ * without separators, control characters, characters artifacts refuse, or dot-only names.
+ */
+function fileNameFromUrl(url, fallback) {
+    let segment = '';
+    try {
+        const parts = new URL(url).pathname.split('/');
+        segment = parts.at(-1) ?? '';
+    }
+    catch {
+        // leave it empty: the fallback names it
+    }
+    let decoded;
+    try {
+        decoded = decodeURIComponent(segment);
+    }
+    catch {
+        decoded = segment;
+    }
+    // A decoded `a%2F..%2Fb` must not become a path: keep only what follows the last separator.
+    const base = decoded.split(/[/\\]/).at(-1) ?? '';
+    let name = base.replace(UNSAFE, '_').trim();
+    if (/^\.*$/.test(name))
+        name = '';
+    if (name.length > 200)
+        name = name.slice(name.length - 200);
+    return name === '' ? fallback : name;
+}
+/** Distinct names for every URL: a repeated name gets `-2`, `-3`… before its extension. */
+function assignFileNames(urls) {
+    const taken = new Set();
+    return urls.map((url, index) => {
+        const wanted = fileNameFromUrl(url, `result-${index + 1}`);
+        let name = wanted;
+        const dot = wanted.lastIndexOf('.');
+        const stem = dot > 0 ? wanted.slice(0, dot) : wanted;
+        const ext = dot > 0 ? wanted.slice(dot) : '';
+        // Each file also owns `<name>.part` while it downloads: no other name may be that.
+        const clash = (candidate) => taken.has(candidate.toLowerCase()) || taken.has(`${candidate}.part`.toLowerCase());
+        for (let n = 2; clash(name); n++)
+            name = `${stem}-${n}${ext}`;
+        taken.add(name.toLowerCase());
+        taken.add(`${name}.part`.toLowerCase());
+        return name;
+    });
+}
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+;// CONCATENATED MODULE: ./src/support/abort.ts
+/**
+ * A controller that aborts when `parent` does, for work that must also stop on its own (the first
+ * failure of several transfers stops the rest). `dispose` unhooks it from the parent.
+ */
+function linkedAbort(parent) {
+    const controller = new AbortController();
+    const forward = () => controller.abort(parent?.reason);
+    if (parent?.aborted)
+        forward();
+    else
+        parent?.addEventListener('abort', forward, { once: true });
+    return { controller, dispose: () => parent?.removeEventListener('abort', forward) };
+}
+
+;// CONCATENATED MODULE: ./src/transfer/file-host.ts
+
+
+
+/** What the file host says about a file, and the errors that follow from its answers. */
+/** The file host refused a signed URL: usually expired. Fresh URLs may fix it. */
+class RefusedUrlError extends FatalError {
+    name = 'RefusedUrlError';
+}
+/** Size, ETag and range support from a 200 or a 206 answer. */
+function describeRemote(status, headers) {
+    const etag = header(headers, 'etag');
+    if (status === 206) {
+        const range = /\/(\d+)\s*$/.exec(header(headers, 'content-range') ?? '');
+        return { total: range ? Number(range[1]) : undefined, etag, ranges: true };
+    }
+    return {
+        total: contentLength(headers),
+        etag,
+        ranges: header(headers, 'accept-ranges') === 'bytes'
+    };
+}
+/** S3 explains refusals in XML: `<Code>AccessDenied</Code><Message>Request has expired</Message>`. */
+function s3Reason(text) {
+    const code = /<Code>([^<]{1,100})<\/Code>/.exec(text)?.[1];
+    const message = /<Message>([^<]{1,200})<\/Message>/.exec(text)?.[1];
+    return [code, message].filter(Boolean).join(': ');
+}
+function fileStatusError(file, status, text, retryAfter, now) {
+    const where = describeUrl(file.url);
+    const reason = s3Reason(text);
+    const detail = reason ? ` (${redact(reason)})` : '';
+    if (status === 403) {
+        return new RefusedUrlError(`The file host refused ${file.name} from ${where}: HTTP 403${detail}. The results may have expired: ` +
+            `Datafiniti result files expire 7 days after they are made (see the expires-at output of an earlier run).`);
+    }
+    if (status === 404 || status === 410) {
+        return new FatalError(`The file host has no ${file.name} (${where}): HTTP ${status}${detail}.`);
+    }
+    return new HttpStatusError(`the file host answered HTTP ${status}${detail} for ${file.name}`, status, parseRetryAfter(retryAfter, now));
+}
+/**
+ * Asks the host for (part of) a file. An answer with a status the caller cannot use becomes the
+ * error that status means, with the host's explanation; the signed URL is the only credential the
+ * host takes, so no Authorization header goes with it.
+ */
+async function requestFile(http, file, headers, accepted, signal, now) {
+    const res = await getStreamUnlessAborted(http, file.url, headers, signal);
+    if (accepted.includes(res.status))
+        return res;
+    const text = await readLimited(res.body, 16 * 1024).catch(() => '');
+    throw fileStatusError(file, res.status, text, header(res.headers, 'retry-after'), now());
+}
+
+;// CONCATENATED MODULE: ./src/transfer/job.ts
+
+
+/** Files at least this large, on hosts that serve ranges, download as parallel parts. */
+const DEFAULT_SPLIT_THRESHOLD = 64 * 1024 * 1024;
+/**
+ * Bytes of one file reported to onBytes and still counted: taken back when the file restarts, so
+ * progress counts what is on disk.
+ */
+class FileProgress {
+    options;
+    reported = 0;
+    sized = false;
+    constructor(options) {
+        this.options = options;
+    }
+    add = (bytes) => {
+        this.reported += bytes;
+        this.options.onBytes?.(bytes);
+    };
+    /** The file now has `offset` bytes on disk, whatever was reported before. */
+    restartAt(offset) {
+        if (this.reported !== offset)
+            this.add(offset - this.reported);
+    }
+    /** The file's size goes into the progress total once, however often it restarts. */
+    size(total) {
+        if (total === undefined || this.sized)
+            return;
+        this.sized = true;
+        this.options.onSize?.(total);
+    }
+}
+/** Runs one transfer step with the job's retry policy, naming it in each retry's log line. */
+function retried(job, signal, what, fn, transient = isTransient) {
+    const { policy, clock, log } = job.options;
+    return withRetry(fn, {
+        ...policy,
+        clock,
+        signal,
+        isTransient: error => !signal.aborted && transient(error),
+        onRetry: logRetry(log, what)
+    });
+}
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+;// CONCATENATED MODULE: ./src/transfer/reader.ts
+
+
+const MiB = 1024 * 1024;
+/** Bytes read back per turn of the event loop, so that a catch-up never holds it for long. */
+const READ_BACK_PER_TURN = 4 * MiB;
+/**
+ * Feeds the file's bytes, in order, to the record counter and hash while parts land out of order:
+ * it follows the contiguous written prefix, reading it back from the page cache. Reads are
+ * synchronous, like the writes (see sink.ts): bytes just written are still in the page cache, and
+ * a thread-pool round trip per read cost more than the read.
+ */
+class OrderedReader {
+    file;
+    parts;
+    feed;
+    fed = 0;
+    later;
+    failure;
+    buffer = Buffer.allocUnsafe(256 * 1024);
+    constructor(file, parts, feed) {
+        this.file = file;
+        this.parts = parts;
+        this.feed = feed;
+    }
+    /** End of the contiguous prefix that is on disk. */
+    frontier() {
+        let end = 0;
+        for (const part of this.parts) {
+            end = part.start + part.written;
+            if (end < part.end)
+                return end;
+        }
+        return end;
+    }
+    /** Catches up with the frontier: some now, the rest on later turns of the event loop. */
+    poke() {
+        if (this.later || this.failure !== undefined)
+            return;
+        try {
+            this.pump(READ_BACK_PER_TURN);
+        }
+        catch (error) {
+            this.failure = error;
+            return;
+        }
+        if (this.fed < this.frontier()) {
+            this.later = setImmediate(() => {
+                this.later = undefined;
+                this.poke();
+            });
+        }
+    }
+    pump(budget) {
+        for (let frontier = this.frontier(); this.fed < frontier && budget > 0;) {
+            const length = Math.min(this.buffer.length, frontier - this.fed);
+            let bytesRead;
+            try {
+                bytesRead = (0,external_node_fs_.readSync)(this.file.fd, this.buffer, 0, length, this.fed);
+            }
+            catch (error) {
+                throw new DiskError(errorMessage(error));
+            }
+            if (bytesRead === 0)
+                throw new Error(`the file ended at ${this.fed} while reading it back`);
+            this.feed(this.buffer.subarray(0, bytesRead));
+            this.fed += bytesRead;
+            budget -= bytesRead;
+            if (this.fed >= frontier)
+                frontier = this.frontier();
+        }
+    }
+    /** Once every part is written: feeds the rest and reports what was fed. */
+    async finish() {
+        this.stop();
+        while (this.failure === undefined && this.fed < this.frontier()) {
+            try {
+                this.pump(READ_BACK_PER_TURN);
+            }
+            catch (error) {
+                this.failure = error;
+            }
+            await new Promise(resolve => setImmediate(resolve));
+        }
+        if (this.failure !== undefined) {
+            throw this.failure instanceof Error ? this.failure : new Error(errorMessage(this.failure));
+        }
+        return this.fed;
+    }
+    /** No more reading: the file is about to close. */
+    stop() {
+        clearImmediate(this.later);
+        this.later = undefined;
+    }
+}
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(57075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
+;// CONCATENATED MODULE: external "node:vm"
+const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
+;// CONCATENATED MODULE: ./src/transfer/memory.ts
+
+
+const memory_MiB = 1024 * 1024;
+/**
+ * A young-generation garbage collection, where the engine allows one: `--expose-gc` set at run
+ * time reaches new contexts, as Jest's `--logHeapUsage` does it. Undefined if that fails.
+ */
+function minorGc() {
+    try {
+        (0,external_node_v8_namespaceObject.setFlagsFromString)('--expose-gc');
+        const gc = (0,external_node_vm_namespaceObject.runInNewContext)('gc');
+        if (typeof gc !== 'function')
+            return undefined;
+        return () => {
+            gc({ type: 'minor' });
+        };
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Every socket read allocates a fresh 64 KiB buffer outside the JavaScript heap, and the engine
+ * frees a dead one only when a collection finds it. A download makes almost no other garbage, so
+ * collections are rare and dead buffers pile up: 40+ MiB of a run's peak. Collecting the young
+ * generation after every 4 MiB received keeps memory flat (1 GiB: peak ~75 MiB instead of ~100,
+ * bench/RESULTS.md case 1) for ~0.2 ms each, ~50 ms per GiB; collecting less often was slower.
+ */
+function reclaimer(every = 4 * memory_MiB, collect = minorGc()) {
+    let since = 0;
+    return (bytes) => {
+        if (!collect)
+            return;
+        since += bytes;
+        if (since < every)
+            return;
+        since = 0;
+        collect();
+    };
+}
+let shared;
+/** Counts bytes received by every download in this process, collecting as `reclaimer` says. */
+function memory_received(bytes) {
+    shared ??= reclaimer();
+    shared(bytes);
+}
+
+;// CONCATENATED MODULE: ./src/transfer/sink.ts
+
+
+
+
+
+
+/** Marks the end of a part reached inside a longer body: success, not a failure. */
+class PartFull extends Error {
+}
+/**
+ * Streams a body straight into a file at the part's offset, with no stage between the socket and
+ * the disk, until the body ends or the part is full. A body that stalls for `stallTimeoutMs`, or a
+ * connection that breaks, is a TransientError: the part keeps what reached the disk.
+ */
+async function streamToFile(body, file, part, options) {
+    const { signal } = options;
+    if (signal.aborted) {
+        body.destroy();
+        throw signal.reason;
+    }
+    // Bytes that arrived, written or not: what the connection delivered before it broke.
+    let received = 0;
+    let stall;
+    // Why we cut the body ourselves: the stream then reports only 'aborted'.
+    let cutReason;
+    // A failure of our own (the disk, a callback), not of the connection: passed on as it is.
+    let ownFailure;
+    const cut = (reason) => {
+        cutReason ??= reason;
+        body.destroy(reason);
+    };
+    // Re-armed on every chunk: refresh() restarts the timer without a new one each time.
+    const arm = () => {
+        if (stall) {
+            stall.refresh();
+            return;
+        }
+        stall = setTimeout(() => {
+            cut(new TransientError(`no data for ${formatDuration(options.stallTimeoutMs)}`));
+        }, options.stallTimeoutMs);
+    };
+    const onAbort = () => {
+        cut(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    /** Writes what fits of the chunk; PartFull once the body goes past the part's end. */
+    const put = (chunk) => {
+        arm();
+        received += chunk.length;
+        memory_received(chunk.length);
+        const room = part.end - part.start - part.written;
+        // Bytes past the end of the part: the body goes on, but this part is done.
+        const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        const at = part.start + part.written;
+        try {
+            for (let done = 0; done < piece.length;) {
+                const bytes = (0,external_node_fs_.writeSync)(file.fd, piece, done, piece.length - done, at + done);
+                if (bytes <= 0)
+                    throw new Error('short write');
+                done += bytes;
+            }
+        }
+        catch (error) {
+            throw new DiskError(errorMessage(error));
+        }
+        // Counted and recorded only once whole: a resume rewrites anything after `written`.
+        if (piece.length > 0) {
+            options.onChunk?.(piece);
+            part.written += piece.length;
+            options.onWritten(piece.length);
+        }
+        return piece.length < chunk.length ? new PartFull() : null;
+    };
+    // Synchronous writes, one per chunk as it arrives, as curl and aria2 write: a write into the
+    // page cache takes microseconds, and a round trip through libuv's thread pool for each one cost
+    // more than the write itself (bench case 1, 1 GiB: 2.8 s with it, 1.8 s without). The loop
+    // waits only when the kernel throttles a disk that cannot keep up, and then so would anything.
+    const writer = new external_node_stream_.Writable({
+        write(chunk, _encoding, callback) {
+            let outcome;
+            try {
+                outcome = put(chunk);
+            }
+            catch (error) {
+                outcome = error instanceof Error ? error : new Error(errorMessage(error));
+                ownFailure = outcome;
+            }
+            callback(outcome);
+        }
+    });
+    signal.addEventListener('abort', onAbort, { once: true });
+    arm();
+    try {
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(body, writer);
+    }
+    catch (error) {
+        if (error instanceof PartFull) {
+            body.destroy();
+            return;
+        }
+        if (cutReason)
+            throw cutReason;
+        if (ownFailure)
+            throw ownFailure;
+        if (error instanceof TransientError)
+            throw error;
+        const at = part.start + received;
+        const of = part.end < Number.MAX_SAFE_INTEGER ? ` of ${part.end}` : '';
+        throw new TransientError(`the connection broke after ${at}${of} bytes (${errorMessage(error)})`);
+    }
+    finally {
+        clearTimeout(stall);
+        signal.removeEventListener('abort', onAbort);
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+;// CONCATENATED MODULE: ./src/transfer/csv-scan-wasm.ts
+// Generated from src/transfer/csv-scan.wat by `npm run build:wasm`: edit that file, not this one.
 const CSV_SCAN_WASM = 'AGFzbQEAAAABEAJgAn9/AX9gBXt7e3t7AX4DAwIAAQUDAQAFBxECBm1lbW9yeQIABHNjYW4AAArjAgKtAgMCfwl+BHtCACABQQFxrX0hBCABQQF2QQFxrSEFAkADQCACIABPDQEgAv0ABAAhDSAC/QAEECEOIAL9AAQgIQ8gAv0ABDAhECANIA4gDyAQQSL9DxABIQYgDSAOIA8gEEEK/Q8QASEHIA0gDiAPIBBBDf0PEAEhCCAGIQkgCSAJQgGGhSEJIAkgCUIChoUhCSAJIAlCBIaFIQkgCSAJQgiGhSEJIAkgCUIQhoUhCSAJIAlCIIaFIQkgCSAEhSEJIAlCP4chBCAHIAlCf4WDIQogCkIBhiAFhCELIAsgCIMgCHwgCIUgCyAIQn+Fg4QhDCADIAp7IAogDIN7fadqIQMgCiAMIAiDhEI/iCEFIAJBwABqIQIMAAsLIANBAnQgBEIBg6cgBadBAXRycgsyACAAIAT9I/1krSABIAT9I/1krUIQhoQgAiAE/SP9ZK1CIIYgAyAE/SP9ZK1CMIaEhAs=';
 
-;// CONCATENATED MODULE: ./src/records.ts
+;// CONCATENATED MODULE: ./src/transfer/records.ts
 
 const QUOTE = 0x22;
 const LF = 0x0a;
@@ -33006,7 +33859,7 @@ function pairs() {
 const WINDOW = 256 * 1024;
 let simd;
 /**
- * The SIMD scanner (src/csv-scan.wat), compiled on first use so that runs that count nothing
+ * The SIMD scanner (src/transfer/csv-scan.wat), compiled on first use so that runs that count nothing
  * never pay for it; null where the engine has no WebAssembly SIMD.
  */
 function simdScanner() {
@@ -33154,18 +34007,13 @@ function formatOf(fileName, requestFormat) {
     return requestFormat;
 }
 
-;// CONCATENATED MODULE: ./src/file-host.ts
+;// CONCATENATED MODULE: ./src/transfer/verify.ts
 
 
 
-
-
-/** What the file host says about a file, and the errors and checks that follow from it. */
-/** The file host refused a signed URL: usually expired. Fresh URLs may fix it. */
-class RefusedUrlError extends FatalError {
-}
 /** The assembled file does not match what the host promised (length or MD5). */
 class IntegrityError extends TransientError {
+    name = 'IntegrityError';
 }
 const PLAIN_MD5_ETAG = /^"?([0-9a-f]{32})"?$/i;
 /** A plain single-part S3 ETag is the MD5 of the content; a multipart one (`-N`) is not. */
@@ -33185,254 +34033,19 @@ function checker(format, md5) {
         }
     };
 }
-function header(headers, name) {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-}
-/** Size, ETag and range support from a 200 or a 206 answer. */
-function describeRemote(status, headers) {
-    const etag = header(headers, 'etag');
-    if (status === 206) {
-        const range = /\/(\d+)\s*$/.exec(header(headers, 'content-range') ?? '');
-        return { total: range ? Number(range[1]) : undefined, etag, ranges: true };
-    }
-    return {
-        total: contentLength(headers),
-        etag,
-        ranges: header(headers, 'accept-ranges') === 'bytes'
-    };
-}
-/** S3 explains refusals in XML: `<Code>AccessDenied</Code><Message>Request has expired</Message>`. */
-function s3Reason(text) {
-    const code = /<Code>([^<]{1,100})<\/Code>/.exec(text)?.[1];
-    const message = /<Message>([^<]{1,200})<\/Message>/.exec(text)?.[1];
-    return [code, message].filter(Boolean).join(': ');
-}
-function fileStatusError(file, status, text, retryAfter, now) {
-    const where = describeUrl(file.url);
-    const reason = s3Reason(text);
-    const detail = reason ? ` (${redact(reason)})` : '';
-    if (status === 403) {
-        return new RefusedUrlError(`The file host refused ${file.name} from ${where}: HTTP 403${detail}. The results may have expired: ` +
-            `Datafiniti result files expire 7 days after they are made (see the expires-at output of an earlier run).`);
-    }
-    if (status === 404 || status === 410) {
-        return new FatalError(`The file host has no ${file.name} (${where}): HTTP ${status}${detail}.`);
-    }
-    return new HttpStatusError(`the file host answered HTTP ${status}${detail} for ${file.name}`, status, parseRetryAfter(retryAfter, now));
-}
-
-;// CONCATENATED MODULE: external "node:v8"
-const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
-;// CONCATENATED MODULE: external "node:vm"
-const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
-;// CONCATENATED MODULE: ./src/memory.ts
-
-
-const MiB = 1024 * 1024;
-/**
- * A young-generation garbage collection, where the engine allows one: `--expose-gc` set at run
- * time reaches new contexts, as Jest's `--logHeapUsage` does it. Undefined if that fails.
- */
-function minorGc() {
-    try {
-        (0,external_node_v8_namespaceObject.setFlagsFromString)('--expose-gc');
-        const gc = (0,external_node_vm_namespaceObject.runInNewContext)('gc');
-        if (typeof gc !== 'function')
-            return undefined;
-        return () => {
-            gc({ type: 'minor' });
-        };
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * Every socket read allocates a fresh 64 KiB buffer outside the JavaScript heap, and the engine
- * frees a dead one only when a collection finds it. A download makes almost no other garbage, so
- * collections are rare and dead buffers pile up: 40+ MiB of a run's peak. Collecting the young
- * generation after every 4 MiB received keeps memory flat (1 GiB: peak ~75 MiB instead of ~100,
- * bench/RESULTS.md case 1) for ~0.2 ms each, ~50 ms per GiB; collecting less often was slower.
- */
-function reclaimer(every = 4 * MiB, collect = minorGc()) {
-    let since = 0;
-    return (bytes) => {
-        if (!collect)
-            return;
-        since += bytes;
-        if (since < every)
-            return;
-        since = 0;
-        collect();
-    };
-}
-let shared;
-/** Counts bytes received by every download in this process, collecting as `reclaimer` says. */
-function memory_received(bytes) {
-    shared ??= reclaimer();
-    shared(bytes);
-}
-
-;// CONCATENATED MODULE: ./src/sink.ts
-
-
-
-
-
-
-/** Marks the end of a part reached inside a longer body: success, not a failure. */
-class PartFull extends Error {
-}
-/**
- * Streams a body straight into a file at the part's offset, with no stage between the socket and
- * the disk, until the body ends or the part is full. A body that stalls for `stallTimeoutMs`, or a
- * connection that breaks, is a TransientError: the part keeps what reached the disk.
- */
-async function streamToFile(body, file, part, options) {
-    const { signal } = options;
-    if (signal.aborted) {
-        body.destroy();
-        throw signal.reason;
-    }
-    // Bytes that arrived, written or not: what the connection delivered before it broke.
-    let received = 0;
-    let stall;
-    // Why we cut the body ourselves: the stream then reports only 'aborted'.
-    let cutReason;
-    // A failure of our own (the disk, a callback), not of the connection: passed on as it is.
-    let ownFailure;
-    const cut = (reason) => {
-        cutReason ??= reason;
-        body.destroy(reason);
-    };
-    // Re-armed on every chunk: refresh() restarts the timer without a new one each time.
-    const arm = () => {
-        if (stall) {
-            stall.refresh();
-            return;
-        }
-        stall = setTimeout(() => {
-            cut(new TransientError(`no data for ${formatDuration(options.stallTimeoutMs)}`));
-        }, options.stallTimeoutMs);
-    };
-    const onAbort = () => {
-        cut(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    /** Writes what fits of the chunk; PartFull once the body goes past the part's end. */
-    const put = (chunk) => {
-        arm();
-        received += chunk.length;
-        memory_received(chunk.length);
-        const room = part.end - part.start - part.written;
-        // Bytes past the end of the part: the body goes on, but this part is done.
-        const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
-        const at = part.start + part.written;
-        try {
-            for (let done = 0; done < piece.length;) {
-                const bytes = (0,external_node_fs_.writeSync)(file.fd, piece, done, piece.length - done, at + done);
-                if (bytes <= 0)
-                    throw new Error('short write');
-                done += bytes;
-            }
-        }
-        catch (error) {
-            throw new DiskError(errorMessage(error));
-        }
-        // Counted and recorded only once whole: a resume rewrites anything after `written`.
-        if (piece.length > 0) {
-            options.onChunk?.(piece);
-            part.written += piece.length;
-            options.onWritten(piece.length);
-        }
-        return piece.length < chunk.length ? new PartFull() : null;
-    };
-    // Synchronous writes, one per chunk as it arrives, as curl and aria2 write: a write into the
-    // page cache takes microseconds, and a round trip through libuv's thread pool for each one cost
-    // more than the write itself (bench case 1, 1 GiB: 2.8 s with it, 1.8 s without). The loop
-    // waits only when the kernel throttles a disk that cannot keep up, and then so would anything.
-    const writer = new external_node_stream_.Writable({
-        write(chunk, _encoding, callback) {
-            let outcome;
-            try {
-                outcome = put(chunk);
-            }
-            catch (error) {
-                outcome = error instanceof Error ? error : new Error(errorMessage(error));
-                ownFailure = outcome;
-            }
-            callback(outcome);
-        }
-    });
-    signal.addEventListener('abort', onAbort, { once: true });
-    arm();
-    try {
-        await (0,external_node_stream_promises_namespaceObject.pipeline)(body, writer);
-    }
-    catch (error) {
-        if (error instanceof PartFull) {
-            body.destroy();
-            return;
-        }
-        if (cutReason)
-            throw cutReason;
-        if (ownFailure)
-            throw ownFailure;
-        if (error instanceof TransientError)
-            throw error;
-        const at = part.start + received;
-        const of = part.end < Number.MAX_SAFE_INTEGER ? ` of ${part.end}` : '';
-        throw new TransientError(`the connection broke after ${at}${of} bytes (${errorMessage(error)})`);
-    }
-    finally {
-        clearTimeout(stall);
-        signal.removeEventListener('abort', onAbort);
+/** The one MD5 check of a finished file, whole or assembled from parts. */
+function verifyMd5(check, md5) {
+    if (md5 === undefined)
+        return;
+    const actual = check.hash?.digest('hex');
+    if (actual !== md5) {
+        throw new IntegrityError(`its MD5 ${actual ?? ''} does not match the ETag ${md5}`);
     }
 }
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./src/retry.ts
+;// CONCATENATED MODULE: ./src/transfer/ranged.ts
 
 
-const systemClock = {
-    now: () => Date.now(),
-    sleep: async (ms, signal) => {
-        await (0,external_node_timers_promises_namespaceObject.setTimeout)(ms, undefined, signal ? { signal } : undefined).catch((error) => {
-            throw signal?.aborted ? signal.reason : error;
-        });
-    }
-};
-const MAX_RETRY_AFTER_MS = 5 * 60_000;
-/**
- * Retries what the predicate calls transient, with exponential backoff and full jitter, honouring a
- * server's Retry-After, and never sleeping past the deadline.
- */
-async function withRetry(fn, options) {
-    const random = options.random ?? Math.random;
-    const transient = options.isTransient ?? isTransient;
-    const maxAttempts = options.maxRetries + 1;
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await fn(attempt);
-        }
-        catch (error) {
-            if (attempt >= maxAttempts || options.signal?.aborted || !transient(error))
-                throw error;
-            const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-            const retryAfter = error instanceof HttpStatusError ? error.retryAfterMs : undefined;
-            // A server may ask for any wait: more than five minutes is taken as five.
-            const delayMs = Math.round(retryAfter !== undefined ? Math.min(retryAfter, MAX_RETRY_AFTER_MS) : random() * ceiling);
-            if (options.deadline !== undefined && options.clock.now() + delayMs > options.deadline) {
-                throw error;
-            }
-            options.onRetry?.({ error, attempt, maxAttempts, delayMs });
-            await options.clock.sleep(delayMs, options.signal);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/ranged.ts
 
 
 
@@ -33458,167 +34071,60 @@ function planParts(total, partSize) {
     }
     return parts;
 }
-/** Bytes read back per turn of the event loop, so that a catch-up never holds it for long. */
-const READ_BACK_PER_TURN = 4 * ranged_MiB;
-/**
- * Feeds the file's bytes, in order, to the record counter and hash while parts land out of order:
- * it follows the contiguous written prefix, reading it back from the page cache. Reads are
- * synchronous, like the writes (see sink.ts): bytes just written are still in the page cache, and
- * a thread-pool round trip per read cost more than the read.
- */
-class OrderedReader {
-    file;
-    parts;
-    feed;
-    fed = 0;
-    later;
-    failure;
-    buffer = Buffer.allocUnsafe(256 * 1024);
-    constructor(file, parts, feed) {
-        this.file = file;
-        this.parts = parts;
-        this.feed = feed;
-    }
-    /** End of the contiguous prefix that is on disk. */
-    frontier() {
-        let end = 0;
-        for (const part of this.parts) {
-            end = part.start + part.written;
-            if (end < part.end)
-                return end;
-        }
-        return end;
-    }
-    /** Catches up with the frontier: some now, the rest on later turns of the event loop. */
-    poke() {
-        if (this.later || this.failure !== undefined)
-            return;
-        try {
-            this.pump(READ_BACK_PER_TURN);
-        }
-        catch (error) {
-            this.failure = error;
-            return;
-        }
-        if (this.fed < this.frontier()) {
-            this.later = setImmediate(() => {
-                this.later = undefined;
-                this.poke();
-            });
-        }
-    }
-    pump(budget) {
-        for (let frontier = this.frontier(); this.fed < frontier && budget > 0;) {
-            const length = Math.min(this.buffer.length, frontier - this.fed);
-            let bytesRead;
-            try {
-                bytesRead = (0,external_node_fs_.readSync)(this.file.fd, this.buffer, 0, length, this.fed);
-            }
-            catch (error) {
-                throw new DiskError(errorMessage(error));
-            }
-            if (bytesRead === 0)
-                throw new Error(`the file ended at ${this.fed} while reading it back`);
-            this.feed(this.buffer.subarray(0, bytesRead));
-            this.fed += bytesRead;
-            budget -= bytesRead;
-            if (this.fed >= frontier)
-                frontier = this.frontier();
-        }
-    }
-    /** Once every part is written: feeds the rest and reports what was fed. */
-    async finish() {
-        this.stop();
-        while (this.failure === undefined && this.fed < this.frontier()) {
-            try {
-                this.pump(READ_BACK_PER_TURN);
-            }
-            catch (error) {
-                this.failure = error;
-            }
-            await new Promise(resolve => setImmediate(resolve));
-        }
-        if (this.failure !== undefined) {
-            throw this.failure instanceof Error ? this.failure : new Error(errorMessage(this.failure));
-        }
-        return this.fed;
-    }
-    /** No more reading: the file is about to close. */
-    stop() {
-        clearImmediate(this.later);
-        this.later = undefined;
-    }
-}
 /** One ranged request for what a part still lacks; resumable, so retried on its own. */
-async function fetchPart(file, part, ctx, onWritten, signal) {
+async function fetchPart(job, whole, file, part, onWritten, signal) {
     const from = part.start + part.written;
-    const res = await getStreamUnlessAborted(ctx.http, ctx.url(), { Range: `bytes=${from}-${part.end - 1}`, 'If-Range': ctx.etag }, signal);
-    if (res.status === 200) {
-        res.body.destroy();
-        // If-Range failed: the object is no longer the one whose other parts are on disk.
-        throw new IntegrityError('the file changed on the host while its parts were downloading');
-    }
-    if (res.status !== 206) {
-        const text = await readLimited(res.body, 16 * 1024).catch(() => '');
-        throw fileStatusError({ name: ctx.name, url: ctx.url() }, res.status, text, header(res.headers, 'retry-after'), ctx.clock.now());
-    }
+    const { http, clock, stallTimeoutMs } = job.options;
+    const res = await requestFile(http, job.file, { Range: `bytes=${from}-${part.end - 1}`, 'If-Range': whole.etag }, [200, 206], signal, () => clock.now());
     const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header(res.headers, 'content-range') ?? '');
-    if (!range || Number(range[1]) !== from || Number(range[3]) !== ctx.total) {
+    if (res.status === 200 ||
+        !range ||
+        Number(range[1]) !== from ||
+        Number(range[3]) !== whole.total) {
         res.body.destroy();
-        throw new IntegrityError(`the host answered the range ${from}-${part.end - 1} with ${range?.[0] ?? 'no Content-Range'}`);
+        // If-Range failed, or an answer for other bytes: not the object whose other parts are on disk.
+        throw new IntegrityError(res.status === 200
+            ? 'the file changed on the host while its parts were downloading'
+            : `the host answered the range ${from}-${part.end - 1} with ${range?.[0] ?? 'no Content-Range'}`);
     }
-    await streamToFile(res.body, file, part, {
-        stallTimeoutMs: ctx.stallTimeoutMs,
-        signal,
-        onWritten
-    });
+    await streamToFile(res.body, file, part, { stallTimeoutMs, signal, onWritten });
     if (part.start + part.written < part.end) {
         throw new TransientError(`part ${from}-${part.end - 1} ended after ${part.written} bytes`);
     }
 }
 /**
- * Downloads one large file as parallel byte ranges written at their offsets into `partPath`. The
- * first response, already open, serves the first part; every other connection takes a slot, so
- * that files and parts together never exceed `concurrency`. Returns the verified size and records.
+ * Downloads one large file as parallel byte ranges written at their offsets into the job's
+ * `.part`. The first response, already open, serves the first part; every other connection takes
+ * a slot, so that files and parts together never exceed `concurrency`. Returns the verified size
+ * and records.
  */
-async function rangedDownload(first, partPath, ctx) {
-    const parts = planParts(ctx.total, partSizeFor(ctx.total, ctx.concurrency));
-    ctx.log.info(`${ctx.name}: ${parts.length} parts of up to ${Math.round((parts[0]?.end ?? 0) / ranged_MiB)} MiB ` +
-        `over up to ${Math.min(parts.length, ctx.concurrency)} connections`);
-    const md5 = md5FromEtag(ctx.etag);
-    const check = checker(ctx.format, md5 !== undefined);
-    const file = await onDisk(() => (0,promises_.open)(partPath, 'w+'));
+async function rangedDownload(job, first, whole) {
+    const { options, file: planned } = job;
+    const parts = planParts(whole.total, partSizeFor(whole.total, options.concurrency));
+    options.log.info(`${planned.name}: ${parts.length} parts of up to ${Math.round((parts[0]?.end ?? 0) / ranged_MiB)} MiB ` +
+        `over up to ${Math.min(parts.length, options.concurrency)} connections`);
+    const md5 = md5FromEtag(whole.etag);
+    const check = checker(planned.format, md5 !== undefined);
+    const file = await onDisk(() => (0,promises_.open)(job.part, 'w+'));
     const reader = new OrderedReader(file, parts, check.feed);
-    const controller = new AbortController();
-    const forward = () => controller.abort(ctx.signal.reason);
-    ctx.signal.addEventListener('abort', forward, { once: true });
-    if (ctx.signal.aborted)
-        forward();
+    const { controller, dispose } = linkedAbort(job.signal);
+    const { signal } = controller;
     try {
-        await onDisk(() => file.truncate(ctx.total));
+        await onDisk(() => file.truncate(whole.total));
         const onWritten = (bytes) => {
-            ctx.onBytes(bytes);
+            job.progress.add(bytes);
             reader.poke();
         };
-        const retried = (part) => withRetry(() => fetchPart(file, part, ctx, onWritten, controller.signal), {
-            maxRetries: ctx.maxRetries,
-            baseDelayMs: ctx.retryBaseDelayMs,
-            maxDelayMs: ctx.retryMaxDelayMs,
-            clock: ctx.clock,
-            signal: controller.signal,
-            isTransient: error => !controller.signal.aborted && !(error instanceof IntegrityError) && isTransient(error),
-            onRetry: ({ error, attempt, maxAttempts, delayMs }) => ctx.log.warning(`Download of ${ctx.name} bytes ${part.start + part.written}-${part.end - 1} from ${describeUrl(ctx.url())} ` +
-                `failed (${redact(errorMessage(error))}); retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`)
-        });
+        const retriedPart = (part) => retried(job, signal, () => `Download of ${planned.name} bytes ${part.start + part.written}-${part.end - 1} from ${describeUrl(planned.url)}`, () => fetchPart(job, whole, file, part, onWritten, signal), error => !(error instanceof IntegrityError) && isTransient(error));
         const queue = parts.slice(1);
         // Once no part is left to start, connections still waiting for a slot are not needed: they
         // must stop waiting, or a file holding its own slot would wait on slots held by the others.
         const drained = new AbortController();
         const drain = async () => {
-            for (let part = queue.shift(); part && !controller.signal.aborted; part = queue.shift()) {
+            for (let part = queue.shift(); part && !signal.aborted; part = queue.shift()) {
                 if (queue.length === 0)
                     drained.abort();
-                await retried(part);
+                await retriedPart(part);
             }
             drained.abort();
         };
@@ -33626,27 +34132,27 @@ async function rangedDownload(first, partPath, ctx) {
         const primary = (async () => {
             try {
                 await streamToFile(first, file, firstPart, {
-                    stallTimeoutMs: ctx.stallTimeoutMs,
-                    signal: controller.signal,
+                    stallTimeoutMs: options.stallTimeoutMs,
+                    signal,
                     onWritten
                 });
             }
             catch (error) {
-                if (controller.signal.aborted || !isTransient(error))
+                if (signal.aborted || !isTransient(error))
                     throw error;
             }
             // The first body may have broken or ended early: what it lacks is fetched as a range.
             if (firstPart.start + firstPart.written < firstPart.end)
-                await retried(firstPart);
+                await retriedPart(firstPart);
             await drain();
         })();
-        const extras = Array.from({ length: Math.min(queue.length, ctx.concurrency - 1) }, async () => {
+        const extras = Array.from({ length: Math.min(queue.length, options.concurrency - 1) }, async () => {
             let release;
             try {
-                release = await ctx.slots.acquire(ctx.priority, AbortSignal.any([controller.signal, drained.signal]));
+                release = await job.slots.acquire(job.priority, AbortSignal.any([signal, drained.signal]));
             }
             catch (error) {
-                if (!controller.signal.aborted && drained.signal.aborted)
+                if (!signal.aborted && drained.signal.aborted)
                     return;
                 throw error;
             }
@@ -33663,39 +34169,249 @@ async function rangedDownload(first, partPath, ctx) {
             controller.abort(error);
         })));
         if (failure)
-            throw finalPartError(ctx.name, failure.error);
+            throw partsFailure(job, failure.error);
         const fed = await reader.finish();
-        if (fed !== ctx.total) {
-            throw new IntegrityError(`only ${fed} of ${ctx.total} bytes were assembled`);
+        if (fed !== whole.total) {
+            throw new IntegrityError(`only ${fed} of ${whole.total} bytes were assembled`);
         }
-        if (md5 !== undefined) {
-            const actual = check.hash?.digest('hex');
-            if (actual !== md5) {
-                throw new IntegrityError(`its MD5 ${actual ?? ''} does not match the ETag ${md5}`);
-            }
-        }
-        return { bytes: ctx.total, records: check.counter?.total() };
+        verifyMd5(check, md5);
+        return { bytes: whole.total, records: check.counter?.total() };
     }
     finally {
         reader.stop();
-        ctx.signal.removeEventListener('abort', forward);
+        dispose();
         await file.close();
     }
 }
 /**
- * Parts already had their retries: a transient failure here is final for the file, or the outer
- * retry would multiply them. A changed file or a refused URL goes up as it is, to restart or
- * refresh the whole file.
+ * Parts already had their retries: any other failure is final for the file, or the file's own
+ * retries would multiply them. A changed file or a refused URL goes up as it is, to restart the
+ * file or fetch a fresh URL.
  */
-function finalPartError(name, error) {
+function partsFailure(job, error) {
     if (error instanceof IntegrityError || error instanceof RefusedUrlError)
         return error;
-    if (error instanceof FatalError || !(error instanceof Error))
-        return error;
-    return new FatalError(`Could not download ${name}: ${redact(error.message)}`);
+    return new FileFailure(job.file.name, describeUrl(job.file.url), error);
 }
 
-;// CONCATENATED MODULE: ./src/slots.ts
+;// CONCATENATED MODULE: ./src/transfer/reuse.ts
+
+
+
+
+
+
+
+async function sizeOf(file) {
+    try {
+        return (await (0,promises_.stat)(file)).size;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Feeds a file on disk through `feed`, in large blocks. */
+async function scanFile(file, feed) {
+    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file, { highWaterMark: 1024 * 1024 }), new external_node_stream_.Writable({
+        write(chunk, _encoding, callback) {
+            feed(chunk);
+            callback();
+        }
+    }));
+}
+/**
+ * A re-run over a directory that already holds this file: ask the host for one byte to learn the
+ * size and ETag, and keep the local copy when size and (plain) MD5 match.
+ */
+async function reuseComplete(file, target, options, signal) {
+    const localSize = await sizeOf(target);
+    if (localSize === undefined)
+        return undefined;
+    let remote;
+    try {
+        const res = await getStreamUnlessAborted(options.http, file.url, { Range: 'bytes=0-0' }, signal);
+        res.body.destroy();
+        if (res.status !== 206 && res.status !== 200)
+            return undefined;
+        remote = describeRemote(res.status, res.headers);
+    }
+    catch {
+        return undefined;
+    }
+    if (remote.total !== localSize)
+        return undefined;
+    const md5 = md5FromEtag(remote.etag);
+    const check = checker(file.format, md5 !== undefined);
+    await scanFile(target, check.feed);
+    if (md5 !== undefined && check.hash?.digest('hex') !== md5)
+        return undefined;
+    options.log.info(`${file.name} is already complete in ${options.dir} (${md5 ? 'size and MD5 match' : 'size matches'}): not downloaded again`);
+    return {
+        name: file.name,
+        path: target,
+        bytes: localSize,
+        records: check.counter?.total(),
+        reused: true
+    };
+}
+
+;// CONCATENATED MODULE: ./src/transfer/file.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * One file, start to finish: reuse a verified copy, else transfer it with retries, once more with
+ * a fresh URL if the host refused the old one. Anything final leaves no `.part` behind and goes up
+ * as a FileFailure naming the file.
+ */
+async function downloadOne(planned, options, where) {
+    const { signal } = where;
+    const file = { ...planned };
+    const target = external_node_path_.join(options.dir, file.name);
+    const part = `${target}.part`;
+    // A `.part` left by a killed run has no known ETag to resume against: start over.
+    await (0,promises_.rm)(part, { force: true });
+    const reused = await reuseComplete(file, target, options, signal);
+    if (reused)
+        return reused;
+    const job = {
+        file,
+        target,
+        part,
+        remote: { total: undefined, etag: undefined, ranges: false },
+        options,
+        signal,
+        slots: where.slots,
+        priority: where.priority,
+        progress: new FileProgress(options)
+    };
+    const attempt = () => retried(job, signal, () => `Download of ${file.name} from ${describeUrl(file.url)}`, async () => {
+        signal.throwIfAborted();
+        try {
+            return await transferOnce(job);
+        }
+        catch (error) {
+            // Corrupt bytes cannot be resumed from; anything final leaves nothing behind.
+            if (error instanceof IntegrityError || !isTransient(error))
+                await (0,promises_.rm)(part, { force: true });
+            throw error;
+        }
+    });
+    try {
+        try {
+            return await attempt();
+        }
+        catch (error) {
+            // A refused (expired) URL: one more go with a fresh one, outside the retry budget.
+            if (!(error instanceof RefusedUrlError) || !where.freshUrl)
+                throw error;
+            const url = await where.freshUrl();
+            if (!url)
+                throw error;
+            options.log.info(`${file.name}: the file host refused its URL; fetched fresh URLs from /results`);
+            file.url = url;
+            job.remote = { total: undefined, etag: undefined, ranges: false };
+            return await attempt();
+        }
+    }
+    catch (error) {
+        await (0,promises_.rm)(part, { force: true });
+        throw error instanceof FileFailure
+            ? error
+            : new FileFailure(file.name, describeUrl(file.url), error);
+    }
+}
+/** One request for the file: all of it, or what the `.part` on disk still lacks. */
+async function transferOnce(job) {
+    const { file, part, remote, options, signal } = job;
+    const have = (await sizeOf(part)) ?? 0;
+    const resume = have > 0 &&
+        remote.ranges &&
+        remote.etag !== undefined &&
+        remote.total !== undefined &&
+        have < remote.total;
+    const headers = resume
+        ? { Range: `bytes=${have}-`, 'If-Range': remote.etag ?? '' }
+        : {};
+    const res = await requestFile(options.http, file, headers, resume ? [200, 206] : [200], signal, () => options.clock.now());
+    try {
+        return await receive(job, res, have);
+    }
+    catch (error) {
+        // Whatever failed before or while reading the body, its connection must not linger.
+        res.body.destroy();
+        throw error;
+    }
+}
+/** Takes a 200 or 206 answer to disk: as one stream, resumed, or as parallel ranges. */
+async function receive(job, res, 
+/** Bytes of the `.part` file on disk when the request was made. */
+have) {
+    const { file, target, part, options, signal, progress } = job;
+    let offset = 0;
+    if (res.status === 206) {
+        const start = /^bytes (\d+)-/.exec(header(res.headers, 'content-range') ?? '')?.[1];
+        if (Number(start) !== have) {
+            throw new IntegrityError(`the host resumed at byte ${start ?? '?'} instead of ${have}`);
+        }
+        offset = have;
+        options.log.info(`${file.name}: resuming at byte ${have} of ${job.remote.total ?? '?'}`);
+    }
+    else {
+        job.remote = describeRemote(200, res.headers);
+    }
+    const { total: expected, etag, ranges } = job.remote;
+    progress.size(expected);
+    progress.restartAt(offset);
+    const threshold = options.splitThreshold ?? DEFAULT_SPLIT_THRESHOLD;
+    if (offset === 0 &&
+        ranges &&
+        etag !== undefined &&
+        expected !== undefined &&
+        expected >= threshold &&
+        options.concurrency > 1) {
+        const done = await rangedDownload(job, res.body, { etag, total: expected });
+        await onDisk(() => (0,promises_.rename)(part, target));
+        return { name: file.name, path: target, ...done };
+    }
+    const md5 = md5FromEtag(etag);
+    const check = checker(file.format, md5 !== undefined);
+    // Resuming: the bytes already on disk go through the same counter and hash first.
+    if (offset > 0)
+        await scanFile(part, check.feed);
+    const disk = await onDisk(() => (0,promises_.open)(part, offset > 0 ? 'r+' : 'w'));
+    const piece = { start: offset, end: expected ?? Number.MAX_SAFE_INTEGER, written: 0 };
+    try {
+        await streamToFile(res.body, disk, piece, {
+            stallTimeoutMs: options.stallTimeoutMs,
+            signal,
+            onChunk: check.feed,
+            onWritten: progress.add
+        });
+    }
+    finally {
+        await disk.close();
+    }
+    const bytes = offset + piece.written;
+    if (expected !== undefined && bytes !== expected) {
+        // Ended cleanly but short: what arrived is kept and the rest is resumed when the host allows.
+        throw new TransientError(`the body ended after ${bytes} of ${expected} bytes`);
+    }
+    verifyMd5(check, md5);
+    await onDisk(() => (0,promises_.rename)(part, target));
+    return { name: file.name, path: target, bytes, records: check.counter?.total() };
+}
+
+;// CONCATENATED MODULE: ./src/transfer/slots.ts
 /**
  * Connections in flight, shared by every file and every part of a file: never more than the
  * `concurrency` input. Waiters with a lower priority number (an earlier file) go first, so the parts
@@ -33754,48 +34470,34 @@ class Slots {
     }
 }
 
-;// CONCATENATED MODULE: ./src/download.ts
+;// CONCATENATED MODULE: ./src/transfer/pool.ts
 
 
 
 
 
-
-
-
-
-
-
-
-
-
-/** Files at least this large, on hosts that serve ranges, download as parallel parts. */
-const DEFAULT_SPLIT_THRESHOLD = 64 * 1024 * 1024;
 /**
- * Downloads every file into `dir`, at most `concurrency` at once. Each file streams into
- * `<name>.part`, is verified (length, plain-MD5 ETag) and renamed only when complete; on a final
- * failure every transfer in flight is stopped and no `.part` file is left.
+ * Downloads every file into `dir`, at most `concurrency` connections at once. Each file streams
+ * into `<name>.part`, is verified (length, plain-MD5 ETag) and renamed only when complete; on a
+ * final failure every transfer in flight is stopped and no `.part` file is left.
  */
 async function downloadFiles(files, options) {
     await (0,promises_.mkdir)(options.dir, { recursive: true });
-    const controller = new AbortController();
-    const forward = () => controller.abort(options.signal?.reason);
-    if (options.signal?.aborted)
-        forward();
-    options.signal?.addEventListener('abort', forward, { once: true });
+    const { controller, dispose } = linkedAbort(options.signal);
     const refresh = options.refreshUrls ? once(options.refreshUrls) : undefined;
     const results = [];
     let failure;
-    // Every connection, to whichever file or part, holds one of these.
     const slots = new Slots(options.concurrency);
     const one = async (file, index) => {
         let release;
         try {
             release = await slots.acquire(index, controller.signal);
             const freshUrl = refresh ? async () => sameObject(file.url, await refresh()) : undefined;
-            results[index] = await downloadOne(file, options, controller.signal, freshUrl, {
+            results[index] = await downloadOne(file, options, {
+                signal: controller.signal,
                 slots,
-                priority: index
+                priority: index,
+                freshUrl
             });
         }
         catch (error) {
@@ -33812,7 +34514,7 @@ async function downloadFiles(files, options) {
         await Promise.all(files.map(one));
     }
     finally {
-        options.signal?.removeEventListener('abort', forward);
+        dispose();
     }
     if (failure)
         throw failure.error;
@@ -33844,534 +34546,199 @@ function once(fn) {
     let promise;
     return () => (promise ??= fn());
 }
-async function sizeOf(file) {
-    try {
-        return (await (0,promises_.stat)(file)).size;
-    }
-    catch {
-        return undefined;
-    }
-}
-async function downloadOne(planned, options, signal, freshUrl, lane) {
-    const file = { ...planned };
-    const target = external_node_path_.join(options.dir, file.name);
-    const part = `${target}.part`;
-    // A `.part` left by a killed run has no known ETag to resume against: start over.
-    await (0,promises_.rm)(part, { force: true });
-    const reused = await reuseComplete(file, target, options, signal);
-    if (reused)
-        return reused;
-    let sized = false;
-    const job = {
-        file,
-        target,
-        part,
-        remote: { total: undefined, etag: undefined, ranges: false },
-        progress: { reported: 0 },
-        options,
-        signal,
-        lane,
-        firstSizing: () => {
-            const first = !sized;
-            sized = true;
-            return first;
-        }
-    };
-    const attempt = () => withRetry(async () => {
-        signal.throwIfAborted();
-        try {
-            return await transferOnce(job);
-        }
-        catch (error) {
-            // Corrupt bytes cannot be resumed from; anything final leaves nothing behind.
-            if (error instanceof IntegrityError || !isTransient(error))
-                await (0,promises_.rm)(part, { force: true });
-            throw error;
-        }
-    }, {
-        maxRetries: options.maxRetries,
-        baseDelayMs: options.retryBaseDelayMs,
-        maxDelayMs: options.retryMaxDelayMs,
-        clock: options.clock,
-        signal,
-        isTransient: error => !signal.aborted && isTransient(error),
-        onRetry: ({ error, attempt, maxAttempts, delayMs }) => options.log.warning(`Download of ${file.name} from ${describeUrl(file.url)} failed (${redact(errorMessage(error))}); ` +
-            `retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`)
-    });
-    try {
-        try {
-            return await attempt();
-        }
-        catch (error) {
-            // A refused (expired) URL: one more go with a fresh one, outside the retry budget.
-            if (!(error instanceof RefusedUrlError) || !freshUrl)
-                throw error;
-            const url = await freshUrl();
-            if (!url)
-                throw error;
-            options.log.info(`${file.name}: the file host refused its URL; fetched fresh URLs from /results`);
-            file.url = url;
-            Object.assign(job.remote, { total: undefined, etag: undefined, ranges: false });
-            return await attempt();
-        }
-    }
-    catch (error) {
-        await (0,promises_.rm)(part, { force: true });
-        throw finalError(file, error);
-    }
-}
-function finalError(file, error) {
-    if (error instanceof DiskError) {
-        return new FatalError(`Could not save ${file.name} to disk: ${error.message}`);
-    }
-    if (error instanceof RefusedUrlError || error instanceof FatalError)
-        return error;
-    if (error instanceof Error && isTransient(error)) {
-        return new FatalError(`Could not download ${file.name} from ${describeUrl(file.url)}: ${redact(error.message)}`);
-    }
-    return error;
-}
-async function scanFile(file, feed) {
-    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file, { highWaterMark: 1024 * 1024 }), new external_node_stream_.Writable({
-        write(chunk, _encoding, callback) {
-            feed(chunk);
-            callback();
-        }
+
+;// CONCATENATED MODULE: ./src/pipeline.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The whole run: inputs → (create) → wait → download → deliver → report. Every side effect goes
+ * through `ports`, so this function is tested with plain objects.
+ */
+async function runPipeline(settings, ports) {
+    const { runner, clock } = ports;
+    const uploadBlocked = await runner.group('Validate inputs', () => Promise.resolve(preflight(settings, ports)));
+    const client = apiClient(settings, ports);
+    const requestId = settings.requestId ?? (await create(client, settings.query, ports));
+    // Set at once: if the wait fails, this is how the user finds the download again.
+    runner.setOutput(Outputs.RequestId, requestId);
+    const completed = await runner.group(`Wait for download request ${requestId}`, () => waitForResults(client, requestId, {
+        pollIntervalMs: settings.pollIntervalMs,
+        waitTimeoutMs: settings.waitTimeoutMs,
+        clock,
+        log: runner,
+        signal: ports.signal
     }));
+    runner.setOutput(Outputs.Status, completed.state.status);
+    const report = reportFor(settings, requestId, completed);
+    // The signature of a signed URL is the credential: masked in case a later step prints a URL.
+    for (const secret of signatureSecrets(report.urls))
+        runner.setSecret(secret);
+    if (settings.mode !== 'urls') {
+        // Expired or revoked URLs: ask for the results once more, for fresh ones.
+        const refreshUrls = async () => ((await client.getResults(requestId)) ?? []).map(result => result.url);
+        const started = clock.now();
+        report.files = await runner.group(`Download ${report.urls.length} file(s)`, () => download(plan(report, completed), report.downloadPath, settings, ports, refreshUrls));
+        report.downloadMs = clock.now() - started;
+    }
+    if (settings.mode === 'artifact' && !uploadBlocked) {
+        const name = report.artifactName;
+        report.artifact = await runner.group(`Upload artifact ${name}`, async () => {
+            const paths = report.files.map(file => file.path);
+            const artifact = await ports.artifacts.upload(name, paths, report.downloadPath, {
+                retentionDays: settings.retentionDays,
+                compressionLevel: settings.compressionLevel
+            });
+            runner.info(`Artifact ${name} uploaded: id ${artifact.id}${artifact.url ? `, ${artifact.url}` : ''}`);
+            return artifact;
+        });
+    }
+    await publishReport(report, runner, clock);
+    return report;
 }
 /**
- * A re-run over a directory that already holds this file: ask the host for one byte to learn the
- * size and ETag, and keep the local copy when size and (plain) MD5 match.
+ * What can be known before any network call: where artifact mode cannot upload, fail now (or go
+ * on with the files kept, if the user said so) rather than after an hour of waiting.
  */
-async function reuseComplete(file, target, options, signal) {
-    const localSize = await sizeOf(target);
-    if (localSize === undefined)
-        return undefined;
-    let remote;
-    try {
-        const res = await getStreamUnlessAborted(options.http, file.url, { Range: 'bytes=0-0' }, signal);
-        res.body.destroy();
-        if (res.status !== 206 && res.status !== 200)
-            return undefined;
-        remote = describeRemote(res.status, res.headers);
+function preflight(settings, { runner, artifacts }) {
+    let uploadBlocked = false;
+    const blocker = settings.mode === 'artifact' ? artifacts.blocker() : undefined;
+    if (blocker !== undefined) {
+        if (settings.artifactFallback !== 'files')
+            throw new FatalError(blocker);
+        runner.warning(`${blocker} 'artifact-fallback: files' is set: the files will be downloaded and kept.`);
+        uploadBlocked = true;
     }
-    catch {
-        return undefined;
-    }
-    if (remote.total !== localSize)
-        return undefined;
-    const md5 = md5FromEtag(remote.etag);
-    const check = checker(file.format, md5 !== undefined);
-    await scanFile(target, check.feed);
-    if (md5 !== undefined && check.hash?.digest('hex') !== md5)
-        return undefined;
-    options.log.info(`${file.name} is already complete in ${options.dir} (${md5 ? 'size and MD5 match' : 'size matches'}): not downloaded again`);
+    const source = settings.requestId
+        ? `Request ${settings.requestId}`
+        : `New ${settings.query?.dataType ?? ''} download from a query`;
+    runner.info(`${source} at ${new URL(settings.apiUrl).host} (API ${settings.apiVersion}), mode ${settings.mode}`);
+    runner.info(`Poll every ${formatDuration(settings.pollIntervalMs)} for up to ${formatDuration(settings.waitTimeoutMs)}; ` +
+        `${settings.concurrency} download(s) at once, ${settings.maxRetries} retries`);
+    return uploadBlocked;
+}
+function apiClient(settings, { http, clock, runner, signal }) {
+    const policy = retryPolicy(settings.maxRetries);
+    const call = (what, fn, options) => withRetry(fn, {
+        ...policy,
+        clock,
+        signal,
+        // A create that may have reached the server is never sent again: it could buy the data twice.
+        isTransient: options?.idempotent === false ? isUnsent : isTransient,
+        ...(options?.deadline !== undefined ? { deadline: options.deadline } : {}),
+        onRetry: logRetry(runner, () => what)
+    });
+    const Client = settings.apiVersion === 'v4' ? V4Client : V3Client;
+    return new Client({
+        http,
+        baseUrl: settings.apiUrl,
+        token: settings.token,
+        call,
+        now: () => clock.now()
+    });
+}
+async function create(client, spec, { runner }) {
+    if (!spec)
+        throw new FatalError('Neither a request id nor a query to create a download from.');
+    return runner.group('Create download', async () => {
+        const records = spec.numRecords === 'all'
+            ? 'every matching record'
+            : `up to ${formatCount(spec.numRecords)} records`;
+        runner.info(`Creating a ${spec.format} download of ${records} of ${spec.dataType}`);
+        let id;
+        try {
+            id = await client.createDownload(spec);
+        }
+        catch (error) {
+            throw createFailure(error);
+        }
+        runner.info(`Created download request ${id}`);
+        return id;
+    });
+}
+function reportFor(settings, requestId, completed) {
+    const urls = completed.results.map(result => result.url);
+    const expiries = completed.results.map(result => result.expiresAt);
+    const times = expiries.flatMap(date => (date ? [date.getTime()] : []));
     return {
-        name: file.name,
-        path: target,
-        bytes: localSize,
-        records: check.counter?.total(),
-        reused: true
+        requestId,
+        status: completed.state.status,
+        mode: settings.mode,
+        urls,
+        names: assignFileNames(urls),
+        expiries,
+        files: [],
+        downloadPath: downloadPathFor(settings, requestId),
+        expiresAt: times.length > 0 ? new Date(Math.min(...times)) : undefined,
+        artifact: undefined,
+        artifactName: artifactNameFor(settings, requestId),
+        waitedMs: completed.waitedMs,
+        downloadMs: 0
     };
 }
-async function transferOnce(job) {
-    const { file, part, remote, options, signal } = job;
-    const have = (await sizeOf(part)) ?? 0;
-    const resume = have > 0 &&
-        remote.ranges &&
-        remote.etag !== undefined &&
-        remote.total !== undefined &&
-        have < remote.total;
-    // The signed URL is the only credential the file host accepts: no Authorization header here.
-    const headers = resume
-        ? { Range: `bytes=${have}-`, 'If-Range': remote.etag ?? '' }
-        : {};
-    const res = await getStreamUnlessAborted(options.http, file.url, headers, signal);
-    if (res.status !== 200 && !(resume && res.status === 206)) {
-        const text = await readLimited(res.body, 16 * 1024).catch(() => '');
-        throw fileStatusError(file, res.status, text, header(res.headers, 'retry-after'), options.clock.now());
-    }
-    try {
-        return await receive(job, res, have);
-    }
-    catch (error) {
-        // Whatever failed before or while reading the body, its connection must not linger.
-        res.body.destroy();
-        throw error;
-    }
+function plan(report, completed) {
+    return report.urls.map((url, i) => {
+        const name = report.names[i] ?? `result-${i + 1}`;
+        return { url, name, format: formatOf(name, completed.state.format) };
+    });
 }
-/** Takes a 200 or 206 answer to disk: as one stream, resumed, or as parallel ranges. */
-async function receive(job, res, 
-/** Bytes of the `.part` file on disk when the request was made. */
-have) {
-    const { file, target, part, remote, progress, options, signal, lane, firstSizing } = job;
-    let offset = 0;
-    if (res.status === 206) {
-        const start = /^bytes (\d+)-/.exec(header(res.headers, 'content-range') ?? '')?.[1];
-        if (Number(start) !== have) {
-            res.body.destroy();
-            throw new IntegrityError(`the host resumed at byte ${start ?? '?'} instead of ${have}`);
-        }
-        offset = have;
-        options.log.info(`${file.name}: resuming at byte ${have} of ${remote.total ?? '?'}`);
-    }
-    else {
-        Object.assign(remote, describeRemote(200, res.headers));
-    }
-    const expected = remote.total;
-    if (expected !== undefined && firstSizing())
-        options.onSize?.(expected);
-    // Progress counts what is on disk: take back bytes reported but lost with a broken attempt.
-    if (progress.reported !== offset) {
-        options.onBytes?.(offset - progress.reported);
-        progress.reported = offset;
-    }
-    const threshold = options.splitThreshold ?? DEFAULT_SPLIT_THRESHOLD;
-    if (offset === 0 &&
-        remote.ranges &&
-        remote.etag !== undefined &&
-        expected !== undefined &&
-        expected >= threshold &&
-        options.concurrency > 1) {
-        const { bytes, records } = await rangedDownload(res.body, part, {
-            name: file.name,
-            url: () => file.url,
-            etag: remote.etag,
-            total: expected,
-            format: file.format,
-            http: options.http,
-            clock: options.clock,
-            slots: lane.slots,
-            priority: lane.priority,
-            concurrency: options.concurrency,
-            maxRetries: options.maxRetries,
-            retryBaseDelayMs: options.retryBaseDelayMs,
-            retryMaxDelayMs: options.retryMaxDelayMs,
-            stallTimeoutMs: options.stallTimeoutMs,
-            log: options.log,
-            signal,
-            onBytes: bytes => {
-                progress.reported += bytes;
-                options.onBytes?.(bytes);
-            }
-        });
-        await onDisk(() => (0,promises_.rename)(part, target));
-        return { name: file.name, path: target, bytes, records };
-    }
-    const md5 = md5FromEtag(remote.etag);
-    const check = checker(file.format, md5 !== undefined);
-    // Resuming: the bytes already on disk go through the same counter and hash first.
-    if (offset > 0)
-        await scanFile(part, check.feed);
-    const disk = await onDisk(() => (0,promises_.open)(part, offset > 0 ? 'r+' : 'w'));
-    const piece = { start: offset, end: expected ?? Number.MAX_SAFE_INTEGER, written: 0 };
+async function download(planned, dir, settings, { http, clock, runner, signal }, refreshUrls) {
+    runner.info(`Downloading to ${dir}`);
+    const progress = startProgress('Downloaded', runner, clock);
     try {
-        await streamToFile(res.body, disk, piece, {
-            stallTimeoutMs: options.stallTimeoutMs,
+        const files = await downloadFiles(planned, {
+            dir,
+            concurrency: settings.concurrency,
+            http,
+            clock,
+            policy: retryPolicy(settings.maxRetries),
+            stallTimeoutMs: settings.stallTimeoutMs,
+            log: runner,
             signal,
-            onChunk: check.feed,
-            onWritten: bytes => {
-                progress.reported += bytes;
-                options.onBytes?.(bytes);
-            }
+            refreshUrls,
+            onBytes: progress.add,
+            onSize: progress.expect
         });
+        for (const [i, file] of files.entries()) {
+            const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`;
+            runner.info(`${file.name}: ${formatBytes(file.bytes)}${records} from ${describeUrl(planned[i]?.url ?? '')}`);
+        }
+        return files;
     }
     finally {
-        await disk.close();
+        progress.stop();
     }
-    const received = piece.written;
-    const bytes = offset + received;
-    if (expected !== undefined && bytes !== expected) {
-        // Ended cleanly but short: what arrived is kept and the rest is resumed when the host allows.
-        throw new TransientError(`the body ended after ${bytes} of ${expected} bytes`);
-    }
-    if (md5 !== undefined) {
-        const actual = check.hash?.digest('hex');
-        if (actual !== md5) {
-            throw new IntegrityError(`its MD5 ${actual ?? ''} does not match the ETag ${md5}`);
-        }
-    }
-    await onDisk(() => (0,promises_.rename)(part, target));
-    return { name: file.name, path: target, bytes, records: check.counter?.total() };
 }
 
-;// CONCATENATED MODULE: ./src/filenames.ts
-// Characters that are unsafe in a file name on some runner OS, or that artifacts refuse.
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f"*:<>?|\\/]/g;
-/**
- * A safe local file name from a URL the action does not control: the decoded last path segment,
- * without separators, control characters, characters artifacts refuse, or dot-only names.
- */
-function fileNameFromUrl(url, fallback) {
-    let segment = '';
-    try {
-        const parts = new URL(url).pathname.split('/');
-        segment = parts.at(-1) ?? '';
-    }
-    catch {
-        // leave it empty: the fallback names it
-    }
-    let decoded;
-    try {
-        decoded = decodeURIComponent(segment);
-    }
-    catch {
-        decoded = segment;
-    }
-    // A decoded `a%2F..%2Fb` must not become a path: keep only what follows the last separator.
-    const base = decoded.split(/[/\\]/).at(-1) ?? '';
-    let name = base.replace(UNSAFE, '_').trim();
-    if (/^\.*$/.test(name))
-        name = '';
-    if (name.length > 200)
-        name = name.slice(name.length - 200);
-    return name === '' ? fallback : name;
-}
-/** Distinct names for every URL: a repeated name gets `-2`, `-3`… before its extension. */
-function assignFileNames(urls) {
-    const taken = new Set();
-    return urls.map((url, index) => {
-        const wanted = fileNameFromUrl(url, `result-${index + 1}`);
-        let name = wanted;
-        const dot = wanted.lastIndexOf('.');
-        const stem = dot > 0 ? wanted.slice(0, dot) : wanted;
-        const ext = dot > 0 ? wanted.slice(dot) : '';
-        // Each file also owns `<name>.part` while it downloads: no other name may be that.
-        const clash = (candidate) => taken.has(candidate.toLowerCase()) || taken.has(`${candidate}.part`.toLowerCase());
-        for (let n = 2; clash(name); n++)
-            name = `${stem}-${n}${ext}`;
-        taken.add(name.toLowerCase());
-        taken.add(`${name}.part`.toLowerCase());
-        return name;
-    });
-}
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/support/clock.ts
 
-;// CONCATENATED MODULE: ./src/log.ts
-
-const coreLogger = {
-    info: message => core/* info */.pq(message),
-    warning: message => core/* warning */.$e(message),
-    debug: message => core/* debug */.Yz(message)
+const systemClock = {
+    now: () => Date.now(),
+    sleep: async (ms, signal) => {
+        await (0,external_node_timers_promises_namespaceObject.setTimeout)(ms, undefined, signal ? { signal } : undefined).catch((error) => {
+            throw signal?.aborted ? signal.reason : error;
+        });
+    },
+    every: (ms, fn) => {
+        const timer = setInterval(fn, ms);
+        timer.unref();
+        return () => clearInterval(timer);
+    }
 };
-function formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
-}
-/** `95,378`. Not toLocaleString: its first call loads ICU data, tens of milliseconds. */
-function formatCount(value) {
-    const [whole = '', fraction] = String(value).split('.');
-    const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-    return fraction === undefined ? grouped : `${grouped}.${fraction}`;
-}
-
-;// CONCATENATED MODULE: ./src/report.ts
-function totalBytes(report) {
-    return report.files.reduce((sum, file) => sum + file.bytes, 0);
-}
-/** Undefined when a file's format was unknown, or in urls mode. */
-function totalRecords(report) {
-    if (report.mode === 'urls')
-        return undefined;
-    let sum = 0;
-    for (const file of report.files) {
-        if (file.records === undefined)
-            return undefined;
-        sum += file.records;
-    }
-    return sum;
-}
-
-;// CONCATENATED MODULE: ./src/outputs.ts
-
-
-function setOutputs(report, setOutput) {
-    const records = totalRecords(report);
-    setOutput(Outputs.RequestId, report.requestId);
-    setOutput(Outputs.Status, report.status);
-    setOutput(Outputs.Urls, JSON.stringify(report.urls));
-    setOutput(Outputs.Files, JSON.stringify(report.files.map(file => file.path)));
-    setOutput(Outputs.DownloadPath, report.downloadPath);
-    setOutput(Outputs.FileCount, String(report.urls.length));
-    setOutput(Outputs.TotalBytes, String(totalBytes(report)));
-    setOutput(Outputs.RecordCount, records === undefined ? '' : String(records));
-    setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '');
-    if (report.artifact) {
-        setOutput(Outputs.ArtifactId, String(report.artifact.id));
-        setOutput(Outputs.ArtifactUrl, report.artifact.url ?? '');
-        setOutput(Outputs.ArtifactDigest, report.artifact.digest ?? '');
-    }
-}
-
-;// CONCATENATED MODULE: ./src/progress.ts
-
-
-/** A line every few seconds with bytes, rate and ETA: never a line per chunk. */
-function startProgress(label, log, clock, everyMs = 5000) {
-    const started = clock.now();
-    let done = 0;
-    let expected = 0;
-    const timer = setInterval(() => {
-        const elapsed = clock.now() - started;
-        const rate = elapsed > 0 ? (done * 1000) / elapsed : 0;
-        let line = `${label} ${formatBytes(done)}`;
-        if (expected > 0)
-            line += ` of ${formatBytes(expected)} (${Math.min(100, Math.floor((done / expected) * 100))}%)`;
-        line += `, ${formatBytes(rate)}/s`;
-        if (expected > done && rate > 0)
-            line += `, about ${formatDuration(((expected - done) / rate) * 1000)} left`;
-        log.info(line);
-    }, everyMs);
-    timer.unref();
-    return {
-        add: bytes => {
-            done += bytes;
-        },
-        expect: bytes => {
-            expected += bytes;
-        },
-        stop: () => clearInterval(timer)
-    };
-}
-
-;// CONCATENATED MODULE: ./src/summary.ts
-
-
-
-/** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */
-const SUMMARY_MAX_ROWS = 100;
-function escapeCell(text) {
-    return text
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\|/g, '&#124;');
-}
-/**
- * The job summary as Markdown. Shows file names and hosts only: never the token, never a signed
- * URL's query.
- */
-function renderSummary(report) {
-    const lines = [];
-    const records = totalRecords(report);
-    lines.push(`### Datafiniti download ${escapeCell(report.requestId)}: ${escapeCell(report.status)}`, '');
-    const facts = [
-        `**${report.urls.length}** file(s)`,
-        report.mode === 'urls' ? undefined : `**${formatBytes(totalBytes(report))}**`,
-        records === undefined ? undefined : `**${formatCount(records)}** records`,
-        `waited ${formatDuration(report.waitedMs)}`,
-        report.mode === 'urls' ? undefined : `downloaded in ${formatDuration(report.downloadMs)}`
-    ].filter(Boolean);
-    lines.push(facts.join(' · '), '');
-    const expiry = (i) => {
-        const date = report.expiries[i];
-        return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
-    };
-    if (report.mode === 'urls') {
-        lines.push('| File | Host | Expires |', '| --- | --- | --- |');
-        report.urls.slice(0, SUMMARY_MAX_ROWS).forEach((url, i) => {
-            const host = escapeCell(new URL(url).host);
-            lines.push(`| ${escapeCell(report.names[i] ?? '')} | ${host} | ${expiry(i)} |`);
-        });
-    }
-    else {
-        lines.push('| File | Size | Records | Expires |', '| --- | ---: | ---: | --- |');
-        report.files.slice(0, SUMMARY_MAX_ROWS).forEach((file, i) => {
-            const count = file.records === undefined ? '' : formatCount(file.records);
-            const size = formatBytes(file.bytes);
-            lines.push(`| ${escapeCell(file.name)} | ${size} | ${count} | ${expiry(i)} |`);
-        });
-    }
-    if (report.urls.length > SUMMARY_MAX_ROWS) {
-        const rest = report.files.slice(SUMMARY_MAX_ROWS);
-        const restBytes = rest.reduce((sum, file) => sum + file.bytes, 0);
-        const detail = rest.length > 0 ? ` (${formatBytes(restBytes)})` : '';
-        lines.push('', `…and ${formatCount(report.urls.length - SUMMARY_MAX_ROWS)} more file(s)${detail}: the \`files\` output lists them all.`);
-    }
-    lines.push('');
-    if (report.expiresAt) {
-        lines.push(`Result files expire at ${report.expiresAt.toISOString()} (7 days after Datafiniti made them).`);
-    }
-    if (report.mode === 'urls') {
-        lines.push('', '> [!WARNING]', '> The `urls` output holds signed download links: anyone with one can fetch the file until it expires. Do not paste them anywhere public.');
-    }
-    if (report.artifact) {
-        const name = escapeCell(report.artifactName);
-        const link = report.artifact.url ? `[${name}](${report.artifact.url})` : name;
-        const size = report.artifact.size === undefined ? '' : `, ${formatBytes(report.artifact.size)} zipped`;
-        lines.push('', `Artifact: ${link} (id ${report.artifact.id}${size}).`);
-    }
-    else if (report.mode !== 'urls') {
-        lines.push('', `Files are in \`${escapeCell(report.downloadPath)}\`.`);
-    }
-    return lines.join('\n') + '\n';
-}
-
-;// CONCATENATED MODULE: ./src/wait.ts
-
-
-
-/** `STARTED 41,200 / 95,378 records (43%), 3m10s elapsed, about 4m left` */
-function progressLine(state, elapsedMs) {
-    const parts = [state.status];
-    const { numDownloaded: done, numRequested: total } = state;
-    if (done !== undefined && total !== undefined && total > 0) {
-        const share = Math.min(100, Math.floor((done / total) * 100));
-        parts.push(`${formatCount(done)} / ${formatCount(total)} records (${share}%)`);
-    }
-    let line = `${parts.join(' ')}, ${formatDuration(elapsedMs)} elapsed`;
-    if (done !== undefined && total !== undefined && done > 0 && done < total && elapsedMs > 0) {
-        line += `, about ${formatDuration(((total - done) * elapsedMs) / done)} left`;
-    }
-    return line;
-}
-/**
- * Polls until the request is complete and its result files are listed, or fails with the reason:
- * the request's own error, or the timeout with the last status seen.
- */
-async function waitForResults(client, requestId, options) {
-    const { clock, log } = options;
-    const start = clock.now();
-    const deadline = start + options.waitTimeoutMs;
-    for (;;) {
-        options.signal?.throwIfAborted();
-        const state = await client.getRequest(requestId, { deadline });
-        const elapsed = clock.now() - start;
-        if (state.phase === 'failed') {
-            const said = state.error ? `: "${state.error}"` : '';
-            throw new FatalError(`Datafiniti download request ${requestId} failed (status ${state.status})${said}.`);
-        }
-        if (state.phase === 'completed') {
-            const results = await client.getResults(requestId, { deadline });
-            if (results !== undefined) {
-                if (results.length === 0) {
-                    throw new FatalError(`Datafiniti download request ${requestId} is ${state.status} but lists no result files: nothing to download.`);
-                }
-                log.info(`${progressLine(state, elapsed)}; ${results.length} result file(s) ready`);
-                return { state, results, waitedMs: elapsed };
-            }
-            log.info(`${state.status}, result files not listed yet, ${formatDuration(elapsed)} elapsed`);
-        }
-        else {
-            log.info(progressLine(state, elapsed));
-        }
-        const remaining = deadline - clock.now();
-        if (remaining <= 0) {
-            const last = state.phase === 'completed'
-                ? `${state.status} with no result files listed yet`
-                : progressLine(state, elapsed);
-            throw new FatalError(`Gave up after wait-timeout ${formatDuration(options.waitTimeoutMs)} waiting for Datafiniti download request ${requestId}: ` +
-                `last seen ${last}. The request goes on at Datafiniti: raise 'wait-timeout' or run again later.`);
-        }
-        await clock.sleep(Math.min(options.pollIntervalMs, remaining), options.signal);
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/main.ts
 
@@ -34383,245 +34750,35 @@ async function waitForResults(client, requestId, options) {
 
 
 
-
-
-
-
-
-
-
-
-
-
-
-/** Masks the token in every form it could take in a log before anything else runs. */
-function maskToken(env) {
-    const token = (env[inputEnvName(Inputs.Token)] ?? '').trim();
-    if (token === '')
-        return [];
-    const basic = Buffer.from(`${token}:`).toString('base64');
-    for (const secret of new Set([token, basic, encodeURIComponent(token)])) {
-        core/* setSecret */.Pq(secret);
-        registerSecret(secret);
-    }
-    return [token, basic];
-}
-/** The signature of a signed URL is the credential: mask it in case a later step prints a URL. */
-function maskSignatures(urls) {
-    for (const url of urls) {
-        for (const [key, value] of new URL(url).searchParams) {
-            if (/signature|security-token/i.test(key) && value.length >= 8)
-                core/* setSecret */.Pq(value);
-        }
-    }
-}
-async function run(env = process.env, clock = systemClock) {
-    const secrets = maskToken(env);
-    const controller = new AbortController();
-    const onSignal = (signal) => {
-        controller.abort(new FatalError(`Cancelled by ${signal}: stopped downloads and removed partial files.`));
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    // Node exits when nothing is left to wait for, even with run() unsettled: never as a success.
-    const onStall = () => {
-        core/* setFailed */.C1('The action stopped before it finished, with nothing left to wait for. This is a bug: please report it.');
-    };
-    process.once('beforeExit', onStall);
+/** Builds the ports from the real runner and runs the pipeline; every failure ends here. */
+async function run(env = process.env) {
+    const runner = githubRunner(env);
+    // Masked before anything else runs, in every form it could take in a log.
+    const secrets = tokenSecrets((env[inputEnvName(Inputs.Token)] ?? '').trim());
+    for (const secret of secrets)
+        runner.setSecret(secret);
+    const lifetime = watchProcess();
     let http;
     try {
-        const { settings, uploadBlocked } = await core/* group */.Os('Validate inputs', () => Promise.resolve(validate(env)));
+        const settings = parseSettings(env, process.cwd());
         // The socket timeout catches a host that never answers; a body that stops mid-way is caught
         // sooner, and named, by the downloader's own stall timer.
         http = createHttp({ socketTimeoutMs: settings.stallTimeoutMs * 2 });
-        const report = await fetchDownload(settings, uploadBlocked, env, clock, http, controller.signal);
-        setOutputs(report, core/* setOutput */.uH);
-        warnAbout(report, clock);
-        if (env['GITHUB_STEP_SUMMARY'])
-            await core/* summary */.z.addRaw(renderSummary(report)).write();
-        core/* info */.pq(conclusion(report));
+        await runPipeline(settings, {
+            http,
+            clock: systemClock,
+            runner,
+            artifacts: githubArtifacts(env),
+            signal: lifetime.signal
+        });
     }
     catch (error) {
-        core/* setFailed */.C1(redact(errorMessage(error), secrets));
+        core/* setFailed */.C1(finalMessage(error, secrets));
     }
     finally {
         http?.dispose();
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
-        process.removeListener('beforeExit', onStall);
+        lifetime.dispose();
     }
-}
-function validate(env) {
-    const settings = parseSettings(env, process.cwd());
-    let uploadBlocked = false;
-    if (settings.mode === 'artifact') {
-        const blocker = artifactBlocker(env);
-        if (blocker && settings.artifactFallback !== 'files')
-            throw new FatalError(blocker);
-        if (blocker) {
-            core/* warning */.$e(`${blocker} 'artifact-fallback: files' is set: the files will be downloaded and kept.`);
-            uploadBlocked = true;
-        }
-    }
-    const source = settings.requestId
-        ? `Request ${settings.requestId}`
-        : `New ${settings.query?.dataType ?? ''} download from a query`;
-    core/* info */.pq(`${source} at ${new URL(settings.apiUrl).host} (API ${settings.apiVersion}), mode ${settings.mode}`);
-    core/* info */.pq(`Poll every ${formatDuration(settings.pollIntervalMs)} for up to ${formatDuration(settings.waitTimeoutMs)}; ` +
-        `${settings.concurrency} download(s) at once, ${settings.maxRetries} retries`);
-    return { settings, uploadBlocked };
-}
-function apiClient(settings, http, clock, signal) {
-    const call = (what, fn, options) => withRetry(fn, {
-        maxRetries: settings.maxRetries,
-        baseDelayMs: Limits.RetryBaseDelayMs,
-        maxDelayMs: Limits.RetryMaxDelayMs,
-        clock,
-        signal,
-        // A create that may have reached the server is never sent again: it could buy the data twice.
-        isTransient: options?.idempotent === false ? isUnsent : isTransient,
-        ...(options?.deadline !== undefined ? { deadline: options.deadline } : {}),
-        onRetry: ({ error, attempt, maxAttempts, delayMs }) => core/* warning */.$e(`${what} failed (${redact(errorMessage(error))}); retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`)
-    });
-    const Client = settings.apiVersion === 'v4' ? V4Client : V3Client;
-    return new Client(http, settings.apiUrl, settings.token, call, () => clock.now());
-}
-async function fetchDownload(settings, uploadBlocked, env, clock, http, signal) {
-    const client = apiClient(settings, http, clock, signal);
-    let requestId = settings.requestId;
-    if (requestId === undefined) {
-        const spec = settings.query;
-        requestId = await core/* group */.Os('Create download', async () => {
-            const records = spec.numRecords === 'all'
-                ? 'every matching record'
-                : `up to ${formatCount(spec.numRecords)} records`;
-            core/* info */.pq(`Creating a ${spec.format} download of ${records} of ${spec.dataType}`);
-            let id;
-            try {
-                id = await client.createDownload(spec);
-            }
-            catch (error) {
-                throw createFailure(error);
-            }
-            // Logged at once: if the wait fails, this is how the user finds the download again.
-            core/* info */.pq(`Created download request ${id}`);
-            return id;
-        });
-    }
-    core/* setOutput */.uH(Outputs.RequestId, requestId);
-    const downloadPath = downloadPathFor(settings, requestId);
-    const artifactName = artifactNameFor(settings, requestId);
-    const id = requestId;
-    const completed = await core/* group */.Os(`Wait for download request ${id}`, () => waitForResults(client, id, {
-        pollIntervalMs: settings.pollIntervalMs,
-        waitTimeoutMs: settings.waitTimeoutMs,
-        clock,
-        log: coreLogger,
-        signal
-    }));
-    core/* setOutput */.uH(Outputs.Status, completed.state.status);
-    const urls = completed.results.map(result => result.url);
-    maskSignatures(urls);
-    const names = assignFileNames(urls);
-    const expiries = completed.results.flatMap(r => (r.expiresAt ? [r.expiresAt.getTime()] : []));
-    const expiresAt = expiries.length > 0 ? new Date(Math.min(...expiries)) : undefined;
-    const report = {
-        requestId: id,
-        status: completed.state.status,
-        mode: settings.mode,
-        urls,
-        names,
-        expiries: completed.results.map(result => result.expiresAt),
-        files: [],
-        downloadPath,
-        expiresAt,
-        artifact: undefined,
-        artifactName,
-        waitedMs: completed.waitedMs,
-        downloadMs: 0
-    };
-    if (settings.mode === 'urls')
-        return report;
-    const planned = urls.map((url, i) => {
-        const name = names[i] ?? `result-${i + 1}`;
-        return { url, name, format: formatOf(name, completed.state.format) };
-    });
-    // Expired or revoked URLs: ask for the results once more, for fresh ones in the same order.
-    const refreshUrls = async () => {
-        const fresh = await client.getResults(id);
-        return (fresh ?? []).map(result => result.url);
-    };
-    const started = clock.now();
-    report.files = await core/* group */.Os(`Download ${planned.length} file(s)`, () => download(planned, downloadPath, settings, clock, http, signal, refreshUrls));
-    report.downloadMs = clock.now() - started;
-    if (settings.mode === 'artifact' && !uploadBlocked) {
-        report.artifact = await core/* group */.Os(`Upload artifact ${artifactName}`, () => upload(report.files, artifactName, downloadPath, settings, env));
-    }
-    return report;
-}
-async function download(planned, dir, settings, clock, http, signal, refreshUrls) {
-    core/* info */.pq(`Downloading to ${dir}`);
-    const progress = startProgress('Downloaded', coreLogger, clock);
-    try {
-        const files = await downloadFiles(planned, {
-            dir,
-            concurrency: settings.concurrency,
-            http,
-            clock,
-            maxRetries: settings.maxRetries,
-            retryBaseDelayMs: Limits.RetryBaseDelayMs,
-            retryMaxDelayMs: Limits.RetryMaxDelayMs,
-            stallTimeoutMs: settings.stallTimeoutMs,
-            log: coreLogger,
-            signal,
-            refreshUrls,
-            onBytes: progress.add,
-            onSize: progress.expect
-        });
-        for (const [i, file] of files.entries()) {
-            const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`;
-            core/* info */.pq(`${file.name}: ${formatBytes(file.bytes)}${records} from ${describeUrl(planned[i]?.url ?? '')}`);
-        }
-        return files;
-    }
-    finally {
-        progress.stop();
-    }
-}
-async function upload(files, name, dir, settings, env) {
-    const artifact = await uploadArtifact(name, files.map(file => file.path), dir, { retentionDays: settings.retentionDays, compressionLevel: settings.compressionLevel }, env);
-    core/* info */.pq(`Artifact ${name} uploaded: id ${artifact.id}${artifact.url ? `, ${artifact.url}` : ''}`);
-    return artifact;
-}
-/**
- * A create that failed without a clear answer from Datafiniti (a dropped connection, a timeout, an
- * answer without a usable id) may still have created, and charged for, a download.
- */
-function createFailure(error) {
-    if (error instanceof CreateAnswerError || isUnsent(error))
-        return error;
-    return new FatalError(`Creating the download failed (${redact(errorMessage(error))}), and the request may have reached ` +
-        `Datafiniti: it may have created, and charged for, a download. It was not sent again; look for a ` +
-        `new download in the Datafiniti portal before running again.`);
-}
-/** Annotations for what a person should act on even when the run succeeded. */
-function warnAbout(report, clock) {
-    if (report.expiresAt && report.expiresAt.getTime() - clock.now() < 24 * 3_600_000) {
-        core/* warning */.$e(`The result files of download ${report.requestId} expire at ${report.expiresAt.toISOString()}, within 24 hours: ` +
-            `fetch them again soon or create a new download.`);
-    }
-    if (totalRecords(report) === 0) {
-        core/* warning */.$e(`Download ${report.requestId} holds no records: its files are empty but for headers.`);
-    }
-}
-function conclusion(report) {
-    const records = totalRecords(report);
-    const parts = [`${report.urls.length} file(s)`];
-    if (report.mode !== 'urls')
-        parts.push(formatBytes(totalBytes(report)));
-    if (records !== undefined)
-        parts.push(`${formatCount(records)} records`);
-    return `Datafiniti download ${report.requestId} ${report.status}: ${parts.join(', ')}`;
 }
 
 ;// CONCATENATED MODULE: ./src/index.ts

@@ -5,7 +5,7 @@ import {
   HttpStatusError,
   parseRetryAfter
 } from '../support/errors.js'
-import type { TextResponse } from '../support/http.js'
+import { header, type TextResponse } from '../support/http.js'
 import { redact } from '../support/secrets.js'
 
 /** The start of a body, single-line and without secrets, for an error message. */
@@ -46,16 +46,12 @@ export function failForStatus(
         `Check the 'token' input: it must be a valid API token from the Datafiniti portal, passed from a secret.`
     )
   }
-  const retryAfter = parseRetryAfter(headerValue(res.headers['retry-after']), now)
+  const retryAfter = parseRetryAfter(header(res.headers, 'retry-after'), now)
   throw new HttpStatusError(
     `${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}`,
     res.status,
     retryAfter
   )
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value
 }
 
 /** JSON or a specific error naming the endpoint and status, never a TypeError later on. */

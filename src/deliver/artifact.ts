@@ -1,13 +1,6 @@
 import { FatalError } from '../support/errors.js'
+import type { ArtifactResult } from '../domain/download.js'
 import { Inputs } from '../domain/names.js'
-
-export interface ArtifactResult {
-  id: number
-  size: number | undefined
-  digest: string | undefined
-  /** As actions/upload-artifact builds it; undefined outside a workflow run. */
-  url: string | undefined
-}
 
 export interface ArtifactOptions {
   retentionDays: number | undefined

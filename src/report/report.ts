@@ -1,6 +1,5 @@
 import type { Mode } from '../domain/download.js'
-import type { ArtifactResult } from '../deliver/artifact.js'
-import type { DownloadedFile } from '../transfer/pool.js'
+import type { ArtifactResult, DownloadedFile } from '../domain/download.js'
 
 /** Everything a finished run reports, in outputs and in the job summary. */
 export interface RunReport {

@@ -40,7 +40,9 @@ export class CreateAnswerError extends FatalError {
 }
 
 /** The disk refused an operation (full, read-only, over a size limit, gone): no retry fixes that. */
-export class DiskError extends FatalError {}
+export class DiskError extends FatalError {
+  override name = 'DiskError'
+}
 
 /** Runs a file-system operation, turning its failure into a DiskError. */
 export async function onDisk<T>(operation: () => Promise<T>): Promise<T> {

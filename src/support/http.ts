@@ -92,6 +92,12 @@ export async function readLimited(body: IncomingMessage, limit: number): Promise
   return Buffer.concat(chunks).toString('utf8')
 }
 
+/** A header's value, the first one when it came more than once. */
+export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
 /** `Content-Length` as a number, when the server sent a valid one. */
 export function contentLength(headers: IncomingHttpHeaders): number | undefined {
   const raw = headers['content-length']

@@ -47,3 +47,22 @@ export function redact(text: string, secrets: readonly string[] = []): string {
   out = out.replace(URL_PATTERN, match => describeUrl(match))
   return out.replace(SIGNATURE_PARAM, '$1***')
 }
+
+/** Every form the token takes on the wire or in a URL: the token, its Basic form, URL-encoded. */
+export function tokenSecrets(token: string): string[] {
+  if (token === '') return []
+  const basic = Buffer.from(`${token}:`).toString('base64')
+  return [...new Set([token, basic, encodeURIComponent(token)])]
+}
+
+/** The signatures of signed URLs: each is a credential on its own. */
+export function signatureSecrets(urls: readonly string[]): string[] {
+  const found = new Set<string>()
+  for (const url of urls) {
+    if (!URL.canParse(url)) continue
+    for (const [key, value] of new URL(url).searchParams) {
+      if (/signature|security-token/i.test(key) && value.length >= 8) found.add(value)
+    }
+  }
+  return [...found]
+}

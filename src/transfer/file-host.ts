@@ -1,52 +1,27 @@
-import { createHash, type Hash } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
-import { FatalError, HttpStatusError, TransientError, parseRetryAfter } from '../support/errors.js'
-import { contentLength } from '../support/http.js'
-import { recordCounter, type RecordCounter, type RecordFormat } from './records.js'
+import { FatalError, HttpStatusError, parseRetryAfter } from '../support/errors.js'
+import {
+  contentLength,
+  getStreamUnlessAborted,
+  header,
+  readLimited,
+  type Http,
+  type StreamResponse
+} from '../support/http.js'
 import { describeUrl, redact } from '../support/secrets.js'
 
-/** What the file host says about a file, and the errors and checks that follow from it. */
+/** What the file host says about a file, and the errors that follow from its answers. */
 
 /** The file host refused a signed URL: usually expired. Fresh URLs may fix it. */
-export class RefusedUrlError extends FatalError {}
-
-/** The assembled file does not match what the host promised (length or MD5). */
-export class IntegrityError extends TransientError {}
+export class RefusedUrlError extends FatalError {
+  override name = 'RefusedUrlError'
+}
 
 /** What the host told us about the file, so that a retry can resume only the same file. */
 export interface Remote {
   total: number | undefined
   etag: string | undefined
   ranges: boolean
-}
-
-const PLAIN_MD5_ETAG = /^"?([0-9a-f]{32})"?$/i
-
-/** A plain single-part S3 ETag is the MD5 of the content; a multipart one (`-N`) is not. */
-export function md5FromEtag(etag: string | undefined): string | undefined {
-  return etag ? PLAIN_MD5_ETAG.exec(etag.trim())?.[1]?.toLowerCase() : undefined
-}
-
-/** Feeds a file's bytes through the same checks a download gets. */
-export function checker(
-  format: RecordFormat | undefined,
-  md5: boolean
-): { counter: RecordCounter | undefined; hash: Hash | undefined; feed: (chunk: Buffer) => void } {
-  const counter = format ? recordCounter(format) : undefined
-  const hash = md5 ? createHash('md5') : undefined
-  return {
-    counter,
-    hash,
-    feed: chunk => {
-      counter?.push(chunk)
-      hash?.update(chunk)
-    }
-  }
-}
-
-export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name]
-  return Array.isArray(value) ? value[0] : value
 }
 
 /** Size, ETag and range support from a 200 or a 206 answer. */
@@ -94,4 +69,23 @@ export function fileStatusError(
     status,
     parseRetryAfter(retryAfter, now)
   )
+}
+
+/**
+ * Asks the host for (part of) a file. An answer with a status the caller cannot use becomes the
+ * error that status means, with the host's explanation; the signed URL is the only credential the
+ * host takes, so no Authorization header goes with it.
+ */
+export async function requestFile(
+  http: Http,
+  file: { name: string; url: string },
+  headers: Record<string, string>,
+  accepted: readonly number[],
+  signal: AbortSignal,
+  now: () => number
+): Promise<StreamResponse> {
+  const res = await getStreamUnlessAborted(http, file.url, headers, signal)
+  if (accepted.includes(res.status)) return res
+  const text = await readLimited(res.body, 16 * 1024).catch(() => '')
+  throw fileStatusError(file, res.status, text, header(res.headers, 'retry-after'), now())
 }

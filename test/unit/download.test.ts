@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { awkwardCsv, jsonLines } from '../../sim/data.js'
-import { downloadFiles, type DownloadOptions, type PlannedFile } from '../../src/transfer/pool.js'
+import type { PlannedFile } from '../../src/domain/download.js'
+import { downloadFiles, type DownloadOptions } from '../../src/transfer/pool.js'
 import { FatalError } from '../../src/support/errors.js'
 import { createHttp, type Http } from '../../src/support/http.js'
 import type { Logger } from '../../src/support/log.js'
@@ -158,9 +159,7 @@ function options(extra: Partial<DownloadOptions> = {}): DownloadOptions & {
     concurrency: 4,
     http: client,
     clock: instantClock(),
-    maxRetries: 3,
-    retryBaseDelayMs: 100,
-    retryMaxDelayMs: 1000,
+    policy: { maxRetries: 3, baseDelayMs: 100, maxDelayMs: 1000 },
     stallTimeoutMs: 10_000,
     log: recordingLog(),
     ...extra
@@ -386,7 +385,7 @@ describe('downloadFiles', () => {
         res.end('oops')
       }
     })
-    const opts = options({ maxRetries: 2, retryBaseDelayMs: 100, retryMaxDelayMs: 1000 })
+    const opts = options({ policy: { maxRetries: 2, baseDelayMs: 100, maxDelayMs: 1000 } })
     const error = await rejection(downloadFiles([plan(server, 'broken.csv', 'csv')], opts))
     expect(error.message).toContain('HTTP 500')
     expect(error.message).toContain('broken.csv')
@@ -405,7 +404,7 @@ describe('downloadFiles', () => {
         res.write(body.subarray(0, 400), () => res.socket?.destroy())
       }
     })
-    const opts = options({ maxRetries: 2 })
+    const opts = options({ policy: { maxRetries: 2, baseDelayMs: 100, maxDelayMs: 1000 } })
     const error = await rejection(downloadFiles([plan(server, 'short.csv', 'csv')], opts))
     expect(error.message).toMatch(/after \d+ of 1000 bytes|ended after \d+ of 1000 bytes/)
     expect(error.message).toContain('short.csv')
@@ -600,7 +599,7 @@ describe('downloadFiles integrity, resume, reuse and fresh URLs', () => {
     const server = await serve({
       'bad.csv': (_req, res) => sendBody(res, body, { ETag: `"${md5(Buffer.from('other'))}"` })
     })
-    const opts = options({ maxRetries: 1 })
+    const opts = options({ policy: { maxRetries: 1, baseDelayMs: 100, maxDelayMs: 1000 } })
     const error = await rejection(downloadFiles([plan(server, 'bad.csv', 'csv')], opts))
     expect(error.message).toMatch(/MD5/)
     expect(error.message).toContain('bad.csv')

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { FatalError, HttpStatusError } from '../../src/support/errors.js'
-import {
-  RefusedUrlError,
-  describeRemote,
-  fileStatusError,
-  md5FromEtag
-} from '../../src/transfer/file-host.js'
+import { RefusedUrlError, describeRemote, fileStatusError } from '../../src/transfer/file-host.js'
+import { md5FromEtag } from '../../src/transfer/verify.js'
 
 const file = {
   name: '6073_1.csv',

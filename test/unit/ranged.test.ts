@@ -2,7 +2,8 @@ import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { OrderedReader, partSizeFor, planParts } from '../../src/transfer/ranged.js'
+import { partSizeFor, planParts } from '../../src/transfer/ranged.js'
+import { OrderedReader } from '../../src/transfer/reader.js'
 
 const MiB = 1024 * 1024
 

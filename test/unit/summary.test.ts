@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { DownloadedFile } from '../../src/transfer/pool.js'
+import type { DownloadedFile } from '../../src/domain/download.js'
 import type { RunReport } from '../../src/report/report.js'
 import { SUMMARY_MAX_ROWS, renderSummary } from '../../src/report/summary.js'
 

@@ -1,0 +1,47 @@
+import type { Clock } from '../support/clock.js'
+import { formatBytes, formatCount } from '../support/format.js'
+import type { Logger } from '../support/log.js'
+import { setOutputs, type SetOutput } from './outputs.js'
+import { totalBytes, totalRecords, type RunReport } from './report.js'
+import { renderSummary } from './summary.js'
+
+/** Where a finished run's report goes. */
+export interface ReportSink extends Logger {
+  setOutput: SetOutput
+  summary(markdown: string): Promise<void>
+}
+
+/** Outputs, warnings a person should act on, the job summary, and the closing line. */
+export async function publishReport(
+  report: RunReport,
+  sink: ReportSink,
+  clock: Clock
+): Promise<void> {
+  setOutputs(report, sink.setOutput)
+  warnAbout(report, sink, clock)
+  await sink.summary(renderSummary(report))
+  sink.info(conclusion(report))
+}
+
+/** Annotations for what a person should act on even when the run succeeded. */
+function warnAbout(report: RunReport, log: Logger, clock: Clock): void {
+  if (report.expiresAt && report.expiresAt.getTime() - clock.now() < 24 * 3_600_000) {
+    log.warning(
+      `The result files of download ${report.requestId} expire at ${report.expiresAt.toISOString()}, within 24 hours: ` +
+        `fetch them again soon or create a new download.`
+    )
+  }
+  if (totalRecords(report) === 0) {
+    log.warning(
+      `Download ${report.requestId} holds no records: its files are empty but for headers.`
+    )
+  }
+}
+
+function conclusion(report: RunReport): string {
+  const records = totalRecords(report)
+  const parts = [`${report.urls.length} file(s)`]
+  if (report.mode !== 'urls') parts.push(formatBytes(totalBytes(report)))
+  if (records !== undefined) parts.push(`${formatCount(records)} records`)
+  return `Datafiniti download ${report.requestId} ${report.status}: ${parts.join(', ')}`
+}

@@ -1,0 +1,192 @@
+import { open, rename, rm } from 'node:fs/promises'
+import * as path from 'node:path'
+import type { DownloadedFile, PlannedFile } from '../domain/download.js'
+import { TransientError, isTransient, onDisk } from '../support/errors.js'
+import { FileFailure } from '../support/failure.js'
+import { header, type StreamResponse } from '../support/http.js'
+import { describeUrl } from '../support/secrets.js'
+import { RefusedUrlError, describeRemote, requestFile } from './file-host.js'
+import {
+  DEFAULT_SPLIT_THRESHOLD,
+  FileProgress,
+  retried,
+  type DownloadOptions,
+  type Job
+} from './job.js'
+import { rangedDownload } from './ranged.js'
+import { reuseComplete, scanFile, sizeOf } from './reuse.js'
+import { streamToFile, type Part } from './sink.js'
+import type { Slots } from './slots.js'
+import { IntegrityError, checker, md5FromEtag, verifyMd5 } from './verify.js'
+
+/** Where one file stands in the run: its signal, its place in the pool, a way to fresh URLs. */
+export interface FileSlot {
+  signal: AbortSignal
+  slots: Slots
+  priority: number
+  freshUrl: (() => Promise<string | undefined>) | undefined
+}
+
+/**
+ * One file, start to finish: reuse a verified copy, else transfer it with retries, once more with
+ * a fresh URL if the host refused the old one. Anything final leaves no `.part` behind and goes up
+ * as a FileFailure naming the file.
+ */
+export async function downloadOne(
+  planned: PlannedFile,
+  options: DownloadOptions,
+  where: FileSlot
+): Promise<DownloadedFile> {
+  const { signal } = where
+  const file = { ...planned }
+  const target = path.join(options.dir, file.name)
+  const part = `${target}.part`
+  // A `.part` left by a killed run has no known ETag to resume against: start over.
+  await rm(part, { force: true })
+  const reused = await reuseComplete(file, target, options, signal)
+  if (reused) return reused
+
+  const job: Job = {
+    file,
+    target,
+    part,
+    remote: { total: undefined, etag: undefined, ranges: false },
+    options,
+    signal,
+    slots: where.slots,
+    priority: where.priority,
+    progress: new FileProgress(options)
+  }
+  const attempt = (): Promise<DownloadedFile> =>
+    retried(
+      job,
+      signal,
+      () => `Download of ${file.name} from ${describeUrl(file.url)}`,
+      async () => {
+        signal.throwIfAborted()
+        try {
+          return await transferOnce(job)
+        } catch (error) {
+          // Corrupt bytes cannot be resumed from; anything final leaves nothing behind.
+          if (error instanceof IntegrityError || !isTransient(error))
+            await rm(part, { force: true })
+          throw error
+        }
+      }
+    )
+  try {
+    try {
+      return await attempt()
+    } catch (error) {
+      // A refused (expired) URL: one more go with a fresh one, outside the retry budget.
+      if (!(error instanceof RefusedUrlError) || !where.freshUrl) throw error
+      const url = await where.freshUrl()
+      if (!url) throw error
+      options.log.info(
+        `${file.name}: the file host refused its URL; fetched fresh URLs from /results`
+      )
+      file.url = url
+      job.remote = { total: undefined, etag: undefined, ranges: false }
+      return await attempt()
+    }
+  } catch (error) {
+    await rm(part, { force: true })
+    throw error instanceof FileFailure
+      ? error
+      : new FileFailure(file.name, describeUrl(file.url), error)
+  }
+}
+
+/** One request for the file: all of it, or what the `.part` on disk still lacks. */
+async function transferOnce(job: Job): Promise<DownloadedFile> {
+  const { file, part, remote, options, signal } = job
+  const have = (await sizeOf(part)) ?? 0
+  const resume =
+    have > 0 &&
+    remote.ranges &&
+    remote.etag !== undefined &&
+    remote.total !== undefined &&
+    have < remote.total
+  const headers: Record<string, string> = resume
+    ? { Range: `bytes=${have}-`, 'If-Range': remote.etag ?? '' }
+    : {}
+  const res = await requestFile(
+    options.http,
+    file,
+    headers,
+    resume ? [200, 206] : [200],
+    signal,
+    () => options.clock.now()
+  )
+  try {
+    return await receive(job, res, have)
+  } catch (error) {
+    // Whatever failed before or while reading the body, its connection must not linger.
+    res.body.destroy()
+    throw error
+  }
+}
+
+/** Takes a 200 or 206 answer to disk: as one stream, resumed, or as parallel ranges. */
+async function receive(
+  job: Job,
+  res: StreamResponse,
+  /** Bytes of the `.part` file on disk when the request was made. */
+  have: number
+): Promise<DownloadedFile> {
+  const { file, target, part, options, signal, progress } = job
+  let offset = 0
+  if (res.status === 206) {
+    const start = /^bytes (\d+)-/.exec(header(res.headers, 'content-range') ?? '')?.[1]
+    if (Number(start) !== have) {
+      throw new IntegrityError(`the host resumed at byte ${start ?? '?'} instead of ${have}`)
+    }
+    offset = have
+    options.log.info(`${file.name}: resuming at byte ${have} of ${job.remote.total ?? '?'}`)
+  } else {
+    job.remote = describeRemote(200, res.headers)
+  }
+  const { total: expected, etag, ranges } = job.remote
+  progress.size(expected)
+  progress.restartAt(offset)
+
+  const threshold = options.splitThreshold ?? DEFAULT_SPLIT_THRESHOLD
+  if (
+    offset === 0 &&
+    ranges &&
+    etag !== undefined &&
+    expected !== undefined &&
+    expected >= threshold &&
+    options.concurrency > 1
+  ) {
+    const done = await rangedDownload(job, res.body, { etag, total: expected })
+    await onDisk(() => rename(part, target))
+    return { name: file.name, path: target, ...done }
+  }
+
+  const md5 = md5FromEtag(etag)
+  const check = checker(file.format, md5 !== undefined)
+  // Resuming: the bytes already on disk go through the same counter and hash first.
+  if (offset > 0) await scanFile(part, check.feed)
+
+  const disk = await onDisk(() => open(part, offset > 0 ? 'r+' : 'w'))
+  const piece: Part = { start: offset, end: expected ?? Number.MAX_SAFE_INTEGER, written: 0 }
+  try {
+    await streamToFile(res.body, disk, piece, {
+      stallTimeoutMs: options.stallTimeoutMs,
+      signal,
+      onChunk: check.feed,
+      onWritten: progress.add
+    })
+  } finally {
+    await disk.close()
+  }
+  const bytes = offset + piece.written
+  if (expected !== undefined && bytes !== expected) {
+    // Ended cleanly but short: what arrived is kept and the rest is resumed when the host allows.
+    throw new TransientError(`the body ended after ${bytes} of ${expected} bytes`)
+  }
+  verifyMd5(check, md5)
+  await onDisk(() => rename(part, target))
+  return { name: file.name, path: target, bytes, records: check.counter?.total() }
+}

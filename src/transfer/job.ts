@@ -1,0 +1,101 @@
+import type { PlannedFile } from '../domain/download.js'
+import type { Clock } from '../support/clock.js'
+import { isTransient } from '../support/errors.js'
+import type { Http } from '../support/http.js'
+import type { Logger } from '../support/log.js'
+import { logRetry, withRetry, type RetryPolicy } from '../support/retry.js'
+import type { Remote } from './file-host.js'
+import type { Slots } from './slots.js'
+
+/** Files at least this large, on hosts that serve ranges, download as parallel parts. */
+export const DEFAULT_SPLIT_THRESHOLD = 64 * 1024 * 1024
+
+export interface DownloadOptions {
+  dir: string
+  concurrency: number
+  http: Http
+  clock: Clock
+  /** Per file, and again per ranged part. */
+  policy: RetryPolicy
+  /** A transfer with no bytes for this long is dropped and retried. */
+  stallTimeoutMs: number
+  log: Logger
+  signal?: AbortSignal
+  /**
+   * Fresh signed URLs for every file, in the same order, for when the file host refuses one
+   * (expired). Called at most once per run, however many files are refused.
+   */
+  refreshUrls?: () => Promise<string[]>
+  /** Called with every chunk's size, for progress reports (negative when bytes are discarded). */
+  onBytes?: (bytes: number) => void
+  /** Called once per file when its size is known. */
+  onSize?: (bytes: number) => void
+  /** Size from which a file is fetched as parallel ranges (default 64 MiB). */
+  splitThreshold?: number
+}
+
+/**
+ * One file's download as every attempt at it, whole or in ranged parts, sees it: the one context
+ * type of the transfer core.
+ */
+export interface Job {
+  /** Its URL changes when the host refused the old one and /results gave a fresh one. */
+  file: PlannedFile
+  target: string
+  /** `<target>.part`, where the bytes land until the file is complete and verified. */
+  part: string
+  remote: Remote
+  options: DownloadOptions
+  signal: AbortSignal
+  /** Every connection, to whichever file or part, holds one of these. */
+  slots: Slots
+  /** The file's place in the list: earlier files get free connections first. */
+  priority: number
+  progress: FileProgress
+}
+
+/**
+ * Bytes of one file reported to onBytes and still counted: taken back when the file restarts, so
+ * progress counts what is on disk.
+ */
+export class FileProgress {
+  private reported = 0
+  private sized = false
+
+  constructor(private readonly options: Pick<DownloadOptions, 'onBytes' | 'onSize'>) {}
+
+  add = (bytes: number): void => {
+    this.reported += bytes
+    this.options.onBytes?.(bytes)
+  }
+
+  /** The file now has `offset` bytes on disk, whatever was reported before. */
+  restartAt(offset: number): void {
+    if (this.reported !== offset) this.add(offset - this.reported)
+  }
+
+  /** The file's size goes into the progress total once, however often it restarts. */
+  size(total: number | undefined): void {
+    if (total === undefined || this.sized) return
+    this.sized = true
+    this.options.onSize?.(total)
+  }
+}
+
+/** Runs one transfer step with the job's retry policy, naming it in each retry's log line. */
+export function retried<T>(
+  job: Job,
+  signal: AbortSignal,
+  what: () => string,
+  fn: () => Promise<T>,
+  transient: (error: unknown) => boolean = isTransient
+): Promise<T> {
+  const { policy, clock, log } = job.options
+  return withRetry(fn, {
+    ...policy,
+    clock,
+    signal,
+    isTransient: error => !signal.aborted && transient(error),
+    onRetry: logRetry(log, what)
+  })
+}

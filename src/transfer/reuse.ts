@@ -1,0 +1,68 @@
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { DownloadedFile, PlannedFile } from '../domain/download.js'
+import { getStreamUnlessAborted } from '../support/http.js'
+import { describeRemote, type Remote } from './file-host.js'
+import type { DownloadOptions } from './job.js'
+import { checker, md5FromEtag } from './verify.js'
+
+export async function sizeOf(file: string): Promise<number | undefined> {
+  try {
+    return (await stat(file)).size
+  } catch {
+    return undefined
+  }
+}
+
+/** Feeds a file on disk through `feed`, in large blocks. */
+export async function scanFile(file: string, feed: (chunk: Buffer) => void): Promise<void> {
+  await pipeline(
+    createReadStream(file, { highWaterMark: 1024 * 1024 }),
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        feed(chunk)
+        callback()
+      }
+    })
+  )
+}
+
+/**
+ * A re-run over a directory that already holds this file: ask the host for one byte to learn the
+ * size and ETag, and keep the local copy when size and (plain) MD5 match.
+ */
+export async function reuseComplete(
+  file: PlannedFile,
+  target: string,
+  options: DownloadOptions,
+  signal: AbortSignal
+): Promise<DownloadedFile | undefined> {
+  const localSize = await sizeOf(target)
+  if (localSize === undefined) return undefined
+  let remote: Remote
+  try {
+    const res = await getStreamUnlessAborted(options.http, file.url, { Range: 'bytes=0-0' }, signal)
+    res.body.destroy()
+    if (res.status !== 206 && res.status !== 200) return undefined
+    remote = describeRemote(res.status, res.headers)
+  } catch {
+    return undefined
+  }
+  if (remote.total !== localSize) return undefined
+  const md5 = md5FromEtag(remote.etag)
+  const check = checker(file.format, md5 !== undefined)
+  await scanFile(target, check.feed)
+  if (md5 !== undefined && check.hash?.digest('hex') !== md5) return undefined
+  options.log.info(
+    `${file.name} is already complete in ${options.dir} (${md5 ? 'size and MD5 match' : 'size matches'}): not downloaded again`
+  )
+  return {
+    name: file.name,
+    path: target,
+    bytes: localSize,
+    records: check.counter?.total(),
+    reused: true
+  }
+}
