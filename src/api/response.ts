@@ -1,4 +1,4 @@
-import { RESULT_LIFETIME_MS } from '../domain/download.js'
+import type { DownloadState } from '../domain/download.js'
 import {
   CreateAnswerError,
   FatalError,
@@ -90,39 +90,6 @@ export function optionalNumber(value: unknown): number | undefined {
   return undefined
 }
 
-const API_DATE =
-  /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i
-
-/** `2017-1-11 15:53:00` (no padding, no zone: UTC), `2017-1-11`, or ISO-8601. */
-export function parseApiDate(value: unknown): Date | undefined {
-  if (typeof value !== 'string') return undefined
-  const m = API_DATE.exec(value.trim())
-  if (!m) return undefined
-  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '0', zone] = m
-  const ms = Math.round(Number(`0.${frac}`) * 1000)
-  let time = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms)
-  if (zone && zone.toUpperCase() !== 'Z') {
-    const sign = zone.startsWith('-') ? -1 : 1
-    const digits = zone.slice(1).replace(':', '')
-    time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000
-  }
-  // Date.UTC rolls 2017-13-45 over into 2018: refuse what does not round-trip.
-  const check = new Date(
-    Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s))
-  )
-  if (
-    check.getUTCMonth() !== Number(mo) - 1 ||
-    check.getUTCDate() !== Number(d) ||
-    check.getUTCHours() !== Number(h) ||
-    check.getUTCMinutes() !== Number(mi) ||
-    check.getUTCSeconds() !== Number(s)
-  ) {
-    return undefined
-  }
-  const date = new Date(time)
-  return Number.isNaN(date.getTime()) ? undefined : date
-}
-
 /**
  * Errors of a create call, which is never retried once it may have reached the server: known API
  * answers get their own explanation, the rest say why the action did not try again.
@@ -154,30 +121,6 @@ export function failCreate(endpoint: string, res: TextResponse, secrets: readonl
           `look for a new download in the Datafiniti portal before running again.`
         : `Check the 'query', 'data-type', 'format', 'num-records' and 'view' inputs.`)
   )
-}
-
-/** v3 result files expire 7 days after `date_created`. */
-export function expiryFromCreated(value: unknown): Date | undefined {
-  const created = parseApiDate(value)
-  return created ? new Date(created.getTime() + RESULT_LIFETIME_MS) : undefined
-}
-
-/** A pre-signed S3 URL says when it stops working: `X-Amz-Date` + `X-Amz-Expires` (or SigV2 `Expires`). */
-export function expiryFromUrl(url: string): Date | undefined {
-  try {
-    const q = new URL(url).searchParams
-    const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(q.get('X-Amz-Date') ?? '')
-    const seconds = q.get('X-Amz-Expires')
-    if (date && seconds && /^\d+$/.test(seconds)) {
-      const [y = 0, mo = 1, d, h, mi, s] = date.slice(1).map(Number)
-      return new Date(Date.UTC(y, mo - 1, d, h, mi, s) + Number(seconds) * 1000)
-    }
-    const expires = q.get('Expires')
-    if (expires && /^\d+$/.test(expires)) return new Date(Number(expires) * 1000)
-  } catch {
-    // not a URL: no expiry known
-  }
-  return undefined
 }
 
 /**
@@ -212,4 +155,53 @@ export function statusRecord(
 /** A request's `error` field as text: empty when there is none. */
 export function errorText(raw: unknown): string {
   return typeof raw === 'string' ? raw.trim() : raw ? JSON.stringify(raw) : ''
+}
+
+/**
+ * A download's state from its status record, whatever the version's field names: unknown statuses
+ * are taken as still running, and only `completed` is done.
+ */
+export function downloadState(
+  record: Record<string, unknown>,
+  fields: { downloaded: string; requested: string; format: string },
+  failed: ReadonlySet<string>
+): DownloadState {
+  const status = String(record['status']).trim()
+  const lower = status.toLowerCase()
+  const error = errorText(record['error'])
+  const rawFormat = record[fields.format]
+  const format = typeof rawFormat === 'string' ? rawFormat.toLowerCase() : ''
+  return {
+    status,
+    phase:
+      error !== '' || failed.has(lower)
+        ? 'failed'
+        : lower === 'completed'
+          ? 'completed'
+          : 'pending',
+    error,
+    numDownloaded: optionalNumber(record[fields.downloaded]),
+    numRequested: optionalNumber(record[fields.requested]),
+    format: format === 'csv' || format === 'json' ? format : undefined
+  }
+}
+
+/** A result item's URL: `{ url }`, or (v4) the URL itself; else a clear error. */
+export function resultUrl(
+  item: unknown,
+  index: number,
+  answer: { endpoint: string; res: TextResponse; secrets: readonly string[]; strings: boolean }
+): string {
+  const { endpoint, res, secrets, strings } = answer
+  const url =
+    typeof item === 'string' && strings
+      ? item
+      : item !== null && typeof item === 'object'
+        ? (item as Record<string, unknown>)['url']
+        : undefined
+  if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
+    const what = strings ? 'is not an http(s) URL' : 'has no http(s) "url"'
+    throw wrongShape(endpoint, res.status, `result ${index + 1} ${what}`, res.text, secrets)
+  }
+  return url
 }

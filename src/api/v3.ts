@@ -6,19 +6,18 @@ import type {
   ResultFile
 } from './client.js'
 import type { QuerySpec } from '../domain/download.js'
+import { expiryFromCreated, expiryFromUrl } from './expiry.js'
 import {
-  errorText,
-  expiryFromCreated,
-  expiryFromUrl,
+  downloadState,
   failCreate,
   failForStatus,
-  optionalNumber,
   parseJson,
+  resultUrl,
   statusRecord,
   wrongShape
 } from './response.js'
 
-const FAILED_STATUSES = new Set(['FAILED', 'ERROR', 'CANCELLED', 'CANCELED'])
+const FAILED_STATUSES = new Set(['failed', 'error', 'cancelled', 'canceled'])
 
 /** Datafiniti API v3: HTTP Basic with the token as user name and an empty password. */
 export class V3Client implements DatafinitiClient {
@@ -101,24 +100,11 @@ export class V3Client implements DatafinitiClient {
           this.secrets,
           this.ctx.now()
         )
-        const status = String(record['status']).trim()
-        const error = errorText(record['error'])
-        const upper = status.toUpperCase()
-        const format =
-          typeof record['dataFormat'] === 'string' ? record['dataFormat'].toLowerCase() : ''
-        return {
-          status,
-          phase:
-            error !== '' || FAILED_STATUSES.has(upper)
-              ? 'failed'
-              : upper === 'COMPLETED'
-                ? 'completed'
-                : 'pending',
-          error,
-          numDownloaded: optionalNumber(record['numDownloaded']),
-          numRequested: optionalNumber(record['numRequested']),
-          format: format === 'csv' || format === 'json' ? format : undefined
-        }
+        return downloadState(
+          record,
+          { downloaded: 'numDownloaded', requested: 'numRequested', format: 'dataFormat' },
+          FAILED_STATUSES
+        )
       },
       options
     )
@@ -139,19 +125,12 @@ export class V3Client implements DatafinitiClient {
         const body = parseJson(endpoint, res, this.secrets)
         const items = Array.isArray(body) ? (body as unknown[]) : [body]
         return items.map((item, index) => {
-          const url =
-            item !== null && typeof item === 'object'
-              ? (item as Record<string, unknown>)['url']
-              : undefined
-          if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
-            throw wrongShape(
-              endpoint,
-              res.status,
-              `result ${index + 1} has no http(s) "url"`,
-              res.text,
-              this.secrets
-            )
-          }
+          const url = resultUrl(item, index, {
+            endpoint,
+            res,
+            secrets: this.secrets,
+            strings: false
+          })
           const created = (item as Record<string, unknown>)['date_created']
           return { url, expiresAt: expiryFromCreated(created) ?? expiryFromUrl(url) }
         })

@@ -6,17 +6,17 @@ import type {
   DownloadState,
   ResultFile
 } from './client.js'
+import type { TextResponse } from '../support/http.js'
+import { expiryFromUrl } from './expiry.js'
 import {
-  errorText,
-  expiryFromUrl,
+  downloadState,
   failCreate,
-  optionalNumber,
   parseJson,
+  resultUrl,
   statusRecord,
   wrongShape
 } from './response.js'
 
-const PENDING = new Set(['queued', 'running', 'in_progress', 'started', 'pending'])
 const FAILED = new Set(['cancelled', 'canceled', 'failed', 'error'])
 
 /** Datafiniti API v4: Bearer token; a download's status and its file URLs share one endpoint. */
@@ -73,7 +73,7 @@ export class V4Client implements DatafinitiClient {
   private async download(
     id: string,
     options?: CallOptions
-  ): Promise<{ record: Record<string, unknown>; text: string; status: number }> {
+  ): Promise<{ record: Record<string, unknown>; res: TextResponse }> {
     const endpoint = `GET /v4/downloads/${id}`
     return this.ctx.call(
       endpoint,
@@ -92,7 +92,7 @@ export class V4Client implements DatafinitiClient {
           this.secrets,
           this.ctx.now()
         )
-        return { record, text: res.text, status: res.status }
+        return { record, res }
       },
       options
     )
@@ -100,51 +100,31 @@ export class V4Client implements DatafinitiClient {
 
   async getRequest(id: string, options?: CallOptions): Promise<DownloadState> {
     const { record } = await this.download(id, options)
-    const status = String(record['status']).trim()
-    const lower = status.toLowerCase()
-    const error = errorText(record['error'])
-    const format = typeof record['format'] === 'string' ? record['format'].toLowerCase() : ''
-    return {
-      status,
-      // Unknown statuses are taken as still running: only `completed` is done.
-      phase:
-        FAILED.has(lower) || error !== ''
-          ? 'failed'
-          : lower === 'completed'
-            ? 'completed'
-            : 'pending',
-      error,
-      numDownloaded: optionalNumber(record['num_downloaded']),
-      numRequested: optionalNumber(record['num_records']),
-      format: format === 'csv' || format === 'json' ? format : undefined
-    }
+    return downloadState(
+      record,
+      { downloaded: 'num_downloaded', requested: 'num_records', format: 'format' },
+      FAILED
+    )
   }
 
   /** `results` fills in while the download runs: it is read only once the download is complete. */
   async getResults(id: string, options?: CallOptions): Promise<ResultFile[] | undefined> {
-    const { record, text, status } = await this.download(id, options)
+    const { record, res } = await this.download(id, options)
     const lower = String(record['status']).trim().toLowerCase()
-    if (lower !== 'completed' || PENDING.has(lower)) return undefined
+    if (lower !== 'completed') return undefined
     const results = record['results']
     if (!Array.isArray(results)) {
-      throw wrongShape(`GET /v4/downloads/${id}`, status, 'no "results" array', text, this.secrets)
+      throw wrongShape(
+        `GET /v4/downloads/${id}`,
+        res.status,
+        'no "results" array',
+        res.text,
+        this.secrets
+      )
     }
+    const endpoint = `GET /v4/downloads/${id}`
     return results.map((item: unknown, index) => {
-      const url =
-        typeof item === 'string'
-          ? item
-          : item !== null && typeof item === 'object'
-            ? (item as Record<string, unknown>)['url']
-            : undefined
-      if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
-        throw wrongShape(
-          `GET /v4/downloads/${id}`,
-          status,
-          `result ${index + 1} is not an http(s) URL`,
-          text,
-          this.secrets
-        )
-      }
+      const url = resultUrl(item, index, { endpoint, res, secrets: this.secrets, strings: true })
       return { url, expiresAt: expiryFromUrl(url) }
     })
   }

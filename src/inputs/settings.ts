@@ -1,19 +1,15 @@
 import * as path from 'node:path'
 import {
   ApiVersions,
-  DataTypes,
-  Formats,
   Modes,
-  isRequestId,
   type ApiVersion,
-  type DataType,
-  type Format,
   type Mode,
   type QuerySpec
 } from '../domain/download.js'
-import { Inputs, inputEnvName } from '../domain/names.js'
+import { Inputs } from '../domain/names.js'
 import { Defaults, Limits } from './defaults.js'
-import { formatDuration, parseDuration } from '../support/format.js'
+import { parseFormat, parseQuery, parseRequestId } from './query.js'
+import { InputError, duration, integer, quote, read, type Env } from './read.js'
 
 export interface Settings {
   token: string
@@ -58,50 +54,6 @@ export function downloadPathFor(settings: Settings, requestId: string): string {
 
 export function artifactNameFor(settings: Settings, requestId: string): string {
   return settings.artifactName || `datafiniti-${idForName(requestId)}`
-}
-
-/** Bad input: the message names the input and the expected form. */
-export class InputError extends Error {
-  override name = 'InputError'
-}
-
-type Env = Record<string, string | undefined>
-
-function read(env: Env, name: string): string {
-  return (env[inputEnvName(name)] ?? '').trim()
-}
-
-function quote(value: string): string {
-  return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)
-}
-
-function integer(env: Env, name: string, min: number, max: number, fallback: number): number
-function integer(env: Env, name: string, min: number, max: number): number | undefined
-function integer(env: Env, name: string, min: number, max: number, fallback?: number) {
-  const raw = read(env, name)
-  if (raw === '') return fallback
-  const value = /^\d+$/.test(raw) ? Number(raw) : NaN
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new InputError(
-      `Input '${name}' must be a whole number from ${min} to ${max}; got ${quote(raw)}.`
-    )
-  }
-  return value
-}
-
-// Node's timers take at most 2^31-1 ms (about 24.8 days); longer ones fire at once.
-const MAX_DURATION_MS = 24 * 24 * 3_600_000
-
-function duration(env: Env, name: string, fallback: string, minMs: number): number {
-  const raw = read(env, name) || fallback
-  const ms = parseDuration(raw)
-  if (ms === undefined || ms < minMs || ms > MAX_DURATION_MS) {
-    throw new InputError(
-      `Input '${name}' must be a duration from ${formatDuration(minMs)} to 24 days: a number of seconds ` +
-        `or a number with a unit ms, s, m or h (for example 30s, 1.5s, 10m, 2h); got ${quote(raw)}.`
-    )
-  }
-  return ms
 }
 
 // Characters that @actions/artifact refuses in an artifact name.
@@ -211,68 +163,6 @@ function parseFallback(raw: string): 'fail' | 'files' {
   throw new InputError(
     `Input '${Inputs.ArtifactFallback}' must be fail or files; got ${quote(raw)}.`
   )
-}
-
-function parseRequestId(raw: string, version: ApiVersion): string {
-  if (version === 'v3') {
-    if (!isRequestId(raw, 'v3')) {
-      throw new InputError(
-        `Input '${Inputs.RequestId}' must be a positive integer such as 6073 (a v3 download request id); got ${quote(raw)}.`
-      )
-    }
-    return raw.replace(/^0+/, '')
-  }
-  // v4 ids are opaque strings: refuse only what cannot be a path segment.
-  if (!isRequestId(raw, 'v4')) {
-    throw new InputError(
-      `Input '${Inputs.RequestId}' must be a v4 download id: letters, digits, '.', '_', '~' or '-' ` +
-        `(for example 5f1e2d3c4b5a69788796a5b4); got ${quote(raw)}.`
-    )
-  }
-  return raw
-}
-
-function parseFormat(env: Env): Format {
-  const raw = read(env, Inputs.Format).toUpperCase() || Defaults.Format
-  if (!(Formats as readonly string[]).includes(raw)) {
-    throw new InputError(
-      `Input '${Inputs.Format}' must be CSV or JSON; got ${quote(read(env, Inputs.Format))}.`
-    )
-  }
-  return raw as Format
-}
-
-function parseQuery(env: Env, query: string, version: ApiVersion): QuerySpec {
-  const types: readonly string[] = DataTypes[version]
-  const rawType = read(env, Inputs.DataType).toLowerCase()
-  if (!types.includes(rawType)) {
-    throw new InputError(
-      `Input '${Inputs.DataType}' is required with '${Inputs.Query}' and must be one of ${types.join(', ')} ` +
-        `for API ${version}; got ${quote(read(env, Inputs.DataType))}.`
-    )
-  }
-  const format = parseFormat(env)
-  const rawRecords = read(env, Inputs.NumRecords).toLowerCase()
-  let numRecords: number | 'all'
-  if (rawRecords === 'all') {
-    numRecords = 'all'
-  } else {
-    numRecords = /^\d+$/.test(rawRecords) ? Number(rawRecords) : NaN
-    if (!Number.isSafeInteger(numRecords) || numRecords < 1) {
-      throw new InputError(
-        `Input '${Inputs.NumRecords}' is required with '${Inputs.Query}': the most records to download (and pay for), ` +
-          `a positive whole number such as 1000, or 'all' to allow every match; got ${quote(read(env, Inputs.NumRecords))}.`
-      )
-    }
-  }
-  const view = read(env, Inputs.View)
-  return {
-    query,
-    dataType: rawType as DataType,
-    format,
-    numRecords,
-    view: view || undefined
-  }
 }
 
 function parseApiUrl(raw: string): string {

@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest'
+import { expiryFromCreated, expiryFromUrl, parseApiDate } from '../../src/api/expiry.js'
 import {
   apiMessage,
   bodyStart,
-  expiryFromCreated,
-  expiryFromUrl,
   failCreate,
   failForStatus,
   optionalNumber,
-  parseApiDate,
   parseJson,
   wrongShape
 } from '../../src/api/response.js'

@@ -1,10 +1,9 @@
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Inputs } from '../../src/domain/names.js'
+import { Inputs, inputEnvName } from '../../src/domain/names.js'
 import { Defaults, Limits } from '../../src/inputs/defaults.js'
-import { inputEnvName } from '../../src/domain/names.js'
+import { InputError } from '../../src/inputs/read.js'
 import {
-  InputError,
   artifactNameFor,
   downloadPathFor,
   parseSettings,
