@@ -1,0 +1,94 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import * as path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ROOT } from '../../sim/runner.js'
+
+/**
+ * The shape of src/ (ARCHITECTURE.md), checked: imports flow one way, stages meet only in
+ * pipeline.ts, and no module grows past what a newcomer reads at a sitting.
+ */
+const SRC = path.join(ROOT, 'src')
+
+function sources(dir = SRC): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
+    const full = path.join(dir, entry.name)
+    if (entry.isDirectory()) return sources(full)
+    return /\.(ts|cjs)$/.test(entry.name) ? [path.relative(SRC, full)] : []
+  })
+}
+
+const STAGES = ['inputs', 'api', 'transfer', 'deliver', 'report']
+
+/** Lower layers never import higher ones; stages (2) import only layers 0 and 1. */
+function layer(file: string): number {
+  const top = file.split('/')[0] ?? ''
+  if (top === 'support') return 0
+  if (top === 'domain') return 1
+  if (STAGES.includes(top)) return 2
+  if (file === 'ports.ts' || file === 'pipeline.ts') return 3
+  if (file === 'github.ts' || file === 'main.ts') return 4
+  if (file === 'index.ts') return 5
+  throw new Error(`src/${file} belongs to no layer: add it to the architecture test`)
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(path.join(SRC, file), 'utf8')
+  const found = [...text.matchAll(/(?:from|import\(|require\()\s*'(\.{1,2}\/[^']+)'/g)].map(
+    m => m[1] ?? ''
+  )
+  return found
+    .map(spec => path.relative(SRC, path.resolve(path.dirname(path.join(SRC, file)), spec)))
+    .filter(target => !target.startsWith('..'))
+    .map(target => target.replace(/\.js$/, '.ts'))
+}
+
+const files = sources()
+const graph = new Map(files.map(file => [file, imports(file)]))
+
+describe('src/ architecture', () => {
+  it('finds the modules and their imports', () => {
+    expect(files).toContain('pipeline.ts')
+    expect(graph.get('pipeline.ts')).toContain('transfer/pool.ts')
+    for (const targets of graph.values()) for (const t of targets) expect(files).toContain(t)
+  })
+
+  it('imports flow downwards only, and stages meet only in pipeline.ts', () => {
+    const wrong: string[] = []
+    for (const [file, targets] of graph) {
+      for (const target of targets) {
+        const [from, to] = [layer(file), layer(target)]
+        const sameFolder = path.dirname(file) === path.dirname(target) && path.dirname(file) !== '.'
+        if (to > from || (to === from && from === 2 && !sameFolder))
+          wrong.push(`${file} → ${target}`)
+      }
+    }
+    expect(wrong).toEqual([])
+  })
+
+  it('has no import cycles', () => {
+    const state = new Map<string, 'open' | 'done'>()
+    const cycles: string[] = []
+    const visit = (file: string, trail: string[]): void => {
+      if (state.get(file) === 'done') return
+      if (state.get(file) === 'open') {
+        cycles.push([...trail.slice(trail.indexOf(file)), file].join(' → '))
+        return
+      }
+      state.set(file, 'open')
+      for (const target of graph.get(file) ?? []) visit(target, [...trail, file])
+      state.set(file, 'done')
+    }
+    for (const file of files) visit(file, [])
+    expect(cycles).toEqual([])
+  })
+
+  it('keeps every module small, main.ts to the wiring and index.ts to one call', () => {
+    const lines = (file: string): number =>
+      readFileSync(path.join(SRC, file), 'utf8').split('\n').length
+    const large = files.filter(file => lines(file) > 250).map(file => `${file}: ${lines(file)}`)
+    expect(large).toEqual([])
+    expect(lines('main.ts')).toBeLessThanOrEqual(60)
+    const index = readFileSync(path.join(SRC, 'index.ts'), 'utf8')
+    expect(index.replace(/^import .*\n/gm, '').trim()).toBe('void run()')
+  })
+})
