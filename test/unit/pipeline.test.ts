@@ -1,0 +1,346 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import type { IncomingMessage } from 'node:http'
+import { tmpdir } from 'node:os'
+import * as path from 'node:path'
+import { Readable } from 'node:stream'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { ArtifactResult } from '../../src/domain/download.js'
+import { Inputs, Outputs, inputEnvName } from '../../src/domain/names.js'
+import { parseSettings } from '../../src/inputs/settings.js'
+import { runPipeline } from '../../src/pipeline.js'
+import type { Artifacts, Ports, Runner } from '../../src/ports.js'
+import { FatalError } from '../../src/support/errors.js'
+import { finalMessage } from '../../src/support/failure.js'
+import type { Http, StreamResponse, TextResponse } from '../../src/support/http.js'
+import { fakeClock } from '../helpers/clock.js'
+
+/**
+ * The orchestration, driven through pipeline.ts with plain objects for every port: no server, no
+ * runner, no artifact service. Each test names the decision it pins down.
+ */
+
+const TOKEN = 'tok_pipeline_secret'
+const API = 'https://api.example'
+const NOW = Date.UTC(2026, 11, 1, 12)
+const CSV = 'id,name\n1,a\n2,"b\nc"\n'
+
+type Answer = TextResponse | Error
+type FileAnswer = { status: number; body: string; headers?: Record<string, string> } | Error
+
+/** A fake Http: answers by method and path, and records every request in one event log. */
+function fakeHttp(events: string[]) {
+  const text = new Map<string, Answer[]>()
+  const files = new Map<string, FileAnswer[]>()
+  const next = <T>(queue: T[] | undefined, what: string): T => {
+    const answer = queue && queue.length > 1 ? queue.shift() : queue?.[0]
+    if (answer === undefined) throw new Error(`unexpected request ${what}`)
+    return answer
+  }
+  const http: Http = {
+    getText: (url, headers) => {
+      const { pathname } = new URL(url)
+      events.push(`GET ${pathname}`)
+      expect(headers['Authorization']).toBe(`Basic ${Buffer.from(`${TOKEN}:`).toString('base64')}`)
+      const answer = next(text.get(`GET ${pathname}`), `GET ${pathname}`)
+      return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer)
+    },
+    postText: url => Promise.reject(new Error(`unexpected POST ${url}`)),
+    getStream: (url, headers) => {
+      const { pathname } = new URL(url)
+      events.push(`FILE ${pathname}${headers['Range'] ? ` ${headers['Range']}` : ''}`)
+      expect(headers['Authorization']).toBeUndefined()
+      const answer = next(files.get(pathname), `FILE ${pathname}`)
+      if (answer instanceof Error) return Promise.reject(answer)
+      const body = Readable.from([Buffer.from(answer.body)]) as unknown as IncomingMessage
+      const res: StreamResponse = {
+        status: answer.status,
+        headers: { 'content-length': String(Buffer.byteLength(answer.body)), ...answer.headers },
+        body
+      }
+      return Promise.resolve(res)
+    }
+  }
+  return {
+    http,
+    answer: (key: string, ...answers: Answer[]) => text.set(key, answers),
+    file: (pathname: string, ...answers: FileAnswer[]) => files.set(pathname, answers)
+  }
+}
+
+const json = (status: number, body: unknown, headers = {}): TextResponse => ({
+  status,
+  headers,
+  text: JSON.stringify(body)
+})
+const completed = json(200, {
+  status: 'COMPLETED',
+  numDownloaded: 2,
+  numRequested: 2,
+  dataFormat: 'CSV'
+})
+const resultsFor = (...names: string[]) =>
+  json(
+    200,
+    names.map(name => ({
+      url: `https://files.example/bucket/${name}?X-Amz-Signature=sig_${name.replace(/\W/g, '')}_0123456789`,
+      date_created: '2026-11-30 12:00:00'
+    }))
+  )
+
+function recordingRunner(events: string[]) {
+  const outputs: Record<string, string> = {}
+  const warnings: string[] = []
+  const secrets: string[] = []
+  const summaries: string[] = []
+  const runner: Runner = {
+    info: () => undefined,
+    debug: () => undefined,
+    warning: message => {
+      warnings.push(message)
+      events.push(`warning`)
+    },
+    group: async (name, fn) => {
+      events.push(`group ${name}`)
+      return fn()
+    },
+    setOutput: (name, value) => {
+      outputs[name] = value
+      events.push(`output ${name}`)
+    },
+    setSecret: secret => secrets.push(secret),
+    summary: markdown => {
+      summaries.push(markdown)
+      return Promise.resolve()
+    }
+  }
+  return { runner, outputs, warnings, secrets, summaries }
+}
+
+function fakeArtifacts(events: string[], blocker?: string) {
+  const uploads: { name: string; files: string[] }[] = []
+  const artifacts: Artifacts = {
+    blocker: () => blocker,
+    upload: (name, files) => {
+      events.push(`upload ${name}`)
+      uploads.push({ name, files: [...files] })
+      const result: ArtifactResult = { id: 42, size: 10, digest: 'sha256:ab', url: undefined }
+      return Promise.resolve(result)
+    }
+  }
+  return { artifacts, uploads }
+}
+
+let workspace: string
+beforeEach(async () => {
+  workspace = await mkdtemp(path.join(tmpdir(), 'pipeline-'))
+})
+afterEach(async () => {
+  await rm(workspace, { recursive: true, force: true })
+})
+
+function world(inputs: Record<string, string>, options: { blocker?: string; now?: number } = {}) {
+  const events: string[] = []
+  const env: Record<string, string> = { GITHUB_WORKSPACE: workspace }
+  const all = {
+    [Inputs.Token]: TOKEN,
+    [Inputs.ApiUrl]: API,
+    [Inputs.PollInterval]: '1s',
+    ...inputs
+  }
+  for (const [name, value] of Object.entries(all)) env[inputEnvName(name)] = value
+  const settings = parseSettings(env, workspace)
+  const http = fakeHttp(events)
+  const run = recordingRunner(events)
+  const art = fakeArtifacts(events, options.blocker)
+  const clock = fakeClock(options.now ?? NOW)
+  const ports: Ports = {
+    http: http.http,
+    clock,
+    runner: run.runner,
+    artifacts: art.artifacts,
+    signal: new AbortController().signal
+  }
+  return { settings, ports, events, http, clock, ...run, ...art }
+}
+
+async function failure(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+  } catch (error) {
+    return finalMessage(error, [TOKEN])
+  }
+  throw new Error('expected the pipeline to fail')
+}
+
+describe('runPipeline', () => {
+  it('sets request-id before waiting and status once complete; urls mode downloads nothing', async () => {
+    const w = world({ [Inputs.RequestId]: '6073', [Inputs.Mode]: 'urls' })
+    w.http.answer(
+      'GET /v3/requests/6073',
+      json(200, { status: 'STARTED', numDownloaded: 1, numRequested: 2 }),
+      completed
+    )
+    w.http.answer('GET /v3/results/6073', resultsFor('6073_1.csv'))
+    const report = await runPipeline(w.settings, w.ports)
+    expect(w.events.indexOf('output request-id')).toBeLessThan(
+      w.events.indexOf('GET /v3/requests/6073')
+    )
+    expect(w.events.indexOf('output status')).toBeGreaterThan(
+      w.events.lastIndexOf('GET /v3/requests/6073')
+    )
+    expect(w.events.filter(e => e.startsWith('FILE'))).toEqual([])
+    expect(w.clock.sleeps).toEqual([1000])
+    expect(report.files).toEqual([])
+    expect(JSON.parse(w.outputs[Outputs.Urls] ?? '[]')).toHaveLength(1)
+    expect(w.outputs[Outputs.FileCount]).toBe('1')
+    // The URL's signature is masked for later steps; the summary shows no URL query.
+    expect(w.secrets).toEqual(['sig_6073_1csv_0123456789'])
+    expect(w.summaries.join('')).not.toContain('sig_')
+  })
+
+  it('downloads every file into the default path, counts records and reports them late', async () => {
+    const w = world({ [Inputs.RequestId]: '7', [Inputs.Mode]: 'files' })
+    w.http.answer('GET /v3/requests/7', completed)
+    w.http.answer('GET /v3/results/7', resultsFor('7_1.csv', '7_2.csv'))
+    w.http.file('/bucket/7_1.csv', { status: 200, body: CSV })
+    w.http.file('/bucket/7_2.csv', { status: 200, body: CSV })
+    const report = await runPipeline(w.settings, w.ports)
+    const dir = path.join(workspace, 'datafiniti', '7')
+    expect(await readdir(dir)).toEqual(['7_1.csv', '7_2.csv'])
+    expect(await readFile(path.join(dir, '7_1.csv'), 'utf8')).toBe(CSV)
+    expect(report.files.map(f => f.records)).toEqual([2, 2])
+    expect(w.outputs[Outputs.RecordCount]).toBe('4')
+    expect(w.outputs[Outputs.DownloadPath]).toBe(dir)
+    expect(w.uploads).toEqual([])
+    expect(w.events.at(-1)).toBe(`output ${Outputs.ExpiresAt}`)
+  })
+
+  it('creates a download from a query once, and never sends the create again after it may have arrived', async () => {
+    const query = {
+      [Inputs.Query]: 'country:US',
+      [Inputs.DataType]: 'products',
+      [Inputs.NumRecords]: '10'
+    }
+    const ok = world({ ...query, [Inputs.Mode]: 'urls' })
+    ok.http.answer('GET /v3/data/products', {
+      status: 303,
+      headers: { location: '/v3/requests/88' },
+      text: ''
+    })
+    ok.http.answer('GET /v3/requests/88', completed)
+    ok.http.answer('GET /v3/results/88', resultsFor('88_1.csv'))
+    await runPipeline(ok.settings, ok.ports)
+    expect(ok.events.filter(e => e === 'GET /v3/data/products')).toHaveLength(1)
+    expect(ok.outputs[Outputs.RequestId]).toBe('88')
+
+    const reset = world({ ...query, [Inputs.Mode]: 'urls' })
+    const cut = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })
+    reset.http.answer('GET /v3/data/products', cut)
+    const message = await failure(runPipeline(reset.settings, reset.ports))
+    expect(message).toMatch(/may have reached Datafiniti.*It was not sent again/)
+    expect(reset.events.filter(e => e === 'GET /v3/data/products')).toHaveLength(1)
+    expect(reset.outputs[Outputs.RequestId]).toBeUndefined()
+  })
+
+  it('retries a create that provably never left (connection refused)', async () => {
+    const w = world({
+      [Inputs.Query]: 'x',
+      [Inputs.DataType]: 'products',
+      [Inputs.NumRecords]: 'all',
+      [Inputs.Mode]: 'urls'
+    })
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })
+    w.http.answer('GET /v3/data/products', refused, {
+      status: 303,
+      headers: { location: '/v3/requests/9' },
+      text: ''
+    })
+    w.http.answer('GET /v3/requests/9', completed)
+    w.http.answer('GET /v3/results/9', resultsFor('9_1.csv'))
+    await runPipeline(w.settings, w.ports)
+    expect(w.events.filter(e => e === 'GET /v3/data/products')).toHaveLength(2)
+    expect(w.warnings[0]).toMatch(/GET \/v3\/data\/products failed .*retry 1 of 5/)
+  })
+
+  it('asks /results again for a fresh URL when the file host refuses one (403), once', async () => {
+    const w = world({ [Inputs.RequestId]: '5', [Inputs.Mode]: 'files' })
+    w.http.answer('GET /v3/requests/5', completed)
+    const fresh = json(200, [
+      { url: 'https://files.example/bucket/5_1.csv?X-Amz-Signature=newsig_0123456789' }
+    ])
+    w.http.answer('GET /v3/results/5', resultsFor('5_1.csv'), fresh)
+    w.http.file(
+      '/bucket/5_1.csv',
+      {
+        status: 403,
+        body: '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>'
+      },
+      { status: 200, body: CSV }
+    )
+    const report = await runPipeline(w.settings, w.ports)
+    expect(report.files[0]?.records).toBe(2)
+    expect(w.events.filter(e => e === 'GET /v3/results/5')).toHaveLength(2)
+    expect(w.events.filter(e => e.startsWith('FILE'))).toHaveLength(2)
+  })
+
+  it('uploads the files as one artifact and sets the artifact outputs', async () => {
+    const w = world({ [Inputs.RequestId]: '3' })
+    w.http.answer('GET /v3/requests/3', completed)
+    w.http.answer('GET /v3/results/3', resultsFor('3_1.csv'))
+    w.http.file('/bucket/3_1.csv', { status: 200, body: CSV })
+    await runPipeline(w.settings, w.ports)
+    expect(w.uploads).toEqual([
+      { name: 'datafiniti-3', files: [path.join(workspace, 'datafiniti', '3', '3_1.csv')] }
+    ])
+    expect(w.outputs[Outputs.ArtifactId]).toBe('42')
+    expect(w.outputs[Outputs.ArtifactDigest]).toBe('sha256:ab')
+  })
+
+  it('fails before any request where artifacts cannot be uploaded, unless files are the fallback', async () => {
+    const blocked = world({ [Inputs.RequestId]: '3' }, { blocker: 'No artifacts here.' })
+    await expect(runPipeline(blocked.settings, blocked.ports)).rejects.toThrow(FatalError)
+    expect(blocked.events.filter(e => !e.startsWith('group'))).toEqual([])
+
+    const kept = world(
+      { [Inputs.RequestId]: '3', [Inputs.ArtifactFallback]: 'files' },
+      { blocker: 'No artifacts here.' }
+    )
+    kept.http.answer('GET /v3/requests/3', completed)
+    kept.http.answer('GET /v3/results/3', resultsFor('3_1.csv'))
+    kept.http.file('/bucket/3_1.csv', { status: 200, body: CSV })
+    const report = await runPipeline(kept.settings, kept.ports)
+    expect(kept.warnings[0]).toMatch(/No artifacts here\. 'artifact-fallback: files' is set/)
+    expect(kept.uploads).toEqual([])
+    expect(report.files).toHaveLength(1)
+    expect(kept.outputs[Outputs.ArtifactId]).toBeUndefined()
+  })
+
+  it('warns when the files expire within a day, and when they hold no records', async () => {
+    const w = world(
+      { [Inputs.RequestId]: '4', [Inputs.Mode]: 'files' },
+      // date_created 2026-11-30 12:00 + 7 days: 20 hours from now.
+      { now: Date.UTC(2026, 11, 6, 16) }
+    )
+    w.http.answer('GET /v3/requests/4', completed)
+    w.http.answer('GET /v3/results/4', resultsFor('4_1.csv'))
+    w.http.file('/bucket/4_1.csv', { status: 200, body: 'id,name\n' })
+    await runPipeline(w.settings, w.ports)
+    expect(w.warnings).toEqual([
+      expect.stringMatching(/expire at 2026-12-07T12:00:00.000Z, within 24 hours/),
+      expect.stringMatching(/holds no records/)
+    ])
+  })
+
+  it('names the file in a final download failure and leaves nothing behind', async () => {
+    const w = world({ [Inputs.RequestId]: '6', [Inputs.Mode]: 'files', [Inputs.MaxRetries]: '1' })
+    w.http.answer('GET /v3/requests/6', completed)
+    w.http.answer('GET /v3/results/6', resultsFor('6_1.csv'))
+    w.http.file('/bucket/6_1.csv', { status: 503, body: '<Error><Code>SlowDown</Code></Error>' })
+    const message = await failure(runPipeline(w.settings, w.ports))
+    expect(message).toMatch(
+      /^Could not download 6_1\.csv from files\.example\/…\/6_1\.csv: .*HTTP 503 \(SlowDown\)/
+    )
+    expect(w.events.filter(e => e.startsWith('FILE'))).toHaveLength(2)
+    expect(await readdir(path.join(workspace, 'datafiniti', '6'))).toEqual([])
+  })
+})
