@@ -1,0 +1,133 @@
+/**
+ * The simulator's public types: what tests, the demo and the benchmark script it with, and what it
+ * lets them observe.
+ */
+import type * as http from 'node:http'
+import type { Readable } from 'node:stream'
+
+/** A file's content: served in ranges without ever being held whole when generated. */
+export interface FileBody {
+  size: number
+  /** Bytes [start, end) as a stream. */
+  stream(start: number, end: number): Readable
+  /** Plain MD5 hex for single-part uploads; undefined gives an S3 multipart-style ETag. */
+  md5: string | undefined
+}
+
+/** One scripted misbehaviour, used once, in order. */
+export type Fault =
+  | { status: number; body?: string; headers?: Record<string, string> }
+  /** Send headers and this many bytes of the body, then destroy the connection. */
+  | { destroyAfter: number }
+  /** Claim the full Content-Length but end the body cleanly after this many bytes. */
+  | { shortAfter: number }
+  /** Send this many bytes, then nothing for `ms`. */
+  | { stallAfter: number; ms: number }
+  /** Read the request, then drop the connection without answering: it reached the server. */
+  | { hangUp: true }
+  /** No misbehaviour for this request (to aim a later fault at a later request). */
+  | { pass: true }
+  /** Answer only after this long (a host that keeps the client waiting for headers). */
+  | { delay: number }
+
+export interface SimFile {
+  name: string
+  body: FileBody
+  /** As `/v3/results` reports it; defaults to the time the simulator started, v3-style. */
+  dateCreated?: string
+  /** Misbehaviour of the file host for this file, one per GET. */
+  faults?: Fault[]
+  /** Send no `Content-Length` (chunked). */
+  chunked?: boolean
+  /** URLs from the first N `/results` answers are expired (403 `Request has expired`). */
+  expiredUrls?: number
+  /** An ETag that is not this content's MD5. */
+  etag?: string
+  /** Ignore `Range` (answer 200 with the whole body), like a host without range support. */
+  noRanges?: boolean
+}
+
+export interface SimRequest {
+  /** A number for v3; v4 ids are strings (v4 also serves numeric ids as strings). */
+  id: number | string
+  dataFormat?: 'csv' | 'json'
+  numRequested?: number
+  /** Status polls answered STARTED (v4: queued, then running) before COMPLETED. */
+  pollsUntilComplete?: number
+  /** `/v3/results` answers 404 this many times after completion. */
+  resultsNotReady?: number
+  /** Set once complete: the request failed with this error. */
+  error?: string
+  /** Status reported when complete (default COMPLETED; a failed request keeps STARTED's successor). */
+  finalStatus?: string
+  files: SimFile[]
+  /** `/v3/requests` body as a one-element array (default, as the guides show) or a bare object. */
+  shape?: 'array' | 'object'
+  statusCase?: 'upper' | 'lower'
+  /** Misbehaviour of `/v3/requests/{id}` and `/v3/results/{id}`, one per call. */
+  requestFaults?: Fault[]
+  resultFaults?: Fault[]
+}
+
+/** A query the simulator knows: creating a download from it makes a new request. */
+export interface SimQuery {
+  /** Records that match; 0 answers the API's zero-match error. */
+  numFound: number
+  /** The new download's files, named from its id. */
+  files: (id: string) => SimFile[]
+  pollsUntilComplete?: number
+  finalStatus?: string
+  /** v3 create answers 303 with Location (default) or 200 with the request object. */
+  v3Answer?: 'redirect' | 'body'
+  /** Misbehaviour of the create call, one per call. */
+  createFaults?: Fault[]
+  /** Misbehaviour of the new download's status polls. */
+  pollFaults?: Fault[]
+}
+
+export interface CreatedDownload {
+  version: 'v3' | 'v4'
+  id: string
+  dataType: string
+  query: string
+  format: string
+  /** As sent: undefined when the client asked for every match. */
+  numRecords: number | undefined
+  view: string | undefined
+}
+
+export interface SimOptions {
+  token: string
+  requests: SimRequest[]
+  /** Queries that create downloads, by query text. Unknown queries match nothing. */
+  queries?: Record<string, SimQuery>
+  /** The plan's preview record limit: a larger download answers 403. */
+  previewLimit?: number
+  /** Per-connection bandwidth cap of the file host in bytes per second, like S3. */
+  bytesPerSecond?: number
+  /** Path prefix of file URLs; v3 examples use the token itself, which the action must never log. */
+  filePrefix?: string
+}
+
+export interface LoggedRequest {
+  server: 'api' | 'files'
+  method: string
+  path: string
+  headers: http.IncomingHttpHeaders
+  status: number
+}
+
+export interface Simulator {
+  apiUrl: string
+  fileOrigin: string
+  log: LoggedRequest[]
+  /** The most file requests the file host served at once, and how many it serves now. */
+  fileConnections: { now: number; max: number }
+  /** Every create call that reached the server, faulted or not. */
+  createCalls: { version: 'v3' | 'v4'; path: string }[]
+  /** Downloads created from queries. */
+  created: CreatedDownload[]
+  /** How many times a request's status was polled. */
+  polls(id: number | string): number
+  stop(): Promise<void>
+}
