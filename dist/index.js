@@ -32371,28 +32371,14 @@ function formatCount(value) {
     return fraction === undefined ? grouped : `${grouped}.${fraction}`;
 }
 
-;// CONCATENATED MODULE: ./src/inputs/settings.ts
+;// CONCATENATED MODULE: ./src/inputs/read.ts
 
 
-
-
-
-/** An id as it may appear in a file or artifact name (v4 ids are opaque strings). */
-function idForName(requestId) {
-    const name = requestId.replace(/[^A-Za-z0-9._-]/g, '_');
-    return /^\.*$/.test(name) ? name.replace(/\./g, '_') : name;
-}
-/** Absolute download directory, once the request id is known. */
-function downloadPathFor(settings, requestId) {
-    return external_node_path_.resolve(settings.workspace, settings.path || external_node_path_.join('datafiniti', idForName(requestId)));
-}
-function artifactNameFor(settings, requestId) {
-    return settings.artifactName || `datafiniti-${idForName(requestId)}`;
-}
 /** Bad input: the message names the input and the expected form. */
 class InputError extends Error {
     name = 'InputError';
 }
+/** An input as the runner passed it, trimmed; empty when unset. */
 function read(env, name) {
     return (env[inputEnvName(name)] ?? '').trim();
 }
@@ -32419,6 +32405,83 @@ function duration(env, name, fallback, minMs) {
             `or a number with a unit ms, s, m or h (for example 30s, 1.5s, 10m, 2h); got ${quote(raw)}.`);
     }
     return ms;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/query.ts
+
+
+
+
+/** The download to fetch or to create: `request-id`, or `query` with what it needs. */
+function parseRequestId(raw, version) {
+    if (version === 'v3') {
+        if (!isRequestId(raw, 'v3')) {
+            throw new InputError(`Input '${Inputs.RequestId}' must be a positive integer such as 6073 (a v3 download request id); got ${quote(raw)}.`);
+        }
+        return raw.replace(/^0+/, '');
+    }
+    // v4 ids are opaque strings: refuse only what cannot be a path segment.
+    if (!isRequestId(raw, 'v4')) {
+        throw new InputError(`Input '${Inputs.RequestId}' must be a v4 download id: letters, digits, '.', '_', '~' or '-' ` +
+            `(for example 5f1e2d3c4b5a69788796a5b4); got ${quote(raw)}.`);
+    }
+    return raw;
+}
+function parseFormat(env) {
+    const raw = read(env, Inputs.Format).toUpperCase() || Defaults.Format;
+    if (!Formats.includes(raw)) {
+        throw new InputError(`Input '${Inputs.Format}' must be CSV or JSON; got ${quote(read(env, Inputs.Format))}.`);
+    }
+    return raw;
+}
+function parseQuery(env, query, version) {
+    const types = DataTypes[version];
+    const rawType = read(env, Inputs.DataType).toLowerCase();
+    if (!types.includes(rawType)) {
+        throw new InputError(`Input '${Inputs.DataType}' is required with '${Inputs.Query}' and must be one of ${types.join(', ')} ` +
+            `for API ${version}; got ${quote(read(env, Inputs.DataType))}.`);
+    }
+    const format = parseFormat(env);
+    const rawRecords = read(env, Inputs.NumRecords).toLowerCase();
+    let numRecords;
+    if (rawRecords === 'all') {
+        numRecords = 'all';
+    }
+    else {
+        numRecords = /^\d+$/.test(rawRecords) ? Number(rawRecords) : NaN;
+        if (!Number.isSafeInteger(numRecords) || numRecords < 1) {
+            throw new InputError(`Input '${Inputs.NumRecords}' is required with '${Inputs.Query}': the most records to download (and pay for), ` +
+                `a positive whole number such as 1000, or 'all' to allow every match; got ${quote(read(env, Inputs.NumRecords))}.`);
+        }
+    }
+    const view = read(env, Inputs.View);
+    return {
+        query,
+        dataType: rawType,
+        format,
+        numRecords,
+        view: view || undefined
+    };
+}
+
+;// CONCATENATED MODULE: ./src/inputs/settings.ts
+
+
+
+
+
+
+/** An id as it may appear in a file or artifact name (v4 ids are opaque strings). */
+function idForName(requestId) {
+    const name = requestId.replace(/[^A-Za-z0-9._-]/g, '_');
+    return /^\.*$/.test(name) ? name.replace(/\./g, '_') : name;
+}
+/** Absolute download directory, once the request id is known. */
+function downloadPathFor(settings, requestId) {
+    return external_node_path_.resolve(settings.workspace, settings.path || external_node_path_.join('datafiniti', idForName(requestId)));
+}
+function artifactNameFor(settings, requestId) {
+    return settings.artifactName || `datafiniti-${idForName(requestId)}`;
 }
 // Characters that @actions/artifact refuses in an artifact name.
 const ARTIFACT_NAME_FORBIDDEN = /[":<>|*?\r\n\\/]/;
@@ -32502,56 +32565,6 @@ function parseFallback(raw) {
         return 'files';
     throw new InputError(`Input '${Inputs.ArtifactFallback}' must be fail or files; got ${quote(raw)}.`);
 }
-function parseRequestId(raw, version) {
-    if (version === 'v3') {
-        if (!isRequestId(raw, 'v3')) {
-            throw new InputError(`Input '${Inputs.RequestId}' must be a positive integer such as 6073 (a v3 download request id); got ${quote(raw)}.`);
-        }
-        return raw.replace(/^0+/, '');
-    }
-    // v4 ids are opaque strings: refuse only what cannot be a path segment.
-    if (!isRequestId(raw, 'v4')) {
-        throw new InputError(`Input '${Inputs.RequestId}' must be a v4 download id: letters, digits, '.', '_', '~' or '-' ` +
-            `(for example 5f1e2d3c4b5a69788796a5b4); got ${quote(raw)}.`);
-    }
-    return raw;
-}
-function parseFormat(env) {
-    const raw = read(env, Inputs.Format).toUpperCase() || Defaults.Format;
-    if (!Formats.includes(raw)) {
-        throw new InputError(`Input '${Inputs.Format}' must be CSV or JSON; got ${quote(read(env, Inputs.Format))}.`);
-    }
-    return raw;
-}
-function parseQuery(env, query, version) {
-    const types = DataTypes[version];
-    const rawType = read(env, Inputs.DataType).toLowerCase();
-    if (!types.includes(rawType)) {
-        throw new InputError(`Input '${Inputs.DataType}' is required with '${Inputs.Query}' and must be one of ${types.join(', ')} ` +
-            `for API ${version}; got ${quote(read(env, Inputs.DataType))}.`);
-    }
-    const format = parseFormat(env);
-    const rawRecords = read(env, Inputs.NumRecords).toLowerCase();
-    let numRecords;
-    if (rawRecords === 'all') {
-        numRecords = 'all';
-    }
-    else {
-        numRecords = /^\d+$/.test(rawRecords) ? Number(rawRecords) : NaN;
-        if (!Number.isSafeInteger(numRecords) || numRecords < 1) {
-            throw new InputError(`Input '${Inputs.NumRecords}' is required with '${Inputs.Query}': the most records to download (and pay for), ` +
-                `a positive whole number such as 1000, or 'all' to allow every match; got ${quote(read(env, Inputs.NumRecords))}.`);
-        }
-    }
-    const view = read(env, Inputs.View);
-    return {
-        query,
-        dataType: rawType,
-        format,
-        numRecords,
-        view: view || undefined
-    };
-}
 function parseApiUrl(raw) {
     const expected = `Input '${Inputs.ApiUrl}' must be an http(s) base URL such as ${Defaults.ApiUrl}`;
     let url;
@@ -32572,6 +32585,61 @@ function parseApiUrl(raw) {
         throw new InputError(`${expected}, without a query or fragment.`);
     }
     return url.href.replace(/\/+$/, '');
+}
+
+;// CONCATENATED MODULE: ./src/api/expiry.ts
+
+const API_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+/** `2017-1-11 15:53:00` (no padding, no zone: UTC), `2017-1-11`, or ISO-8601. */
+function parseApiDate(value) {
+    if (typeof value !== 'string')
+        return undefined;
+    const m = API_DATE.exec(value.trim());
+    if (!m)
+        return undefined;
+    const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '0', zone] = m;
+    const ms = Math.round(Number(`0.${frac}`) * 1000);
+    let time = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+    if (zone && zone.toUpperCase() !== 'Z') {
+        const sign = zone.startsWith('-') ? -1 : 1;
+        const digits = zone.slice(1).replace(':', '');
+        time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+    }
+    // Date.UTC rolls 2017-13-45 over into 2018: refuse what does not round-trip.
+    const check = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+    if (check.getUTCMonth() !== Number(mo) - 1 ||
+        check.getUTCDate() !== Number(d) ||
+        check.getUTCHours() !== Number(h) ||
+        check.getUTCMinutes() !== Number(mi) ||
+        check.getUTCSeconds() !== Number(s)) {
+        return undefined;
+    }
+    const date = new Date(time);
+    return Number.isNaN(date.getTime()) ? undefined : date;
+}
+/** v3 result files expire 7 days after `date_created`. */
+function expiryFromCreated(value) {
+    const created = parseApiDate(value);
+    return created ? new Date(created.getTime() + RESULT_LIFETIME_MS) : undefined;
+}
+/** A pre-signed S3 URL says when it stops working: `X-Amz-Date` + `X-Amz-Expires` (or SigV2 `Expires`). */
+function expiryFromUrl(url) {
+    try {
+        const q = new URL(url).searchParams;
+        const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(q.get('X-Amz-Date') ?? '');
+        const seconds = q.get('X-Amz-Expires');
+        if (date && seconds && /^\d+$/.test(seconds)) {
+            const [y = 0, mo = 1, d, h, mi, s] = date.slice(1).map(Number);
+            return new Date(Date.UTC(y, mo - 1, d, h, mi, s) + Number(seconds) * 1000);
+        }
+        const expires = q.get('Expires');
+        if (expires && /^\d+$/.test(expires))
+            return new Date(Number(expires) * 1000);
+    }
+    catch {
+        // not a URL: no expiry known
+    }
+    return undefined;
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
@@ -32682,7 +32750,6 @@ async function getStreamUnlessAborted(http, url, headers, signal) {
 
 
 
-
 /** The start of a body, single-line and without secrets, for an error message. */
 function bodyStart(text, secrets) {
     const flat = redact(text, secrets).replace(/\s+/g, ' ').trim();
@@ -32739,34 +32806,6 @@ function optionalNumber(value) {
         return Number(value);
     return undefined;
 }
-const API_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
-/** `2017-1-11 15:53:00` (no padding, no zone: UTC), `2017-1-11`, or ISO-8601. */
-function parseApiDate(value) {
-    if (typeof value !== 'string')
-        return undefined;
-    const m = API_DATE.exec(value.trim());
-    if (!m)
-        return undefined;
-    const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '0', zone] = m;
-    const ms = Math.round(Number(`0.${frac}`) * 1000);
-    let time = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
-    if (zone && zone.toUpperCase() !== 'Z') {
-        const sign = zone.startsWith('-') ? -1 : 1;
-        const digits = zone.slice(1).replace(':', '');
-        time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
-    }
-    // Date.UTC rolls 2017-13-45 over into 2018: refuse what does not round-trip.
-    const check = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
-    if (check.getUTCMonth() !== Number(mo) - 1 ||
-        check.getUTCDate() !== Number(d) ||
-        check.getUTCHours() !== Number(h) ||
-        check.getUTCMinutes() !== Number(mi) ||
-        check.getUTCSeconds() !== Number(s)) {
-        return undefined;
-    }
-    const date = new Date(time);
-    return Number.isNaN(date.getTime()) ? undefined : date;
-}
 /**
  * Errors of a create call, which is never retried once it may have reached the server: known API
  * answers get their own explanation, the rest say why the action did not try again.
@@ -32790,30 +32829,6 @@ function failCreate(endpoint, res, secrets) {
             ? `It was not retried, because a retry could create (and charge for) a second download: ` +
                 `look for a new download in the Datafiniti portal before running again.`
             : `Check the 'query', 'data-type', 'format', 'num-records' and 'view' inputs.`));
-}
-/** v3 result files expire 7 days after `date_created`. */
-function expiryFromCreated(value) {
-    const created = parseApiDate(value);
-    return created ? new Date(created.getTime() + RESULT_LIFETIME_MS) : undefined;
-}
-/** A pre-signed S3 URL says when it stops working: `X-Amz-Date` + `X-Amz-Expires` (or SigV2 `Expires`). */
-function expiryFromUrl(url) {
-    try {
-        const q = new URL(url).searchParams;
-        const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(q.get('X-Amz-Date') ?? '');
-        const seconds = q.get('X-Amz-Expires');
-        if (date && seconds && /^\d+$/.test(seconds)) {
-            const [y = 0, mo = 1, d, h, mi, s] = date.slice(1).map(Number);
-            return new Date(Date.UTC(y, mo - 1, d, h, mi, s) + Number(seconds) * 1000);
-        }
-        const expires = q.get('Expires');
-        if (expires && /^\d+$/.test(expires))
-            return new Date(Number(expires) * 1000);
-    }
-    catch {
-        // not a URL: no expiry known
-    }
-    return undefined;
 }
 /**
  * A status answer of either version: an unknown id is final and says which input to check; the
@@ -32840,10 +32855,48 @@ function statusRecord(endpoint, res, what, secrets, now) {
 function errorText(raw) {
     return typeof raw === 'string' ? raw.trim() : raw ? JSON.stringify(raw) : '';
 }
+/**
+ * A download's state from its status record, whatever the version's field names: unknown statuses
+ * are taken as still running, and only `completed` is done.
+ */
+function downloadState(record, fields, failed) {
+    const status = String(record['status']).trim();
+    const lower = status.toLowerCase();
+    const error = errorText(record['error']);
+    const rawFormat = record[fields.format];
+    const format = typeof rawFormat === 'string' ? rawFormat.toLowerCase() : '';
+    return {
+        status,
+        phase: error !== '' || failed.has(lower)
+            ? 'failed'
+            : lower === 'completed'
+                ? 'completed'
+                : 'pending',
+        error,
+        numDownloaded: optionalNumber(record[fields.downloaded]),
+        numRequested: optionalNumber(record[fields.requested]),
+        format: format === 'csv' || format === 'json' ? format : undefined
+    };
+}
+/** A result item's URL: `{ url }`, or (v4) the URL itself; else a clear error. */
+function resultUrl(item, index, answer) {
+    const { endpoint, res, secrets, strings } = answer;
+    const url = typeof item === 'string' && strings
+        ? item
+        : item !== null && typeof item === 'object'
+            ? item['url']
+            : undefined;
+    if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
+        const what = strings ? 'is not an http(s) URL' : 'has no http(s) "url"';
+        throw wrongShape(endpoint, res.status, `result ${index + 1} ${what}`, res.text, secrets);
+    }
+    return url;
+}
 
 ;// CONCATENATED MODULE: ./src/api/v3.ts
 
-const FAILED_STATUSES = new Set(['FAILED', 'ERROR', 'CANCELLED', 'CANCELED']);
+
+const FAILED_STATUSES = new Set(['failed', 'error', 'cancelled', 'canceled']);
 /** Datafiniti API v3: HTTP Basic with the token as user name and an empty password. */
 class V3Client {
     ctx;
@@ -32904,22 +32957,7 @@ class V3Client {
                 notFound: `Datafiniti has no download request ${id} for this token`,
                 shape: 'expected a request object or a one-element array'
             }, this.secrets, this.ctx.now());
-            const status = String(record['status']).trim();
-            const error = errorText(record['error']);
-            const upper = status.toUpperCase();
-            const format = typeof record['dataFormat'] === 'string' ? record['dataFormat'].toLowerCase() : '';
-            return {
-                status,
-                phase: error !== '' || FAILED_STATUSES.has(upper)
-                    ? 'failed'
-                    : upper === 'COMPLETED'
-                        ? 'completed'
-                        : 'pending',
-                error,
-                numDownloaded: optionalNumber(record['numDownloaded']),
-                numRequested: optionalNumber(record['numRequested']),
-                format: format === 'csv' || format === 'json' ? format : undefined
-            };
+            return downloadState(record, { downloaded: 'numDownloaded', requested: 'numRequested', format: 'dataFormat' }, FAILED_STATUSES);
         }, options);
     }
     async getResults(id, options) {
@@ -32934,12 +32972,12 @@ class V3Client {
             const body = parseJson(endpoint, res, this.secrets);
             const items = Array.isArray(body) ? body : [body];
             return items.map((item, index) => {
-                const url = item !== null && typeof item === 'object'
-                    ? item['url']
-                    : undefined;
-                if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
-                    throw wrongShape(endpoint, res.status, `result ${index + 1} has no http(s) "url"`, res.text, this.secrets);
-                }
+                const url = resultUrl(item, index, {
+                    endpoint,
+                    res,
+                    secrets: this.secrets,
+                    strings: false
+                });
                 const created = item['date_created'];
                 return { url, expiresAt: expiryFromCreated(created) ?? expiryFromUrl(url) };
             });
@@ -32950,7 +32988,7 @@ class V3Client {
 ;// CONCATENATED MODULE: ./src/api/v4.ts
 
 
-const PENDING = new Set(['queued', 'running', 'in_progress', 'started', 'pending']);
+
 const FAILED = new Set(['cancelled', 'canceled', 'failed', 'error']);
 /** Datafiniti API v4: Bearer token; a download's status and its file URLs share one endpoint. */
 class V4Client {
@@ -32997,48 +33035,26 @@ class V4Client {
                 notFound: `Datafiniti has no download ${id} for this token`,
                 shape: 'expected a download object'
             }, this.secrets, this.ctx.now());
-            return { record, text: res.text, status: res.status };
+            return { record, res };
         }, options);
     }
     async getRequest(id, options) {
         const { record } = await this.download(id, options);
-        const status = String(record['status']).trim();
-        const lower = status.toLowerCase();
-        const error = errorText(record['error']);
-        const format = typeof record['format'] === 'string' ? record['format'].toLowerCase() : '';
-        return {
-            status,
-            // Unknown statuses are taken as still running: only `completed` is done.
-            phase: FAILED.has(lower) || error !== ''
-                ? 'failed'
-                : lower === 'completed'
-                    ? 'completed'
-                    : 'pending',
-            error,
-            numDownloaded: optionalNumber(record['num_downloaded']),
-            numRequested: optionalNumber(record['num_records']),
-            format: format === 'csv' || format === 'json' ? format : undefined
-        };
+        return downloadState(record, { downloaded: 'num_downloaded', requested: 'num_records', format: 'format' }, FAILED);
     }
     /** `results` fills in while the download runs: it is read only once the download is complete. */
     async getResults(id, options) {
-        const { record, text, status } = await this.download(id, options);
+        const { record, res } = await this.download(id, options);
         const lower = String(record['status']).trim().toLowerCase();
-        if (lower !== 'completed' || PENDING.has(lower))
+        if (lower !== 'completed')
             return undefined;
         const results = record['results'];
         if (!Array.isArray(results)) {
-            throw wrongShape(`GET /v4/downloads/${id}`, status, 'no "results" array', text, this.secrets);
+            throw wrongShape(`GET /v4/downloads/${id}`, res.status, 'no "results" array', res.text, this.secrets);
         }
+        const endpoint = `GET /v4/downloads/${id}`;
         return results.map((item, index) => {
-            const url = typeof item === 'string'
-                ? item
-                : item !== null && typeof item === 'object'
-                    ? item['url']
-                    : undefined;
-            if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
-                throw wrongShape(`GET /v4/downloads/${id}`, status, `result ${index + 1} is not an http(s) URL`, text, this.secrets);
-            }
+            const url = resultUrl(item, index, { endpoint, res, secrets: this.secrets, strings: true });
             return { url, expiresAt: expiryFromUrl(url) };
         });
     }
