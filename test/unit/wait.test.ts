@@ -66,47 +66,44 @@ function options(clock: FakeClock, log: Logger, extra: Partial<WaitOptions> = {}
   return { pollIntervalMs: 30_000, waitTimeoutMs: 3_600_000, clock, log, ...extra }
 }
 
+/** The progress line of a download at `status` with `done` of `total` records, `ms` in. */
+function line(status: string, done: number, total: number, ms: number): string {
+  return progressLine(state(status, { numDownloaded: done, numRequested: total }), ms)
+}
+
 describe('progressLine', () => {
   it('shows status, counts, share, elapsed time and a proportional ETA', () => {
-    const line = progressLine(
-      state('STARTED', { numDownloaded: 41_200, numRequested: 95_378 }),
-      190_000
-    )
     // ETA = (95378 - 41200) * 190000 / 41200 ms ≈ 249.85 s ≈ 4m10s
-    expect(line).toBe('STARTED 41,200 / 95,378 records (43%), 3m10s elapsed, about 4m10s left')
+    expect(line('STARTED', 41_200, 95_378, 190_000)).toBe(
+      'STARTED 41,200 / 95,378 records (43%), 3m10s elapsed, about 4m10s left'
+    )
   })
 
   it('scales the ETA with the remaining share', () => {
-    expect(progressLine(state('STARTED', { numDownloaded: 250, numRequested: 1000 }), 60_000)).toBe(
+    expect(line('STARTED', 250, 1000, 60_000)).toBe(
       'STARTED 250 / 1,000 records (25%), 1m elapsed, about 3m left'
     )
-    expect(progressLine(state('STARTED', { numDownloaded: 500, numRequested: 1000 }), 60_000)).toBe(
+    expect(line('STARTED', 500, 1000, 60_000)).toBe(
       'STARTED 500 / 1,000 records (50%), 1m elapsed, about 1m left'
     )
-    expect(progressLine(state('STARTED', { numDownloaded: 900, numRequested: 1000 }), 90_000)).toBe(
+    expect(line('STARTED', 900, 1000, 90_000)).toBe(
       'STARTED 900 / 1,000 records (90%), 1m30s elapsed, about 10s left'
     )
   })
 
   it('rounds the share down and caps it at 100%', () => {
-    expect(progressLine(state('STARTED', { numDownloaded: 999, numRequested: 1000 }), 0)).toContain(
-      '(99%)'
+    expect(line('STARTED', 999, 1000, 0)).toContain('(99%)')
+    expect(line('COMPLETED', 1200, 1000, 5_000)).toBe(
+      'COMPLETED 1,200 / 1,000 records (100%), 5s elapsed'
     )
-    expect(
-      progressLine(state('COMPLETED', { numDownloaded: 1200, numRequested: 1000 }), 5_000)
-    ).toBe('COMPLETED 1,200 / 1,000 records (100%), 5s elapsed')
   })
 
   it('has no ETA when nothing or everything is done, or no time has passed', () => {
-    expect(progressLine(state('STARTED', { numDownloaded: 0, numRequested: 100 }), 10_000)).toBe(
-      'STARTED 0 / 100 records (0%), 10s elapsed'
+    expect(line('STARTED', 0, 100, 10_000)).toBe('STARTED 0 / 100 records (0%), 10s elapsed')
+    expect(line('COMPLETED', 100, 100, 10_000)).toBe(
+      'COMPLETED 100 / 100 records (100%), 10s elapsed'
     )
-    expect(
-      progressLine(state('COMPLETED', { numDownloaded: 100, numRequested: 100 }), 10_000)
-    ).toBe('COMPLETED 100 / 100 records (100%), 10s elapsed')
-    expect(progressLine(state('STARTED', { numDownloaded: 5, numRequested: 100 }), 0)).toBe(
-      'STARTED 5 / 100 records (5%), 0ms elapsed'
-    )
+    expect(line('STARTED', 5, 100, 0)).toBe('STARTED 5 / 100 records (5%), 0ms elapsed')
   })
 
   it('leaves out the counts when they are unknown or the total is zero', () => {
