@@ -122,10 +122,12 @@ export const v3: ApiVersion = {
   }
 }
 
+const V4_ID = '5f1e2d3c4b5a69788796a5b4'
+
 export const v4: ApiVersion = {
   name: 'v4',
   client: ctx => new V4Client(ctx),
-  id: '5f1e2d3c4b5a69788796a5b4',
+  id: V4_ID,
   authorization: `Bearer ${TOKEN}`,
   secrets: [TOKEN],
   running: 'running',
@@ -146,15 +148,15 @@ export const v4: ApiVersion = {
   results: items => json({ status: 'completed', results: items }),
   item: url => url,
   notReady: json({ status: 'running' }),
-  created: json({ id: '5f1e2d3c4b5a69788796a5b4', status: 'queued' }, 201),
+  created: json({ id: V4_ID, status: 'queued' }, 201),
   badResult: /result (\d+) is not an http\(s\) URL/,
   idlessBodies: [
     ['no id', { status: 'queued' }],
     ['an empty id', { id: '' }],
     ['a blank id', { id: '  ' }],
     ['a null id', { id: null }],
-    ['an object id', { id: { $oid: '5f1e2d3c4b5a69788796a5b4' } }],
-    ['an array', [{ id: '5f1e2d3c4b5a69788796a5b4' }]],
+    ['an object id', { id: { $oid: V4_ID } }],
+    ['an array', [{ id: V4_ID }]],
     ['null', null]
   ],
   sent: call => {
@@ -166,7 +168,7 @@ export const v4: ApiVersion = {
   }
 }
 
-export const passThrough: CallRunner = (_what, fn) => fn()
+const passThrough: CallRunner = (_what, fn) => fn()
 
 /** A CallRunner that runs fn once and records what it was asked to run. */
 export function recordingRunner(): {
