@@ -2,137 +2,102 @@
  * API v4 and downloads created from a query, through dist/index.js against the simulator: create,
  * wait, fetch, in every mode; the known API refusals; and that a create is never sent twice.
  */
-import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import AdmZip from 'adm-zip'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Inputs, Outputs } from '../../src/domain/names.js'
-import { startArtifactBackend, type ArtifactBackend } from '../../sim/artifact-backend.js'
 import { awkwardCsv, jsonLines, sha256 } from '../../sim/data.js'
-import { failureOf, printed, runAction, type ActionRun } from '../../sim/runner.js'
-import { bufferBody, startSimulator, type Simulator } from '../../sim/simulator.js'
+import { failureOf, printed } from '../../sim/runner.js'
+import { bufferBody } from '../../sim/simulator.js'
+import { fileHashes, useWorld } from '../helpers/world.js'
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTAwMDEifQ.c2ln'
 const V4_ID = '5f1e2d3c4b5a69788796a5b4'
 const csv = awkwardCsv(900, 41)
 const json = jsonLines(333, 42)
 
-let sim: Simulator
-let backend: ArtifactBackend
-
-beforeAll(async () => {
-  ;[sim, backend] = await Promise.all([
-    startSimulator({
-      token: TOKEN,
-      previewLimit: 10_000,
-      requests: [
-        {
-          id: V4_ID,
-          pollsUntilComplete: 2,
-          numRequested: 1233,
-          files: [
-            { name: `${V4_ID}_1.csv`, body: bufferBody(csv.body) },
-            { name: `${V4_ID}_2.csv`, body: bufferBody(csv.body) }
-          ]
-        },
-        {
-          id: 'b0b0b0b0b0b0b0b0b0b0b0b0',
-          dataFormat: 'json',
-          files: [{ name: 'b0b0b0b0b0b0b0b0b0b0b0b0_1.txt', body: bufferBody(json.body) }]
-        },
-        {
-          id: 'cancelled0000000000000000',
-          pollsUntilComplete: 1,
-          finalStatus: 'cancelled',
-          files: []
-        }
-      ],
-      queries: {
-        'country:US AND city:Austin': {
-          numFound: 900,
-          pollsUntilComplete: 2,
-          files: id => [{ name: `${id}_1.csv`, body: bufferBody(csv.body) }]
-        },
-        'categories:hotels': {
-          numFound: 333,
-          v3Answer: 'body',
-          files: id => [{ name: `${id}_1.txt`, body: bufferBody(json.body) }]
-        },
-        'brand:Acme': { numFound: 50_000, files: () => [] },
-        'slow:forever': { numFound: 5, pollsUntilComplete: 1_000_000, files: () => [] },
-        'create:503': { numFound: 10, createFaults: [{ status: 503 }], files: () => [] },
-        'create:hangup': { numFound: 10, createFaults: [{ hangUp: true }], files: () => [] },
-        'polls:flaky': {
-          numFound: 900,
-          pollFaults: [{ status: 503 }, { status: 502 }],
-          files: id => [{ name: `${id}_1.csv`, body: bufferBody(csv.body) }]
-        }
+const world = useWorld(
+  {
+    token: TOKEN,
+    previewLimit: 10_000,
+    requests: [
+      {
+        id: V4_ID,
+        pollsUntilComplete: 2,
+        numRequested: 1233,
+        files: [
+          { name: `${V4_ID}_1.csv`, body: bufferBody(csv.body) },
+          { name: `${V4_ID}_2.csv`, body: bufferBody(csv.body) }
+        ]
+      },
+      {
+        id: 'b0b0b0b0b0b0b0b0b0b0b0b0',
+        dataFormat: 'json',
+        files: [{ name: 'b0b0b0b0b0b0b0b0b0b0b0b0_1.txt', body: bufferBody(json.body) }]
+      },
+      {
+        id: 'cancelled0000000000000000',
+        pollsUntilComplete: 1,
+        finalStatus: 'cancelled',
+        files: []
       }
-    }),
-    startArtifactBackend()
-  ])
-})
-
-afterAll(async () => {
-  await Promise.all([sim.stop(), backend.stop()])
-})
-
-function run(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
-  return runAction({
-    env,
-    inputs: {
-      [Inputs.Token]: TOKEN,
-      [Inputs.ApiUrl]: sim.apiUrl,
-      [Inputs.PollInterval]: '50ms',
-      [Inputs.Mode]: 'files',
-      ...inputs
+    ],
+    queries: {
+      'country:US AND city:Austin': {
+        numFound: 900,
+        pollsUntilComplete: 2,
+        files: id => [{ name: `${id}_1.csv`, body: bufferBody(csv.body) }]
+      },
+      'categories:hotels': {
+        numFound: 333,
+        v3Answer: 'body',
+        files: id => [{ name: `${id}_1.txt`, body: bufferBody(json.body) }]
+      },
+      'brand:Acme': { numFound: 50_000, files: () => [] },
+      'slow:forever': { numFound: 5, pollsUntilComplete: 1_000_000, files: () => [] },
+      'create:503': { numFound: 10, createFaults: [{ status: 503 }], files: () => [] },
+      'create:hangup': { numFound: 10, createFaults: [{ hangUp: true }], files: () => [] },
+      'polls:flaky': {
+        numFound: 900,
+        pollFaults: [{ status: 503 }, { status: 502 }],
+        files: id => [{ name: `${id}_1.csv`, body: bufferBody(csv.body) }]
+      }
     }
-  })
-}
-
-function expectNoSecrets(result: ActionRun): void {
-  const text = printed(result) + result.summary
-  expect(text).not.toContain(TOKEN)
-  expect(text).not.toMatch(/X-Amz-Signature=(?!\*)/)
-}
-
-const hashes = (result: ActionRun): string[] =>
-  (JSON.parse(result.outputs[Outputs.Files] ?? '[]') as string[]).map(f =>
-    createHash('sha256').update(readFileSync(f)).digest('hex')
-  )
+  },
+  { artifacts: true, inputs: { [Inputs.Mode]: 'files' } }
+)
 
 describe('API v4 by id', () => {
   it('waits through queued and running, then downloads with a Bearer token', async () => {
-    const result = await run({ [Inputs.ApiVersion]: 'v4', [Inputs.RequestId]: V4_ID })
+    const result = await world.run({ [Inputs.ApiVersion]: 'v4', [Inputs.RequestId]: V4_ID })
     expect(result.code, printed(result)).toBe(0)
     expect(result.stdout).toMatch(/queued 0 \/ 1,233 records \(0%\)/)
     expect(result.stdout).toMatch(/running \d[\d,]* \/ 1,233 records/)
     expect(result.outputs[Outputs.Status]).toBe('completed')
     expect(result.outputs[Outputs.RequestId]).toBe(V4_ID)
-    expect(hashes(result)).toEqual([sha256(csv.body), sha256(csv.body)])
+    expect(fileHashes(result)).toEqual([sha256(csv.body), sha256(csv.body)])
     expect(result.outputs[Outputs.RecordCount]).toBe('1800')
     // v4 URLs carry their own expiry: X-Amz-Date + X-Amz-Expires (7 days).
     const expires = Date.parse(result.outputs[Outputs.ExpiresAt] ?? '')
     expect(Math.abs(expires - Date.now() - 7 * 86_400_000)).toBeLessThan(3_600_000)
-    const apiCalls = sim.log.filter(
+    const apiCalls = world.sim.log.filter(
       e => e.server === 'api' && e.path.startsWith(`/v4/downloads/${V4_ID}`)
     )
     for (const call of apiCalls) expect(call.headers.authorization).toBe(`Bearer ${TOKEN}`)
-    expectNoSecrets(result)
+    world.expectNoSecrets(result)
   })
 
   it('counts JSON records in v4 .txt files', async () => {
-    const result = await run({
+    const result = await world.run({
       [Inputs.ApiVersion]: 'v4',
       [Inputs.RequestId]: 'b0b0b0b0b0b0b0b0b0b0b0b0'
     })
     expect(result.code, printed(result)).toBe(0)
-    expect(hashes(result)).toEqual([sha256(json.body)])
+    expect(fileHashes(result)).toEqual([sha256(json.body)])
     expect(result.outputs[Outputs.RecordCount]).toBe('333')
   })
 
   it('fails a cancelled download, naming the status', async () => {
-    const result = await run({
+    const result = await world.run({
       [Inputs.ApiVersion]: 'v4',
       [Inputs.RequestId]: 'cancelled0000000000000000'
     })
@@ -155,8 +120,8 @@ describe('creating a download from a query', () => {
   it.each(cases)(
     'API %s, %s mode: creates once, logs the id at once, then fetches',
     async (version, mode) => {
-      const before = sim.created.length
-      const result = await run(
+      const before = world.sim.created.length
+      const result = await world.run(
         {
           [Inputs.ApiVersion]: version,
           [Inputs.Mode]: mode,
@@ -165,11 +130,11 @@ describe('creating a download from a query', () => {
           [Inputs.NumRecords]: '5000',
           [Inputs.View]: 'properties_flat'
         },
-        mode === 'artifact' ? backend.env : {}
+        { env: mode === 'artifact' ? world.backend.env : {} }
       )
       expect(result.code, printed(result)).toBe(0)
-      expect(sim.created.length - before).toBe(1)
-      const created = sim.created.at(-1)
+      expect(world.sim.created.length - before).toBe(1)
+      const created = world.sim.created.at(-1)
       expect(created).toMatchObject({
         version,
         dataType: 'properties',
@@ -188,61 +153,63 @@ describe('creating a download from a query', () => {
       if (mode === 'urls') {
         expect(result.outputs[Outputs.Files]).toBe('[]')
       } else {
-        expect(hashes(result)).toEqual([sha256(csv.body)])
+        expect(fileHashes(result)).toEqual([sha256(csv.body)])
         expect(result.outputs[Outputs.RecordCount]).toBe('900')
       }
       if (mode === 'artifact') {
-        const zip = await backend.download(`datafiniti-${id}`)
+        const zip = await world.backend.download(`datafiniti-${id}`)
         expect(new AdmZip(zip).getEntries().map(e => e.entryName)).toEqual([`${id}_1.csv`])
       }
-      expectNoSecrets(result)
+      world.expectNoSecrets(result)
     }
   )
 
   it('accepts a v3 create answered with the request object in the body, JSON format, num-records all', async () => {
-    const before = sim.created.length
-    const result = await run({
+    const before = world.sim.created.length
+    const result = await world.run({
       [Inputs.Query]: 'categories:hotels',
       [Inputs.DataType]: 'businesses',
       [Inputs.Format]: 'json',
       [Inputs.NumRecords]: 'all'
     })
     expect(result.code, printed(result)).toBe(0)
-    expect(sim.created.length - before).toBe(1)
-    expect(sim.created.at(-1)).toMatchObject({
+    expect(world.sim.created.length - before).toBe(1)
+    expect(world.sim.created.at(-1)).toMatchObject({
       format: 'JSON',
       numRecords: undefined,
       view: undefined
     })
-    expect(hashes(result)).toEqual([sha256(json.body)])
+    expect(fileHashes(result)).toEqual([sha256(json.body)])
     expect(result.outputs[Outputs.RecordCount]).toBe('333')
   })
 
-  it.each(['v3', 'v4'])('API %s: a query matching nothing says so', async version => {
-    const result = await run({
-      [Inputs.ApiVersion]: version,
-      [Inputs.Query]: 'nothing:matches',
-      [Inputs.DataType]: 'products',
-      [Inputs.NumRecords]: '10'
-    })
-    expect(result.code).not.toBe(0)
-    expect(failureOf(result)).toMatch(
+  const refusals: [string, string, string, RegExp][] = [
+    [
+      'a query matching nothing says so',
+      'nothing:matches',
+      '10',
       /The query matched no records, so Datafiniti created no download .*numRequested cannot be <= 0.*Check the 'query'/
-    )
-  })
-
-  it.each(['v3', 'v4'])('API %s: a plan limit says to lower num-records', async version => {
-    const result = await run({
-      [Inputs.ApiVersion]: version,
-      [Inputs.Query]: 'brand:Acme',
-      [Inputs.DataType]: 'products',
-      [Inputs.NumRecords]: '20000'
-    })
-    expect(result.code).not.toBe(0)
-    expect(failureOf(result)).toMatch(
+    ],
+    [
+      'a plan limit says to lower num-records',
+      'brand:Acme',
+      '20000',
       /Your Datafiniti plan does not allow this download .*HTTP 403.*exceeds preview record limit.*Lower 'num-records'/
-    )
-  })
+    ]
+  ]
+  it.each(refusals.flatMap(refusal => (['v3', 'v4'] as const).map(v => [v, ...refusal] as const)))(
+    'API %s: %s',
+    async (version, _label, query, numRecords, message) => {
+      const result = await world.run({
+        [Inputs.ApiVersion]: version,
+        [Inputs.Query]: query,
+        [Inputs.DataType]: 'products',
+        [Inputs.NumRecords]: numRecords
+      })
+      expect(result.code).not.toBe(0)
+      expect(failureOf(result)).toMatch(message)
+    }
+  )
 })
 
 describe('the create call is never sent twice', () => {
@@ -258,33 +225,33 @@ describe('the create call is never sent twice', () => {
       /Creating the download failed \((socket hang up|.*ECONNRESET.*)\), and the request may have reached Datafiniti: it may have created, and charged for, a download\. It was not sent again/
     ]
   ])('after %s: one call, and a clear failure', async (_label, query, message) => {
-    const before = sim.createCalls.length
-    const result = await run({
+    const before = world.sim.createCalls.length
+    const result = await world.run({
       [Inputs.Query]: query,
       [Inputs.DataType]: 'products',
       [Inputs.NumRecords]: '10'
     })
     expect(result.code).not.toBe(0)
-    expect(sim.createCalls.length - before).toBe(1)
+    expect(world.sim.createCalls.length - before).toBe(1)
     expect(failureOf(result)).toMatch(message)
     expect(result.stdout).not.toMatch(/GET \/v3\/data\/products failed .*retry/)
   })
 
   it('while status polls are retried around it', async () => {
-    const before = sim.createCalls.length
-    const result = await run({
+    const before = world.sim.createCalls.length
+    const result = await world.run({
       [Inputs.Query]: 'polls:flaky',
       [Inputs.DataType]: 'products',
       [Inputs.NumRecords]: '900'
     })
     expect(result.code, printed(result)).toBe(0)
-    expect(sim.createCalls.length - before).toBe(1)
+    expect(world.sim.createCalls.length - before).toBe(1)
     expect(result.stdout).toMatch(/GET \/v3\/requests\/\d+ failed \(.*HTTP 503.*\); retry 1 of 5/)
     expect(result.stdout).toMatch(/GET \/v3\/requests\/\d+ failed \(.*HTTP 502.*\); retry 2 of 5/)
   })
 
   it('sets the request-id output before waiting, so a timed-out run still names the download', async () => {
-    const result = await run({
+    const result = await world.run({
       [Inputs.Query]: 'slow:forever',
       [Inputs.DataType]: 'products',
       [Inputs.NumRecords]: '5',
@@ -292,7 +259,7 @@ describe('the create call is never sent twice', () => {
     })
     expect(result.code).not.toBe(0)
     expect(failureOf(result)).toMatch(/Gave up after wait-timeout 300ms/)
-    expect(result.outputs[Outputs.RequestId]).toBe(sim.created.at(-1)?.id)
+    expect(result.outputs[Outputs.RequestId]).toBe(world.sim.created.at(-1)?.id)
   })
 })
 
@@ -344,10 +311,10 @@ describe('query inputs are checked before any network call', () => {
       /Input 'request-id' must be a v4 download id/
     ]
   ])('%s', async (_label, inputs, message) => {
-    const before = sim.log.length
-    const result = await run(inputs)
+    const before = world.sim.log.length
+    const result = await world.run(inputs)
     expect(result.code).not.toBe(0)
     expect(failureOf(result)).toMatch(message)
-    expect(sim.log.length).toBe(before)
+    expect(world.sim.log.length).toBe(before)
   })
 })

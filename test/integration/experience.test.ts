@@ -4,12 +4,12 @@
  */
 import { existsSync, readdirSync } from 'node:fs'
 import * as path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Inputs, Outputs } from '../../src/domain/names.js'
-import { startArtifactBackend, type ArtifactBackend } from '../../sim/artifact-backend.js'
 import { awkwardCsv } from '../../sim/data.js'
-import { annotations, printed, runAction, type ActionRun } from '../../sim/runner.js'
-import { bufferBody, startSimulator, type Simulator } from '../../sim/simulator.js'
+import { annotations, printed, type ActionRun } from '../../sim/runner.js'
+import { bufferBody } from '../../sim/simulator.js'
+import { outputFiles, useWorld } from '../helpers/world.js'
 
 const TOKEN = 'tok_5ummary5ummary'
 const csv = awkwardCsv(120, 51)
@@ -19,65 +19,48 @@ function v3Date(date: Date): string {
   return date.toISOString().replace('T', ' ').slice(0, 19)
 }
 
-let sim: Simulator
-let backend: ArtifactBackend
-
-beforeAll(async () => {
-  ;[sim, backend] = await Promise.all([
-    startSimulator({
-      token: TOKEN,
-      requests: [
-        {
-          id: 301,
-          pollsUntilComplete: 1,
-          files: [1, 2, 3].map(n => ({ name: `301_${n}.csv`, body: bufferBody(csv.body) }))
-        },
-        {
-          id: 302,
-          files: Array.from({ length: 500 }, (_, i) => ({
-            name: `302_${i + 1}.csv`,
-            body: bufferBody(csv.body)
-          }))
-        },
-        {
-          id: 303,
-          files: [
-            {
-              name: '303_1.csv',
-              body: bufferBody(csv.body),
-              // Made six and a half days ago: its URL expires in half a day.
-              dateCreated: v3Date(new Date(Date.now() - 6.5 * 86_400_000))
-            }
-          ]
-        },
-        { id: 304, files: [{ name: '304_1.csv', body: bufferBody(headerOnly) }] }
-      ]
-    }),
-    startArtifactBackend()
-  ])
-})
-
-afterAll(async () => {
-  await Promise.all([sim.stop(), backend.stop()])
-})
-
-function run(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
-  return runAction({
-    env,
-    inputs: {
-      [Inputs.Token]: TOKEN,
-      [Inputs.ApiUrl]: sim.apiUrl,
-      [Inputs.PollInterval]: '50ms',
-      ...inputs
-    }
-  })
-}
+const world = useWorld(
+  {
+    token: TOKEN,
+    requests: [
+      {
+        id: 301,
+        pollsUntilComplete: 1,
+        files: [1, 2, 3].map(n => ({ name: `301_${n}.csv`, body: bufferBody(csv.body) }))
+      },
+      {
+        id: 302,
+        files: Array.from({ length: 500 }, (_, i) => ({
+          name: `302_${i + 1}.csv`,
+          body: bufferBody(csv.body)
+        }))
+      },
+      {
+        id: 303,
+        files: [
+          {
+            name: '303_1.csv',
+            body: bufferBody(csv.body),
+            // Made six and a half days ago: its URL expires in half a day.
+            dateCreated: v3Date(new Date(Date.now() - 6.5 * 86_400_000))
+          }
+        ]
+      },
+      { id: 304, files: [{ name: '304_1.csv', body: bufferBody(headerOnly) }] }
+    ]
+  },
+  { artifacts: true }
+)
 
 const warnings = (result: ActionRun): string[] => annotations(result, 'warning')
 
+/** A files-mode run of download `id`: no artifact backend needed. */
+const runFiles = (id: string, extra: Record<string, string> = {}): Promise<ActionRun> =>
+  world.run({ [Inputs.RequestId]: id, [Inputs.Mode]: 'files', ...extra })
+
 describe('job summary and log', () => {
   it('a 3-file artifact run: one group per phase, a summary with every file and the artifact link', async () => {
-    const result = await run({ [Inputs.RequestId]: '301' }, backend.env)
+    const result = await world.run({ [Inputs.RequestId]: '301' }, { env: world.backend.env })
     expect(result.code, printed(result)).toBe(0)
     const groups = result.stdout
       .split('\n')
@@ -108,14 +91,10 @@ describe('job summary and log', () => {
   })
 
   it('500 files: the summary lists 100 rows, sums up the rest and stays far below 1 MiB', async () => {
-    const result = await run({
-      [Inputs.RequestId]: '302',
-      [Inputs.Mode]: 'files',
-      [Inputs.Concurrency]: '16'
-    })
+    const result = await runFiles('302', { [Inputs.Concurrency]: '16' })
     expect(result.code, printed(result)).toBe(0)
     expect(result.outputs[Outputs.FileCount]).toBe('500')
-    expect((JSON.parse(result.outputs[Outputs.Files] ?? '[]') as string[]).length).toBe(500)
+    expect(outputFiles(result).length).toBe(500)
     const rows = result.summary.split('\n').filter(line => /^\| 302_\d+\.csv \|/.test(line))
     expect(rows).toHaveLength(100)
     expect(result.summary).toMatch(
@@ -128,7 +107,7 @@ describe('job summary and log', () => {
 
 describe('annotations', () => {
   it('warns when the result files expire within 24 hours', async () => {
-    const result = await run({ [Inputs.RequestId]: '303', [Inputs.Mode]: 'files' })
+    const result = await runFiles('303')
     expect(result.code, printed(result)).toBe(0)
     expect(warnings(result).join('\n')).toMatch(
       /The result files of download 303 expire at \S+, within 24 hours/
@@ -136,14 +115,14 @@ describe('annotations', () => {
   })
 
   it('warns when a download holds zero records', async () => {
-    const result = await run({ [Inputs.RequestId]: '304', [Inputs.Mode]: 'files' })
+    const result = await runFiles('304')
     expect(result.code, printed(result)).toBe(0)
     expect(result.outputs[Outputs.RecordCount]).toBe('0')
     expect(warnings(result).join('\n')).toMatch(/Download 304 holds no records/)
   })
 
   it('does not warn about a healthy download', async () => {
-    const result = await run({ [Inputs.RequestId]: '301', [Inputs.Mode]: 'files' })
+    const result = await runFiles('301')
     expect(warnings(result)).toEqual([])
   })
 })
@@ -157,7 +136,10 @@ describe('artifact-fallback: files', () => {
     ],
     ['outside a runner', {}, /needs the GitHub Actions runtime/]
   ])('%s warns, downloads and keeps the files', async (_label, env, message) => {
-    const result = await run({ [Inputs.RequestId]: '301', [Inputs.ArtifactFallback]: 'files' }, env)
+    const result = await world.run(
+      { [Inputs.RequestId]: '301', [Inputs.ArtifactFallback]: 'files' },
+      { env }
+    )
     expect(result.code, printed(result)).toBe(0)
     expect(warnings(result).join('\n')).toMatch(message)
     expect(warnings(result).join('\n')).toContain("'artifact-fallback: files' is set")

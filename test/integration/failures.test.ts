@@ -1,88 +1,65 @@
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import * as path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Inputs, Outputs } from '../../src/domain/names.js'
-import { startArtifactBackend, type ArtifactBackend } from '../../sim/artifact-backend.js'
 import { awkwardCsv } from '../../sim/data.js'
-import { bufferBody, repeatBody, startSimulator, type Simulator } from '../../sim/simulator.js'
-import { failureOf, printed, runAction, type ActionRun } from '../../sim/runner.js'
+import { bufferBody, repeatBody } from '../../sim/simulator.js'
+import { failureOf, printed, type ActionRun } from '../../sim/runner.js'
+import { partFiles, useWorld } from '../helpers/world.js'
 
 const TOKEN = 'tok_9b8c7d6e5f4a3b2c'
 const csv = awkwardCsv(2000, 21)
 
-let sim: Simulator
-let backend: ArtifactBackend
-
-beforeAll(async () => {
-  ;[sim, backend] = await Promise.all([
-    startSimulator({
-      token: TOKEN,
-      requests: [
-        { id: 100, files: [{ name: '100_1.csv', body: bufferBody(csv.body) }] },
-        { id: 101, pollsUntilComplete: 1, error: 'Query syntax error near "countr:"', files: [] },
-        { id: 102, pollsUntilComplete: 1_000_000, numRequested: 95378, files: [] },
-        { id: 103, files: [] },
-        {
-          id: 104,
-          files: [
-            { name: '104_1.csv', body: bufferBody(csv.body) },
-            {
-              name: '104_2.csv',
-              body: bufferBody(csv.body),
-              faults: [
-                {
-                  status: 404,
-                  body: '<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>'
-                }
-              ]
-            }
-          ]
-        },
-        {
-          id: 107,
-          resultsNotReady: 1_000_000,
-          files: [{ name: '107_1.csv', body: bufferBody(csv.body) }]
-        },
-        {
-          id: 109,
-          // Big enough to be fetched as parallel ranges, never held in memory.
-          files: [{ name: '109_1.csv', body: repeatBody(csv.body, csv.body, 1100) }]
-        },
-        {
-          id: 108,
-          requestFaults: [
-            { status: 403, body: '{"error":"Forbidden","message":"Token revoked","code":403}' }
-          ],
-          files: []
-        }
-      ]
-    }),
-    startArtifactBackend()
-  ])
-})
-
-afterAll(async () => {
-  await Promise.all([sim.stop(), backend.stop()])
-})
-
-function inputs(extra: Record<string, string>): Record<string, string> {
-  return {
-    [Inputs.Token]: TOKEN,
-    [Inputs.ApiUrl]: sim.apiUrl,
-    [Inputs.PollInterval]: '50ms',
-    [Inputs.Mode]: 'files',
-    ...extra
-  }
-}
+const world = useWorld(
+  {
+    token: TOKEN,
+    requests: [
+      { id: 100, files: [{ name: '100_1.csv', body: bufferBody(csv.body) }] },
+      { id: 101, pollsUntilComplete: 1, error: 'Query syntax error near "countr:"', files: [] },
+      { id: 102, pollsUntilComplete: 1_000_000, numRequested: 95378, files: [] },
+      { id: 103, files: [] },
+      {
+        id: 104,
+        files: [
+          { name: '104_1.csv', body: bufferBody(csv.body) },
+          {
+            name: '104_2.csv',
+            body: bufferBody(csv.body),
+            faults: [
+              {
+                status: 404,
+                body: '<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>'
+              }
+            ]
+          }
+        ]
+      },
+      {
+        id: 107,
+        resultsNotReady: 1_000_000,
+        files: [{ name: '107_1.csv', body: bufferBody(csv.body) }]
+      },
+      {
+        id: 109,
+        // Big enough to be fetched as parallel ranges, never held in memory.
+        files: [{ name: '109_1.csv', body: repeatBody(csv.body, csv.body, 1100) }]
+      },
+      {
+        id: 108,
+        requestFaults: [
+          { status: 403, body: '{"error":"Forbidden","message":"Token revoked","code":403}' }
+        ],
+        files: []
+      }
+    ]
+  },
+  { artifacts: true, inputs: { [Inputs.Mode]: 'files' } }
+)
 
 function expectFailed(run: ActionRun, message: RegExp): void {
   expect(run.code, printed(run)).not.toBe(0)
   expect(failureOf(run)).toMatch(message)
   expect(printed(run)).not.toContain(TOKEN)
-}
-
-function partFiles(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).filter(name => name.endsWith('.part')) : []
 }
 
 describe('bad input fails before any network call, naming the input and the expected form', () => {
@@ -155,44 +132,42 @@ describe('bad input fails before any network call, naming the input and the expe
     ]
   ]
   it.each(cases)('%s', async (_label, extra, message) => {
-    const before = sim.log.length
-    const run = await runAction({ inputs: inputs(extra) })
+    const before = world.sim.log.length
+    const run = await world.run(extra)
     expectFailed(run, message)
-    expect(sim.log.length).toBe(before)
+    expect(world.sim.log.length).toBe(before)
   })
 })
 
 describe('API failures', () => {
   it('says the token was rejected on 401, without retrying', async () => {
-    const before = sim.log.length
-    const run = await runAction({
-      inputs: inputs({ [Inputs.RequestId]: '100', [Inputs.Token]: 'tok_wrong_one' })
-    })
+    const before = world.sim.log.length
+    const run = await world.run({ [Inputs.RequestId]: '100', [Inputs.Token]: 'tok_wrong_one' })
     expectFailed(
       run,
       /Datafiniti rejected the token: GET \/v3\/requests\/100 answered HTTP 401.*Check the 'token' input/
     )
     expect(printed(run)).not.toContain('tok_wrong_one')
-    expect(sim.log.length - before).toBe(1)
+    expect(world.sim.log.length - before).toBe(1)
   })
 
   it('says the token was rejected on 403, quoting the API, without retrying', async () => {
-    const before = sim.log.length
-    const run = await runAction({ inputs: inputs({ [Inputs.RequestId]: '108' }) })
+    const before = world.sim.log.length
+    const run = await world.run({ [Inputs.RequestId]: '108' })
     expectFailed(
       run,
       /Datafiniti rejected the token: GET \/v3\/requests\/108 answered HTTP 403 \(Forbidden: Token revoked\)/
     )
-    expect(sim.log.length - before).toBe(1)
+    expect(world.sim.log.length - before).toBe(1)
   })
 
   it('names an unknown request id', async () => {
-    const run = await runAction({ inputs: inputs({ [Inputs.RequestId]: '999' }) })
+    const run = await world.run({ [Inputs.RequestId]: '999' })
     expectFailed(run, /no download request 999 .*HTTP 400.*Check the 'request-id' input/)
   })
 
   it("quotes the request's error", async () => {
-    const run = await runAction({ inputs: inputs({ [Inputs.RequestId]: '101' }) })
+    const run = await world.run({ [Inputs.RequestId]: '101' })
     expectFailed(
       run,
       /download request 101 failed \(status COMPLETED\): "Query syntax error near \\?"countr:\\?""/
@@ -200,9 +175,7 @@ describe('API failures', () => {
   })
 
   it('gives up at wait-timeout with the last status and progress', async () => {
-    const run = await runAction({
-      inputs: inputs({ [Inputs.RequestId]: '102', [Inputs.WaitTimeout]: '400ms' })
-    })
+    const run = await world.run({ [Inputs.RequestId]: '102', [Inputs.WaitTimeout]: '400ms' })
     expectFailed(
       run,
       /Gave up after wait-timeout 400ms waiting for Datafiniti download request 102: last seen STARTED [\d,]+ \/ 95,378 records \(\d+%\)/
@@ -211,23 +184,19 @@ describe('API failures', () => {
   })
 
   it('keeps polling while /results answers 404, until wait-timeout', async () => {
-    const run = await runAction({
-      inputs: inputs({ [Inputs.RequestId]: '107', [Inputs.WaitTimeout]: '400ms' })
-    })
+    const run = await world.run({ [Inputs.RequestId]: '107', [Inputs.WaitTimeout]: '400ms' })
     expectFailed(run, /last seen COMPLETED with no result files listed yet/)
   })
 
   it('fails a completed request without result files', async () => {
-    const run = await runAction({ inputs: inputs({ [Inputs.RequestId]: '103' }) })
+    const run = await world.run({ [Inputs.RequestId]: '103' })
     expectFailed(run, /download request 103 is COMPLETED but lists no result files/)
   })
 })
 
 describe('file failures', () => {
   it('fails naming the file that cannot be fetched, and leaves no partial file', async () => {
-    const run = await runAction({
-      inputs: inputs({ [Inputs.RequestId]: '104', [Inputs.Concurrency]: '1' })
-    })
+    const run = await world.run({ [Inputs.RequestId]: '104', [Inputs.Concurrency]: '1' })
     expectFailed(
       run,
       /The file host has no 104_2\.csv \(127\.0\.0\.1:\d+\/…\/104_2\.csv\): HTTP 404 \(NoSuchKey: The specified key does not exist\.\)/
@@ -242,24 +211,24 @@ describe('file failures', () => {
 describe('disk failures', () => {
   it('fails at once when the disk refuses a write, naming the file, with nothing left behind', async () => {
     expect(csv.body.length).toBeGreaterThan(64 * 1024)
-    const before = sim.log.length
+    const before = world.sim.log.length
     // 32 KiB: the first write past it fails with EFBIG, as a full disk fails with ENOSPC.
-    const run = await runAction({
-      inputs: inputs({ [Inputs.RequestId]: '100', [Inputs.Concurrency]: '1' }),
-      fileSizeLimit: 32 * 1024
-    })
+    const run = await world.run(
+      { [Inputs.RequestId]: '100', [Inputs.Concurrency]: '1' },
+      { fileSizeLimit: 32 * 1024 }
+    )
     expectFailed(run, /Could not save 100_1\.csv to disk: EFBIG: file too large, write/)
     expect(run.stdout).not.toMatch(/retry/i)
-    const gets = sim.log.slice(before).filter(entry => entry.server === 'files')
+    const gets = world.sim.log.slice(before).filter(entry => entry.server === 'files')
     expect(gets).toHaveLength(1)
     expect(partFiles(path.join(run.workspace, 'datafiniti', '100'))).toEqual([])
   })
 
   it('names the file too when a large file cannot have its size on disk (ranged download)', async () => {
-    const run = await runAction({
-      inputs: inputs({ [Inputs.RequestId]: '109', [Inputs.Concurrency]: '4' }),
-      fileSizeLimit: 32 * 1024
-    })
+    const run = await world.run(
+      { [Inputs.RequestId]: '109', [Inputs.Concurrency]: '4' },
+      { fileSizeLimit: 32 * 1024 }
+    )
     expectFailed(run, /Could not save 109_1\.csv to disk: EFBIG: file too large, ftruncate/)
     expect(run.stdout).not.toMatch(/retry/i)
     expect(partFiles(path.join(run.workspace, 'datafiniti', '109'))).toEqual([])
@@ -268,24 +237,22 @@ describe('disk failures', () => {
 
 describe('artifact mode where it cannot run', () => {
   it('fails before any network call outside a runner', async () => {
-    const before = sim.log.length
-    const run = await runAction({
-      inputs: inputs({ [Inputs.RequestId]: '100', [Inputs.Mode]: 'artifact' })
-    })
+    const before = world.sim.log.length
+    const run = await world.run({ [Inputs.RequestId]: '100', [Inputs.Mode]: 'artifact' })
     expectFailed(run, /Artifact upload needs the GitHub Actions runtime .*Use 'mode: files'/)
-    expect(sim.log.length).toBe(before)
+    expect(world.sim.log.length).toBe(before)
   })
 
   it('fails before any network call on GitHub Enterprise Server', async () => {
-    const before = sim.log.length
-    const run = await runAction({
-      env: { ...backend.env, GITHUB_SERVER_URL: 'https://github.example.com' },
-      inputs: inputs({ [Inputs.RequestId]: '100', [Inputs.Mode]: 'artifact' })
-    })
+    const before = world.sim.log.length
+    const run = await world.run(
+      { [Inputs.RequestId]: '100', [Inputs.Mode]: 'artifact' },
+      { env: { ...world.backend.env, GITHUB_SERVER_URL: 'https://github.example.com' } }
+    )
     expectFailed(
       run,
       /not supported on GitHub Enterprise Server \(https:\/\/github\.example\.com\).*Use 'mode: files'/
     )
-    expect(sim.log.length).toBe(before)
+    expect(world.sim.log.length).toBe(before)
   })
 })

@@ -3,23 +3,16 @@
  * dist/index.js. For each: the outcome, the files by sha256, no `.part` left, and neither the token
  * nor a URL signature in anything the process printed.
  */
-import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import * as path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Inputs, Outputs } from '../../src/domain/names.js'
 import { awkwardCsv, sha256 } from '../../sim/data.js'
-import { failureOf, printed, runAction, type ActionRun } from '../../sim/runner.js'
-import {
-  bufferBody,
-  startSimulator,
-  type SimFile,
-  type SimRequest,
-  type Simulator
-} from '../../sim/simulator.js'
+import { failureOf, printed, type ActionRun, type RunOptions } from '../../sim/runner.js'
+import { bufferBody, type SimFile, type SimRequest } from '../../sim/simulator.js'
+import { fileHashes, partFiles, useWorld } from '../helpers/world.js'
 
 const TOKEN = 'tok_c0ffee00ba5eba11'
-const BASIC = Buffer.from(`${TOKEN}:`).toString('base64')
 const big = awkwardCsv(20_000, 31) // about 1.2 MB: large enough to cut mid-body
 const small = awkwardCsv(300, 32)
 
@@ -93,33 +86,13 @@ const requests: SimRequest[] = [
   { id: 20, files: [file('20_1.csv', { expiredUrls: 1 })] }
 ]
 
-let sim: Simulator
+const world = useWorld({ token: TOKEN, requests }, { inputs: { [Inputs.Mode]: 'files' } })
 
-beforeAll(async () => {
-  sim = await startSimulator({ token: TOKEN, requests })
-})
-
-afterAll(async () => {
-  await sim.stop()
-})
-
-function run(
-  id: number,
-  extra: Record<string, string> = {},
-  options?: Parameters<typeof runAction>[0]['onStart']
-) {
-  return runAction({
-    inputs: {
-      [Inputs.Token]: TOKEN,
-      [Inputs.RequestId]: String(id),
-      [Inputs.ApiUrl]: sim.apiUrl,
-      [Inputs.Mode]: 'files',
-      [Inputs.PollInterval]: '50ms',
-      [Inputs.StallTimeout]: '500ms',
-      ...extra
-    },
-    ...(options ? { onStart: options } : {})
-  })
+function run(id: number, extra: Record<string, string> = {}, onStart?: RunOptions['onStart']) {
+  return world.run(
+    { [Inputs.RequestId]: String(id), [Inputs.StallTimeout]: '500ms', ...extra },
+    onStart ? { onStart } : {}
+  )
 }
 
 function dirOf(result: ActionRun, id: number): string {
@@ -128,21 +101,13 @@ function dirOf(result: ActionRun, id: number): string {
 
 /** Checks that hold for every case, success or failure. */
 function expectClean(result: ActionRun, id: number): void {
-  const text = printed(result) + result.summary
-  expect(text).not.toContain(TOKEN)
-  expect(text).not.toContain(BASIC)
-  expect(text).not.toMatch(/X-Amz-Signature=(?!\*)/)
-  expect(text).not.toMatch(/X-Amz-Credential=(?!\*)/)
-  const dir = dirOf(result, id)
-  if (existsSync(dir)) expect(readdirSync(dir).filter(n => n.endsWith('.part'))).toEqual([])
+  world.expectNoSecrets(result)
+  expect(partFiles(dirOf(result, id))).toEqual([])
 }
 
 function expectSuccess(result: ActionRun, id: number, bodies: Buffer[]): void {
   expect(result.code, printed(result)).toBe(0)
-  const files = JSON.parse(result.outputs[Outputs.Files] ?? '[]') as string[]
-  expect(files.map(f => createHash('sha256').update(readFileSync(f)).digest('hex'))).toEqual(
-    bodies.map(sha256)
-  )
+  expect(fileHashes(result)).toEqual(bodies.map(sha256))
   expectClean(result, id)
 }
 
@@ -155,7 +120,7 @@ function expectFailure(result: ActionRun, id: number, message: RegExp): void {
 function fileRequests(
   name: string
 ): { range: string | undefined; ifRange: string | undefined; status: number }[] {
-  return sim.log
+  return world.sim.log
     .filter(e => e.server === 'files' && e.path.split('?')[0]?.endsWith(`/${name}`))
     .map(e => ({
       range: e.headers.range,
@@ -281,11 +246,11 @@ describe('broken transfers resume or restart, and are verified', () => {
 
 describe('expired URLs', () => {
   it('fetches /results once more for fresh URLs and carries on', async () => {
-    const before = sim.log.filter(e => e.path.startsWith('/v3/results/6')).length
+    const before = world.sim.log.filter(e => e.path.startsWith('/v3/results/6')).length
     const result = await run(6)
     expectSuccess(result, 6, [big.body, big.body])
     // One /results for the first URLs, one for fresh ones: once for both files.
-    expect(sim.log.filter(e => e.path.startsWith('/v3/results/6')).length - before).toBe(2)
+    expect(world.sim.log.filter(e => e.path.startsWith('/v3/results/6')).length - before).toBe(2)
     expect(result.stdout).toContain(
       'the file host refused its URL; fetched fresh URLs from /results'
     )
@@ -326,16 +291,8 @@ describe('re-runs and cancellation', () => {
     const first = await run(16)
     expectSuccess(first, 16, [big.body, small.body])
     const before = fileRequests('16_1.csv').length
-    const second = await runAction({
-      workspace: first.workspace,
-      inputs: {
-        [Inputs.Token]: TOKEN,
-        [Inputs.RequestId]: '16',
-        [Inputs.ApiUrl]: sim.apiUrl,
-        [Inputs.Mode]: 'files',
-        [Inputs.PollInterval]: '50ms'
-      }
-    })
+    // Without the short stall-timeout of run(): a plain re-run.
+    const second = await world.run({ [Inputs.RequestId]: '16' }, { workspace: first.workspace })
     expectSuccess(second, 16, [big.body, small.body])
     expect(second.stdout).toMatch(
       /16_1\.csv is already complete in .* \(size and MD5 match\): not downloaded again/

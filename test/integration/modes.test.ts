@@ -1,106 +1,76 @@
-import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import * as path from 'node:path'
 import AdmZip from 'adm-zip'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Inputs, Outputs } from '../../src/domain/names.js'
-import { startArtifactBackend, type ArtifactBackend } from '../../sim/artifact-backend.js'
 import { awkwardCsv, jsonLines, sha256 } from '../../sim/data.js'
-import { bufferBody, startSimulator, type Simulator } from '../../sim/simulator.js'
-import { printed, runAction, type ActionRun } from '../../sim/runner.js'
+import { bufferBody } from '../../sim/simulator.js'
+import { printed, type ActionRun } from '../../sim/runner.js'
+import { outputFiles, sha256File, useWorld } from '../helpers/world.js'
 
 const TOKEN = 'tok_3f9a1c77e2b14d5e'
-const BASIC = Buffer.from(`${TOKEN}:`).toString('base64')
 
 const csvA = awkwardCsv(700, 11)
 const csvB = awkwardCsv(350, 12, '\r\n')
 const csvC = awkwardCsv(1, 13)
 const json = jsonLines(420, 14)
 
-let sim: Simulator
-let backend: ArtifactBackend
+const world = useWorld(
+  {
+    token: TOKEN,
+    requests: [
+      {
+        id: 6073,
+        pollsUntilComplete: 2,
+        resultsNotReady: 1,
+        numRequested: 1051,
+        files: [
+          { name: '6073_1.csv', body: bufferBody(csvA.body), dateCreated: '2026-11-28 15:53:00' },
+          { name: '6073_2.csv', body: bufferBody(csvB.body), dateCreated: '2026-11-27 9:05:00' },
+          { name: '6073_3.csv', body: bufferBody(csvC.body), dateCreated: '2026-11-28' }
+        ]
+      },
+      {
+        id: 7001,
+        shape: 'object',
+        statusCase: 'lower',
+        dataFormat: 'json',
+        files: [
+          {
+            name: '7001_1.json',
+            body: bufferBody(json.body),
+            dateCreated: '2026-11-28T10:00:00Z'
+          }
+        ]
+      },
+      {
+        id: 7002,
+        files: [{ name: '7002_1.csv', body: bufferBody(csvA.body) }]
+      }
+    ]
+  },
+  { artifacts: true }
+)
 
-beforeAll(async () => {
-  ;[sim, backend] = await Promise.all([
-    startSimulator({
-      token: TOKEN,
-      requests: [
-        {
-          id: 6073,
-          pollsUntilComplete: 2,
-          resultsNotReady: 1,
-          numRequested: 1051,
-          files: [
-            { name: '6073_1.csv', body: bufferBody(csvA.body), dateCreated: '2026-11-28 15:53:00' },
-            { name: '6073_2.csv', body: bufferBody(csvB.body), dateCreated: '2026-11-27 9:05:00' },
-            { name: '6073_3.csv', body: bufferBody(csvC.body), dateCreated: '2026-11-28' }
-          ]
-        },
-        {
-          id: 7001,
-          shape: 'object',
-          statusCase: 'lower',
-          dataFormat: 'json',
-          files: [
-            {
-              name: '7001_1.json',
-              body: bufferBody(json.body),
-              dateCreated: '2026-11-28T10:00:00Z'
-            }
-          ]
-        },
-        {
-          id: 7002,
-          files: [{ name: '7002_1.csv', body: bufferBody(csvA.body) }]
-        }
-      ]
-    }),
-    startArtifactBackend()
-  ])
-})
-
-afterAll(async () => {
-  await Promise.all([sim.stop(), backend.stop()])
-})
-
-function inputs(extra: Record<string, string>): Record<string, string> {
-  return {
-    [Inputs.Token]: TOKEN,
-    [Inputs.ApiUrl]: sim.apiUrl,
-    [Inputs.PollInterval]: '50ms',
-    ...extra
-  }
-}
-
-function expectNoSecrets(run: ActionRun): void {
-  const text = printed(run) + run.summary
-  expect(text).not.toContain(TOKEN)
-  expect(text).not.toContain(BASIC)
-  expect(text).not.toMatch(/X-Amz-Signature=[0-9a-f]/)
-  expect(text).not.toContain('X-Amz-Credential=')
-}
+/** Not even a masked credential: the summary shows hosts, never a query. */
+const expectNoSecrets = (run: ActionRun): void => world.expectNoSecrets(run, ['X-Amz-Credential='])
 
 function fileHostSawNoAuthorization(): void {
-  const fileRequests = sim.log.filter(entry => entry.server === 'files')
+  const fileRequests = world.sim.log.filter(entry => entry.server === 'files')
   expect(fileRequests.length).toBeGreaterThan(0)
   for (const entry of fileRequests) expect(entry.headers.authorization).toBeUndefined()
 }
 
-const hashFile = (file: string): string =>
-  createHash('sha256').update(readFileSync(file)).digest('hex')
-
 describe('files mode', () => {
   it('waits for completion, downloads every file intact and reports exact record counts', async () => {
-    const run = await runAction({
-      inputs: inputs({ [Inputs.RequestId]: '6073', [Inputs.Mode]: 'files' })
-    })
+    const run = await world.run({ [Inputs.RequestId]: '6073', [Inputs.Mode]: 'files' })
     expect(run.code, printed(run)).toBe(0)
     const dir = path.join(run.workspace, 'datafiniti', '6073')
-    const files = JSON.parse(run.outputs[Outputs.Files] ?? '[]') as string[]
+    const files = outputFiles(run)
     expect(files).toEqual(
       ['6073_1.csv', '6073_2.csv', '6073_3.csv'].map(name => path.join(dir, name))
     )
-    expect(files.map(hashFile)).toEqual([sha256(csvA.body), sha256(csvB.body), sha256(csvC.body)])
+    expect(files.map(sha256File)).toEqual([sha256(csvA.body), sha256(csvB.body), sha256(csvC.body)])
     expect(run.outputs[Outputs.Status]).toBe('COMPLETED')
     expect(run.outputs[Outputs.DownloadPath]).toBe(dir)
     expect(run.outputs[Outputs.FileCount]).toBe('3')
@@ -112,7 +82,7 @@ describe('files mode', () => {
     expect(run.outputs[Outputs.ExpiresAt]).toBe('2026-12-04T09:05:00.000Z')
     const urls = JSON.parse(run.outputs[Outputs.Urls] ?? '[]') as string[]
     expect(urls).toHaveLength(3)
-    for (const url of urls) expect(url.startsWith(`${sim.fileOrigin}/`)).toBe(true)
+    for (const url of urls) expect(url.startsWith(`${world.sim.fileOrigin}/`)).toBe(true)
     expect(run.outputs[Outputs.ArtifactId]).toBeUndefined()
     expect(readdirSync(dir).sort()).toEqual(['6073_1.csv', '6073_2.csv', '6073_3.csv'])
     // Progress while waiting, one line per poll.
@@ -126,18 +96,16 @@ describe('files mode', () => {
   })
 
   it('reads a bare-object status body with a lower-case status and counts JSON lines', async () => {
-    const run = await runAction({
-      inputs: inputs({
-        [Inputs.RequestId]: '7001',
-        [Inputs.Mode]: 'files',
-        [Inputs.Path]: 'out/json'
-      })
+    const run = await world.run({
+      [Inputs.RequestId]: '7001',
+      [Inputs.Mode]: 'files',
+      [Inputs.Path]: 'out/json'
     })
     expect(run.code, printed(run)).toBe(0)
     expect(run.outputs[Outputs.Status]).toBe('completed')
-    const files = JSON.parse(run.outputs[Outputs.Files] ?? '[]') as string[]
+    const files = outputFiles(run)
     expect(files).toEqual([path.join(run.workspace, 'out', 'json', '7001_1.json')])
-    expect(hashFile(files[0] as string)).toBe(sha256(json.body))
+    expect(sha256File(files[0] as string)).toBe(sha256(json.body))
     expect(run.outputs[Outputs.RecordCount]).toBe('420')
     expect(run.outputs[Outputs.ExpiresAt]).toBe('2026-12-05T10:00:00.000Z')
     expectNoSecrets(run)
@@ -146,9 +114,7 @@ describe('files mode', () => {
 
 describe('urls mode', () => {
   it('sets the URL outputs and downloads nothing', async () => {
-    const run = await runAction({
-      inputs: inputs({ [Inputs.RequestId]: '7002', [Inputs.Mode]: 'urls' })
-    })
+    const run = await world.run({ [Inputs.RequestId]: '7002', [Inputs.Mode]: 'urls' })
     expect(run.code, printed(run)).toBe(0)
     expect(existsSync(path.join(run.workspace, 'datafiniti'))).toBe(false)
     expect(run.outputs[Outputs.Files]).toBe('[]')
@@ -170,22 +136,22 @@ describe('urls mode', () => {
 
 describe('artifact mode', () => {
   it('uploads every file as one zip artifact that reads back intact', async () => {
-    const run = await runAction({
-      env: backend.env,
-      inputs: inputs({
+    const run = await world.run(
+      {
         [Inputs.RequestId]: '6073',
         [Inputs.RetentionDays]: '3',
         [Inputs.CompressionLevel]: '0'
-      })
-    })
+      },
+      { env: world.backend.env }
+    )
     expect(run.code, printed(run)).toBe(0)
-    const stored = backend.artifacts.get('datafiniti-6073')
+    const stored = world.backend.artifacts.get('datafiniti-6073')
     expect(stored?.finalized).toBe(true)
     expect(run.outputs[Outputs.ArtifactId]).toBe(String(stored?.id))
     expect(run.outputs[Outputs.ArtifactUrl]).toBe(
       `https://github.com/octo-org/weekly-data/actions/runs/4242/artifacts/${stored?.id}`
     )
-    const zip = await backend.download('datafiniti-6073')
+    const zip = await world.backend.download('datafiniti-6073')
     expect(run.outputs[Outputs.ArtifactDigest]).toBe(sha256(zip))
     expect(stored?.hash).toBe(`sha256:${sha256(zip)}`)
     const entries = new AdmZip(zip).getEntries()
@@ -203,12 +169,12 @@ describe('artifact mode', () => {
   })
 
   it('uses the artifact-name input', async () => {
-    const run = await runAction({
-      env: backend.env,
-      inputs: inputs({ [Inputs.RequestId]: '7002', [Inputs.ArtifactName]: 'weekly-properties' })
-    })
+    const run = await world.run(
+      { [Inputs.RequestId]: '7002', [Inputs.ArtifactName]: 'weekly-properties' },
+      { env: world.backend.env }
+    )
     expect(run.code, printed(run)).toBe(0)
-    const zip = await backend.download('weekly-properties')
+    const zip = await world.backend.download('weekly-properties')
     expect(new AdmZip(zip).getEntries().map(e => e.entryName)).toEqual(['7002_1.csv'])
   })
 })

@@ -10,8 +10,6 @@
  * For plain-http targets the client tunnels with CONNECT (the `tunnel` package) rather than
  * sending absolute-URI requests; the proxy handles and records both.
  */
-import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import * as http from 'node:http'
 import * as net from 'node:net'
 import type { AddressInfo } from 'node:net'
@@ -20,7 +18,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Inputs, Outputs } from '../../src/domain/names.js'
 import { awkwardCsv, sha256 } from '../../sim/data.js'
 import { printed, runAction, type ActionRun } from '../../sim/runner.js'
-import { bufferBody, startSimulator, type Simulator } from '../../sim/simulator.js'
+import { bufferBody, type Simulator } from '../../sim/simulator.js'
+import { fileHashes, outputFiles, useWorld } from '../helpers/world.js'
 
 const TOKEN = 'tok_proxy_5be0c2d941a7'
 const BASIC = Buffer.from(`${TOKEN}:`).toString('base64')
@@ -168,12 +167,8 @@ async function startRenamingFront(
   }
 }
 
-let sim: Simulator
-let proxy: Proxy
-let front: { port: number; stop(): Promise<void> }
-
-beforeAll(async () => {
-  sim = await startSimulator({
+const world = useWorld(
+  {
     token: TOKEN,
     requests: [
       {
@@ -186,54 +181,50 @@ beforeAll(async () => {
         ]
       }
     ]
-  })
-  ;[proxy, front] = await Promise.all([startProxy([API_HOST, FILE_HOST]), startRenamingFront(sim)])
+  },
+  { inputs: { [Inputs.RequestId]: '6073', [Inputs.Mode]: 'files' } }
+)
+
+let proxy: Proxy
+let front: { port: number; stop(): Promise<void> }
+
+// After useWorld's beforeAll: the front needs the simulator running.
+beforeAll(async () => {
+  ;[proxy, front] = await Promise.all([
+    startProxy([API_HOST, FILE_HOST]),
+    startRenamingFront(world.sim)
+  ])
 })
 
 afterAll(async () => {
-  await Promise.all([proxy.stop(), front.stop(), sim.stop()])
+  await Promise.all([proxy.stop(), front.stop()])
 })
 
 afterEach(() => {
   proxy.log.length = 0
-  sim.log.length = 0
+  world.sim.log.length = 0
 })
 
-const apiPort = (): string => new URL(sim.apiUrl).port
-const filePort = (): string => new URL(sim.fileOrigin).port
+const apiPort = (): string => new URL(world.sim.apiUrl).port
+const filePort = (): string => new URL(world.sim.fileOrigin).port
 
 /** Only what a runner passes on: no NO_PROXY unless a test sets it. */
 function proxyEnv(extra: Record<string, string> = {}): Record<string, string> {
   return { HTTP_PROXY: proxy.url, http_proxy: proxy.url, ...extra }
 }
 
-function inputs(apiUrl: string): Record<string, string> {
-  return {
-    [Inputs.Token]: TOKEN,
-    [Inputs.RequestId]: '6073',
-    [Inputs.ApiUrl]: apiUrl,
-    [Inputs.Mode]: 'files',
-    [Inputs.PollInterval]: '50ms'
-  }
-}
-
-const hashFile = (file: string): string =>
-  createHash('sha256').update(readFileSync(file)).digest('hex')
+const inputs = (apiUrl: string): Record<string, string> => world.inputs({ [Inputs.ApiUrl]: apiUrl })
 
 function expectDownloaded(run: ActionRun): void {
   expect(run.code, printed(run)).toBe(0)
   const dir = path.join(run.workspace, 'datafiniti', '6073')
-  const files = JSON.parse(run.outputs[Outputs.Files] ?? '[]') as string[]
-  expect(files).toEqual(['6073_1.csv', '6073_2.csv'].map(name => path.join(dir, name)))
-  expect(files.map(hashFile)).toEqual([sha256(csvA.body), sha256(csvB.body)])
+  expect(outputFiles(run)).toEqual(['6073_1.csv', '6073_2.csv'].map(name => path.join(dir, name)))
+  expect(fileHashes(run)).toEqual([sha256(csvA.body), sha256(csvB.body)])
   expect(run.outputs[Outputs.Status]).toBe('COMPLETED')
   expect(run.outputs[Outputs.FileCount]).toBe('2')
   expect(run.outputs[Outputs.TotalBytes]).toBe(String(csvA.body.length + csvB.body.length))
   expect(run.outputs[Outputs.RecordCount]).toBe(String(400 + 250))
-  const text = printed(run) + run.summary
-  expect(text).not.toContain(TOKEN)
-  expect(text).not.toContain(BASIC)
-  expect(text).not.toMatch(/X-Amz-Signature=[0-9a-f]/)
+  world.expectNoSecrets(run)
 }
 
 /** Neither the token nor its Basic form ever reaches the proxy in clear (tunnels hide the rest). */
@@ -255,7 +246,7 @@ describe('behind an HTTP proxy', () => {
 
     // Every API call went through a CONNECT tunnel to datafiniti.test: it has no DNS entry, and
     // the simulator saw it addressed by that name.
-    const apiCalls = sim.log.filter(entry => entry.server === 'api')
+    const apiCalls = world.sim.log.filter(entry => entry.server === 'api')
     expect(apiCalls.length).toBeGreaterThanOrEqual(3) // two polls and the results
     for (const entry of apiCalls) expect(entry.headers.host).toBe(`${API_HOST}:${apiPort()}`)
     expect(proxy.log.length).toBeGreaterThan(0)
@@ -266,7 +257,7 @@ describe('behind an HTTP proxy', () => {
 
     // The simulator's file URLs are http://127.0.0.1:…: http-client never proxies loopback
     // hosts, so the files came straight from the file host and the proxy saw none of them.
-    const fileCalls = sim.log.filter(entry => entry.server === 'files')
+    const fileCalls = world.sim.log.filter(entry => entry.server === 'files')
     expect(fileCalls.length).toBeGreaterThanOrEqual(2)
     for (const entry of fileCalls) expect(entry.headers.host).toBe(`127.0.0.1:${filePort()}`)
     expect(proxy.log.some(entry => entry.target.includes(`:${filePort()}`))).toBe(false)
@@ -282,7 +273,7 @@ describe('behind an HTTP proxy', () => {
     const urls = JSON.parse(run.outputs[Outputs.Urls] ?? '[]') as string[]
     for (const url of urls) expect(new URL(url).host).toBe(`${FILE_HOST}:${filePort()}`)
 
-    const fileCalls = sim.log.filter(entry => entry.server === 'files')
+    const fileCalls = world.sim.log.filter(entry => entry.server === 'files')
     expect(fileCalls.length).toBeGreaterThanOrEqual(2)
     for (const entry of fileCalls) {
       expect(entry.headers.host).toBe(`${FILE_HOST}:${filePort()}`)
@@ -305,7 +296,7 @@ describe('behind an HTTP proxy', () => {
     expect(run.code, printed(run)).not.toBe(0)
     expect(printed(run)).toMatch(/(ENOTFOUND|EAI_AGAIN) datafiniti\.test/)
     expect(proxy.log).toEqual([])
-    expect(sim.log).toEqual([])
+    expect(world.sim.log).toEqual([])
   })
 
   it('applies NO_PROXY suffixes and lower-case no_proxy as well', async () => {
@@ -320,7 +311,7 @@ describe('behind an HTTP proxy', () => {
     expect(new Set(proxy.log.map(entry => entry.target))).toEqual(
       new Set([`${API_HOST}:${front.port}`])
     )
-    expect(sim.log.some(entry => entry.server === 'files')).toBe(false)
+    expect(world.sim.log.some(entry => entry.server === 'files')).toBe(false)
     expect(printed(run)).toMatch(/(ENOTFOUND|EAI_AGAIN) files\.datafiniti\.test/)
   })
 })

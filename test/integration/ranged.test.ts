@@ -5,18 +5,13 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { Inputs, Outputs } from '../../src/domain/names.js'
 import { partSizeFor, planParts } from '../../src/transfer/ranged.js'
 import { awkwardCsv, csvParts, sha256 } from '../../sim/data.js'
-import { printed, runAction, type ActionRun } from '../../sim/runner.js'
-import {
-  bufferBody,
-  repeatBody,
-  startSimulator,
-  type FileBody,
-  type Simulator
-} from '../../sim/simulator.js'
+import { printed, type ActionRun } from '../../sim/runner.js'
+import { bufferBody, repeatBody, type FileBody } from '../../sim/simulator.js'
+import { outputFiles, useWorld } from '../helpers/world.js'
 
 const TOKEN = 'tok_ranged_0000'
 const MiB = 1024 * 1024
@@ -40,13 +35,8 @@ async function hashFile(file: string): Promise<string> {
   return hash.digest('hex')
 }
 
-let sim: Simulator
-let bigHash: string
-let mediumHash: string
-
-beforeAll(async () => {
-  ;[bigHash, mediumHash] = await Promise.all([hashBody(big), hashBody(medium)])
-  sim = await startSimulator({
+const world = useWorld(
+  {
     token: TOKEN,
     requests: [
       { id: 1, files: [{ name: '1_1.csv', body: big }] },
@@ -72,30 +62,27 @@ beforeAll(async () => {
       { id: 4, files: [{ name: '4_1.csv', body: medium, noRanges: true }] },
       { id: 5, files: [1, 2, 3].map(n => ({ name: `5_${n}.csv`, body: medium })) }
     ]
-  })
-})
+  },
+  { inputs: { [Inputs.Mode]: 'files' } }
+)
 
-afterAll(async () => {
-  await sim.stop()
+let bigHash: string
+let mediumHash: string
+
+beforeAll(async () => {
+  ;[bigHash, mediumHash] = await Promise.all([hashBody(big), hashBody(medium)])
 })
 
 function run(id: number, concurrency: number): Promise<ActionRun> {
-  sim.fileConnections.max = 0
-  return runAction({
-    inputs: {
-      [Inputs.Token]: TOKEN,
-      [Inputs.RequestId]: String(id),
-      [Inputs.ApiUrl]: sim.apiUrl,
-      [Inputs.Mode]: 'files',
-      [Inputs.PollInterval]: '50ms',
-      [Inputs.Concurrency]: String(concurrency)
-    },
-    timeoutMs: 120_000
-  })
+  world.sim.fileConnections.max = 0
+  return world.run(
+    { [Inputs.RequestId]: String(id), [Inputs.Concurrency]: String(concurrency) },
+    { timeoutMs: 120_000 }
+  )
 }
 
 const rangesFor = (name: string): (string | undefined)[] =>
-  sim.log
+  world.sim.log
     .filter(e => e.server === 'files' && e.path.split('?')[0]?.endsWith(`/${name}`))
     .map(e => e.headers.range)
 
@@ -103,7 +90,7 @@ describe('parallel ranged downloads', () => {
   it('splits a 150 MiB file into ranges over at most `concurrency` connections', async () => {
     const result = await run(1, 4)
     expect(result.code, printed(result)).toBe(0)
-    const [file] = JSON.parse(result.outputs[Outputs.Files] ?? '[]') as string[]
+    const [file] = outputFiles(result)
     expect(await hashFile(file as string)).toBe(bigHash)
     expect(result.outputs[Outputs.TotalBytes]).toBe(String(big.size))
     expect(result.outputs[Outputs.RecordCount]).toBe(String(bigRecords))
@@ -111,15 +98,15 @@ describe('parallel ranged downloads', () => {
     expect(ranges[0]).toBeUndefined()
     expect(ranges.length).toBeGreaterThan(2)
     for (const range of ranges.slice(1)) expect(range).toMatch(/^bytes=\d+-\d+$/)
-    expect(sim.fileConnections.max).toBeLessThanOrEqual(4)
-    expect(sim.fileConnections.max).toBeGreaterThan(1)
+    expect(world.sim.fileConnections.max).toBeLessThanOrEqual(4)
+    expect(world.sim.fileConnections.max).toBeGreaterThan(1)
     expect(result.stdout).toMatch(/1_1\.csv: \d+ parts of up to \d+ MiB over up to 4 connections/)
   })
 
   it('retries and resumes a part whose connection is cut, on its own', async () => {
     const result = await run(2, 4)
     expect(result.code, printed(result)).toBe(0)
-    const [file] = JSON.parse(result.outputs[Outputs.Files] ?? '[]') as string[]
+    const [file] = outputFiles(result)
     expect(await hashFile(file as string)).toBe(bigHash)
     expect(result.stdout).toMatch(
       /Download of 2_1\.csv bytes \d+-\d+ from .* failed .*; retry 1 of 5/
@@ -140,8 +127,8 @@ describe('parallel ranged downloads', () => {
   it('shares the connection budget between large files and small ones', async () => {
     const result = await run(3, 3)
     expect(result.code, printed(result)).toBe(0)
-    expect(sim.fileConnections.max).toBeLessThanOrEqual(3)
-    const files = JSON.parse(result.outputs[Outputs.Files] ?? '[]') as string[]
+    expect(world.sim.fileConnections.max).toBeLessThanOrEqual(3)
+    const files = outputFiles(result)
     const hashes = await Promise.all(files.map(hashFile))
     expect(hashes).toEqual([
       mediumHash,
@@ -154,8 +141,8 @@ describe('parallel ranged downloads', () => {
   it('never deadlocks when every connection is held by a large file waiting for more', async () => {
     const result = await run(5, 2)
     expect(result.code, printed(result)).toBe(0)
-    expect(sim.fileConnections.max).toBeLessThanOrEqual(2)
-    const files = JSON.parse(result.outputs[Outputs.Files] ?? '[]') as string[]
+    expect(world.sim.fileConnections.max).toBeLessThanOrEqual(2)
+    const files = outputFiles(result)
     expect(await Promise.all(files.map(hashFile))).toEqual([mediumHash, mediumHash, mediumHash])
   })
 
@@ -163,7 +150,7 @@ describe('parallel ranged downloads', () => {
     const result = await run(4, 8)
     expect(result.code, printed(result)).toBe(0)
     expect(rangesFor('4_1.csv')).toEqual([undefined])
-    const [file] = JSON.parse(result.outputs[Outputs.Files] ?? '[]') as string[]
+    const [file] = outputFiles(result)
     expect(await hashFile(file as string)).toBe(mediumHash)
   })
 })

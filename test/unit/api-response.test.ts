@@ -11,29 +11,13 @@ import {
 } from '../../src/api/response.js'
 import { FatalError, HttpStatusError, isTransient } from '../../src/support/errors.js'
 import type { TextResponse } from '../../src/support/http.js'
+import { httpError, thrown } from '../helpers/errors.js'
 
 const TOKEN = 'secrettoken12345'
 const ENDPOINT = 'GET /v3/requests/6073'
 
 function res(status: number, text: string, headers: TextResponse['headers'] = {}): TextResponse {
   return { status, headers, text }
-}
-
-/** The error as an HttpStatusError, failing the test when it is another kind. */
-function httpError(error: unknown): HttpStatusError {
-  if (!(error instanceof HttpStatusError))
-    throw new Error(`expected an HttpStatusError, got ${String(error)}`)
-  return error
-}
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(Error)
-    return error as Error
-  }
-  throw new Error('expected a throw')
 }
 
 describe('parseApiDate', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { FatalError, HttpStatusError } from '../../src/support/errors.js'
+import { FatalError } from '../../src/support/errors.js'
 import { RefusedUrlError, describeRemote, fileStatusError } from '../../src/transfer/file-host.js'
 import { md5FromEtag } from '../../src/transfer/verify.js'
+import { httpError } from '../helpers/errors.js'
 
 const file = {
   name: '6073_1.csv',
@@ -66,8 +67,7 @@ describe('fileStatusError', () => {
     expect(fileStatusError(file, 404, xml('NoSuchKey', 'gone'), undefined, 0)).toBeInstanceOf(
       FatalError
     )
-    const busy = fileStatusError(file, 503, '', '7', 0)
-    if (!(busy instanceof HttpStatusError)) throw new Error('expected an HttpStatusError')
+    const busy = httpError(fileStatusError(file, 503, '', '7', 0))
     expect(busy.status).toBe(503)
     expect(busy.retryAfterMs).toBe(7000)
   })

@@ -113,6 +113,11 @@ describe('fileNameFromUrl', () => {
   })
 })
 
+/** URLs on one host, the nth in directory n, whose last path segments are `names`. */
+function urlsOf(...names: string[]): string[] {
+  return names.map((name, i) => `https://h.example/${i + 1}/${name}`)
+}
+
 describe('assignFileNames', () => {
   it('names each URL after its file', () => {
     expect(
@@ -134,57 +139,45 @@ describe('assignFileNames', () => {
   })
 
   it('treats names that differ only in case as duplicates', () => {
-    expect(
-      assignFileNames([
-        'https://h.example/1/Data.CSV',
-        'https://h.example/2/data.csv',
-        'https://h.example/3/DATA.csv'
-      ])
-    ).toEqual(['Data.CSV', 'data-2.csv', 'DATA-3.csv'])
+    expect(assignFileNames(urlsOf('Data.CSV', 'data.csv', 'DATA.csv'))).toEqual([
+      'Data.CSV',
+      'data-2.csv',
+      'DATA-3.csv'
+    ])
   })
 
   it('suffixes a name without an extension at its end', () => {
-    expect(assignFileNames(['https://h.example/1/data', 'https://h.example/2/data'])).toEqual([
-      'data',
-      'data-2'
-    ])
+    expect(assignFileNames(urlsOf('data', 'data'))).toEqual(['data', 'data-2'])
   })
 
   it('puts the suffix before the last extension only', () => {
-    expect(
-      assignFileNames(['https://h.example/1/data.csv.gz', 'https://h.example/2/data.csv.gz'])
-    ).toEqual(['data.csv.gz', 'data.csv-2.gz'])
+    expect(assignFileNames(urlsOf('data.csv.gz', 'data.csv.gz'))).toEqual([
+      'data.csv.gz',
+      'data.csv-2.gz'
+    ])
   })
 
   it('does not treat a leading dot as an extension', () => {
-    expect(assignFileNames(['https://h.example/1/.env', 'https://h.example/2/.env'])).toEqual([
-      '.env',
-      '.env-2'
-    ])
+    expect(assignFileNames(urlsOf('.env', '.env'))).toEqual(['.env', '.env-2'])
   })
 
   it('skips a suffix already taken by a real name', () => {
-    const names = assignFileNames([
-      'https://h.example/1/data-2.csv',
-      'https://h.example/2/data.csv',
-      'https://h.example/3/data.csv',
-      'https://h.example/4/data.csv'
-    ])
+    const names = assignFileNames(urlsOf('data-2.csv', 'data.csv', 'data.csv', 'data.csv'))
     expect(names).toEqual(['data-2.csv', 'data.csv', 'data-3.csv', 'data-4.csv'])
   })
 
   it('always yields distinct names, case-insensitively', () => {
-    const urls = [
-      'https://h.example/1/data.csv',
-      'https://h.example/2/data.csv',
-      'https://h.example/3/data-2.csv',
-      'https://h.example/4/DATA-2.CSV',
-      'https://h.example/5/',
-      'https://h.example/6/',
-      'https://h.example/7/result-6',
-      'https://h.example/8/..%2F..',
-      'https://h.example/9/data.csv'
-    ]
+    const urls = urlsOf(
+      'data.csv',
+      'data.csv',
+      'data-2.csv',
+      'DATA-2.CSV',
+      '',
+      '',
+      'result-6',
+      '..%2F..',
+      'data.csv'
+    )
     const names = assignFileNames(urls)
     expect(names).toHaveLength(urls.length)
     expect(new Set(names.map(n => n.toLowerCase())).size).toBe(urls.length)

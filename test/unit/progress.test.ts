@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import type { Logger } from '../../src/support/log.js'
 import { startProgress } from '../../src/report/progress.js'
 import { fakeClock } from '../helpers/clock.js'
+import { recordingLog, type RecordingLog } from '../helpers/log.js'
 
-function recorder(): Logger & { lines: string[] } {
-  const lines: string[] = []
-  return { lines, info: line => lines.push(line), warning: () => undefined, debug: () => undefined }
-}
+/** Progress is reported at info level only. */
+const recorder = (): RecordingLog => recordingLog({ levels: ['info'] })
 
 describe('startProgress', () => {
   it('logs one line per interval with bytes, share, rate and time left, never one per chunk', () => {

@@ -54,6 +54,17 @@ function expectSameBytewise(factory: Factory, body: Buffer, expected: number): v
   expect(countChunks(factory, bytewise(body))).toBe(expected)
 }
 
+/** Two tests per [name, text, records] case: cut in every way, and fed one byte at a time. */
+function itCountsEveryCase(factory: Factory, cases: [string, string, number][]): void {
+  it.each(cases)('%s: counts the same at every split', (_name, text, expected) => {
+    expectSameAtEverySplit(factory, Buffer.from(text, 'utf8'), expected)
+  })
+
+  it.each(cases)('%s: counts the same one byte at a time', (_name, text, expected) => {
+    expectSameBytewise(factory, Buffer.from(text, 'utf8'), expected)
+  })
+}
+
 /** xorshift32: the same pseudo-random numbers on every run. */
 function random(seed: number): () => number {
   let state = seed >>> 0 || 1
@@ -110,13 +121,7 @@ const csvCases: [string, string, number][] = [
 describe.each(['simd', 'table'] as const)('csvCounter, %s engine', engine => {
   const csv: Factory = () => csvCounter(engine)
 
-  it.each(csvCases)('%s: counts the same at every split', (_name, text, expected) => {
-    expectSameAtEverySplit(csv, Buffer.from(text, 'utf8'), expected)
-  })
-
-  it.each(csvCases)('%s: counts the same one byte at a time', (_name, text, expected) => {
-    expectSameBytewise(csv, Buffer.from(text, 'utf8'), expected)
-  })
+  itCountsEveryCase(csv, csvCases)
 
   it('counts a trailing CRLF split between chunks once', () => {
     const counter = csv()
@@ -247,13 +252,7 @@ const jsonCases: [string, string, number][] = [
 ]
 
 describe('jsonLinesCounter', () => {
-  it.each(jsonCases)('%s: counts the same at every split', (_name, text, expected) => {
-    expectSameAtEverySplit(jsonLinesCounter, Buffer.from(text, 'utf8'), expected)
-  })
-
-  it.each(jsonCases)('%s: counts the same one byte at a time', (_name, text, expected) => {
-    expectSameBytewise(jsonLinesCounter, Buffer.from(text, 'utf8'), expected)
-  })
+  itCountsEveryCase(jsonLinesCounter, jsonCases)
 
   it('counts a trailing CRLF split between chunks once', () => {
     const counter = jsonLinesCounter()

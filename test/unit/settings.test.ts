@@ -347,25 +347,18 @@ describe('parseSettings rejections', () => {
     }
   )
 
-  it.each(['0', '91', 'x', '-1', '1.5', '7d', '1e1'])('rejects retention-days %j', raw => {
-    const message = expectRejected({ [Inputs.RetentionDays]: raw }, Inputs.RetentionDays)
-    expect(message).toContain('from 1 to 90')
-  })
-
-  it.each(['10', '-1', 'x', '5.5', '99999999999999999999'])('rejects compression-level %j', raw => {
-    const message = expectRejected({ [Inputs.CompressionLevel]: raw }, Inputs.CompressionLevel)
-    expect(message).toContain('from 0 to 9')
-  })
-
-  it.each(['0', '65', 'many', '-4', '2.5'])('rejects concurrency %j', raw => {
-    const message = expectRejected({ [Inputs.Concurrency]: raw }, Inputs.Concurrency)
-    expect(message).toContain('from 1 to 64')
-  })
-
-  it.each(['21', '-1', 'x', '1.5'])('rejects max-retries %j', raw => {
-    const message = expectRejected({ [Inputs.MaxRetries]: raw }, Inputs.MaxRetries)
-    expect(message).toContain('from 0 to 20')
-  })
+  // Whole numbers in a range: the message gives the range.
+  const wholeNumbers: [string, string[], string][] = [
+    [Inputs.RetentionDays, ['0', '91', 'x', '-1', '1.5', '7d', '1e1'], 'from 1 to 90'],
+    [Inputs.CompressionLevel, ['10', '-1', 'x', '5.5', '99999999999999999999'], 'from 0 to 9'],
+    [Inputs.Concurrency, ['0', '65', 'many', '-4', '2.5'], 'from 1 to 64'],
+    [Inputs.MaxRetries, ['21', '-1', 'x', '1.5'], 'from 0 to 20']
+  ]
+  for (const [input, raws, range] of wholeNumbers) {
+    it.each(raws)(`rejects ${input} %j`, raw => {
+      expect(expectRejected({ [input]: raw }, input)).toContain(range)
+    })
+  }
 
   it.each([
     [Inputs.StallTimeout, '99ms'],

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { DownloadedFile } from '../../src/domain/download.js'
 import type { RunReport } from '../../src/report/report.js'
 import { SUMMARY_MAX_ROWS, renderSummary } from '../../src/report/summary.js'
+import { expectFreeOf } from '../helpers/leaks.js'
 
 const TOKEN = 'tok3nInThePath99'
 
@@ -36,13 +37,20 @@ function report(extra: Partial<RunReport> = {}): RunReport {
   }
 }
 
+/** The summary of an artifact-mode run that uploaded `artifact`. */
+function artifactSummary(artifact: RunReport['artifact']): string {
+  return renderSummary(report({ mode: 'artifact', artifact }))
+}
+
 function expectNoCredentials(markdown: string): void {
-  expect(markdown).not.toContain(TOKEN)
-  expect(markdown).not.toContain('X-Amz')
-  expect(markdown).not.toContain('sig0123456789abcdef')
-  expect(markdown).not.toContain('AKIAEXAMPLE')
-  expect(markdown).not.toContain('?')
-  expect(markdown).not.toContain('datafiniti-files')
+  expectFreeOf(markdown, [
+    TOKEN,
+    'X-Amz',
+    'sig0123456789abcdef',
+    'AKIAEXAMPLE',
+    '?',
+    'datafiniti-files'
+  ])
 }
 
 describe('renderSummary', () => {
@@ -87,17 +95,12 @@ describe('renderSummary', () => {
   })
 
   it('renders artifact mode with a link to the artifact', () => {
-    const md = renderSummary(
-      report({
-        mode: 'artifact',
-        artifact: {
-          id: 4242,
-          size: 3 * 1024 * 1024,
-          digest: 'sha256:abc',
-          url: 'https://github.com/o/r/actions/runs/7/artifacts/4242'
-        }
-      })
-    )
+    const md = artifactSummary({
+      id: 4242,
+      size: 3 * 1024 * 1024,
+      digest: 'sha256:abc',
+      url: 'https://github.com/o/r/actions/runs/7/artifacts/4242'
+    })
     expect(md).toContain(
       'Artifact: [datafiniti-6073](https://github.com/o/r/actions/runs/7/artifacts/4242) (id 4242, 3.0 MiB zipped).'
     )
@@ -106,12 +109,7 @@ describe('renderSummary', () => {
   })
 
   it('names the artifact without a link or size when they are unknown', () => {
-    const md = renderSummary(
-      report({
-        mode: 'artifact',
-        artifact: { id: 7, size: undefined, digest: undefined, url: undefined }
-      })
-    )
+    const md = artifactSummary({ id: 7, size: undefined, digest: undefined, url: undefined })
     expect(md).toContain('Artifact: datafiniti-6073 (id 7).')
   })
 

@@ -9,6 +9,8 @@ import { FatalError } from '../../src/support/errors.js'
 import type { QuerySpec } from '../../src/domain/download.js'
 import type { Logger } from '../../src/support/log.js'
 import { fakeClock, type FakeClock } from '../helpers/clock.js'
+import { rejection } from '../helpers/errors.js'
+import { recordingLog, type RecordingLog } from '../helpers/log.js'
 import { progressLine, waitForResults, type WaitOptions } from '../../src/api/wait.js'
 
 const START = 1_700_000_000_000
@@ -16,15 +18,8 @@ const START = 1_700_000_000_000
 /** All that waitForResults needs of a client: it never creates a download. */
 type WaitClient = Pick<DatafinitiClient, 'getRequest' | 'getResults'>
 
-function recordingLog(): Logger & { lines: string[] } {
-  const lines: string[] = []
-  return {
-    lines,
-    info: m => lines.push(`info: ${m}`),
-    warning: m => lines.push(`warning: ${m}`),
-    debug: () => undefined
-  }
-}
+/** Info and warning lines, tagged: what the wait says and at which level; debug is left out. */
+const waitLog = (): RecordingLog => recordingLog({ levels: ['info', 'warning'], tagged: true })
 
 function state(status: string, extra: Partial<DownloadState> = {}): DownloadState {
   const upper = status.toUpperCase()
@@ -71,57 +66,44 @@ function options(clock: FakeClock, log: Logger, extra: Partial<WaitOptions> = {}
   return { pollIntervalMs: 30_000, waitTimeoutMs: 3_600_000, clock, log, ...extra }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(Error)
-    return error as Error
-  }
-  throw new Error('expected a rejection')
+/** The progress line of a download at `status` with `done` of `total` records, `ms` in. */
+function line(status: string, done: number, total: number, ms: number): string {
+  return progressLine(state(status, { numDownloaded: done, numRequested: total }), ms)
 }
 
 describe('progressLine', () => {
   it('shows status, counts, share, elapsed time and a proportional ETA', () => {
-    const line = progressLine(
-      state('STARTED', { numDownloaded: 41_200, numRequested: 95_378 }),
-      190_000
-    )
     // ETA = (95378 - 41200) * 190000 / 41200 ms ≈ 249.85 s ≈ 4m10s
-    expect(line).toBe('STARTED 41,200 / 95,378 records (43%), 3m10s elapsed, about 4m10s left')
+    expect(line('STARTED', 41_200, 95_378, 190_000)).toBe(
+      'STARTED 41,200 / 95,378 records (43%), 3m10s elapsed, about 4m10s left'
+    )
   })
 
   it('scales the ETA with the remaining share', () => {
-    expect(progressLine(state('STARTED', { numDownloaded: 250, numRequested: 1000 }), 60_000)).toBe(
+    expect(line('STARTED', 250, 1000, 60_000)).toBe(
       'STARTED 250 / 1,000 records (25%), 1m elapsed, about 3m left'
     )
-    expect(progressLine(state('STARTED', { numDownloaded: 500, numRequested: 1000 }), 60_000)).toBe(
+    expect(line('STARTED', 500, 1000, 60_000)).toBe(
       'STARTED 500 / 1,000 records (50%), 1m elapsed, about 1m left'
     )
-    expect(progressLine(state('STARTED', { numDownloaded: 900, numRequested: 1000 }), 90_000)).toBe(
+    expect(line('STARTED', 900, 1000, 90_000)).toBe(
       'STARTED 900 / 1,000 records (90%), 1m30s elapsed, about 10s left'
     )
   })
 
   it('rounds the share down and caps it at 100%', () => {
-    expect(progressLine(state('STARTED', { numDownloaded: 999, numRequested: 1000 }), 0)).toContain(
-      '(99%)'
+    expect(line('STARTED', 999, 1000, 0)).toContain('(99%)')
+    expect(line('COMPLETED', 1200, 1000, 5_000)).toBe(
+      'COMPLETED 1,200 / 1,000 records (100%), 5s elapsed'
     )
-    expect(
-      progressLine(state('COMPLETED', { numDownloaded: 1200, numRequested: 1000 }), 5_000)
-    ).toBe('COMPLETED 1,200 / 1,000 records (100%), 5s elapsed')
   })
 
   it('has no ETA when nothing or everything is done, or no time has passed', () => {
-    expect(progressLine(state('STARTED', { numDownloaded: 0, numRequested: 100 }), 10_000)).toBe(
-      'STARTED 0 / 100 records (0%), 10s elapsed'
+    expect(line('STARTED', 0, 100, 10_000)).toBe('STARTED 0 / 100 records (0%), 10s elapsed')
+    expect(line('COMPLETED', 100, 100, 10_000)).toBe(
+      'COMPLETED 100 / 100 records (100%), 10s elapsed'
     )
-    expect(
-      progressLine(state('COMPLETED', { numDownloaded: 100, numRequested: 100 }), 10_000)
-    ).toBe('COMPLETED 100 / 100 records (100%), 10s elapsed')
-    expect(progressLine(state('STARTED', { numDownloaded: 5, numRequested: 100 }), 0)).toBe(
-      'STARTED 5 / 100 records (5%), 0ms elapsed'
-    )
+    expect(line('STARTED', 5, 100, 0)).toBe('STARTED 5 / 100 records (5%), 0ms elapsed')
   })
 
   it('leaves out the counts when they are unknown or the total is zero', () => {
@@ -136,7 +118,7 @@ describe('progressLine', () => {
 describe('waitForResults', () => {
   it('polls until completed, then returns the state, results and time waited', async () => {
     const clock = fakeClock(START)
-    const log = recordingLog()
+    const log = waitLog()
     const done = state('COMPLETED', { numDownloaded: 10, numRequested: 10 })
     const { client, calls } = fakeClient(
       [state('QUEUED'), state('STARTED', { numDownloaded: 5, numRequested: 10 }), done],
@@ -165,7 +147,7 @@ describe('waitForResults', () => {
   it('returns at once when the request is already complete', async () => {
     const clock = fakeClock(START)
     const { client } = fakeClient([state('COMPLETED')])
-    const completed = await waitForResults(client, '1', options(clock, recordingLog()))
+    const completed = await waitForResults(client, '1', options(clock, waitLog()))
     expect(completed.waitedMs).toBe(0)
     expect(clock.sleeps).toEqual([])
   })
@@ -173,14 +155,14 @@ describe('waitForResults', () => {
   it('passes the absolute deadline to every API call', async () => {
     const clock = fakeClock(START)
     const { client, calls } = fakeClient([state('STARTED'), state('COMPLETED')], [FILES], clock)
-    await waitForResults(client, '1', options(clock, recordingLog(), { waitTimeoutMs: 600_000 }))
+    await waitForResults(client, '1', options(clock, waitLog(), { waitTimeoutMs: 600_000 }))
     expect(calls).toHaveLength(3)
     for (const call of calls) expect(call.options).toEqual({ deadline: START + 600_000 })
   })
 
   it('keeps polling while the results are not listed yet (404 → undefined)', async () => {
     const clock = fakeClock(START)
-    const log = recordingLog()
+    const log = waitLog()
     const { client, calls } = fakeClient([state('COMPLETED')], [undefined, undefined, FILES], clock)
     const completed = await waitForResults(client, '1', options(clock, log))
     expect(completed.results).toBe(FILES)
@@ -197,7 +179,7 @@ describe('waitForResults', () => {
       state('STARTED'),
       state('FAILED', { error: 'Query exceeded the record limit' })
     ])
-    const error = await rejection(waitForResults(client, '6073', options(clock, recordingLog())))
+    const error = await rejection(waitForResults(client, '6073', options(clock, waitLog())))
     expect(error).toBeInstanceOf(FatalError)
     expect(error.message).toBe(
       'Datafiniti download request 6073 failed (status FAILED): "Query exceeded the record limit".'
@@ -210,7 +192,7 @@ describe('waitForResults', () => {
     const { client, calls } = fakeClient([
       { ...state('COMPLETED'), phase: 'failed', error: 'partial data' }
     ])
-    const error = await rejection(waitForResults(client, '1', options(clock, recordingLog())))
+    const error = await rejection(waitForResults(client, '1', options(clock, waitLog())))
     expect(error.message).toContain('"partial data"')
     expect(error.message).toContain('status COMPLETED')
     expect(calls.map(c => c.method)).toEqual(['getRequest'])
@@ -219,14 +201,14 @@ describe('waitForResults', () => {
   it('omits the quote when a failed request has no error text', async () => {
     const clock = fakeClock(START)
     const { client } = fakeClient([state('FAILED')])
-    const error = await rejection(waitForResults(client, '1', options(clock, recordingLog())))
+    const error = await rejection(waitForResults(client, '1', options(clock, waitLog())))
     expect(error.message).toBe('Datafiniti download request 1 failed (status FAILED).')
   })
 
   it('throws when a completed request lists no result files', async () => {
     const clock = fakeClock(START)
     const { client } = fakeClient([state('COMPLETED')], [[]])
-    const error = await rejection(waitForResults(client, '6073', options(clock, recordingLog())))
+    const error = await rejection(waitForResults(client, '6073', options(clock, waitLog())))
     expect(error).toBeInstanceOf(FatalError)
     expect(error.message).toContain('6073')
     expect(error.message).toContain('no result files')
@@ -243,7 +225,7 @@ describe('waitForResults', () => {
       waitForResults(
         client,
         '6073',
-        options(clock, recordingLog(), { pollIntervalMs: 30_000, waitTimeoutMs: 100_000 })
+        options(clock, waitLog(), { pollIntervalMs: 30_000, waitTimeoutMs: 100_000 })
       )
     )
     expect(error).toBeInstanceOf(FatalError)
@@ -271,7 +253,7 @@ describe('waitForResults', () => {
       waitForResults(
         client,
         '1',
-        options(clock, recordingLog(), { pollIntervalMs: 20_000, waitTimeoutMs: 50_000 })
+        options(clock, waitLog(), { pollIntervalMs: 20_000, waitTimeoutMs: 50_000 })
       )
     )
     expect(error.message).toContain('last seen COMPLETED with no result files listed yet')
@@ -291,7 +273,7 @@ describe('waitForResults', () => {
       waitForResults(
         slow,
         '1',
-        options(clock, recordingLog(), { pollIntervalMs: 30_000, waitTimeoutMs: 60_000 })
+        options(clock, waitLog(), { pollIntervalMs: 30_000, waitTimeoutMs: 60_000 })
       )
     ).rejects.toThrow(/wait-timeout/)
     // 25 s into the wait: min(30 s, 35 s left); then 80 s in: over the deadline.
@@ -302,7 +284,7 @@ describe('waitForResults', () => {
   it('sleeps with the poll interval when it is the smaller', async () => {
     const clock = fakeClock(START)
     const { client } = fakeClient([state('QUEUED'), state('QUEUED'), state('COMPLETED')])
-    await waitForResults(client, '1', options(clock, recordingLog(), { pollIntervalMs: 1_500 }))
+    await waitForResults(client, '1', options(clock, waitLog(), { pollIntervalMs: 1_500 }))
     expect(clock.sleeps).toEqual([1_500, 1_500])
   })
 
@@ -311,11 +293,7 @@ describe('waitForResults', () => {
     const { client, calls } = fakeClient([state('QUEUED')])
     const reason = new Error('cancelled')
     await expect(
-      waitForResults(
-        client,
-        '1',
-        options(clock, recordingLog(), { signal: AbortSignal.abort(reason) })
-      )
+      waitForResults(client, '1', options(clock, waitLog(), { signal: AbortSignal.abort(reason) }))
     ).rejects.toBe(reason)
     expect(calls).toEqual([])
   })
@@ -332,7 +310,7 @@ describe('waitForResults', () => {
       getResults: () => Promise.resolve(FILES)
     }
     await expect(
-      waitForResults(client, '1', options(clock, recordingLog(), { signal: controller.signal }))
+      waitForResults(client, '1', options(clock, waitLog(), { signal: controller.signal }))
     ).rejects.toBe(reason)
     expect(clock.sleeps).toEqual([])
   })
@@ -344,7 +322,7 @@ describe('waitForResults', () => {
       getRequest: () => Promise.reject(boom),
       getResults: () => Promise.resolve(FILES)
     }
-    await expect(waitForResults(client, '1', options(clock, recordingLog()))).rejects.toBe(boom)
+    await expect(waitForResults(client, '1', options(clock, waitLog()))).rejects.toBe(boom)
   })
 })
 
@@ -360,7 +338,7 @@ describe('waitForResults with a full client', () => {
       getRequest: () => Promise.resolve(state('COMPLETED')),
       getResults: () => Promise.resolve(FILES)
     }
-    const completed = await waitForResults(client, 'abc', options(clock, recordingLog()))
+    const completed = await waitForResults(client, 'abc', options(clock, waitLog()))
     expect(completed.results).toBe(FILES)
     expect(created).toEqual([])
   })
@@ -369,7 +347,7 @@ describe('waitForResults with a full client', () => {
     const clock = fakeClock(START)
     const { client } = fakeClient([state('FAILED', { error: 'quota' })])
     const error = await rejection(
-      waitForResults(client, '5f1e2d3c4b5a69788796a5b4', options(clock, recordingLog()))
+      waitForResults(client, '5f1e2d3c4b5a69788796a5b4', options(clock, waitLog()))
     )
     expect(error).toBeInstanceOf(FatalError)
     expect(error.message).toContain('5f1e2d3c4b5a69788796a5b4')
