@@ -32291,6 +32291,8 @@ function isRequestId(id, version) {
         ? /^\d+$/.test(id) && !/^0+$/.test(id)
         : /^[A-Za-z0-9._~-]{1,200}$/.test(id) && !/^\.+$/.test(id);
 }
+/** The manifest's file name in the download directory; no result file may take it. */
+const download_MANIFEST_NAME = 'datafiniti-manifest.json';
 
 ;// CONCATENATED MODULE: ./src/inputs/defaults.ts
 /** What an input is when it is not set, and the bounds of numeric inputs. */
@@ -33160,6 +33162,65 @@ function startProgress(label, log, clock, everyMs = 5000) {
     };
 }
 
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+;// CONCATENATED MODULE: ./src/report/manifest.ts
+
+
+
+
+function manifestFor(report, context) {
+    const records = report.files.every(f => f.records !== undefined)
+        ? report.files.reduce((sum, f) => sum + (f.records ?? 0), 0)
+        : null;
+    return {
+        version: 1,
+        requestId: report.requestId,
+        apiVersion: context.apiVersion,
+        query: context.query ?? null,
+        status: report.status,
+        writtenAt: new Date(context.now).toISOString(),
+        expiresAt: report.expiresAt?.toISOString() ?? null,
+        totals: {
+            files: report.files.length,
+            bytes: report.files.reduce((sum, f) => sum + f.bytes, 0),
+            records
+        },
+        files: report.files.map(file => ({
+            name: file.name,
+            bytes: file.bytes,
+            records: file.records ?? null,
+            sha256: file.sha256,
+            etag: file.etag ?? null,
+            integrity: file.integrity,
+            expiresAt: report.expiries[report.names.indexOf(file.name)]?.toISOString() ?? null
+        }))
+    };
+}
+/** Writes the manifest whole or not at all (a rename), and returns its path. */
+async function writeManifest(dir, manifest) {
+    const target = external_node_path_.join(dir, download_MANIFEST_NAME);
+    const part = `${target}.part`;
+    await onDisk(() => (0,promises_.writeFile)(part, `${JSON.stringify(manifest, null, 2)}\n`));
+    await onDisk(() => (0,promises_.rename)(part, target));
+    return target;
+}
+/** The manifest an earlier run left in `dir`, or undefined when there is none or it is unreadable. */
+async function readManifest(dir) {
+    try {
+        const parsed = JSON.parse(await readFile(path.join(dir, MANIFEST_NAME), 'utf8'));
+        if (parsed === null || typeof parsed !== 'object')
+            return undefined;
+        const manifest = parsed;
+        return manifest.version === 1 && Array.isArray(manifest.files)
+            ? manifest
+            : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/report/report.ts
 function totalBytes(report) {
     return report.files.reduce((sum, file) => sum + file.bytes, 0);
@@ -33383,6 +33444,7 @@ function logRetry(log, what) {
 }
 
 ;// CONCATENATED MODULE: ./src/transfer/names.ts
+
 // Characters that are unsafe in a file name on some runner OS, or that artifacts refuse.
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f"*:<>?|\\/]/g;
@@ -33417,7 +33479,8 @@ function fileNameFromUrl(url, fallback) {
 }
 /** Distinct names for every URL: a repeated name gets `-2`, `-3`… before its extension. */
 function assignFileNames(urls) {
-    const taken = new Set();
+    // The manifest is written beside the files.
+    const taken = new Set([download_MANIFEST_NAME.toLowerCase()]);
     return urls.map((url, index) => {
         const wanted = fileNameFromUrl(url, `result-${index + 1}`);
         let name = wanted;
@@ -33434,8 +33497,6 @@ function assignFileNames(urls) {
     });
 }
 
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
 ;// CONCATENATED MODULE: ./src/support/abort.ts
 /**
  * A controller that aborts when `parent` does, for work that must also stop on its own (the first
@@ -34040,23 +34101,35 @@ function md5FromEtag(etag) {
 function checker(format, md5) {
     const counter = format ? recordCounter(format) : undefined;
     const hash = md5 ? (0,external_node_crypto_.createHash)('md5') : undefined;
+    const sha256 = (0,external_node_crypto_.createHash)('sha256');
     return {
         counter,
         hash,
+        sha256,
         feed: chunk => {
             counter?.push(chunk);
             hash?.update(chunk);
+            sha256.update(chunk);
         }
     };
 }
-/** The one MD5 check of a finished file, whole or assembled from parts. */
-function verifyMd5(check, md5) {
-    if (md5 === undefined)
-        return;
-    const actual = check.hash?.digest('hex');
-    if (actual !== md5) {
-        throw new IntegrityError(`its MD5 ${actual ?? ''} does not match the ETag ${md5}`);
+/**
+ * The one check of a finished file, whole or assembled from parts: its MD5 against the ETag where
+ * the ETag is one (a mismatch is an IntegrityError); otherwise the length, already compared by the
+ * caller when the host announced one.
+ */
+function verify(check, md5, lengthKnown) {
+    if (md5 !== undefined) {
+        const actual = check.hash?.digest('hex');
+        if (actual !== md5) {
+            throw new IntegrityError(`its MD5 ${actual ?? ''} does not match the ETag ${md5}`);
+        }
     }
+    return {
+        records: check.counter?.total(),
+        sha256: check.sha256.digest('hex'),
+        integrity: md5 !== undefined ? 'md5' : lengthKnown ? 'length' : 'none'
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/transfer/ranged.ts
@@ -34190,8 +34263,7 @@ async function rangedDownload(job, first, whole) {
         if (fed !== whole.total) {
             throw new IntegrityError(`only ${fed} of ${whole.total} bytes were assembled`);
         }
-        verifyMd5(check, md5);
-        return { bytes: whole.total, records: check.counter?.total() };
+        return { bytes: whole.total, ...verify(check, md5, true) };
     }
     finally {
         reader.stop();
@@ -34259,14 +34331,20 @@ async function reuseComplete(file, target, options, signal) {
     const md5 = md5FromEtag(remote.etag);
     const check = checker(file.format, md5 !== undefined);
     await scanFile(target, check.feed);
-    if (md5 !== undefined && check.hash?.digest('hex') !== md5)
+    let verified;
+    try {
+        verified = verify(check, md5, true);
+    }
+    catch {
         return undefined;
+    }
     options.log.info(`${file.name} is already complete in ${options.dir} (${md5 ? 'size and MD5 match' : 'size matches'}): not downloaded again`);
     return {
         name: file.name,
         path: target,
         bytes: localSize,
-        records: check.counter?.total(),
+        etag: remote.etag,
+        ...verified,
         reused: true
     };
 }
@@ -34397,7 +34475,7 @@ have) {
         options.concurrency > 1) {
         const done = await rangedDownload(job, res.body, { etag, total: expected });
         await onDisk(() => (0,promises_.rename)(part, target));
-        return { name: file.name, path: target, ...done };
+        return { name: file.name, path: target, etag, ...done };
     }
     const md5 = md5FromEtag(etag);
     const check = checker(file.format, md5 !== undefined);
@@ -34422,9 +34500,9 @@ have) {
         // Ended cleanly but short: what arrived is kept and the rest is resumed when the host allows.
         throw new TransientError(`the body ended after ${bytes} of ${expected} bytes`);
     }
-    verifyMd5(check, md5);
+    const verified = verify(check, md5, expected !== undefined);
     await onDisk(() => (0,promises_.rename)(part, target));
-    return { name: file.name, path: target, bytes, records: check.counter?.total() };
+    return { name: file.name, path: target, bytes, etag, ...verified };
 }
 
 ;// CONCATENATED MODULE: ./src/transfer/slots.ts
@@ -34579,6 +34657,7 @@ function once(fn) {
 
 
 
+
 /**
  * The whole run: inputs → (create) → wait → download → deliver → report. Every side effect goes
  * through `ports`, so this function is tested with plain objects.
@@ -34608,11 +34687,16 @@ async function runPipeline(settings, ports) {
         const started = clock.now();
         report.files = await runner.group(`Download ${report.urls.length} file(s)`, () => download(plan(report, completed), report.downloadPath, settings, ports, refreshUrls));
         report.downloadMs = clock.now() - started;
+        report.manifestPath = await writeManifest(report.downloadPath, manifestFor(report, {
+            apiVersion: settings.apiVersion,
+            query: settings.query,
+            now: clock.now()
+        }));
     }
     if (settings.mode === 'artifact' && !uploadBlocked) {
         const name = report.artifactName;
         report.artifact = await runner.group(`Upload artifact ${name}`, async () => {
-            const paths = report.files.map(file => file.path);
+            const paths = [...report.files.map(file => file.path), report.manifestPath ?? []].flat();
             const artifact = await ports.artifacts.upload(name, paths, report.downloadPath, {
                 retentionDays: settings.retentionDays,
                 compressionLevel: settings.compressionLevel
@@ -34700,6 +34784,7 @@ function reportFor(settings, requestId, completed) {
         expiresAt: times.length > 0 ? new Date(Math.min(...times)) : undefined,
         artifact: undefined,
         artifactName: artifactNameFor(settings, requestId),
+        manifestPath: undefined,
         waitedMs: completed.waitedMs,
         downloadMs: 0
     };

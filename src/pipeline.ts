@@ -7,6 +7,7 @@ import { Outputs } from './domain/names.js'
 import { artifactNameFor, downloadPathFor, type Settings } from './inputs/settings.js'
 import type { Ports } from './ports.js'
 import { startProgress } from './report/progress.js'
+import { manifestFor, writeManifest } from './report/manifest.js'
 import { publishReport } from './report/publish.js'
 import type { RunReport } from './report/report.js'
 import { FatalError, isTransient, isUnsent } from './support/errors.js'
@@ -55,11 +56,19 @@ export async function runPipeline(settings: Settings, ports: Ports): Promise<Run
       download(plan(report, completed), report.downloadPath, settings, ports, refreshUrls)
     )
     report.downloadMs = clock.now() - started
+    report.manifestPath = await writeManifest(
+      report.downloadPath,
+      manifestFor(report, {
+        apiVersion: settings.apiVersion,
+        query: settings.query,
+        now: clock.now()
+      })
+    )
   }
   if (settings.mode === 'artifact' && !uploadBlocked) {
     const name = report.artifactName
     report.artifact = await runner.group(`Upload artifact ${name}`, async () => {
-      const paths = report.files.map(file => file.path)
+      const paths = [...report.files.map(file => file.path), report.manifestPath ?? []].flat()
       const artifact = await ports.artifacts.upload(name, paths, report.downloadPath, {
         retentionDays: settings.retentionDays,
         compressionLevel: settings.compressionLevel
@@ -162,6 +171,7 @@ function reportFor(settings: Settings, requestId: string, completed: Completed):
     expiresAt: times.length > 0 ? new Date(Math.min(...times)) : undefined,
     artifact: undefined,
     artifactName: artifactNameFor(settings, requestId),
+    manifestPath: undefined,
     waitedMs: completed.waitedMs,
     downloadMs: 0
   }

@@ -69,6 +69,12 @@ export interface PlannedFile {
   format: RecordFormat | undefined
 }
 
+/**
+ * What a file's bytes were checked against: the MD5 its ETag stands for, the length the host
+ * announced, or nothing the host offered.
+ */
+export type IntegrityCheck = 'md5' | 'length' | 'none'
+
 /** A file complete and verified on disk. */
 export interface DownloadedFile {
   name: string
@@ -76,6 +82,10 @@ export interface DownloadedFile {
   bytes: number
   /** Undefined when the format is unknown. */
   records: number | undefined
+  /** Of the bytes on disk, for the next job to check its copy against. */
+  sha256: string
+  integrity: IntegrityCheck
+  etag: string | undefined
   /** True when a complete, verified copy was already on disk and nothing was downloaded. */
   reused?: boolean
 }
@@ -87,3 +97,6 @@ export interface ArtifactResult {
   /** As actions/upload-artifact builds it; undefined outside a workflow run. */
   url: string | undefined
 }
+
+/** The manifest's file name in the download directory; no result file may take it. */
+export const MANIFEST_NAME = 'datafiniti-manifest.json'

@@ -15,6 +15,8 @@ export interface RunReport {
   /** Empty in urls mode. */
   files: DownloadedFile[]
   downloadPath: string
+  /** `datafiniti-manifest.json` in downloadPath, once written (not in urls mode). */
+  manifestPath: string | undefined
   expiresAt: Date | undefined
   artifact: ArtifactResult | undefined
   artifactName: string

@@ -17,7 +17,7 @@ import { rangedDownload } from './ranged.js'
 import { reuseComplete, scanFile, sizeOf } from './reuse.js'
 import { streamToFile, type Part } from './sink.js'
 import type { Slots } from './slots.js'
-import { IntegrityError, checker, md5FromEtag, verifyMd5 } from './verify.js'
+import { IntegrityError, checker, md5FromEtag, verify } from './verify.js'
 
 /** Where one file stands in the run: its signal, its place in the pool, a way to fresh URLs. */
 export interface FileSlot {
@@ -161,7 +161,7 @@ async function receive(
   ) {
     const done = await rangedDownload(job, res.body, { etag, total: expected })
     await onDisk(() => rename(part, target))
-    return { name: file.name, path: target, ...done }
+    return { name: file.name, path: target, etag, ...done }
   }
 
   const md5 = md5FromEtag(etag)
@@ -186,7 +186,7 @@ async function receive(
     // Ended cleanly but short: what arrived is kept and the rest is resumed when the host allows.
     throw new TransientError(`the body ended after ${bytes} of ${expected} bytes`)
   }
-  verifyMd5(check, md5)
+  const verified = verify(check, md5, expected !== undefined)
   await onDisk(() => rename(part, target))
-  return { name: file.name, path: target, bytes, records: check.counter?.total() }
+  return { name: file.name, path: target, bytes, etag, ...verified }
 }

@@ -1,3 +1,5 @@
+import { MANIFEST_NAME } from '../domain/download.js'
+
 // Characters that are unsafe in a file name on some runner OS, or that artifacts refuse.
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f"*:<>?|\\/]/g
@@ -30,7 +32,8 @@ export function fileNameFromUrl(url: string, fallback: string): string {
 
 /** Distinct names for every URL: a repeated name gets `-2`, `-3`… before its extension. */
 export function assignFileNames(urls: readonly string[]): string[] {
-  const taken = new Set<string>()
+  // The manifest is written beside the files.
+  const taken = new Set<string>([MANIFEST_NAME.toLowerCase()])
   return urls.map((url, index) => {
     const wanted = fileNameFromUrl(url, `result-${index + 1}`)
     let name = wanted

@@ -9,7 +9,7 @@ import { RefusedUrlError, requestFile } from './file-host.js'
 import { retried, type Job } from './job.js'
 import { OrderedReader } from './reader.js'
 import { streamToFile, type Part } from './sink.js'
-import { IntegrityError, checker, md5FromEtag, verifyMd5 } from './verify.js'
+import { IntegrityError, checker, md5FromEtag, verify, type Verified } from './verify.js'
 
 const MiB = 1024 * 1024
 
@@ -86,7 +86,7 @@ export async function rangedDownload(
   job: Job,
   first: IncomingMessage,
   whole: Whole
-): Promise<{ bytes: number; records: number | undefined }> {
+): Promise<Verified & { bytes: number }> {
   const { options, file: planned } = job
   const parts = planParts(whole.total, partSizeFor(whole.total, options.concurrency))
   options.log.info(
@@ -171,8 +171,7 @@ export async function rangedDownload(
     if (fed !== whole.total) {
       throw new IntegrityError(`only ${fed} of ${whole.total} bytes were assembled`)
     }
-    verifyMd5(check, md5)
-    return { bytes: whole.total, records: check.counter?.total() }
+    return { bytes: whole.total, ...verify(check, md5, true) }
   } finally {
     reader.stop()
     dispose()

@@ -6,7 +6,7 @@ import type { DownloadedFile, PlannedFile } from '../domain/download.js'
 import { getStreamUnlessAborted } from '../support/http.js'
 import { describeRemote, type Remote } from './file-host.js'
 import type { DownloadOptions } from './job.js'
-import { checker, md5FromEtag } from './verify.js'
+import { checker, md5FromEtag, verify, type Verified } from './verify.js'
 
 export async function sizeOf(file: string): Promise<number | undefined> {
   try {
@@ -54,7 +54,12 @@ export async function reuseComplete(
   const md5 = md5FromEtag(remote.etag)
   const check = checker(file.format, md5 !== undefined)
   await scanFile(target, check.feed)
-  if (md5 !== undefined && check.hash?.digest('hex') !== md5) return undefined
+  let verified: Verified
+  try {
+    verified = verify(check, md5, true)
+  } catch {
+    return undefined
+  }
   options.log.info(
     `${file.name} is already complete in ${options.dir} (${md5 ? 'size and MD5 match' : 'size matches'}): not downloaded again`
   )
@@ -62,7 +67,8 @@ export async function reuseComplete(
     name: file.name,
     path: target,
     bytes: localSize,
-    records: check.counter?.total(),
+    etag: remote.etag,
+    ...verified,
     reused: true
   }
 }

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto'
-import type { RecordFormat } from '../domain/download.js'
+import type { IntegrityCheck, RecordFormat } from '../domain/download.js'
 import { TransientError } from '../support/errors.js'
 import { recordCounter, type RecordCounter } from './records.js'
 
@@ -19,6 +19,7 @@ export function md5FromEtag(etag: string | undefined): string | undefined {
 export interface Check {
   counter: RecordCounter | undefined
   hash: Hash | undefined
+  sha256: Hash
   feed: (chunk: Buffer) => void
 }
 
@@ -26,21 +27,41 @@ export interface Check {
 export function checker(format: RecordFormat | undefined, md5: boolean): Check {
   const counter = format ? recordCounter(format) : undefined
   const hash = md5 ? createHash('md5') : undefined
+  const sha256 = createHash('sha256')
   return {
     counter,
     hash,
+    sha256,
     feed: chunk => {
       counter?.push(chunk)
       hash?.update(chunk)
+      sha256.update(chunk)
     }
   }
 }
 
-/** The one MD5 check of a finished file, whole or assembled from parts. */
-export function verifyMd5(check: Check, md5: string | undefined): void {
-  if (md5 === undefined) return
-  const actual = check.hash?.digest('hex')
-  if (actual !== md5) {
-    throw new IntegrityError(`its MD5 ${actual ?? ''} does not match the ETag ${md5}`)
+/** What a finished, checked file reports. */
+export interface Verified {
+  records: number | undefined
+  sha256: string
+  integrity: IntegrityCheck
+}
+
+/**
+ * The one check of a finished file, whole or assembled from parts: its MD5 against the ETag where
+ * the ETag is one (a mismatch is an IntegrityError); otherwise the length, already compared by the
+ * caller when the host announced one.
+ */
+export function verify(check: Check, md5: string | undefined, lengthKnown: boolean): Verified {
+  if (md5 !== undefined) {
+    const actual = check.hash?.digest('hex')
+    if (actual !== md5) {
+      throw new IntegrityError(`its MD5 ${actual ?? ''} does not match the ETag ${md5}`)
+    }
+  }
+  return {
+    records: check.counter?.total(),
+    sha256: check.sha256.digest('hex'),
+    integrity: md5 !== undefined ? 'md5' : lengthKnown ? 'length' : 'none'
   }
 }

@@ -210,26 +210,41 @@ describe('downloadFiles', () => {
       ],
       opts
     )
+    // The sha256 is of the bytes on disk; with no ETag the length is what was checked.
+    const checked = (body: Buffer) => ({
+      sha256: createHash('sha256').update(body).digest('hex'),
+      integrity: 'length',
+      etag: undefined
+    })
     expect(files).toEqual([
       {
         name: '6073_1.csv',
         path: path.join(dir, '6073_1.csv'),
         bytes: csv.body.length,
-        records: 300
+        records: 300,
+        ...checked(csv.body)
       },
       {
         name: '6073_2.json',
         path: path.join(dir, '6073_2.json'),
         bytes: json.body.length,
-        records: 120
+        records: 120,
+        ...checked(json.body)
       },
       {
         name: 'blob.bin',
         path: path.join(dir, 'blob.bin'),
         bytes: binary.length,
-        records: undefined
+        records: undefined,
+        ...checked(binary)
       },
-      { name: 'empty.csv', path: path.join(dir, 'empty.csv'), bytes: 0, records: 0 }
+      {
+        name: 'empty.csv',
+        path: path.join(dir, 'empty.csv'),
+        bytes: 0,
+        records: 0,
+        ...checked(Buffer.alloc(0))
+      }
     ])
     expect((await readFile(path.join(dir, '6073_1.csv'))).equals(csv.body)).toBe(true)
     expect((await readFile(path.join(dir, '6073_2.json'))).equals(json.body)).toBe(true)
@@ -618,9 +633,9 @@ describe('downloadFiles integrity, resume, reuse and fresh URLs', () => {
       [plan(server, 'a.csv', 'csv'), plan(server, 'b.csv', 'csv')],
       options()
     )
-    expect(files.map(f => [f.name, f.bytes, f.records])).toEqual([
-      ['a.csv', a.length, 1],
-      ['b.csv', b.length, 2]
+    expect(files.map(f => [f.name, f.bytes, f.records, f.integrity, f.etag])).toEqual([
+      ['a.csv', a.length, 1, 'md5', `"${md5(a)}"`],
+      ['b.csv', b.length, 2, 'length', '"0123456789abcdef0123456789abcdef-4"']
     ])
   })
 

@@ -5,6 +5,8 @@ import type { RunReport } from '../../src/report/report.js'
 
 const URLS = ['https://s3.example/b/6073_1.csv?sig=1', 'https://s3.example/b/6073_2.csv?sig=2']
 
+const CHECKED = { sha256: 'a'.repeat(64), integrity: 'md5', etag: undefined } as const
+
 function report(extra: Partial<RunReport> = {}): RunReport {
   return {
     requestId: '6073',
@@ -14,10 +16,11 @@ function report(extra: Partial<RunReport> = {}): RunReport {
     names: ['6073_1.csv', '6073_2.csv'],
     expiries: [new Date(Date.UTC(2024, 0, 8)), new Date(Date.UTC(2024, 0, 9))],
     files: [
-      { name: '6073_1.csv', path: '/ws/d/6073_1.csv', bytes: 100, records: 3 },
-      { name: '6073_2.csv', path: '/ws/d/6073_2.csv', bytes: 50, records: 4 }
+      { name: '6073_1.csv', path: '/ws/d/6073_1.csv', bytes: 100, records: 3, ...CHECKED },
+      { name: '6073_2.csv', path: '/ws/d/6073_2.csv', bytes: 50, records: 4, ...CHECKED }
     ],
     downloadPath: '/ws/d',
+    manifestPath: undefined,
     expiresAt: new Date(Date.UTC(2024, 0, 8)),
     artifact: undefined,
     artifactName: 'datafiniti-6073',

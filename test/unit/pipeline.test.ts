@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -8,6 +9,7 @@ import type { ArtifactResult } from '../../src/domain/download.js'
 import { Inputs, Outputs, inputEnvName } from '../../src/domain/names.js'
 import { parseSettings } from '../../src/inputs/settings.js'
 import { runPipeline } from '../../src/pipeline.js'
+import type { Manifest } from '../../src/report/manifest.js'
 import type { Artifacts, Ports, Runner } from '../../src/ports.js'
 import { FatalError } from '../../src/support/errors.js'
 import { finalMessage } from '../../src/support/failure.js'
@@ -206,13 +208,39 @@ describe('runPipeline', () => {
     w.http.file('/bucket/7_2.csv', { status: 200, body: CSV })
     const report = await runPipeline(w.settings, w.ports)
     const dir = path.join(workspace, 'datafiniti', '7')
-    expect(await readdir(dir)).toEqual(['7_1.csv', '7_2.csv'])
+    expect(await readdir(dir)).toEqual(['7_1.csv', '7_2.csv', 'datafiniti-manifest.json'])
     expect(await readFile(path.join(dir, '7_1.csv'), 'utf8')).toBe(CSV)
     expect(report.files.map(f => f.records)).toEqual([2, 2])
     expect(w.outputs[Outputs.RecordCount]).toBe('4')
     expect(w.outputs[Outputs.DownloadPath]).toBe(dir)
     expect(w.uploads).toEqual([])
     expect(w.events.at(-1)).toBe(`output ${Outputs.ExpiresAt}`)
+    const manifestText = await readFile(path.join(dir, 'datafiniti-manifest.json'), 'utf8')
+    expect(manifestText).not.toContain('sig_')
+    expect(manifestText).not.toContain('https://')
+    const manifest = JSON.parse(manifestText) as Manifest
+    expect(manifest).toMatchObject({
+      version: 1,
+      requestId: '7',
+      apiVersion: 'v3',
+      query: null,
+      status: 'COMPLETED',
+      writtenAt: new Date(NOW).toISOString(),
+      expiresAt: '2026-12-07T12:00:00.000Z',
+      totals: { files: 2, bytes: 2 * CSV.length, records: 4 }
+    })
+    const sha256 = createHash('sha256').update(CSV).digest('hex')
+    expect(manifest.files).toEqual(
+      ['7_1.csv', '7_2.csv'].map(name => ({
+        name,
+        bytes: CSV.length,
+        records: 2,
+        sha256,
+        etag: null,
+        integrity: 'length',
+        expiresAt: '2026-12-07T12:00:00.000Z'
+      }))
+    )
   })
 
   it('creates a download from a query once, and never sends the create again after it may have arrived', async () => {
@@ -289,8 +317,12 @@ describe('runPipeline', () => {
     w.http.answer('GET /v3/results/3', resultsFor('3_1.csv'))
     w.http.file('/bucket/3_1.csv', { status: 200, body: CSV })
     await runPipeline(w.settings, w.ports)
+    const dir = path.join(workspace, 'datafiniti', '3')
     expect(w.uploads).toEqual([
-      { name: 'datafiniti-3', files: [path.join(workspace, 'datafiniti', '3', '3_1.csv')] }
+      {
+        name: 'datafiniti-3',
+        files: [path.join(dir, '3_1.csv'), path.join(dir, 'datafiniti-manifest.json')]
+      }
     ])
     expect(w.outputs[Outputs.ArtifactId]).toBe('42')
     expect(w.outputs[Outputs.ArtifactDigest]).toBe('sha256:ab')

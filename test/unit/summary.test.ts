@@ -14,7 +14,15 @@ function signedUrl(name: string): string {
 }
 
 function file(name: string, bytes: number, records: number | undefined): DownloadedFile {
-  return { name, path: `/ws/datafiniti/6073/${name}`, bytes, records }
+  return {
+    name,
+    path: `/ws/datafiniti/6073/${name}`,
+    bytes,
+    records,
+    sha256: 'a'.repeat(64),
+    integrity: 'md5',
+    etag: undefined
+  }
 }
 
 function report(extra: Partial<RunReport> = {}): RunReport {
@@ -28,6 +36,7 @@ function report(extra: Partial<RunReport> = {}): RunReport {
     expiries: names.map(() => new Date(Date.UTC(2024, 0, 8, 12, 0, 0))),
     files: [file('6073_1.csv', 2048, 1200), file('6073_2.csv', 1024, 34)],
     downloadPath: '/ws/datafiniti/6073',
+    manifestPath: undefined,
     expiresAt: new Date(Date.UTC(2024, 0, 8, 12, 0, 0)),
     artifact: undefined,
     artifactName: 'datafiniti-6073',

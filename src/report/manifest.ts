@@ -1,0 +1,95 @@
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import * as path from 'node:path'
+import {
+  MANIFEST_NAME,
+  type ApiVersion,
+  type IntegrityCheck,
+  type QuerySpec
+} from '../domain/download.js'
+import { onDisk } from '../support/errors.js'
+import type { RunReport } from './report.js'
+
+/**
+ * `datafiniti-manifest.json`, written beside the files (so it travels in the artifact): what the
+ * next job needs to trust and read them without long outputs. Never a URL: signed URLs are
+ * credentials. README "Manifest" documents the schema; bump `version` when it changes shape.
+ */
+export interface Manifest {
+  version: 1
+  requestId: string
+  apiVersion: ApiVersion
+  query: QuerySpec | null
+  status: string
+  /** When the manifest was written (ISO 8601). */
+  writtenAt: string
+  /** The earliest expiry of the result files' URLs, if known. */
+  expiresAt: string | null
+  totals: { files: number; bytes: number; records: number | null }
+  files: ManifestFile[]
+}
+
+export interface ManifestFile {
+  name: string
+  bytes: number
+  records: number | null
+  sha256: string
+  etag: string | null
+  /** What the bytes were checked against when they were written. */
+  integrity: IntegrityCheck
+  expiresAt: string | null
+}
+
+export function manifestFor(
+  report: RunReport,
+  context: { apiVersion: ApiVersion; query: QuerySpec | undefined; now: number }
+): Manifest {
+  const records = report.files.every(f => f.records !== undefined)
+    ? report.files.reduce((sum, f) => sum + (f.records ?? 0), 0)
+    : null
+  return {
+    version: 1,
+    requestId: report.requestId,
+    apiVersion: context.apiVersion,
+    query: context.query ?? null,
+    status: report.status,
+    writtenAt: new Date(context.now).toISOString(),
+    expiresAt: report.expiresAt?.toISOString() ?? null,
+    totals: {
+      files: report.files.length,
+      bytes: report.files.reduce((sum, f) => sum + f.bytes, 0),
+      records
+    },
+    files: report.files.map(file => ({
+      name: file.name,
+      bytes: file.bytes,
+      records: file.records ?? null,
+      sha256: file.sha256,
+      etag: file.etag ?? null,
+      integrity: file.integrity,
+      expiresAt: report.expiries[report.names.indexOf(file.name)]?.toISOString() ?? null
+    }))
+  }
+}
+
+/** Writes the manifest whole or not at all (a rename), and returns its path. */
+export async function writeManifest(dir: string, manifest: Manifest): Promise<string> {
+  const target = path.join(dir, MANIFEST_NAME)
+  const part = `${target}.part`
+  await onDisk(() => writeFile(part, `${JSON.stringify(manifest, null, 2)}\n`))
+  await onDisk(() => rename(part, target))
+  return target
+}
+
+/** The manifest an earlier run left in `dir`, or undefined when there is none or it is unreadable. */
+export async function readManifest(dir: string): Promise<Manifest | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(path.join(dir, MANIFEST_NAME), 'utf8')) as unknown
+    if (parsed === null || typeof parsed !== 'object') return undefined
+    const manifest = parsed as Partial<Manifest>
+    return manifest.version === 1 && Array.isArray(manifest.files)
+      ? (manifest as Manifest)
+      : undefined
+  } catch {
+    return undefined
+  }
+}
