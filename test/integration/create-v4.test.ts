@@ -158,7 +158,10 @@ describe('creating a download from a query', () => {
       }
       if (mode === 'artifact') {
         const zip = await world.backend.download(`datafiniti-${id}`)
-        expect(new AdmZip(zip).getEntries().map(e => e.entryName)).toEqual([`${id}_1.csv`])
+        expect(new AdmZip(zip).getEntries().map(e => e.entryName)).toEqual([
+          `${id}_1.csv`,
+          'datafiniti-manifest.json'
+        ])
       }
       world.expectNoSecrets(result)
     }

@@ -147,7 +147,8 @@ describe('artifact-fallback: files', () => {
     expect(existsSync(dir) && readdirSync(dir).sort()).toEqual([
       '301_1.csv',
       '301_2.csv',
-      '301_3.csv'
+      '301_3.csv',
+      'datafiniti-manifest.json'
     ])
     expect(result.outputs[Outputs.ArtifactId]).toBeUndefined()
     expect(result.stdout).not.toContain('::group::Upload artifact')

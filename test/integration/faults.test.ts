@@ -278,7 +278,14 @@ describe('hostile file names', () => {
     expect(result.code, printed(result)).toBe(0)
     const dir = path.join(result.workspace, 'deep', 'inside')
     expect(readdirSync(dir).sort()).toEqual(
-      ['DUP-2.csv', 'a_b_c__.csv', 'dup.csv', 'escape.csv', 'result-3'].sort()
+      [
+        'DUP-2.csv',
+        'a_b_c__.csv',
+        'dup.csv',
+        'escape.csv',
+        'result-3',
+        'datafiniti-manifest.json'
+      ].sort()
     )
     expect(readdirSync(result.workspace).sort()).toEqual(['deep'])
     expect(readdirSync(path.join(result.workspace, 'deep'))).toEqual(['inside'])

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import * as path from 'node:path'
 import AdmZip from 'adm-zip'
 import { describe, expect, it } from 'vitest'
@@ -6,6 +6,8 @@ import { Inputs, Outputs } from '../../src/domain/names.js'
 import { awkwardCsv, jsonLines, sha256 } from '../../sim/data.js'
 import { bufferBody } from '../../sim/simulator.js'
 import { printed, type ActionRun } from '../../sim/runner.js'
+import type { Manifest } from '../../src/report/manifest.js'
+import { expectFreeOf } from '../helpers/leaks.js'
 import { outputFiles, sha256File, useWorld } from '../helpers/world.js'
 
 const TOKEN = 'tok_3f9a1c77e2b14d5e'
@@ -84,7 +86,30 @@ describe('files mode', () => {
     expect(urls).toHaveLength(3)
     for (const url of urls) expect(url.startsWith(`${world.sim.fileOrigin}/`)).toBe(true)
     expect(run.outputs[Outputs.ArtifactId]).toBeUndefined()
-    expect(readdirSync(dir).sort()).toEqual(['6073_1.csv', '6073_2.csv', '6073_3.csv'])
+    expect(readdirSync(dir).sort()).toEqual([
+      '6073_1.csv',
+      '6073_2.csv',
+      '6073_3.csv',
+      'datafiniti-manifest.json'
+    ])
+    // The manifest describes the files as they are on disk, and holds no credential.
+    const manifestText = readFileSync(path.join(dir, 'datafiniti-manifest.json'), 'utf8')
+    expectFreeOf(manifestText, [TOKEN, /X-Amz-Signature/i, /https?:\/\//])
+    const manifest = JSON.parse(manifestText) as Manifest
+    expect(manifest).toMatchObject({ version: 1, requestId: '6073', status: 'COMPLETED' })
+    expect(manifest.totals).toEqual({
+      files: 3,
+      bytes: csvA.body.length + csvB.body.length + csvC.body.length,
+      records: 1051
+    })
+    expect(manifest.files.map(f => [f.name, f.bytes, f.records, f.sha256])).toEqual(
+      files.map((file, i) => [
+        path.basename(file),
+        readFileSync(file).length,
+        [700, 350, 1][i],
+        sha256File(file)
+      ])
+    )
     // Progress while waiting, one line per poll.
     expect(run.stdout).toMatch(/STARTED \d[\d,]* \/ 1,051 records \(\d+%\), \d+ms elapsed/)
     expect(run.stdout).toContain('result files not listed yet')
@@ -155,10 +180,24 @@ describe('artifact mode', () => {
     expect(run.outputs[Outputs.ArtifactDigest]).toBe(sha256(zip))
     expect(stored?.hash).toBe(`sha256:${sha256(zip)}`)
     const entries = new AdmZip(zip).getEntries()
-    expect(entries.map(e => e.entryName).sort()).toEqual(['6073_1.csv', '6073_2.csv', '6073_3.csv'])
+    expect(entries.map(e => e.entryName).sort()).toEqual([
+      '6073_1.csv',
+      '6073_2.csv',
+      '6073_3.csv',
+      'datafiniti-manifest.json'
+    ])
     const byName = new Map(entries.map(e => [e.entryName, e]))
     expect(sha256(byName.get('6073_1.csv')?.getData() ?? Buffer.alloc(0))).toBe(sha256(csvA.body))
     expect(sha256(byName.get('6073_2.csv')?.getData() ?? Buffer.alloc(0))).toBe(sha256(csvB.body))
+    const manifest = JSON.parse(
+      byName.get('datafiniti-manifest.json')?.getData().toString('utf8') ?? '{}'
+    ) as Manifest
+    expect(manifest.files.map(f => [f.name, f.sha256])).toEqual(
+      ['6073_1.csv', '6073_2.csv', '6073_3.csv'].map(name => [
+        name,
+        sha256(byName.get(name)?.getData() ?? Buffer.alloc(0))
+      ])
+    )
     // compression-level 0 stores entries uncompressed.
     for (const entry of entries) expect(entry.header.method).toBe(0)
     // retention-days 3 reached the service as an expiry about 3 days out.
@@ -175,6 +214,9 @@ describe('artifact mode', () => {
     )
     expect(run.code, printed(run)).toBe(0)
     const zip = await world.backend.download('weekly-properties')
-    expect(new AdmZip(zip).getEntries().map(e => e.entryName)).toEqual(['7002_1.csv'])
+    expect(new AdmZip(zip).getEntries().map(e => e.entryName)).toEqual([
+      '7002_1.csv',
+      'datafiniti-manifest.json'
+    ])
   })
 })
