@@ -10,8 +10,9 @@ import type { PlannedFile } from '../../src/domain/download.js'
 import { downloadFiles, type DownloadOptions } from '../../src/transfer/pool.js'
 import { FatalError } from '../../src/support/errors.js'
 import { createHttp, type Http } from '../../src/support/http.js'
-import type { Logger } from '../../src/support/log.js'
 import { fakeClock, type FakeClock } from '../helpers/clock.js'
+import { rejection } from '../helpers/errors.js'
+import { recordingLog, type RecordingLog } from '../helpers/log.js'
 
 const SIGNATURE = 'SIGNATUREsecret0123456789'
 
@@ -135,24 +136,9 @@ function instantClock(): FakeClock {
   return fakeClock(Date.UTC(2024, 0, 1), { frozen: true })
 }
 
-function recordingLog(): Logger & { warnings: string[]; all: string[] } {
-  const warnings: string[] = []
-  const all: string[] = []
-  return {
-    warnings,
-    all,
-    info: m => all.push(m),
-    warning: m => {
-      warnings.push(m)
-      all.push(m)
-    },
-    debug: m => all.push(m)
-  }
-}
-
 function options(extra: Partial<DownloadOptions> = {}): DownloadOptions & {
   clock: FakeClock
-  log: ReturnType<typeof recordingLog>
+  log: RecordingLog
 } {
   return {
     dir,
@@ -163,17 +149,7 @@ function options(extra: Partial<DownloadOptions> = {}): DownloadOptions & {
     stallTimeoutMs: 10_000,
     log: recordingLog(),
     ...extra
-  } as DownloadOptions & { clock: FakeClock; log: ReturnType<typeof recordingLog> }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(Error)
-    return error as Error
-  }
-  throw new Error('expected a rejection')
+  } as DownloadOptions & { clock: FakeClock; log: RecordingLog }
 }
 
 async function listDir(where = dir): Promise<string[]> {
@@ -389,7 +365,7 @@ describe('downloadFiles', () => {
     expect(opts.log.warnings[0]).toContain('retry 1 of 3')
     expect(opts.log.warnings[0]).toContain('HTTP 503')
     expect(opts.log.warnings[0]).toContain('busy.csv')
-    expect(opts.log.all.join('\n')).not.toContain(SIGNATURE)
+    expect(opts.log.lines.join('\n')).not.toContain(SIGNATURE)
     await expectNoPartFiles()
   })
 

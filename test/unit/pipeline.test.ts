@@ -80,6 +80,12 @@ const completed = json(200, {
   numRequested: 2,
   dataFormat: 'CSV'
 })
+/** v3's answer to a create: a redirect to the new request. */
+const createdAs = (id: string): TextResponse => ({
+  status: 303,
+  headers: { location: `/v3/requests/${id}` },
+  text: ''
+})
 const resultsFor = (...names: string[]) =>
   json(
     200,
@@ -250,11 +256,7 @@ describe('runPipeline', () => {
       [Inputs.NumRecords]: '10'
     }
     const ok = world({ ...query, [Inputs.Mode]: 'urls' })
-    ok.http.answer('GET /v3/data/products', {
-      status: 303,
-      headers: { location: '/v3/requests/88' },
-      text: ''
-    })
+    ok.http.answer('GET /v3/data/products', createdAs('88'))
     ok.http.answer('GET /v3/requests/88', completed)
     ok.http.answer('GET /v3/results/88', resultsFor('88_1.csv'))
     await runPipeline(ok.settings, ok.ports)
@@ -278,11 +280,7 @@ describe('runPipeline', () => {
       [Inputs.Mode]: 'urls'
     })
     const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })
-    w.http.answer('GET /v3/data/products', refused, {
-      status: 303,
-      headers: { location: '/v3/requests/9' },
-      text: ''
-    })
+    w.http.answer('GET /v3/data/products', refused, createdAs('9'))
     w.http.answer('GET /v3/requests/9', completed)
     w.http.answer('GET /v3/results/9', resultsFor('9_1.csv'))
     await runPipeline(w.settings, w.ports)

@@ -1,9 +1,9 @@
-import { mkdtemp, open, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { open } from 'node:fs/promises'
 import * as path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { partSizeFor, planParts } from '../../src/transfer/ranged.js'
 import { OrderedReader } from '../../src/transfer/reader.js'
+import { useTempDir } from '../helpers/tmp.js'
 
 const MiB = 1024 * 1024
 
@@ -34,17 +34,11 @@ describe('planParts and partSizeFor', () => {
 })
 
 describe('OrderedReader', () => {
-  let dir: string
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'ordered-'))
-  })
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true })
-  })
+  const tmp = useTempDir('ordered-')
 
   it('feeds the bytes in file order, only up to the contiguous written prefix', async () => {
     const data = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251))
-    const file = await open(path.join(dir, 'f.part'), 'w+')
+    const file = await open(path.join(tmp.path, 'f.part'), 'w+')
     await file.write(data, 0, data.length, 0)
     const parts = planParts(data.length, 1000)
     const fed: Buffer[] = []
@@ -63,7 +57,7 @@ describe('OrderedReader', () => {
   })
 
   it('reports a file shorter than its parts say', async () => {
-    const file = await open(path.join(dir, 'short.part'), 'w+')
+    const file = await open(path.join(tmp.path, 'short.part'), 'w+')
     await file.write(Buffer.alloc(10), 0, 10, 0)
     const parts = planParts(100, 100)
     ;(parts[0] as { written: number }).written = 100

@@ -1,11 +1,11 @@
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises'
+import { open, readFile } from 'node:fs/promises'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import * as path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DiskError, FatalError, TransientError } from '../../src/support/errors.js'
 import { streamToFile, type Part } from '../../src/transfer/sink.js'
+import { useTempDir } from '../helpers/tmp.js'
 
 /** A response body from a real local server that does what `serve` says with the response. */
 async function body(
@@ -28,19 +28,13 @@ async function body(
 }
 
 describe('streamToFile', () => {
-  let dir: string
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'sink-'))
-  })
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true })
-  })
+  const tmp = useTempDir('sink-')
 
   it('fails for good, without counting, when the disk refuses a write', async () => {
     const { message, close } = await body(res => res.end(Buffer.alloc(100_000, 0x61)))
-    await (await open(path.join(dir, 'ro'), 'w')).close()
+    await (await open(path.join(tmp.path, 'ro'), 'w')).close()
     // Opened read-only: every write fails (EBADF), as a full disk would (ENOSPC).
-    const file = await open(path.join(dir, 'ro'), 'r')
+    const file = await open(path.join(tmp.path, 'ro'), 'r')
     const part: Part = { start: 0, end: Number.MAX_SAFE_INTEGER, written: 0 }
     let counted = 0
     const outcome = streamToFile(message, file, part, {
@@ -60,7 +54,7 @@ describe('streamToFile', () => {
 
   it('passes on a failing callback as it is, not as a disk error', async () => {
     const { message, close } = await body(res => res.end(Buffer.alloc(100_000, 0x61)))
-    const file = await open(path.join(dir, 'f'), 'w+')
+    const file = await open(path.join(tmp.path, 'f'), 'w+')
     const part: Part = { start: 0, end: Number.MAX_SAFE_INTEGER, written: 0 }
     const outcome = streamToFile(message, file, part, {
       stallTimeoutMs: 5000,
@@ -78,7 +72,7 @@ describe('streamToFile', () => {
   it('writes the body at the part offset, feeding every chunk in order', async () => {
     const data = Buffer.from('0123456789'.repeat(50_000))
     const { message, close } = await body(res => res.end(data))
-    const file = await open(path.join(dir, 'f'), 'w+')
+    const file = await open(path.join(tmp.path, 'f'), 'w+')
     await file.write(Buffer.from('HEAD'), 0, 4, 0)
     const part: Part = { start: 4, end: Number.MAX_SAFE_INTEGER, written: 0 }
     const seen: Buffer[] = []
@@ -95,14 +89,14 @@ describe('streamToFile', () => {
     expect(written).toBe(data.length)
     expect(Buffer.concat(seen).equals(data)).toBe(true)
     expect(
-      (await readFile(path.join(dir, 'f'))).equals(Buffer.concat([Buffer.from('HEAD'), data]))
+      (await readFile(path.join(tmp.path, 'f'))).equals(Buffer.concat([Buffer.from('HEAD'), data]))
     ).toBe(true)
   })
 
   it('stops at the end of the part when the body goes on', async () => {
     const data = Buffer.alloc(300_000, 7)
     const { message, close } = await body(res => res.end(data))
-    const file = await open(path.join(dir, 'f'), 'w+')
+    const file = await open(path.join(tmp.path, 'f'), 'w+')
     const part: Part = { start: 0, end: 1000, written: 0 }
     await streamToFile(message, file, part, {
       stallTimeoutMs: 5000,
@@ -112,7 +106,7 @@ describe('streamToFile', () => {
     await file.close()
     close()
     expect(part.written).toBe(1000)
-    expect((await readFile(path.join(dir, 'f'))).length).toBe(1000)
+    expect((await readFile(path.join(tmp.path, 'f'))).length).toBe(1000)
   })
 
   it('turns a stall into a TransientError that names it', async () => {
@@ -120,7 +114,7 @@ describe('streamToFile', () => {
       res.writeHead(200, { 'Content-Length': 10 })
       res.write('abc')
     })
-    const file = await open(path.join(dir, 'f'), 'w+')
+    const file = await open(path.join(tmp.path, 'f'), 'w+')
     const part: Part = { start: 0, end: 10, written: 0 }
     const attempt = streamToFile(message, file, part, {
       stallTimeoutMs: 100,
@@ -139,7 +133,7 @@ describe('streamToFile', () => {
       res.writeHead(200, { 'Content-Length': 10 })
       res.write('abc')
     })
-    const file = await open(path.join(dir, 'f'), 'w+')
+    const file = await open(path.join(tmp.path, 'f'), 'w+')
     const controller = new AbortController()
     const attempt = streamToFile(
       message,
