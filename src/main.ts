@@ -3,6 +3,7 @@ import { Inputs, inputEnvName } from './domain/names.js'
 import { githubArtifacts, githubRunner, watchProcess } from './github.js'
 import { parseSettings } from './inputs/settings.js'
 import { runPipeline } from './pipeline.js'
+import { newRunProgress, renderFailureSummary } from './report/failure.js'
 import { systemClock } from './support/clock.js'
 import { finalMessage } from './support/failure.js'
 import { createHttp, type Http } from './support/http.js'
@@ -17,21 +18,29 @@ export async function run(env: Env = process.env): Promise<void> {
   const secrets = tokenSecrets((env[inputEnvName(Inputs.Token)] ?? '').trim())
   for (const secret of secrets) runner.setSecret(secret)
   const lifetime = watchProcess()
+  const progress = newRunProgress()
   let http: (Http & { dispose(): void }) | undefined
   try {
     const settings = parseSettings(env, process.cwd())
     // The socket timeout catches a host that never answers; a body that stops mid-way is caught
     // sooner, and named, by the downloader's own stall timer.
     http = createHttp({ socketTimeoutMs: settings.stallTimeoutMs * 2 })
-    await runPipeline(settings, {
-      http,
-      clock: systemClock,
-      runner,
-      artifacts: githubArtifacts(env),
-      signal: lifetime.signal
-    })
+    await runPipeline(
+      settings,
+      {
+        http,
+        clock: systemClock,
+        runner,
+        artifacts: githubArtifacts(env),
+        signal: lifetime.signal
+      },
+      progress
+    )
   } catch (error) {
-    core.setFailed(finalMessage(error, secrets))
+    const message = finalMessage(error, secrets)
+    core.setFailed(message)
+    // The page says what failed too; a summary that cannot be written must not hide the failure.
+    await runner.summary(renderFailureSummary(progress, message)).catch(() => undefined)
   } finally {
     http?.dispose()
     lifetime.dispose()

@@ -7,7 +7,8 @@ import { Outputs } from './domain/names.js'
 import { artifactNameFor, downloadPathFor, type Settings } from './inputs/settings.js'
 import type { Ports } from './ports.js'
 import { startProgress } from './report/progress.js'
-import { manifestFor, writeManifest } from './report/manifest.js'
+import { newRunProgress, type RunProgress } from './report/failure.js'
+import { settleResults } from './report/no-results.js'
 import { publishReport } from './report/publish.js'
 import type { RunReport } from './report/report.js'
 import { FatalError, isTransient, isUnsent } from './support/errors.js'
@@ -16,23 +17,31 @@ import { formatBytes, formatCount, formatDuration } from './support/format.js'
 import { logRetry, retryPolicy, withRetry } from './support/retry.js'
 import { describeUrl, signatureSecrets } from './support/secrets.js'
 import { assignFileNames } from './transfer/names.js'
-import { downloadFiles } from './transfer/pool.js'
+import { downloadFiles, type DownloadOptions } from './transfer/pool.js'
 import { formatOf } from './transfer/records.js'
 
 /**
  * The whole run: inputs → (create) → wait → download → deliver → report. Every side effect goes
  * through `ports`, so this function is tested with plain objects.
  */
-export async function runPipeline(settings: Settings, ports: Ports): Promise<RunReport> {
+export async function runPipeline(
+  settings: Settings,
+  ports: Ports,
+  progress: RunProgress = newRunProgress()
+): Promise<RunReport> {
   const { runner, clock } = ports
+  const { apiVersion, query, ifNoResults } = settings
   const uploadBlocked = await runner.group('Validate inputs', () =>
     Promise.resolve(preflight(settings, ports))
   )
   const client = apiClient(settings, ports)
+  progress.stage = settings.requestId ? 'wait' : 'create'
   const requestId = settings.requestId ?? (await create(client, settings.query, ports))
+  progress.requestId = requestId
   // Set at once: if the wait fails, this is how the user finds the download again.
   runner.setOutput(Outputs.RequestId, requestId)
 
+  progress.stage = 'wait'
   const completed = await runner.group(`Wait for download request ${requestId}`, () =>
     waitForResults(client, requestId, {
       pollIntervalMs: settings.pollIntervalMs,
@@ -42,30 +51,37 @@ export async function runPipeline(settings: Settings, ports: Ports): Promise<Run
       signal: ports.signal
     })
   )
+  progress.status = completed.state.status
   runner.setOutput(Outputs.Status, completed.state.status)
   const report = reportFor(settings, requestId, completed)
   // The signature of a signed URL is the credential: masked in case a later step prints a URL.
   for (const secret of signatureSecrets(report.urls)) runner.setSecret(secret)
 
-  if (settings.mode !== 'urls') {
+  if (settings.mode !== 'urls' && report.urls.length > 0) {
+    progress.stage = 'download'
+    Object.assign(progress, { filesTotal: report.urls.length, downloadPath: report.downloadPath })
     // Expired or revoked URLs: ask for the results once more, for fresh ones.
     const refreshUrls = async (): Promise<string[]> =>
       ((await client.getResults(requestId)) ?? []).map(result => result.url)
     const started = clock.now()
     report.files = await runner.group(`Download ${report.urls.length} file(s)`, () =>
-      download(plan(report, completed), report.downloadPath, settings, ports, refreshUrls)
-    )
-    report.downloadMs = clock.now() - started
-    report.manifestPath = await writeManifest(
-      report.downloadPath,
-      manifestFor(report, {
-        apiVersion: settings.apiVersion,
-        query: settings.query,
-        now: clock.now()
+      download(plan(report, completed), report.downloadPath, settings, ports, {
+        refreshUrls,
+        onFile: file => {
+          progress.filesDone++
+          progress.bytesDone += file.bytes
+        }
       })
     )
+    report.downloadMs = clock.now() - started
   }
-  if (settings.mode === 'artifact' && !uploadBlocked) {
+  const delivered = await settleResults(
+    report,
+    { apiVersion, query, ifNoResults, now: clock.now() },
+    runner
+  )
+  if (settings.mode === 'artifact' && !uploadBlocked && delivered) {
+    progress.stage = 'upload'
     const name = report.artifactName
     report.artifact = await runner.group(`Upload artifact ${name}`, async () => {
       const paths = [...report.files.map(file => file.path), report.manifestPath ?? []].flat()
@@ -79,6 +95,7 @@ export async function runPipeline(settings: Settings, ports: Ports): Promise<Run
       return artifact
     })
   }
+  progress.stage = 'report'
   await publishReport(report, runner, clock)
   return report
 }
@@ -158,6 +175,7 @@ async function create(
 function reportFor(settings: Settings, requestId: string, completed: Completed): RunReport {
   const urls = completed.results.map(result => result.url)
   const expiries = completed.results.map(result => result.expiresAt)
+  const created = completed.results.map(result => result.createdAt)
   const times = expiries.flatMap(date => (date ? [date.getTime()] : []))
   return {
     requestId,
@@ -166,6 +184,7 @@ function reportFor(settings: Settings, requestId: string, completed: Completed):
     urls,
     names: assignFileNames(urls),
     expiries,
+    created,
     files: [],
     downloadPath: downloadPathFor(settings, requestId),
     expiresAt: times.length > 0 ? new Date(Math.min(...times)) : undefined,
@@ -173,7 +192,8 @@ function reportFor(settings: Settings, requestId: string, completed: Completed):
     artifactName: artifactNameFor(settings, requestId),
     manifestPath: undefined,
     waitedMs: completed.waitedMs,
-    downloadMs: 0
+    downloadMs: 0,
+    noResults: undefined
   }
 }
 
@@ -189,7 +209,7 @@ async function download(
   dir: string,
   settings: Settings,
   { http, clock, runner, signal }: Ports,
-  refreshUrls: () => Promise<string[]>
+  hooks: Pick<DownloadOptions, 'refreshUrls' | 'onFile'>
 ): Promise<DownloadedFile[]> {
   runner.info(`Downloading to ${dir}`)
   const progress = startProgress('Downloaded', runner, clock)
@@ -203,7 +223,7 @@ async function download(
       stallTimeoutMs: settings.stallTimeoutMs,
       log: runner,
       signal,
-      refreshUrls,
+      ...hooks,
       onBytes: progress.add,
       onSize: progress.expect
     })

@@ -6,7 +6,7 @@ import type {
   ResultFile
 } from './client.js'
 import type { QuerySpec } from '../domain/download.js'
-import { expiryFromCreated, expiryFromUrl } from './expiry.js'
+import { expiryFromCreated, expiryFromUrl, parseApiDate } from './expiry.js'
 import {
   downloadState,
   failCreate,
@@ -132,7 +132,11 @@ export class V3Client implements DatafinitiClient {
             strings: false
           })
           const created = (item as Record<string, unknown>)['date_created']
-          return { url, expiresAt: expiryFromCreated(created) ?? expiryFromUrl(url) }
+          return {
+            url,
+            expiresAt: expiryFromCreated(created) ?? expiryFromUrl(url),
+            createdAt: parseApiDate(created)
+          }
         })
       },
       options

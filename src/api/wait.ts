@@ -35,7 +35,7 @@ export function progressLine(state: DownloadState, elapsedMs: number): string {
 }
 
 /**
- * Polls until the request is complete and its result files are listed, or fails with the reason:
+ * Polls until the request is complete and its result files are listed (possibly none), or fails with the reason:
  * the request's own error, or the timeout with the last status seen.
  */
 export async function waitForResults(
@@ -59,11 +59,8 @@ export async function waitForResults(
     if (state.phase === 'completed') {
       const results = await client.getResults(requestId, { deadline })
       if (results !== undefined) {
-        if (results.length === 0) {
-          throw new FatalError(
-            `Datafiniti download request ${requestId} is ${state.status} but lists no result files: nothing to download.`
-          )
-        }
+        // An empty list is a finished download with no results: the pipeline decides what that
+        // means ('if-no-results'), not the wait.
         log.info(`${progressLine(state, elapsed)}; ${results.length} result file(s) ready`)
         return { state, results, waitedMs: elapsed }
       }

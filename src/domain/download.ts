@@ -59,6 +59,11 @@ export interface ResultFile {
   url: string
   /** When the file's URL stops working (v3: `date_created` + 7 days; v4: the URL's own expiry). */
   expiresAt: Date | undefined
+  /**
+   * When Datafiniti made the file: v3's `date_created`. Undefined for v4, whose answer has no such
+   * time (a URL's `X-Amz-Date` is when that URL was signed, which need not be when the file was made).
+   */
+  createdAt?: Date | undefined
 }
 
 /** A file to download: where from, under which local name, and how to count its records. */
@@ -100,3 +105,7 @@ export interface ArtifactResult {
 
 /** The manifest's file name in the download directory; no result file may take it. */
 export const MANIFEST_NAME = 'datafiniti-manifest.json'
+
+/** What a COMPLETED download with no results (no files, or files without records) does. */
+export const NoResultsActions = ['warn', 'error', 'ignore'] as const
+export type NoResultsAction = (typeof NoResultsActions)[number]

@@ -1,4 +1,4 @@
-import type { ApiVersion, Format, Mode } from '../domain/download.js'
+import type { ApiVersion, Format, Mode, NoResultsAction } from '../domain/download.js'
 
 /** What an input is when it is not set, and the bounds of numeric inputs. */
 export const Defaults = {
@@ -11,7 +11,8 @@ export const Defaults = {
   WaitTimeout: '1h',
   Concurrency: 4,
   MaxRetries: 5,
-  StallTimeout: '60s'
+  StallTimeout: '60s',
+  IfNoResults: 'warn' as NoResultsAction
 } as const
 
 export const Limits = {

@@ -2,7 +2,9 @@ import * as path from 'node:path'
 import {
   ApiVersions,
   Modes,
+  NoResultsActions,
   type ApiVersion,
+  type NoResultsAction,
   type Mode,
   type QuerySpec
 } from '../domain/download.js'
@@ -36,6 +38,8 @@ export interface Settings {
   stallTimeoutMs: number
   /** What artifact mode does where artifacts cannot be uploaded: fail, or keep the files. */
   artifactFallback: 'fail' | 'files'
+  /** What a COMPLETED download with no files, or with files holding no records, does. */
+  ifNoResults: NoResultsAction
 }
 
 /** An id as it may appear in a file or artifact name (v4 ids are opaque strings). */
@@ -152,7 +156,8 @@ export function parseSettings(env: Env, cwd: string): Settings {
     concurrency: integer(env, Inputs.Concurrency, 1, Limits.MaxConcurrency, Defaults.Concurrency),
     maxRetries: integer(env, Inputs.MaxRetries, 0, Limits.MaxRetries, Defaults.MaxRetries),
     stallTimeoutMs: duration(env, Inputs.StallTimeout, Defaults.StallTimeout, 100),
-    artifactFallback: parseFallback(read(env, Inputs.ArtifactFallback))
+    artifactFallback: parseFallback(read(env, Inputs.ArtifactFallback)),
+    ifNoResults: parseIfNoResults(read(env, Inputs.IfNoResults))
   }
 }
 
@@ -162,6 +167,14 @@ function parseFallback(raw: string): 'fail' | 'files' {
   if (value === 'files') return 'files'
   throw new InputError(
     `Input '${Inputs.ArtifactFallback}' must be fail or files; got ${quote(raw)}.`
+  )
+}
+
+function parseIfNoResults(raw: string): NoResultsAction {
+  const value = raw.toLowerCase() || Defaults.IfNoResults
+  if ((NoResultsActions as readonly string[]).includes(value)) return value as NoResultsAction
+  throw new InputError(
+    `Input '${Inputs.IfNoResults}' must be one of ${NoResultsActions.join(', ')}; got ${quote(raw)}.`
   )
 }
 

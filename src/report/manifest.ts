@@ -22,6 +22,8 @@ export interface Manifest {
   status: string
   /** When the manifest was written (ISO 8601). */
   writtenAt: string
+  /** When Datafiniti made the earliest file (v3 `date_created`); null where the API does not say (v4). */
+  createdAt: string | null
   /** The earliest expiry of the result files' URLs, if known. */
   expiresAt: string | null
   totals: { files: number; bytes: number; records: number | null }
@@ -36,6 +38,7 @@ export interface ManifestFile {
   etag: string | null
   /** What the bytes were checked against when they were written. */
   integrity: IntegrityCheck
+  createdAt: string | null
   expiresAt: string | null
 }
 
@@ -53,6 +56,7 @@ export function manifestFor(
     query: context.query ?? null,
     status: report.status,
     writtenAt: new Date(context.now).toISOString(),
+    createdAt: earliest(report.created)?.toISOString() ?? null,
     expiresAt: report.expiresAt?.toISOString() ?? null,
     totals: {
       files: report.files.length,
@@ -66,9 +70,15 @@ export function manifestFor(
       sha256: file.sha256,
       etag: file.etag ?? null,
       integrity: file.integrity,
+      createdAt: report.created[report.names.indexOf(file.name)]?.toISOString() ?? null,
       expiresAt: report.expiries[report.names.indexOf(file.name)]?.toISOString() ?? null
     }))
   }
+}
+
+function earliest(dates: readonly (Date | undefined)[]): Date | undefined {
+  const times = dates.flatMap(date => (date ? [date.getTime()] : []))
+  return times.length > 0 ? new Date(Math.min(...times)) : undefined
 }
 
 /** Writes the manifest whole or not at all (a rename), and returns its path. */

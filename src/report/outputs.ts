@@ -14,7 +14,9 @@ export function setOutputs(report: RunReport, setOutput: SetOutput): void {
   setOutput(Outputs.TotalBytes, String(totalBytes(report)))
   setOutput(Outputs.RecordCount, records === undefined ? '' : String(records))
   setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '')
+  setOutput(Outputs.Manifest, report.manifestPath ?? '')
   if (report.artifact) {
+    setOutput(Outputs.ArtifactName, report.artifactName)
     setOutput(Outputs.ArtifactId, String(report.artifact.id))
     setOutput(Outputs.ArtifactUrl, report.artifact.url ?? '')
     setOutput(Outputs.ArtifactDigest, report.artifact.digest ?? '')

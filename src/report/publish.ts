@@ -31,11 +31,6 @@ function warnAbout(report: RunReport, log: Logger, clock: Clock): void {
         `fetch them again soon or create a new download.`
     )
   }
-  if (totalRecords(report) === 0) {
-    log.warning(
-      `Download ${report.requestId} holds no records: its files are empty but for headers.`
-    )
-  }
 }
 
 function conclusion(report: RunReport): string {

@@ -12,6 +12,8 @@ export interface RunReport {
   names: string[]
   /** When each URL expires, in the same order as `urls`. */
   expiries: (Date | undefined)[]
+  /** When Datafiniti made each file, where the API says (v3), in the same order as `urls`. */
+  created: (Date | undefined)[]
   /** Empty in urls mode. */
   files: DownloadedFile[]
   downloadPath: string
@@ -22,6 +24,8 @@ export interface RunReport {
   artifactName: string
   waitedMs: number
   downloadMs: number
+  /** Why the download delivered nothing ('if-no-results' warn or ignore); urls and files are then empty. */
+  noResults: string | undefined
 }
 
 export function totalBytes(report: RunReport): number {

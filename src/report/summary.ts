@@ -5,7 +5,7 @@ import { totalBytes, totalRecords, type RunReport } from './report.js'
 /** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */
 export const SUMMARY_MAX_ROWS = 100
 
-function escapeCell(text: string): string {
+export function escapeCell(text: string): string {
   return text
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
@@ -32,6 +32,10 @@ export function renderSummary(report: RunReport): string {
     report.mode === 'urls' ? undefined : `downloaded in ${formatDuration(report.downloadMs)}`
   ].filter(Boolean)
   lines.push(facts.join(' · '), '')
+  if (report.noResults !== undefined) {
+    lines.push(`No results: ${escapeCell(report.noResults)}`)
+    return lines.join('\n') + '\n'
+  }
 
   const expiry = (i: number): string => {
     const date = report.expiries[i]

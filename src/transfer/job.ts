@@ -1,4 +1,4 @@
-import type { PlannedFile } from '../domain/download.js'
+import type { DownloadedFile, PlannedFile } from '../domain/download.js'
 import type { Clock } from '../support/clock.js'
 import { isTransient } from '../support/errors.js'
 import type { Http } from '../support/http.js'
@@ -30,6 +30,8 @@ export interface DownloadOptions {
   onBytes?: (bytes: number) => void
   /** Called once per file when its size is known. */
   onSize?: (bytes: number) => void
+  /** Called as each file is complete and verified, for a failure to say how far the run got. */
+  onFile?: (file: DownloadedFile) => void
   /** Size from which a file is fetched as parallel ranges (default 64 MiB). */
   splitThreshold?: number
 }

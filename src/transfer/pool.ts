@@ -34,6 +34,7 @@ export async function downloadFiles(
         priority: index,
         freshUrl
       })
+      options.onFile?.(results[index])
     } catch (error) {
       if (!controller.signal.aborted) {
         failure ??= { error }

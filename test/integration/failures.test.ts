@@ -188,8 +188,8 @@ describe('API failures', () => {
     expectFailed(run, /last seen COMPLETED with no result files listed yet/)
   })
 
-  it('fails a completed request without result files', async () => {
-    const run = await world.run({ [Inputs.RequestId]: '103' })
+  it("fails a completed request without result files when 'if-no-results' is error", async () => {
+    const run = await world.run({ [Inputs.RequestId]: '103', [Inputs.IfNoResults]: 'error' })
     expectFailed(run, /download request 103 is COMPLETED but lists no result files/)
   })
 })

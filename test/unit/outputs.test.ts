@@ -15,6 +15,7 @@ function report(extra: Partial<RunReport> = {}): RunReport {
     urls: URLS,
     names: ['6073_1.csv', '6073_2.csv'],
     expiries: [new Date(Date.UTC(2024, 0, 8)), new Date(Date.UTC(2024, 0, 9))],
+    created: [],
     files: [
       { name: '6073_1.csv', path: '/ws/d/6073_1.csv', bytes: 100, records: 3, ...CHECKED },
       { name: '6073_2.csv', path: '/ws/d/6073_2.csv', bytes: 50, records: 4, ...CHECKED }
@@ -26,6 +27,7 @@ function report(extra: Partial<RunReport> = {}): RunReport {
     artifactName: 'datafiniti-6073',
     waitedMs: 1000,
     downloadMs: 1000,
+    noResults: undefined,
     ...extra
   }
 }
@@ -42,7 +44,12 @@ function collect(r: RunReport): { map: Map<string, string>; order: string[] } {
   return { map, order }
 }
 
-const ARTIFACT_OUTPUTS: string[] = [Outputs.ArtifactId, Outputs.ArtifactUrl, Outputs.ArtifactDigest]
+const ARTIFACT_OUTPUTS: string[] = [
+  Outputs.ArtifactId,
+  Outputs.ArtifactUrl,
+  Outputs.ArtifactDigest,
+  Outputs.ArtifactName
+]
 // request-id is also set by main.ts as soon as the id is known; setOutputs sets it again.
 const REPORT_OUTPUTS: string[] = Object.values(Outputs)
 const COMMON_OUTPUTS: string[] = REPORT_OUTPUTS.filter(o => !ARTIFACT_OUTPUTS.includes(o))
@@ -60,6 +67,8 @@ describe('setOutputs', () => {
     expect(map.get(Outputs.ArtifactId)).toBe('99')
     expect(map.get(Outputs.ArtifactUrl)).toBe('https://github.com/o/r/a/99')
     expect(map.get(Outputs.ArtifactDigest)).toBe('sha256:ff')
+    // The name a later job passes to actions/download-artifact.
+    expect(map.get(Outputs.ArtifactName)).toBe('datafiniti-6073')
   })
 
   it('sets the common outputs with their values in files mode', () => {
@@ -74,7 +83,8 @@ describe('setOutputs', () => {
       [Outputs.FileCount]: '2',
       [Outputs.TotalBytes]: '150',
       [Outputs.RecordCount]: '7',
-      [Outputs.ExpiresAt]: '2024-01-08T00:00:00.000Z'
+      [Outputs.ExpiresAt]: '2024-01-08T00:00:00.000Z',
+      [Outputs.Manifest]: ''
     })
   })
 

@@ -9,6 +9,7 @@ import type { ArtifactResult } from '../../src/domain/download.js'
 import { Inputs, Outputs, inputEnvName } from '../../src/domain/names.js'
 import { parseSettings } from '../../src/inputs/settings.js'
 import { runPipeline } from '../../src/pipeline.js'
+import { newRunProgress, renderFailureSummary } from '../../src/report/failure.js'
 import type { Manifest } from '../../src/report/manifest.js'
 import type { Artifacts, Ports, Runner } from '../../src/ports.js'
 import { FatalError } from '../../src/support/errors.js'
@@ -220,7 +221,8 @@ describe('runPipeline', () => {
     expect(w.outputs[Outputs.RecordCount]).toBe('4')
     expect(w.outputs[Outputs.DownloadPath]).toBe(dir)
     expect(w.uploads).toEqual([])
-    expect(w.events.at(-1)).toBe(`output ${Outputs.ExpiresAt}`)
+    expect(w.events.at(-1)).toBe(`output ${Outputs.Manifest}`)
+    expect(w.outputs[Outputs.Manifest]).toBe(path.join(dir, 'datafiniti-manifest.json'))
     const manifestText = await readFile(path.join(dir, 'datafiniti-manifest.json'), 'utf8')
     expect(manifestText).not.toContain('sig_')
     expect(manifestText).not.toContain('https://')
@@ -232,6 +234,8 @@ describe('runPipeline', () => {
       query: null,
       status: 'COMPLETED',
       writtenAt: new Date(NOW).toISOString(),
+      // v3's date_created: when Datafiniti made the files.
+      createdAt: '2026-11-30T12:00:00.000Z',
       expiresAt: '2026-12-07T12:00:00.000Z',
       totals: { files: 2, bytes: 2 * CSV.length, records: 4 }
     })
@@ -244,6 +248,7 @@ describe('runPipeline', () => {
         sha256,
         etag: null,
         integrity: 'length',
+        createdAt: '2026-11-30T12:00:00.000Z',
         expiresAt: '2026-12-07T12:00:00.000Z'
       }))
     )
@@ -345,7 +350,7 @@ describe('runPipeline', () => {
     expect(kept.outputs[Outputs.ArtifactId]).toBeUndefined()
   })
 
-  it('warns when the files expire within a day, and when they hold no records', async () => {
+  it('warns when the files expire within a day', async () => {
     const w = world(
       { [Inputs.RequestId]: '4', [Inputs.Mode]: 'files' },
       // date_created 2026-11-30 12:00 + 7 days: 20 hours from now.
@@ -353,11 +358,10 @@ describe('runPipeline', () => {
     )
     w.http.answer('GET /v3/requests/4', completed)
     w.http.answer('GET /v3/results/4', resultsFor('4_1.csv'))
-    w.http.file('/bucket/4_1.csv', { status: 200, body: 'id,name\n' })
+    w.http.file('/bucket/4_1.csv', { status: 200, body: CSV })
     await runPipeline(w.settings, w.ports)
     expect(w.warnings).toEqual([
-      expect.stringMatching(/expire at 2026-12-07T12:00:00.000Z, within 24 hours/),
-      expect.stringMatching(/holds no records/)
+      expect.stringMatching(/expire at 2026-12-07T12:00:00.000Z, within 24 hours/)
     ])
   })
 
@@ -372,5 +376,160 @@ describe('runPipeline', () => {
     )
     expect(w.events.filter(e => e.startsWith('FILE'))).toHaveLength(2)
     expect(await readdir(path.join(workspace, 'datafiniti', '6'))).toEqual([])
+  })
+})
+
+describe('if-no-results: a COMPLETED download with no files, or with files holding no records', () => {
+  const cases = [
+    [
+      'no result files',
+      (w: ReturnType<typeof world>) => w.http.answer('GET /v3/results/8', json(200, []))
+    ],
+    [
+      'files with no records',
+      (w: ReturnType<typeof world>) => {
+        w.http.answer('GET /v3/results/8', resultsFor('8_1.csv', '8_2.csv'))
+        w.http.file('/bucket/8_1.csv', { status: 200, body: 'id,name\n' })
+        w.http.file('/bucket/8_2.csv', { status: 200, body: 'id,name\r\n' })
+      }
+    ]
+  ] as const
+  const reasons = {
+    'no result files': /request 8 is COMPLETED but lists no result files/,
+    'files with no records':
+      /Download 8 holds no records: its 2 file\(s\) are empty but for headers/
+  }
+
+  function emptyWorld(action: string, setUp: (w: ReturnType<typeof world>) => void) {
+    const w = world({
+      [Inputs.RequestId]: '8',
+      ...(action === '' ? {} : { [Inputs.IfNoResults]: action })
+    })
+    w.http.answer('GET /v3/requests/8', completed)
+    setUp(w)
+    return w
+  }
+
+  async function expectNothingDelivered(w: ReturnType<typeof world>): Promise<void> {
+    expect(w.uploads).toEqual([])
+    expect(w.outputs[Outputs.FileCount]).toBe('0')
+    expect(w.outputs[Outputs.Files]).toBe('[]')
+    expect(w.outputs[Outputs.Urls]).toBe('[]')
+    expect(w.outputs[Outputs.TotalBytes]).toBe('0')
+    expect(w.outputs[Outputs.Manifest]).toBe('')
+    expect(w.outputs[Outputs.ArtifactName]).toBeUndefined()
+    expect(w.outputs[Outputs.ArtifactId]).toBeUndefined()
+    // The header-only files are gone: the directory agrees with file-count 0.
+    const dir = path.join(workspace, 'datafiniti', '8')
+    expect(await readdir(dir).catch(() => [])).toEqual([])
+  }
+
+  it.each(cases)(
+    'warn (the default), with %s: succeeds with file-count 0, a warning and no artifact',
+    async (what, setUp) => {
+      for (const action of ['', 'warn']) {
+        const w = emptyWorld(action, setUp)
+        await runPipeline(w.settings, w.ports)
+        await expectNothingDelivered(w)
+        expect(w.warnings).toEqual([expect.stringMatching(reasons[what])])
+        expect(w.warnings[0]).toContain("'if-no-results: ignore'")
+        expect(w.summaries.join('')).toMatch(/No results: /)
+        await rm(path.join(workspace, 'datafiniti'), { recursive: true, force: true })
+      }
+    }
+  )
+
+  it.each(cases)('ignore, with %s: succeeds with file-count 0, quietly', async (what, setUp) => {
+    const w = emptyWorld('ignore', setUp)
+    const report = await runPipeline(w.settings, w.ports)
+    await expectNothingDelivered(w)
+    expect(w.warnings).toEqual([])
+    expect(report.noResults).toMatch(reasons[what])
+  })
+
+  it.each(cases)('error, with %s: fails saying so, uploads nothing', async (what, setUp) => {
+    const w = emptyWorld('error', setUp)
+    const message = await failure(runPipeline(w.settings, w.ports))
+    expect(message).toMatch(reasons[what])
+    expect(message).toContain("as 'if-no-results: error' asks")
+    expect(w.uploads).toEqual([])
+    expect(w.outputs[Outputs.FileCount]).toBeUndefined()
+  })
+
+  it('leaves a download with some records alone, however many files are empty', async () => {
+    const w = emptyWorld('error', () => undefined)
+    w.http.answer('GET /v3/results/8', resultsFor('8_1.csv', '8_2.csv'))
+    w.http.file('/bucket/8_1.csv', { status: 200, body: 'id,name\n' })
+    w.http.file('/bucket/8_2.csv', { status: 200, body: CSV })
+    await runPipeline(w.settings, w.ports)
+    expect(w.outputs[Outputs.FileCount]).toBe('2')
+    expect(w.outputs[Outputs.RecordCount]).toBe('2')
+    expect(w.uploads).toHaveLength(1)
+  })
+})
+
+describe('how far a failed run got', () => {
+  it('records the stage, the request and the files done, for a summary free of secrets', async () => {
+    const w = world({ [Inputs.RequestId]: '6', [Inputs.Concurrency]: '1' })
+    w.http.answer('GET /v3/requests/6', completed)
+    // v3 file paths can hold the token itself.
+    const url = (name: string) =>
+      `https://files.example/${TOKEN}/${name}?X-Amz-Signature=sig_${name.replace(/\W/g, '')}_0123456789`
+    w.http.answer(
+      'GET /v3/results/6',
+      json(200, [{ url: url('6_1.csv') }, { url: url('6_2.csv') }])
+    )
+    w.http.file(`/${TOKEN}/6_1.csv`, { status: 200, body: CSV })
+    w.http.file(`/${TOKEN}/6_2.csv`, {
+      status: 404,
+      body: '<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>'
+    })
+    const progress = newRunProgress()
+    let message = ''
+    try {
+      await runPipeline(w.settings, w.ports, progress)
+    } catch (error) {
+      message = finalMessage(error, [TOKEN])
+    }
+    expect(progress).toMatchObject({
+      stage: 'download',
+      requestId: '6',
+      status: 'COMPLETED',
+      filesTotal: 2,
+      filesDone: 1,
+      bytesDone: CSV.length
+    })
+    const summary = renderFailureSummary(progress, message)
+    expect(summary).toMatch(/^### Datafiniti download 6: failed while downloading the files\n/)
+    expect(summary).toMatch(
+      /> The file host has no 6_2\.csv \(files\.example\/…\/6_2\.csv\): HTTP 404/
+    )
+    expect(summary).toContain('1 of 2 file(s) downloaded and verified')
+    expect(summary).not.toContain(TOKEN)
+    expect(summary).not.toContain('sig_')
+  })
+
+  it('names the wait when the request failed at Datafiniti', async () => {
+    const w = world({ [Inputs.RequestId]: '9', [Inputs.Mode]: 'urls' })
+    w.http.answer(
+      'GET /v3/requests/9',
+      json(200, { status: 'STARTED', error: 'Query <b>bad</b> | x' })
+    )
+    const progress = newRunProgress()
+    const message = await failure(runPipeline(w.settings, w.ports, progress))
+    expect(progress).toMatchObject({ stage: 'wait', requestId: '9', filesTotal: undefined })
+    const summary = renderFailureSummary(progress, message)
+    expect(summary).toMatch(/^### Datafiniti download 9: failed while waiting for the download/)
+    // What the server said is escaped, never raw Markdown or HTML.
+    expect(summary).toContain('Query &lt;b&gt;bad&lt;/b&gt; &#124; x')
+  })
+
+  it('names the inputs stage before any request', async () => {
+    const w = world({ [Inputs.RequestId]: '3' }, { blocker: 'No artifacts here.' })
+    const progress = newRunProgress()
+    const message = await failure(runPipeline(w.settings, w.ports, progress))
+    expect(renderFailureSummary(progress, message)).toBe(
+      '### Datafiniti download: failed while validating the inputs\n\n> No artifacts here.\n\n'
+    )
   })
 })

@@ -83,7 +83,8 @@ describe('parseSettings defaults', () => {
       concurrency: 4,
       maxRetries: 5,
       stallTimeoutMs: 60_000,
-      artifactFallback: 'fail'
+      artifactFallback: 'fail',
+      ifNoResults: 'warn'
     })
     expect(pathOf(settings)).toBe(path.join(WORKSPACE, 'datafiniti', '6073'))
     expect(artifactNameFor(settings, '6073')).toBe('datafiniti-6073')
@@ -156,7 +157,8 @@ describe('parseSettings trimming and normalisation', () => {
       [Inputs.MaxRetries]: ' 2 ',
       [Inputs.StallTimeout]: ' 90s ',
       [Inputs.ApiVersion]: ' v3 ',
-      [Inputs.ArtifactFallback]: ' files '
+      [Inputs.ArtifactFallback]: ' files ',
+      [Inputs.IfNoResults]: ' Error '
     })
     expect(settings).toEqual({
       token: TOKEN,
@@ -175,7 +177,8 @@ describe('parseSettings trimming and normalisation', () => {
       concurrency: 8,
       maxRetries: 2,
       stallTimeoutMs: 90_000,
-      artifactFallback: 'files'
+      artifactFallback: 'files',
+      ifNoResults: 'error'
     })
     expect(pathOf(settings)).toBe(path.join(WORKSPACE, 'out'))
     expect(artifactNameFor(settings, '42')).toBe('my-artifact')
@@ -638,6 +641,23 @@ describe('parseSettings: artifact-fallback', () => {
   it.each(['skip', 'urls', 'true'])('rejects %j', raw => {
     const message = expectRejected({ [Inputs.ArtifactFallback]: raw }, Inputs.ArtifactFallback)
     expect(message).toContain('fail or files')
+    expect(message).toContain(JSON.stringify(raw))
+  })
+})
+
+describe('parseSettings: if-no-results', () => {
+  it.each([
+    ['', 'warn'],
+    ['warn', 'warn'],
+    ['ERROR', 'error'],
+    ['ignore', 'ignore']
+  ])('reads %j as %j', (raw, action) => {
+    expect(parse({ [Inputs.IfNoResults]: raw }).ifNoResults).toBe(action)
+  })
+
+  it.each(['fail', 'true', 'skip'])('rejects %j, naming the three values', raw => {
+    const message = expectRejected({ [Inputs.IfNoResults]: raw }, Inputs.IfNoResults)
+    expect(message).toContain('warn, error, ignore')
     expect(message).toContain(JSON.stringify(raw))
   })
 })

@@ -34,6 +34,7 @@ function report(extra: Partial<RunReport> = {}): RunReport {
     urls: names.map(signedUrl),
     names,
     expiries: names.map(() => new Date(Date.UTC(2024, 0, 8, 12, 0, 0))),
+    created: [],
     files: [file('6073_1.csv', 2048, 1200), file('6073_2.csv', 1024, 34)],
     downloadPath: '/ws/datafiniti/6073',
     manifestPath: undefined,
@@ -42,6 +43,7 @@ function report(extra: Partial<RunReport> = {}): RunReport {
     artifactName: 'datafiniti-6073',
     waitedMs: 190_000,
     downloadMs: 4_000,
+    noResults: undefined,
     ...extra
   }
 }

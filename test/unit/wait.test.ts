@@ -205,13 +205,12 @@ describe('waitForResults', () => {
     expect(error.message).toBe('Datafiniti download request 1 failed (status FAILED).')
   })
 
-  it('throws when a completed request lists no result files', async () => {
+  it('returns a completed request that lists no result files: the pipeline decides', async () => {
     const clock = fakeClock(START)
     const { client } = fakeClient([state('COMPLETED')], [[]])
-    const error = await rejection(waitForResults(client, '6073', options(clock, waitLog())))
-    expect(error).toBeInstanceOf(FatalError)
-    expect(error.message).toContain('6073')
-    expect(error.message).toContain('no result files')
+    const done = await waitForResults(client, '6073', options(clock, waitLog()))
+    expect(done.state.status).toBe('COMPLETED')
+    expect(done.results).toEqual([])
   })
 
   it('times out with the last status, progress and a pointer to wait-timeout', async () => {

@@ -1,0 +1,67 @@
+import { formatBytes } from '../support/format.js'
+import { escapeCell } from './summary.js'
+
+/** The stages of a run, in order, as a failure summary names them. */
+export const Stages = {
+  inputs: 'validating the inputs',
+  create: 'creating the download',
+  wait: 'waiting for the download',
+  download: 'downloading the files',
+  upload: 'uploading the artifact',
+  report: 'reporting'
+} as const
+export type Stage = keyof typeof Stages
+
+/**
+ * How far a run got, kept up to date by the pipeline as it goes, so that a failure (which carries
+ * only its message) can still be summarised with the request and the files already done.
+ */
+export interface RunProgress {
+  stage: Stage
+  requestId: string | undefined
+  status: string | undefined
+  filesTotal: number | undefined
+  filesDone: number
+  bytesDone: number
+  downloadPath: string | undefined
+}
+
+export function newRunProgress(): RunProgress {
+  return {
+    stage: 'inputs',
+    requestId: undefined,
+    status: undefined,
+    filesTotal: undefined,
+    filesDone: 0,
+    bytesDone: 0,
+    downloadPath: undefined
+  }
+}
+
+/**
+ * The job summary of a failed run. `message` is the run's final failure line, already stripped of
+ * every secret (finalMessage); everything here is escaped, as it may quote a server.
+ */
+export function renderFailureSummary(progress: RunProgress, message: string): string {
+  const id = progress.requestId === undefined ? '' : ` ${escapeCell(progress.requestId)}`
+  const lines = [
+    `### Datafiniti download${id}: failed while ${Stages[progress.stage]}`,
+    '',
+    ...message.split('\n').map(line => `> ${escapeCell(line)}`),
+    ''
+  ]
+  const facts: string[] = []
+  if (progress.status !== undefined) facts.push(`Last status: ${escapeCell(progress.status)}`)
+  if (progress.filesTotal !== undefined) {
+    const kept =
+      progress.filesDone > 0 && progress.downloadPath !== undefined
+        ? `, kept in \`${escapeCell(progress.downloadPath)}\``
+        : ''
+    facts.push(
+      `${progress.filesDone} of ${progress.filesTotal} file(s) downloaded and verified ` +
+        `(${formatBytes(progress.bytesDone)})${kept}`
+    )
+  }
+  if (facts.length > 0) lines.push(facts.join(' · '), '')
+  return lines.join('\n') + '\n'
+}
