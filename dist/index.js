@@ -31952,7 +31952,8 @@ const Inputs = {
     Format: 'format',
     NumRecords: 'num-records',
     View: 'view',
-    ArtifactFallback: 'artifact-fallback'
+    ArtifactFallback: 'artifact-fallback',
+    IfNoResults: 'if-no-results'
 };
 const Outputs = {
     RequestId: 'request-id',
@@ -31966,7 +31967,9 @@ const Outputs = {
     ExpiresAt: 'expires-at',
     ArtifactId: 'artifact-id',
     ArtifactUrl: 'artifact-url',
-    ArtifactDigest: 'artifact-digest'
+    ArtifactDigest: 'artifact-digest',
+    Manifest: 'manifest',
+    ArtifactName: 'artifact-name'
 };
 /** The runner passes input `foo-bar` as env `INPUT_FOO-BAR` (spaces become `_`, hyphens stay). */
 function inputEnvName(name) {
@@ -32293,6 +32296,8 @@ function isRequestId(id, version) {
 }
 /** The manifest's file name in the download directory; no result file may take it. */
 const download_MANIFEST_NAME = 'datafiniti-manifest.json';
+/** What a COMPLETED download with no results (no files, or files without records) does. */
+const NoResultsActions = ['warn', 'error', 'ignore'];
 
 ;// CONCATENATED MODULE: ./src/inputs/defaults.ts
 /** What an input is when it is not set, and the bounds of numeric inputs. */
@@ -32306,7 +32311,8 @@ const Defaults = {
     WaitTimeout: '1h',
     Concurrency: 4,
     MaxRetries: 5,
-    StallTimeout: '60s'
+    StallTimeout: '60s',
+    IfNoResults: 'warn'
 };
 const Limits = {
     MaxConcurrency: 64,
@@ -32556,7 +32562,8 @@ function parseSettings(env, cwd) {
         concurrency: integer(env, Inputs.Concurrency, 1, Limits.MaxConcurrency, Defaults.Concurrency),
         maxRetries: integer(env, Inputs.MaxRetries, 0, Limits.MaxRetries, Defaults.MaxRetries),
         stallTimeoutMs: duration(env, Inputs.StallTimeout, Defaults.StallTimeout, 100),
-        artifactFallback: parseFallback(read(env, Inputs.ArtifactFallback))
+        artifactFallback: parseFallback(read(env, Inputs.ArtifactFallback)),
+        ifNoResults: parseIfNoResults(read(env, Inputs.IfNoResults))
     };
 }
 function parseFallback(raw) {
@@ -32566,6 +32573,12 @@ function parseFallback(raw) {
     if (value === 'files')
         return 'files';
     throw new InputError(`Input '${Inputs.ArtifactFallback}' must be fail or files; got ${quote(raw)}.`);
+}
+function parseIfNoResults(raw) {
+    const value = raw.toLowerCase() || Defaults.IfNoResults;
+    if (NoResultsActions.includes(value))
+        return value;
+    throw new InputError(`Input '${Inputs.IfNoResults}' must be one of ${NoResultsActions.join(', ')}; got ${quote(raw)}.`);
 }
 function parseApiUrl(raw) {
     const expected = `Input '${Inputs.ApiUrl}' must be an http(s) base URL such as ${Defaults.ApiUrl}`;
@@ -32981,7 +32994,11 @@ class V3Client {
                     strings: false
                 });
                 const created = item['date_created'];
-                return { url, expiresAt: expiryFromCreated(created) ?? expiryFromUrl(url) };
+                return {
+                    url,
+                    expiresAt: expiryFromCreated(created) ?? expiryFromUrl(url),
+                    createdAt: parseApiDate(created)
+                };
             });
         }, options);
     }
@@ -33090,7 +33107,7 @@ function progressLine(state, elapsedMs) {
     return line;
 }
 /**
- * Polls until the request is complete and its result files are listed, or fails with the reason:
+ * Polls until the request is complete and its result files are listed (possibly none), or fails with the reason:
  * the request's own error, or the timeout with the last status seen.
  */
 async function waitForResults(client, requestId, options) {
@@ -33108,9 +33125,8 @@ async function waitForResults(client, requestId, options) {
         if (state.phase === 'completed') {
             const results = await client.getResults(requestId, { deadline });
             if (results !== undefined) {
-                if (results.length === 0) {
-                    throw new FatalError(`Datafiniti download request ${requestId} is ${state.status} but lists no result files: nothing to download.`);
-                }
+                // An empty list is a finished download with no results: the pipeline decides what that
+                // means ('if-no-results'), not the wait.
                 log.info(`${progressLine(state, elapsed)}; ${results.length} result file(s) ready`);
                 return { state, results, waitedMs: elapsed };
             }
@@ -33162,65 +33178,6 @@ function startProgress(label, log, clock, everyMs = 5000) {
     };
 }
 
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
-;// CONCATENATED MODULE: ./src/report/manifest.ts
-
-
-
-
-function manifestFor(report, context) {
-    const records = report.files.every(f => f.records !== undefined)
-        ? report.files.reduce((sum, f) => sum + (f.records ?? 0), 0)
-        : null;
-    return {
-        version: 1,
-        requestId: report.requestId,
-        apiVersion: context.apiVersion,
-        query: context.query ?? null,
-        status: report.status,
-        writtenAt: new Date(context.now).toISOString(),
-        expiresAt: report.expiresAt?.toISOString() ?? null,
-        totals: {
-            files: report.files.length,
-            bytes: report.files.reduce((sum, f) => sum + f.bytes, 0),
-            records
-        },
-        files: report.files.map(file => ({
-            name: file.name,
-            bytes: file.bytes,
-            records: file.records ?? null,
-            sha256: file.sha256,
-            etag: file.etag ?? null,
-            integrity: file.integrity,
-            expiresAt: report.expiries[report.names.indexOf(file.name)]?.toISOString() ?? null
-        }))
-    };
-}
-/** Writes the manifest whole or not at all (a rename), and returns its path. */
-async function writeManifest(dir, manifest) {
-    const target = external_node_path_.join(dir, download_MANIFEST_NAME);
-    const part = `${target}.part`;
-    await onDisk(() => (0,promises_.writeFile)(part, `${JSON.stringify(manifest, null, 2)}\n`));
-    await onDisk(() => (0,promises_.rename)(part, target));
-    return target;
-}
-/** The manifest an earlier run left in `dir`, or undefined when there is none or it is unreadable. */
-async function readManifest(dir) {
-    try {
-        const parsed = JSON.parse(await readFile(path.join(dir, MANIFEST_NAME), 'utf8'));
-        if (parsed === null || typeof parsed !== 'object')
-            return undefined;
-        const manifest = parsed;
-        return manifest.version === 1 && Array.isArray(manifest.files)
-            ? manifest
-            : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/report/report.ts
 function totalBytes(report) {
     return report.files.reduce((sum, file) => sum + file.bytes, 0);
@@ -33236,27 +33193,6 @@ function totalRecords(report) {
         sum += file.records;
     }
     return sum;
-}
-
-;// CONCATENATED MODULE: ./src/report/outputs.ts
-
-
-function setOutputs(report, setOutput) {
-    const records = totalRecords(report);
-    setOutput(Outputs.RequestId, report.requestId);
-    setOutput(Outputs.Status, report.status);
-    setOutput(Outputs.Urls, JSON.stringify(report.urls));
-    setOutput(Outputs.Files, JSON.stringify(report.files.map(file => file.path)));
-    setOutput(Outputs.DownloadPath, report.downloadPath);
-    setOutput(Outputs.FileCount, String(report.urls.length));
-    setOutput(Outputs.TotalBytes, String(totalBytes(report)));
-    setOutput(Outputs.RecordCount, records === undefined ? '' : String(records));
-    setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '');
-    if (report.artifact) {
-        setOutput(Outputs.ArtifactId, String(report.artifact.id));
-        setOutput(Outputs.ArtifactUrl, report.artifact.url ?? '');
-        setOutput(Outputs.ArtifactDigest, report.artifact.digest ?? '');
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -33288,6 +33224,10 @@ function renderSummary(report) {
         report.mode === 'urls' ? undefined : `downloaded in ${formatDuration(report.downloadMs)}`
     ].filter(Boolean);
     lines.push(facts.join(' · '), '');
+    if (report.noResults !== undefined) {
+        lines.push(`No results: ${escapeCell(report.noResults)}`);
+        return lines.join('\n') + '\n';
+    }
     const expiry = (i) => {
         const date = report.expiries[i];
         return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
@@ -33332,6 +33272,206 @@ function renderSummary(report) {
     return lines.join('\n') + '\n';
 }
 
+;// CONCATENATED MODULE: ./src/report/failure.ts
+
+
+/** The stages of a run, in order, as a failure summary names them. */
+const Stages = {
+    inputs: 'validating the inputs',
+    create: 'creating the download',
+    wait: 'waiting for the download',
+    download: 'downloading the files',
+    upload: 'uploading the artifact',
+    report: 'reporting'
+};
+function newRunProgress() {
+    return {
+        stage: 'inputs',
+        requestId: undefined,
+        status: undefined,
+        filesTotal: undefined,
+        filesDone: 0,
+        bytesDone: 0,
+        downloadPath: undefined
+    };
+}
+/**
+ * The job summary of a failed run. `message` is the run's final failure line, already stripped of
+ * every secret (finalMessage); everything here is escaped, as it may quote a server.
+ */
+function renderFailureSummary(progress, message) {
+    const id = progress.requestId === undefined ? '' : ` ${escapeCell(progress.requestId)}`;
+    const lines = [
+        `### Datafiniti download${id}: failed while ${Stages[progress.stage]}`,
+        '',
+        ...message.split('\n').map(line => `> ${escapeCell(line)}`),
+        ''
+    ];
+    const facts = [];
+    if (progress.status !== undefined)
+        facts.push(`Last status: ${escapeCell(progress.status)}`);
+    if (progress.filesTotal !== undefined) {
+        const kept = progress.filesDone > 0 && progress.downloadPath !== undefined
+            ? `, kept in \`${escapeCell(progress.downloadPath)}\``
+            : '';
+        facts.push(`${progress.filesDone} of ${progress.filesTotal} file(s) downloaded and verified ` +
+            `(${formatBytes(progress.bytesDone)})${kept}`);
+    }
+    if (facts.length > 0)
+        lines.push(facts.join(' · '), '');
+    return lines.join('\n') + '\n';
+}
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+;// CONCATENATED MODULE: ./src/report/manifest.ts
+
+
+
+
+function manifestFor(report, context) {
+    const records = report.files.every(f => f.records !== undefined)
+        ? report.files.reduce((sum, f) => sum + (f.records ?? 0), 0)
+        : null;
+    return {
+        version: 1,
+        requestId: report.requestId,
+        apiVersion: context.apiVersion,
+        query: context.query ?? null,
+        status: report.status,
+        writtenAt: new Date(context.now).toISOString(),
+        createdAt: earliest(report.created)?.toISOString() ?? null,
+        expiresAt: report.expiresAt?.toISOString() ?? null,
+        totals: {
+            files: report.files.length,
+            bytes: report.files.reduce((sum, f) => sum + f.bytes, 0),
+            records
+        },
+        files: report.files.map(file => ({
+            name: file.name,
+            bytes: file.bytes,
+            records: file.records ?? null,
+            sha256: file.sha256,
+            etag: file.etag ?? null,
+            integrity: file.integrity,
+            createdAt: report.created[report.names.indexOf(file.name)]?.toISOString() ?? null,
+            expiresAt: report.expiries[report.names.indexOf(file.name)]?.toISOString() ?? null
+        }))
+    };
+}
+function earliest(dates) {
+    const times = dates.flatMap(date => (date ? [date.getTime()] : []));
+    return times.length > 0 ? new Date(Math.min(...times)) : undefined;
+}
+/** Writes the manifest whole or not at all (a rename), and returns its path. */
+async function writeManifest(dir, manifest) {
+    const target = external_node_path_.join(dir, download_MANIFEST_NAME);
+    const part = `${target}.part`;
+    await onDisk(() => (0,promises_.writeFile)(part, `${JSON.stringify(manifest, null, 2)}\n`));
+    await onDisk(() => (0,promises_.rename)(part, target));
+    return target;
+}
+/** The manifest an earlier run left in `dir`, or undefined when there is none or it is unreadable. */
+async function readManifest(dir) {
+    try {
+        const parsed = JSON.parse(await readFile(path.join(dir, MANIFEST_NAME), 'utf8'));
+        if (parsed === null || typeof parsed !== 'object')
+            return undefined;
+        const manifest = parsed;
+        return manifest.version === 1 && Array.isArray(manifest.files)
+            ? manifest
+            : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/no-results.ts
+
+
+
+
+
+/**
+ * Why a COMPLETED download has nothing to deliver, or undefined when it has: no result files, or
+ * (once downloaded) files that hold no records. A query that matched nothing this week is normal on
+ * a schedule, so what follows is the user's choice ('if-no-results'), as upload-artifact's
+ * `if-no-files-found` is.
+ */
+function noResultsReason(report) {
+    if (report.urls.length === 0) {
+        return `Datafiniti download request ${report.requestId} is ${report.status} but lists no result files: nothing to download.`;
+    }
+    if (report.files.length > 0 && totalRecords(report) === 0) {
+        return `Download ${report.requestId} holds no records: its ${report.files.length} file(s) are empty but for headers.`;
+    }
+    return undefined;
+}
+/**
+ * Fails (`error`) or settles the run as one that delivered nothing (`warn`, `ignore`): the
+ * header-only files are removed, so that `file-count` 0, an empty `files` output and the
+ * directory agree, and no artifact is uploaded.
+ */
+async function settleNoResults(report, reason, action, log) {
+    for (const file of report.files)
+        await onDisk(() => (0,promises_.rm)(file.path, { force: true }));
+    if (action === 'error') {
+        throw new FatalError(`${reason} Failing, as '${Inputs.IfNoResults}: error' asks; with warn or ignore the step succeeds with file-count 0.`);
+    }
+    const delivered = 'Nothing is delivered: file-count is 0 and no artifact is uploaded.';
+    if (action === 'warn') {
+        log.warning(`${reason} ${delivered} Set '${Inputs.IfNoResults}: ignore' to silence this, or error to fail.`);
+    }
+    else {
+        log.info(`${reason} ${delivered}`);
+    }
+    report.noResults = reason;
+    report.urls = [];
+    report.names = [];
+    report.expiries = [];
+    report.created = [];
+    report.files = [];
+}
+/**
+ * Once the files are on disk (or, in urls mode, listed): settles a run with no results, or writes
+ * the manifest beside the files. True when there is something to deliver.
+ */
+async function settleResults(report, context, log) {
+    const reason = noResultsReason(report);
+    if (reason !== undefined) {
+        await settleNoResults(report, reason, context.ifNoResults, log);
+        return false;
+    }
+    if (report.mode !== 'urls') {
+        report.manifestPath = await writeManifest(report.downloadPath, manifestFor(report, context));
+    }
+    return true;
+}
+
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+
+
+function setOutputs(report, setOutput) {
+    const records = totalRecords(report);
+    setOutput(Outputs.RequestId, report.requestId);
+    setOutput(Outputs.Status, report.status);
+    setOutput(Outputs.Urls, JSON.stringify(report.urls));
+    setOutput(Outputs.Files, JSON.stringify(report.files.map(file => file.path)));
+    setOutput(Outputs.DownloadPath, report.downloadPath);
+    setOutput(Outputs.FileCount, String(report.urls.length));
+    setOutput(Outputs.TotalBytes, String(totalBytes(report)));
+    setOutput(Outputs.RecordCount, records === undefined ? '' : String(records));
+    setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '');
+    setOutput(Outputs.Manifest, report.manifestPath ?? '');
+    if (report.artifact) {
+        setOutput(Outputs.ArtifactName, report.artifactName);
+        setOutput(Outputs.ArtifactId, String(report.artifact.id));
+        setOutput(Outputs.ArtifactUrl, report.artifact.url ?? '');
+        setOutput(Outputs.ArtifactDigest, report.artifact.digest ?? '');
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/report/publish.ts
 
 
@@ -33349,9 +33489,6 @@ function warnAbout(report, log, clock) {
     if (report.expiresAt && report.expiresAt.getTime() - clock.now() < 24 * 3_600_000) {
         log.warning(`The result files of download ${report.requestId} expire at ${report.expiresAt.toISOString()}, within 24 hours: ` +
             `fetch them again soon or create a new download.`);
-    }
-    if (totalRecords(report) === 0) {
-        log.warning(`Download ${report.requestId} holds no records: its files are empty but for headers.`);
     }
 }
 function conclusion(report) {
@@ -34593,6 +34730,7 @@ async function downloadFiles(files, options) {
                 priority: index,
                 freshUrl
             });
+            options.onFile?.(results[index]);
         }
         catch (error) {
             if (!controller.signal.aborted) {
@@ -34658,17 +34796,22 @@ function once(fn) {
 
 
 
+
 /**
  * The whole run: inputs → (create) → wait → download → deliver → report. Every side effect goes
  * through `ports`, so this function is tested with plain objects.
  */
-async function runPipeline(settings, ports) {
+async function runPipeline(settings, ports, progress = newRunProgress()) {
     const { runner, clock } = ports;
+    const { apiVersion, query, ifNoResults } = settings;
     const uploadBlocked = await runner.group('Validate inputs', () => Promise.resolve(preflight(settings, ports)));
     const client = apiClient(settings, ports);
+    progress.stage = settings.requestId ? 'wait' : 'create';
     const requestId = settings.requestId ?? (await create(client, settings.query, ports));
+    progress.requestId = requestId;
     // Set at once: if the wait fails, this is how the user finds the download again.
     runner.setOutput(Outputs.RequestId, requestId);
+    progress.stage = 'wait';
     const completed = await runner.group(`Wait for download request ${requestId}`, () => waitForResults(client, requestId, {
         pollIntervalMs: settings.pollIntervalMs,
         waitTimeoutMs: settings.waitTimeoutMs,
@@ -34676,24 +34819,30 @@ async function runPipeline(settings, ports) {
         log: runner,
         signal: ports.signal
     }));
+    progress.status = completed.state.status;
     runner.setOutput(Outputs.Status, completed.state.status);
     const report = reportFor(settings, requestId, completed);
     // The signature of a signed URL is the credential: masked in case a later step prints a URL.
     for (const secret of signatureSecrets(report.urls))
         runner.setSecret(secret);
-    if (settings.mode !== 'urls') {
+    if (settings.mode !== 'urls' && report.urls.length > 0) {
+        progress.stage = 'download';
+        Object.assign(progress, { filesTotal: report.urls.length, downloadPath: report.downloadPath });
         // Expired or revoked URLs: ask for the results once more, for fresh ones.
         const refreshUrls = async () => ((await client.getResults(requestId)) ?? []).map(result => result.url);
         const started = clock.now();
-        report.files = await runner.group(`Download ${report.urls.length} file(s)`, () => download(plan(report, completed), report.downloadPath, settings, ports, refreshUrls));
-        report.downloadMs = clock.now() - started;
-        report.manifestPath = await writeManifest(report.downloadPath, manifestFor(report, {
-            apiVersion: settings.apiVersion,
-            query: settings.query,
-            now: clock.now()
+        report.files = await runner.group(`Download ${report.urls.length} file(s)`, () => download(plan(report, completed), report.downloadPath, settings, ports, {
+            refreshUrls,
+            onFile: file => {
+                progress.filesDone++;
+                progress.bytesDone += file.bytes;
+            }
         }));
+        report.downloadMs = clock.now() - started;
     }
-    if (settings.mode === 'artifact' && !uploadBlocked) {
+    const delivered = await settleResults(report, { apiVersion, query, ifNoResults, now: clock.now() }, runner);
+    if (settings.mode === 'artifact' && !uploadBlocked && delivered) {
+        progress.stage = 'upload';
         const name = report.artifactName;
         report.artifact = await runner.group(`Upload artifact ${name}`, async () => {
             const paths = [...report.files.map(file => file.path), report.manifestPath ?? []].flat();
@@ -34705,6 +34854,7 @@ async function runPipeline(settings, ports) {
             return artifact;
         });
     }
+    progress.stage = 'report';
     await publishReport(report, runner, clock);
     return report;
 }
@@ -34771,6 +34921,7 @@ async function create(client, spec, { runner }) {
 function reportFor(settings, requestId, completed) {
     const urls = completed.results.map(result => result.url);
     const expiries = completed.results.map(result => result.expiresAt);
+    const created = completed.results.map(result => result.createdAt);
     const times = expiries.flatMap(date => (date ? [date.getTime()] : []));
     return {
         requestId,
@@ -34779,6 +34930,7 @@ function reportFor(settings, requestId, completed) {
         urls,
         names: assignFileNames(urls),
         expiries,
+        created,
         files: [],
         downloadPath: downloadPathFor(settings, requestId),
         expiresAt: times.length > 0 ? new Date(Math.min(...times)) : undefined,
@@ -34786,7 +34938,8 @@ function reportFor(settings, requestId, completed) {
         artifactName: artifactNameFor(settings, requestId),
         manifestPath: undefined,
         waitedMs: completed.waitedMs,
-        downloadMs: 0
+        downloadMs: 0,
+        noResults: undefined
     };
 }
 function plan(report, completed) {
@@ -34795,7 +34948,7 @@ function plan(report, completed) {
         return { url, name, format: formatOf(name, completed.state.format) };
     });
 }
-async function download(planned, dir, settings, { http, clock, runner, signal }, refreshUrls) {
+async function download(planned, dir, settings, { http, clock, runner, signal }, hooks) {
     runner.info(`Downloading to ${dir}`);
     const progress = startProgress('Downloaded', runner, clock);
     try {
@@ -34808,7 +34961,7 @@ async function download(planned, dir, settings, { http, clock, runner, signal },
             stallTimeoutMs: settings.stallTimeoutMs,
             log: runner,
             signal,
-            refreshUrls,
+            ...hooks,
             onBytes: progress.add,
             onSize: progress.expect
         });
@@ -34851,6 +35004,7 @@ const systemClock = {
 
 
 
+
 /** Builds the ports from the real runner and runs the pipeline; every failure ends here. */
 async function run(env = process.env) {
     const runner = githubRunner(env);
@@ -34859,6 +35013,7 @@ async function run(env = process.env) {
     for (const secret of secrets)
         runner.setSecret(secret);
     const lifetime = watchProcess();
+    const progress = newRunProgress();
     let http;
     try {
         const settings = parseSettings(env, process.cwd());
@@ -34871,10 +35026,13 @@ async function run(env = process.env) {
             runner,
             artifacts: githubArtifacts(env),
             signal: lifetime.signal
-        });
+        }, progress);
     }
     catch (error) {
-        core/* setFailed */.C1(finalMessage(error, secrets));
+        const message = finalMessage(error, secrets);
+        core/* setFailed */.C1(message);
+        // The page says what failed too; a summary that cannot be written must not hide the failure.
+        await runner.summary(renderFailureSummary(progress, message)).catch(() => undefined);
     }
     finally {
         http?.dispose();
