@@ -22,7 +22,9 @@ export const Inputs = {
   Format: 'format',
   NumRecords: 'num-records',
   View: 'view',
-  ArtifactFallback: 'artifact-fallback'
+  ArtifactFallback: 'artifact-fallback',
+  Overwrite: 'overwrite',
+  ReuseRequest: 'reuse-request'
 } as const
 
 export const Outputs = {
