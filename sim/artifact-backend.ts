@@ -1,9 +1,13 @@
 /**
- * A local stand-in for the GitHub Actions artifact service: Azurite's blob service for storage and a
- * small fake of the two Results twirp methods that @actions/artifact calls (CreateArtifact hands
- * out an Azurite SAS URL, FinalizeArtifact records the upload). Artifact mode uploads a real zip.
+ * A local stand-in for the GitHub Actions Results service: Azurite's blob service for storage and a
+ * small fake of the twirp methods that @actions/artifact calls (CreateArtifact hands out an Azurite
+ * SAS URL, FinalizeArtifact records the upload, ListArtifacts, DeleteArtifact,
+ * GetSignedArtifactURL), with the real service's 409 `already_exists` for a name taken on the run
+ * by any of its jobs or attempts; and the cache service v2 that @actions/cache calls
+ * (cache-service.ts). Artifact mode uploads a real zip.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -16,6 +20,7 @@ import {
   StorageSharedKeyCredential,
   generateBlobSASQueryParameters
 } from '@azure/storage-blob'
+import { CACHE_SERVICE, createCacheService } from './cache-service.js'
 
 // Azurite's well-known development account.
 const ACCOUNT = 'devstoreaccount1'
@@ -28,16 +33,36 @@ export interface StoredArtifact {
   id: number
   name: string
   blobName: string
+  /** The job (and attempt) that uploaded it. */
+  jobBackendId: string
   size: number
   hash: string | undefined
   expiresAt: string | undefined
+  createdAt: string
   finalized: boolean
+}
+
+/** Which run, job and attempt a runtime token is for: as a runner gives it, per job attempt. */
+export interface JobRun {
+  /** GITHUB_RUN_ID; default 4242. */
+  runId?: string
+  /** GITHUB_JOB; default `fetch`. */
+  job?: string
+  /** GITHUB_RUN_ATTEMPT; default 1. */
+  attempt?: number
 }
 
 export interface ArtifactBackend {
   /** The variables a runner gives an action: ACTIONS_RUNTIME_TOKEN, ACTIONS_RESULTS_URL, GITHUB_*. */
   env: Record<string, string>
+  /** The same for another job or attempt of this run, or another run. */
+  envFor(jobRun: JobRun): Record<string, string>
+  /** The artifacts of the default run (4242), by name, across its jobs and attempts. */
   artifacts: Map<string, StoredArtifact>
+  /** Every Results twirp call, as `Service/Method name-or-key`. */
+  calls: string[]
+  /** The Actions cache (service v2) on the same Results service. */
+  cache: ReturnType<typeof createCacheService>['state']
   /** The uploaded zip, read back from blob storage. */
   download(name: string): Promise<Buffer>
   stop(): Promise<void>
@@ -45,6 +70,29 @@ export interface ArtifactBackend {
 
 function base64url(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url')
+}
+
+/** A stable UUID-shaped backend id for a run or a job attempt, as the runner's token carries. */
+function backendId(...parts: string[]): string {
+  const hex = createHash('sha256').update(parts.join('/')).digest('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+}
+
+/** The `Actions.Results:<run>:<job>` scope of a bearer token, as the toolkit reads it. */
+function scopeOf(authorization: string | undefined): { run: string; job: string } | undefined {
+  const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1] ?? ''
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+      scp?: string
+    }
+    for (const scope of (claims.scp ?? '').split(' ')) {
+      const [name, run, job] = scope.split(':')
+      if (name === 'Actions.Results' && run && job) return { run, job }
+    }
+  } catch {
+    return undefined
+  }
+  return undefined
 }
 
 export async function startArtifactBackend(): Promise<ArtifactBackend> {
@@ -56,10 +104,123 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
   const container = service.getContainerClient(CONTAINER)
   await container.createIfNotExists()
 
-  const runId = 'b1e1a5f0-0000-4000-8000-00000000run1'
-  const jobId = 'b1e1a5f0-0000-4000-8000-00000000job1'
-  const artifacts = new Map<string, StoredArtifact>()
+  const sign = (blobName: string, permissions: 'cw' | 'r'): string => {
+    const sas = generateBlobSASQueryParameters(
+      {
+        containerName: CONTAINER,
+        blobName,
+        permissions: BlobSASPermissions.parse(permissions),
+        expiresOn: new Date(Date.now() + 3600_000)
+      },
+      credential
+    ).toString()
+    return `${blobEndpoint}/${CONTAINER}/${blobName}?${sas}`
+  }
+  const cache = createCacheService(sign)
+  const calls: string[] = []
+  /** Artifacts by run backend id, then by name: a name is unique within a run. */
+  const runs = new Map<string, Map<string, StoredArtifact>>()
+  const artifactsOf = (run: string): Map<string, StoredArtifact> => {
+    const found = runs.get(run) ?? new Map<string, StoredArtifact>()
+    runs.set(run, found)
+    return found
+  }
+  const defaultRun = backendId('run', '4242')
   let nextId = 1000
+
+  const handleArtifacts = (
+    method: string,
+    body: Record<string, unknown>,
+    scope: { run: string; job: string },
+    reply: (status: number, body: object) => void
+  ): void => {
+    const name = typeof body['name'] === 'string' ? body['name'] : ''
+    const filter = body['name_filter']
+    calls.push(`ArtifactService/${method} ${name || (typeof filter === 'string' ? filter : '')}`)
+    const run = body['workflow_run_backend_id']
+    // Delete names the job that uploaded the artifact, which may be another job of the run.
+    if (
+      run !== scope.run ||
+      (method !== 'DeleteArtifact' && body['workflow_job_run_backend_id'] !== scope.job)
+    ) {
+      reply(403, {
+        code: 'permission_denied',
+        msg: 'the token is not for this workflow run or job'
+      })
+      return
+    }
+    const artifacts = artifactsOf(scope.run)
+    if (method === 'CreateArtifact') {
+      if (artifacts.has(name)) {
+        reply(409, {
+          code: 'already_exists',
+          msg: 'an artifact with this name already exists on the workflow run'
+        })
+        return
+      }
+      const blobName = `${scope.run}/${scope.job}/${name}.zip`
+      const expires = body['expires_at']
+      artifacts.set(name, {
+        id: 0,
+        name,
+        blobName,
+        jobBackendId: scope.job,
+        size: 0,
+        hash: undefined,
+        expiresAt: typeof expires === 'string' ? expires : undefined,
+        createdAt: new Date().toISOString(),
+        finalized: false
+      })
+      reply(200, { ok: true, signed_upload_url: sign(blobName, 'cw') })
+      return
+    }
+    const artifact = artifacts.get(name)
+    if (method === 'FinalizeArtifact') {
+      if (!artifact) {
+        reply(404, { code: 'not_found', msg: 'artifact not found' })
+        return
+      }
+      const hash = body['hash']
+      artifact.id = nextId++
+      artifact.size = Number(body['size'] ?? 0)
+      artifact.hash = typeof hash === 'string' ? hash : undefined
+      artifact.finalized = true
+      reply(200, { ok: true, artifact_id: String(artifact.id) })
+      return
+    }
+    if (method === 'ListArtifacts') {
+      // Every finalized artifact of the run, whichever job or attempt uploaded it.
+      const listed = [...artifacts.values()].filter(
+        a => a.finalized && (typeof filter !== 'string' || a.name === filter)
+      )
+      reply(200, {
+        artifacts: listed.map(a => ({
+          workflow_run_backend_id: scope.run,
+          workflow_job_run_backend_id: a.jobBackendId,
+          database_id: String(a.id),
+          name: a.name,
+          size: String(a.size),
+          created_at: a.createdAt,
+          ...(a.hash ? { digest: a.hash } : {})
+        }))
+      })
+      return
+    }
+    if (method === 'DeleteArtifact' || method === 'GetSignedArtifactURL') {
+      if (!artifact?.finalized) {
+        reply(404, { code: 'not_found', msg: 'artifact not found' })
+        return
+      }
+      if (method === 'GetSignedArtifactURL') {
+        reply(200, { signed_url: sign(artifact.blobName, 'r') })
+        return
+      }
+      artifacts.delete(name)
+      reply(200, { ok: true, artifact_id: String(artifact.id) })
+      return
+    }
+    reply(404, { code: 'bad_route', msg: `no handler for ArtifactService/${method}` })
+  }
 
   const twirp = http.createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -71,71 +232,24 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
         res.end(text)
       }
       try {
-        if (!req.headers.authorization?.startsWith('Bearer ')) {
-          reply(401, { code: 'unauthenticated', msg: 'missing bearer token' })
+        const scope = scopeOf(req.headers.authorization)
+        if (!scope) {
+          reply(401, { code: 'unauthenticated', msg: 'missing or malformed bearer token' })
           return
         }
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<
           string,
           unknown
         >
-        const name = typeof body['name'] === 'string' ? body['name'] : ''
-        if (
-          body['workflow_run_backend_id'] !== runId ||
-          body['workflow_job_run_backend_id'] !== jobId
-        ) {
-          reply(400, { code: 'invalid_argument', msg: 'unknown workflow run or job' })
-          return
+        const url = req.url ?? ''
+        if (url.startsWith(`${SERVICE}/`)) {
+          handleArtifacts(url.slice(SERVICE.length + 1), body, scope, reply)
+        } else if (url.startsWith(`${CACHE_SERVICE}/`)) {
+          calls.push(`CacheService/${url.slice(CACHE_SERVICE.length + 1)} ${String(body['key'])}`)
+          cache.handle(url.slice(CACHE_SERVICE.length + 1), body, reply)
+        } else {
+          reply(404, { code: 'bad_route', msg: `no handler for ${url}` })
         }
-        if (req.url === `${SERVICE}/CreateArtifact`) {
-          if (artifacts.has(name)) {
-            reply(409, {
-              code: 'already_exists',
-              msg: `an artifact with this name already exists on the workflow run`
-            })
-            return
-          }
-          const blobName = `${runId}/${jobId}/${name}.zip`
-          const sas = generateBlobSASQueryParameters(
-            {
-              containerName: CONTAINER,
-              blobName,
-              permissions: BlobSASPermissions.parse('cw'),
-              expiresOn: new Date(Date.now() + 3600_000)
-            },
-            credential
-          ).toString()
-          const expires = body['expires_at']
-          artifacts.set(name, {
-            id: 0,
-            name,
-            blobName,
-            size: 0,
-            hash: undefined,
-            expiresAt: typeof expires === 'string' ? expires : undefined,
-            finalized: false
-          })
-          reply(200, {
-            ok: true,
-            signed_upload_url: `${blobEndpoint}/${CONTAINER}/${blobName}?${sas}`
-          })
-          return
-        }
-        if (req.url === `${SERVICE}/FinalizeArtifact`) {
-          const artifact = artifacts.get(name)
-          if (!artifact) {
-            reply(404, { code: 'not_found', msg: 'artifact not found' })
-            return
-          }
-          const hash = body['hash']
-          artifact.id = nextId++
-          artifact.size = Number(body['size'] ?? 0)
-          artifact.hash = typeof hash === 'string' ? hash : undefined
-          artifact.finalized = true
-          reply(200, { ok: true, artifact_id: String(artifact.id) })
-          return
-        }
-        reply(404, { code: 'bad_route', msg: `no handler for ${req.url ?? ''}` })
       } catch (error) {
         reply(500, { code: 'internal', msg: String(error) })
       }
@@ -144,21 +258,36 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
   await new Promise<void>(resolve => twirp.listen(0, '127.0.0.1', resolve))
   const twirpPort = (twirp.address() as AddressInfo).port
 
-  const token = `${base64url({ alg: 'HS256', typ: 'JWT' })}.${base64url({
-    scp: `Actions.ExampleScope Actions.Results:${runId}:${jobId}`
-  })}.c2lnbmF0dXJl`
-
-  return {
-    env: {
+  const envFor = ({
+    runId = '4242',
+    job = 'fetch',
+    attempt = 1
+  }: JobRun): Record<string, string> => {
+    const run = backendId('run', runId)
+    const jobRun = backendId('job', runId, job, String(attempt))
+    const token = `${base64url({ alg: 'HS256', typ: 'JWT' })}.${base64url({
+      scp: `Actions.ExampleScope Actions.Results:${run}:${jobRun}`
+    })}.c2lnbmF0dXJl`
+    return {
       ACTIONS_RUNTIME_TOKEN: token,
       ACTIONS_RESULTS_URL: `http://127.0.0.1:${twirpPort}/`,
+      ACTIONS_CACHE_SERVICE_V2: 'True',
       GITHUB_SERVER_URL: 'https://github.com',
       GITHUB_REPOSITORY: 'octo-org/weekly-data',
-      GITHUB_RUN_ID: '4242'
-    },
-    artifacts,
+      GITHUB_RUN_ID: runId,
+      GITHUB_RUN_ATTEMPT: String(attempt),
+      GITHUB_JOB: job
+    }
+  }
+
+  return {
+    env: envFor({}),
+    envFor,
+    artifacts: artifactsOf(defaultRun),
+    calls,
+    cache: cache.state,
     download: async name => {
-      const artifact = artifacts.get(name)
+      const artifact = artifactsOf(defaultRun).get(name)
       if (!artifact) throw new Error(`no artifact named ${name}`)
       return container.getBlobClient(artifact.blobName).downloadToBuffer()
     },

@@ -1,7 +1,16 @@
 import * as core from '@actions/core'
-import { artifactBlocker, uploadArtifact } from './deliver/artifact.js'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import * as path from 'node:path'
+import {
+  artifactBlocker,
+  deleteArtifact,
+  findArtifact,
+  isGhes,
+  uploadArtifact
+} from './deliver/artifact.js'
 import { FatalError } from './support/errors.js'
-import type { Artifacts, Runner } from './ports.js'
+import type { Artifacts, RequestMemory, Runner } from './ports.js'
 import { registerSecret } from './support/secrets.js'
 
 type Env = Record<string, string | undefined>
@@ -29,7 +38,50 @@ export function githubRunner(env: Env): Runner {
 export function githubArtifacts(env: Env): Artifacts {
   return {
     blocker: () => artifactBlocker(env),
+    find: findArtifact,
+    remove: deleteArtifact,
     upload: (name, files, root, options) => uploadArtifact(name, files, root, options, env)
+  }
+}
+
+/**
+ * The Actions cache (@actions/cache, loaded only here) as the memory of created requests: one small
+ * file per key. The path is given with `~` so that the cache version, a hash of the path as
+ * written, is the same on every runner of the same kind.
+ */
+export function githubRequestMemory(env: Env): RequestMemory {
+  const pattern = (key: string): string => `~/.cache/datafiniti-requests/${key}.json`
+  const file = (key: string): string =>
+    path.join(homedir(), '.cache', 'datafiniti-requests', `${key}.json`)
+  return {
+    unavailable: () => {
+      const v2 = Boolean(env['ACTIONS_CACHE_SERVICE_V2']) && !isGhes(env)
+      const url = v2 ? env['ACTIONS_RESULTS_URL'] : env['ACTIONS_CACHE_URL']
+      return env['ACTIONS_RUNTIME_TOKEN'] && url ? undefined : 'no Actions cache service here'
+    },
+    recall: async key => {
+      const { restoreCache } = await import('@actions/cache')
+      try {
+        // Prefix matches are for restore keys; only this exact key is this step's request.
+        if ((await restoreCache([pattern(key)], key)) !== key) return undefined
+        const saved = JSON.parse(await readFile(file(key), 'utf8')) as { requestId?: unknown }
+        return typeof saved.requestId === 'string' ? saved.requestId : undefined
+      } finally {
+        await rm(file(key), { force: true })
+      }
+    },
+    remember: async (key, requestId) => {
+      const { saveCache } = await import('@actions/cache')
+      await mkdir(path.dirname(file(key)), { recursive: true })
+      await writeFile(file(key), JSON.stringify({ requestId, savedAt: new Date().toISOString() }))
+      try {
+        if ((await saveCache([pattern(key)], key)) === -1) {
+          throw new Error('the cache service did not store it')
+        }
+      } finally {
+        await rm(file(key), { force: true })
+      }
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { Inputs, inputEnvName } from './domain/names.js'
-import { githubArtifacts, githubRunner, watchProcess } from './github.js'
+import { githubArtifacts, githubRequestMemory, githubRunner, watchProcess } from './github.js'
 import { parseSettings } from './inputs/settings.js'
 import { runPipeline } from './pipeline.js'
 import { newRunProgress, renderFailureSummary } from './report/failure.js'
@@ -32,6 +32,7 @@ export async function run(env: Env = process.env): Promise<void> {
         clock: systemClock,
         runner,
         artifacts: githubArtifacts(env),
+        memory: githubRequestMemory(env),
         signal: lifetime.signal
       },
       progress

@@ -1,7 +1,9 @@
 import type { CallRunner, DatafinitiClient } from './api/client.js'
+import { createOnce } from './api/reuse.js'
 import { V3Client } from './api/v3.js'
 import { V4Client } from './api/v4.js'
 import { waitForResults, type Completed } from './api/wait.js'
+import { checkArtifactName, replaceArtifact } from './deliver/clash.js'
 import type { DownloadedFile, PlannedFile, QuerySpec } from './domain/download.js'
 import { Outputs } from './domain/names.js'
 import { artifactNameFor, downloadPathFor, type Settings } from './inputs/settings.js'
@@ -31,12 +33,19 @@ export async function runPipeline(
 ): Promise<RunReport> {
   const { runner, clock } = ports
   const { apiVersion, query, ifNoResults } = settings
-  const uploadBlocked = await runner.group('Validate inputs', () =>
-    Promise.resolve(preflight(settings, ports))
+  const { uploadBlocked, nameChecked } = await runner.group('Validate inputs', () =>
+    preflight(settings, ports)
   )
   const client = apiClient(settings, ports)
   progress.stage = settings.requestId ? 'wait' : 'create'
-  const requestId = settings.requestId ?? (await create(client, settings.query, ports))
+  const requestId =
+    settings.requestId ??
+    (await createOnce(() => create(client, settings.query, ports), settings, ports.memory, runner))
+  if (settings.mode === 'artifact' && !uploadBlocked && !nameChecked) {
+    // The default name holds the request id: checked once it is known, still before the wait.
+    const name = artifactNameFor(settings, requestId)
+    await checkArtifactName(name, settings.overwrite, ports.artifacts, runner)
+  }
   progress.requestId = requestId
   // Set at once: if the wait fails, this is how the user finds the download again.
   runner.setOutput(Outputs.RequestId, requestId)
@@ -85,6 +94,7 @@ export async function runPipeline(
     const name = report.artifactName
     report.artifact = await runner.group(`Upload artifact ${name}`, async () => {
       const paths = [...report.files.map(file => file.path), report.manifestPath ?? []].flat()
+      if (settings.overwrite) await replaceArtifact(name, ports.artifacts, runner)
       const artifact = await ports.artifacts.upload(name, paths, report.downloadPath, {
         retentionDays: settings.retentionDays,
         compressionLevel: settings.compressionLevel
@@ -104,7 +114,10 @@ export async function runPipeline(
  * What can be known before any network call: where artifact mode cannot upload, fail now (or go
  * on with the files kept, if the user said so) rather than after an hour of waiting.
  */
-function preflight(settings: Settings, { runner, artifacts }: Ports): boolean {
+async function preflight(
+  settings: Settings,
+  { runner, artifacts }: Ports
+): Promise<{ uploadBlocked: boolean; nameChecked: boolean }> {
   let uploadBlocked = false
   const blocker = settings.mode === 'artifact' ? artifacts.blocker() : undefined
   if (blocker !== undefined) {
@@ -124,7 +137,13 @@ function preflight(settings: Settings, { runner, artifacts }: Ports): boolean {
     `Poll every ${formatDuration(settings.pollIntervalMs)} for up to ${formatDuration(settings.waitTimeoutMs)}; ` +
       `${settings.concurrency} download(s) at once, ${settings.maxRetries} retries`
   )
-  return uploadBlocked
+  // Known before anything is created when given, or when the request id is.
+  const name = settings.requestId
+    ? artifactNameFor(settings, settings.requestId)
+    : settings.artifactName
+  const nameChecked = settings.mode === 'artifact' && !uploadBlocked && name !== ''
+  if (nameChecked) await checkArtifactName(name, settings.overwrite, artifacts, runner)
+  return { uploadBlocked, nameChecked }
 }
 
 function apiClient(settings: Settings, { http, clock, runner, signal }: Ports): DatafinitiClient {

@@ -13,6 +13,8 @@ export interface Ports {
   clock: Clock
   runner: Runner
   artifacts: Artifacts
+  /** Remembers created download requests across attempts of a run. */
+  memory: RequestMemory
   /** Aborts when the job is cancelled. */
   signal: AbortSignal
 }
@@ -31,10 +33,23 @@ export interface Runner extends Logger {
 export interface Artifacts {
   /** Why artifacts cannot be uploaded here, or undefined when they can. */
   blocker(): string | undefined
+  /** The id of the artifact of this name already on the workflow run, or undefined. */
+  find(name: string): Promise<number | undefined>
+  /** Deletes the artifact of this name from the workflow run; returns its id. */
+  remove(name: string): Promise<number>
   upload(
     name: string,
     files: readonly string[],
     rootDirectory: string,
     options: ArtifactOptions
   ): Promise<ArtifactResult>
+}
+
+/** Where a created request id outlives the attempt that created it (the Actions cache). */
+export interface RequestMemory {
+  /** Why nothing can be remembered here, or undefined when it can. */
+  unavailable(): string | undefined
+  /** The request id remembered under `key`, or undefined. */
+  recall(key: string): Promise<string | undefined>
+  remember(key: string, requestId: string): Promise<void>
 }

@@ -23,7 +23,9 @@ export const Inputs = {
   NumRecords: 'num-records',
   View: 'view',
   ArtifactFallback: 'artifact-fallback',
-  IfNoResults: 'if-no-results'
+  IfNoResults: 'if-no-results',
+  Overwrite: 'overwrite',
+  ReuseRequest: 'reuse-request'
 } as const
 
 export const Outputs = {

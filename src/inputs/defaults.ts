@@ -19,5 +19,7 @@ export const Limits = {
   MaxConcurrency: 64,
   MaxRetries: 20,
   MinRetentionDays: 1,
-  MaxRetentionDays: 90
+  // upload-artifact takes any positive number and the toolkit shortens it, with a warning, to the
+  // repository's maximum; this bound only keeps the expiry a representable date.
+  MaxRetentionDays: 100_000
 } as const

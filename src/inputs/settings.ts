@@ -11,6 +11,7 @@ import {
 import { Inputs } from '../domain/names.js'
 import { Defaults, Limits } from './defaults.js'
 import { parseFormat, parseQuery, parseRequestId } from './query.js'
+import { boolean, requestKey } from './request-key.js'
 import { InputError, duration, integer, quote, read, type Env } from './read.js'
 
 export interface Settings {
@@ -40,6 +41,12 @@ export interface Settings {
   artifactFallback: 'fail' | 'files'
   /** What a COMPLETED download with no files, or with files holding no records, does. */
   ifNoResults: NoResultsAction
+  /** `overwrite`: replace an artifact of the same name on the run instead of failing. */
+  overwrite: boolean
+  /** `reuse-request`: a later attempt of the run picks up the download an earlier one created. */
+  reuseRequest: boolean
+  /** Where a created request id is remembered; undefined when there is nothing to remember. */
+  requestKey: string | undefined
 }
 
 /** An id as it may appear in a file or artifact name (v4 ids are opaque strings). */
@@ -134,6 +141,7 @@ export function parseSettings(env: Env, cwd: string): Settings {
     )
   }
 
+  const reuseRequest = boolean(env, Inputs.ReuseRequest, true)
   return {
     token,
     apiVersion,
@@ -144,12 +152,7 @@ export function parseSettings(env: Env, cwd: string): Settings {
     workspace,
     path: rawPath,
     artifactName,
-    retentionDays: integer(
-      env,
-      Inputs.RetentionDays,
-      Limits.MinRetentionDays,
-      Limits.MaxRetentionDays
-    ),
+    retentionDays: parseRetention(env),
     compressionLevel: integer(env, Inputs.CompressionLevel, 0, 9, Defaults.CompressionLevel),
     pollIntervalMs: duration(env, Inputs.PollInterval, Defaults.PollInterval, 10),
     waitTimeoutMs: duration(env, Inputs.WaitTimeout, Defaults.WaitTimeout, 10),
@@ -157,8 +160,25 @@ export function parseSettings(env: Env, cwd: string): Settings {
     maxRetries: integer(env, Inputs.MaxRetries, 0, Limits.MaxRetries, Defaults.MaxRetries),
     stallTimeoutMs: duration(env, Inputs.StallTimeout, Defaults.StallTimeout, 100),
     artifactFallback: parseFallback(read(env, Inputs.ArtifactFallback)),
-    ifNoResults: parseIfNoResults(read(env, Inputs.IfNoResults))
+    ifNoResults: parseIfNoResults(read(env, Inputs.IfNoResults)),
+    overwrite: boolean(env, Inputs.Overwrite, false),
+    reuseRequest,
+    requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined
   }
+}
+
+/** As actions/upload-artifact: any positive number; the toolkit shortens it to the repository's. */
+function parseRetention(env: Env): number | undefined {
+  const raw = read(env, Inputs.RetentionDays)
+  if (raw === '') return undefined
+  const days = /^\d+$/.test(raw) ? Number(raw) : NaN
+  if (!(days >= Limits.MinRetentionDays && days <= Limits.MaxRetentionDays)) {
+    throw new InputError(
+      `Input '${Inputs.RetentionDays}' must be a positive whole number of days (more than the ` +
+        `repository allows is shortened to its maximum, with a warning); got ${quote(raw)}.`
+    )
+  }
+  return days
 }
 
 function parseFallback(raw: string): 'fail' | 'files' {

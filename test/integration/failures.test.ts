@@ -112,8 +112,8 @@ describe('bad input fails before any network call, naming the input and the expe
     ],
     [
       'retention-days',
-      { [Inputs.RequestId]: '100', [Inputs.RetentionDays]: '91' },
-      /Input 'retention-days' must be a whole number from 1 to 90; got "91"/
+      { [Inputs.RequestId]: '100', [Inputs.RetentionDays]: '0' },
+      /Input 'retention-days' must be a positive whole number of days .*; got "0"/
     ],
     [
       'compression-level',

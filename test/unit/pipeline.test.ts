@@ -11,7 +11,7 @@ import { parseSettings } from '../../src/inputs/settings.js'
 import { runPipeline } from '../../src/pipeline.js'
 import { newRunProgress, renderFailureSummary } from '../../src/report/failure.js'
 import type { Manifest } from '../../src/report/manifest.js'
-import type { Artifacts, Ports, Runner } from '../../src/ports.js'
+import type { Artifacts, Ports, RequestMemory, Runner } from '../../src/ports.js'
 import { FatalError } from '../../src/support/errors.js'
 import { finalMessage } from '../../src/support/failure.js'
 import type { Http, StreamResponse, TextResponse } from '../../src/support/http.js'
@@ -101,8 +101,9 @@ function recordingRunner(events: string[]) {
   const warnings: string[] = []
   const secrets: string[] = []
   const summaries: string[] = []
+  const infos: string[] = []
   const runner: Runner = {
-    info: () => undefined,
+    info: message => infos.push(message),
     debug: () => undefined,
     warning: message => {
       warnings.push(message)
@@ -122,13 +123,24 @@ function recordingRunner(events: string[]) {
       return Promise.resolve()
     }
   }
-  return { runner, outputs, warnings, secrets, summaries }
+  return { runner, outputs, warnings, secrets, summaries, infos }
 }
 
-function fakeArtifacts(events: string[], blocker?: string) {
+function fakeArtifacts(events: string[], blocker?: string, existing: string[] = []) {
   const uploads: { name: string; files: string[] }[] = []
+  const taken = new Map(existing.map((name, i) => [name, 7 + i]))
   const artifacts: Artifacts = {
     blocker: () => blocker,
+    find: name => {
+      events.push(`find ${name}`)
+      return Promise.resolve(taken.get(name))
+    },
+    remove: name => {
+      events.push(`delete ${name}`)
+      const id = taken.get(name)
+      taken.delete(name)
+      return id === undefined ? Promise.reject(new Error('not found')) : Promise.resolve(id)
+    },
     upload: (name, files) => {
       events.push(`upload ${name}`)
       uploads.push({ name, files: [...files] })
@@ -147,9 +159,38 @@ afterEach(async () => {
   await rm(workspace, { recursive: true, force: true })
 })
 
-function world(inputs: Record<string, string>, options: { blocker?: string; now?: number } = {}) {
+/** A RequestMemory over a Map; `broken` makes every call fail, as a cache outage does. */
+function fakeMemory(events: string[], remembered: Record<string, string> = {}, broken = false) {
+  const saved = new Map(Object.entries(remembered))
+  const memory: RequestMemory = {
+    unavailable: () => undefined,
+    recall: key => {
+      events.push(`recall ${key}`)
+      return broken ? Promise.reject(new Error('cache down')) : Promise.resolve(saved.get(key))
+    },
+    remember: (key, id) => {
+      events.push(`remember ${key} ${id}`)
+      if (broken) return Promise.reject(new Error('cache down'))
+      saved.set(key, id)
+      return Promise.resolve()
+    }
+  }
+  return { memory, saved }
+}
+
+interface WorldOptions {
+  blocker?: string
+  now?: number
+  /** Names of artifacts already on the run. */
+  existing?: string[]
+  env?: Record<string, string>
+  remembered?: Record<string, string>
+  memoryBroken?: boolean
+}
+
+function world(inputs: Record<string, string>, options: WorldOptions = {}) {
   const events: string[] = []
-  const env: Record<string, string> = { GITHUB_WORKSPACE: workspace }
+  const env: Record<string, string> = { GITHUB_WORKSPACE: workspace, ...options.env }
   const all = {
     [Inputs.Token]: TOKEN,
     [Inputs.ApiUrl]: API,
@@ -160,16 +201,18 @@ function world(inputs: Record<string, string>, options: { blocker?: string; now?
   const settings = parseSettings(env, workspace)
   const http = fakeHttp(events)
   const run = recordingRunner(events)
-  const art = fakeArtifacts(events, options.blocker)
+  const art = fakeArtifacts(events, options.blocker, options.existing)
+  const mem = fakeMemory(events, options.remembered, options.memoryBroken)
   const clock = fakeClock(options.now ?? NOW)
   const ports: Ports = {
     http: http.http,
     clock,
     runner: run.runner,
     artifacts: art.artifacts,
+    memory: mem.memory,
     signal: new AbortController().signal
   }
-  return { settings, ports, events, http, clock, ...run, ...art }
+  return { settings, ports, events, http, clock, ...run, ...art, ...mem }
 }
 
 async function failure(promise: Promise<unknown>): Promise<string> {
@@ -531,5 +574,125 @@ describe('how far a failed run got', () => {
     expect(renderFailureSummary(progress, message)).toBe(
       '### Datafiniti download: failed while validating the inputs\n\n> No artifacts here.\n\n'
     )
+  })
+})
+
+describe('re-runs', () => {
+  const RUN = { GITHUB_RUN_ID: '4242', GITHUB_JOB: 'fetch', GITHUB_ACTION: 'datafiniti' }
+  const query = {
+    [Inputs.Query]: 'country:US',
+    [Inputs.DataType]: 'products',
+    [Inputs.NumRecords]: '10'
+  }
+  const created = createdAs
+
+  it('fails before any request when the artifact name is taken on the run', async () => {
+    const w = world({ [Inputs.RequestId]: '3' }, { existing: ['datafiniti-3'] })
+    const message = await failure(runPipeline(w.settings, w.ports))
+    expect(message).toBe(
+      "An artifact named 'datafiniti-3' is already on this workflow run (from an earlier attempt " +
+        "of a re-run, or another step). Set 'overwrite: true' to replace it, or give another 'artifact-name'."
+    )
+    expect(w.events.filter(e => !e.startsWith('group'))).toEqual(['find datafiniti-3'])
+  })
+
+  it('checks a given artifact-name before creating anything from a query', async () => {
+    const w = world(
+      { ...query, [Inputs.ArtifactName]: 'weekly' },
+      { existing: ['weekly'], env: RUN }
+    )
+    await failure(runPipeline(w.settings, w.ports))
+    expect(w.events.filter(e => !e.startsWith('group'))).toEqual(['find weekly'])
+  })
+
+  it('checks the default name of a created download once its id is known, before the wait', async () => {
+    const w = world(query, { existing: ['datafiniti-88'], env: RUN })
+    w.http.answer('GET /v3/data/products', created('88'))
+    const message = await failure(runPipeline(w.settings, w.ports))
+    expect(message).toMatch(/^An artifact named 'datafiniti-88' is already on this workflow run/)
+    const events = w.events.filter(e => !e.startsWith('group') && !e.startsWith('output'))
+    expect(events).toEqual([
+      expect.stringMatching(/^recall datafiniti-request-4242-fetch-[0-9a-f]{32}$/),
+      'GET /v3/data/products',
+      expect.stringMatching(/^remember datafiniti-request-4242-fetch-[0-9a-f]{32} 88$/),
+      'find datafiniti-88'
+    ])
+  })
+
+  it('with overwrite, deletes the old artifact only once the new files are there', async () => {
+    const w = world(
+      { [Inputs.RequestId]: '3', [Inputs.Overwrite]: 'true' },
+      { existing: ['datafiniti-3'] }
+    )
+    w.http.answer('GET /v3/requests/3', completed)
+    w.http.answer('GET /v3/results/3', resultsFor('3_1.csv'))
+    w.http.file('/bucket/3_1.csv', { status: 200, body: CSV })
+    await runPipeline(w.settings, w.ports)
+    const events = w.events.filter(e => /^(find|delete|upload|FILE)/.test(e))
+    expect(events).toEqual([
+      'find datafiniti-3',
+      'FILE /bucket/3_1.csv',
+      'find datafiniti-3',
+      'delete datafiniti-3',
+      'upload datafiniti-3'
+    ])
+    expect(w.uploads).toHaveLength(1)
+  })
+
+  it('picks up the request an earlier attempt created instead of creating again', async () => {
+    const first = world({ ...query, [Inputs.Mode]: 'urls' }, { env: RUN })
+    first.http.answer('GET /v3/data/products', created('88'))
+    first.http.answer('GET /v3/requests/88', completed)
+    first.http.answer('GET /v3/results/88', resultsFor('88_1.csv'))
+    await runPipeline(first.settings, first.ports)
+    const key = first.settings.requestKey ?? ''
+    expect(first.saved.get(key)).toBe('88')
+    // remembered right after the create, before the first status request
+    expect(first.events.indexOf(`remember ${key} 88`)).toBeLessThan(
+      first.events.indexOf('GET /v3/requests/88')
+    )
+
+    const again = world(
+      { ...query, [Inputs.Mode]: 'urls' },
+      { env: { ...RUN, GITHUB_RUN_ATTEMPT: '2' }, remembered: { [key]: '88' } }
+    )
+    again.http.answer('GET /v3/requests/88', completed)
+    again.http.answer('GET /v3/results/88', resultsFor('88_1.csv'))
+    await runPipeline(again.settings, again.ports)
+    expect(again.events).not.toContain('GET /v3/data/products')
+    expect(again.outputs[Outputs.RequestId]).toBe('88')
+    expect(again.infos.join('\n')).toMatch(/Reusing download request 88: an earlier attempt/)
+
+    // another run, other query inputs, or reuse switched off: a new key or none, a new download
+    const otherRun = world(query, { env: { ...RUN, GITHUB_RUN_ID: '4243' } }).settings.requestKey
+    const otherQuery = world({ ...query, [Inputs.NumRecords]: '11' }, { env: RUN }).settings
+    const off = world({ ...query, [Inputs.ReuseRequest]: 'false' }, { env: RUN }).settings
+    expect(new Set([key, otherRun, otherQuery.requestKey]).size).toBe(3)
+    expect(off.requestKey).toBeUndefined()
+    expect(key).not.toContain(TOKEN)
+  })
+
+  it('warns and creates when the memory is out of order; the run still succeeds', async () => {
+    const w = world({ ...query, [Inputs.Mode]: 'urls' }, { env: RUN, memoryBroken: true })
+    w.http.answer('GET /v3/data/products', created('88'))
+    w.http.answer('GET /v3/requests/88', completed)
+    w.http.answer('GET /v3/results/88', resultsFor('88_1.csv'))
+    await runPipeline(w.settings, w.ports)
+    expect(w.outputs[Outputs.RequestId]).toBe('88')
+    expect(w.warnings).toEqual([
+      expect.stringMatching(/^Could not look up a download .*cache down.*creating a new one/),
+      expect.stringMatching(/^Could not remember request 88 .*would create a new download/)
+    ])
+  })
+
+  it('ignores a remembered id of the wrong form', async () => {
+    const env = RUN
+    const key = world(query, { env }).settings.requestKey ?? ''
+    const w = world({ ...query, [Inputs.Mode]: 'urls' }, { env, remembered: { [key]: 'abc' } })
+    w.http.answer('GET /v3/data/products', created('88'))
+    w.http.answer('GET /v3/requests/88', completed)
+    w.http.answer('GET /v3/results/88', resultsFor('88_1.csv'))
+    await runPipeline(w.settings, w.ports)
+    expect(w.events.filter(e => e === 'GET /v3/data/products')).toHaveLength(1)
   })
 })

@@ -84,7 +84,10 @@ describe('parseSettings defaults', () => {
       maxRetries: 5,
       stallTimeoutMs: 60_000,
       artifactFallback: 'fail',
-      ifNoResults: 'warn'
+      ifNoResults: 'warn',
+      overwrite: false,
+      reuseRequest: true,
+      requestKey: undefined
     })
     expect(pathOf(settings)).toBe(path.join(WORKSPACE, 'datafiniti', '6073'))
     expect(artifactNameFor(settings, '6073')).toBe('datafiniti-6073')
@@ -178,7 +181,10 @@ describe('parseSettings trimming and normalisation', () => {
       maxRetries: 2,
       stallTimeoutMs: 90_000,
       artifactFallback: 'files',
-      ifNoResults: 'error'
+      ifNoResults: 'error',
+      overwrite: false,
+      reuseRequest: true,
+      requestKey: undefined
     })
     expect(pathOf(settings)).toBe(path.join(WORKSPACE, 'out'))
     expect(artifactNameFor(settings, '42')).toBe('my-artifact')
@@ -352,7 +358,7 @@ describe('parseSettings rejections', () => {
 
   // Whole numbers in a range: the message gives the range.
   const wholeNumbers: [string, string[], string][] = [
-    [Inputs.RetentionDays, ['0', '91', 'x', '-1', '1.5', '7d', '1e1'], 'from 1 to 90'],
+    [Inputs.RetentionDays, ['0', '100001', 'x', '-1', '1.5', '7d', '1e1'], 'positive whole number'],
     [Inputs.CompressionLevel, ['10', '-1', 'x', '5.5', '99999999999999999999'], 'from 0 to 9'],
     [Inputs.Concurrency, ['0', '65', 'many', '-4', '2.5'], 'from 1 to 64'],
     [Inputs.MaxRetries, ['21', '-1', 'x', '1.5'], 'from 0 to 20']
