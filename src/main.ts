@@ -17,14 +17,16 @@ export async function run(env: Env = process.env): Promise<void> {
   const secrets = tokenSecrets((env[inputEnvName(Inputs.Token)] ?? '').trim())
   for (const secret of secrets) runner.setSecret(secret)
   const lifetime = watchProcess()
-  let http: (Http & { dispose(): void }) | undefined
+  const http: (Http & { dispose(): void })[] = []
   try {
     const settings = parseSettings(env, process.cwd())
     // The socket timeout catches a host that never answers; a body that stops mid-way is caught
     // sooner, and named, by the downloader's own stall timer.
-    http = createHttp({ socketTimeoutMs: settings.stallTimeoutMs * 2 })
+    const transport = { socketTimeoutMs: settings.stallTimeoutMs * 2 }
+    const [api, files] = [createHttp(transport), createHttp(transport)]
+    http.push(api, files)
     await runPipeline(settings, {
-      http,
+      http: { api, files },
       clock: systemClock,
       runner,
       artifacts: githubArtifacts(env),
@@ -33,7 +35,7 @@ export async function run(env: Env = process.env): Promise<void> {
   } catch (error) {
     core.setFailed(finalMessage(error, secrets))
   } finally {
-    http?.dispose()
+    for (const client of http) client.dispose()
     lifetime.dispose()
   }
 }

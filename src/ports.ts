@@ -9,7 +9,7 @@ import type { Logger } from './support/log.js'
  * and tests pass plain objects.
  */
 export interface Ports {
-  http: Http
+  http: Transport
   clock: Clock
   runner: Runner
   artifacts: Artifacts
@@ -37,4 +37,13 @@ export interface Artifacts {
     rootDirectory: string,
     options: ArtifactOptions
   ): Promise<ArtifactResult>
+}
+
+/**
+ * The API and the file hosts each get their own connections: a signed file URL never shares an
+ * agent or a proxy tunnel with the API's token.
+ */
+export interface Transport {
+  api: Http
+  files: Http
 }

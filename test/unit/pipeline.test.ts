@@ -155,8 +155,13 @@ function world(inputs: Record<string, string>, options: { blocker?: string; now?
   const run = recordingRunner(events)
   const art = fakeArtifacts(events, options.blocker)
   const clock = fakeClock(options.now ?? NOW)
+  const wrongRole = (): Promise<never> => Promise.reject(new Error('sent through the wrong client'))
   const ports: Ports = {
-    http: http.http,
+    // API calls through the API's client only, files through the file hosts' only.
+    http: {
+      api: { ...http.http, getStream: wrongRole },
+      files: { ...http.http, getText: wrongRole, postText: wrongRole }
+    },
     clock,
     runner: run.runner,
     artifacts: art.artifacts,
