@@ -60,3 +60,19 @@ export function stallAfter(limit: number, ms: number): Transform {
     }
   })
 }
+
+/** Flips every bit of the byte at `at`: the length stays right, the content does not. */
+export function flipByte(at: number): Transform {
+  let seen = 0
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (at >= seen && at < seen + chunk.length) {
+        const copy = Buffer.from(chunk)
+        copy[at - seen] = (copy[at - seen] ?? 0) ^ 0xff
+        chunk = copy
+      }
+      seen += chunk.length
+      callback(null, chunk)
+    }
+  })
+}

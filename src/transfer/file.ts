@@ -162,7 +162,7 @@ async function receive(
       )
     }
     offset = have
-    options.log.info(`${file.name}: resuming at byte ${have} of ${job.remote.total ?? '?'}`)
+    options.log.info(`${file.name}: resuming at byte ${have} of ${total}`)
   } else {
     job.remote = describeRemote(200, res.headers)
   }
