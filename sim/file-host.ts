@@ -131,7 +131,8 @@ function serve(
   const etag = etagOf(file)
   const headers: http.OutgoingHttpHeaders = {
     'Content-Type': file.name.endsWith('.csv') ? 'text/csv' : 'text/plain',
-    ETag: etag,
+    // An empty `etag` scripts a host that sends none.
+    ...(etag ? { ETag: etag } : {}),
     'Last-Modified': state.started.toUTCString(),
     ...file.headers
   }
@@ -165,8 +166,11 @@ function serve(
   const stages: NodeJS.ReadWriteStream[] = []
   const middle = Math.floor(size / 2)
   if (file.corrupt && start <= middle && middle < end) {
-    file.corrupt--
-    stages.push(flipByte(middle - start))
+    stages.push(
+      flipByte(middle - start, () => {
+        if (file.corrupt) file.corrupt--
+      })
+    )
   }
   const { bytesPerSecond } = state.options
   if (bytesPerSecond) stages.push(throttle(bytesPerSecond))

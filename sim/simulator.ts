@@ -71,8 +71,14 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
       : http.createServer(handler)
   const origin = (role: 'api' | 'files', listening: http.Server): string =>
     `${secure(role) ? 'https' : 'http'}://127.0.0.1:${(listening.address() as AddressInfo).port}`
-  const api = server('api', logged(state, 'api', (req, res) => handleApi(state, req, res)))
-  const files = server('files', logged(state, 'files', (req, res) => handleFile(state, req, res)))
+  const api = server(
+    'api',
+    logged(state, 'api', (req, res) => handleApi(state, req, res))
+  )
+  const files = server(
+    'files',
+    logged(state, 'files', (req, res) => handleFile(state, req, res))
+  )
   await Promise.all([listen(api), listen(files)])
   state.fileOrigin = origin('files', files)
 

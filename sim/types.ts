@@ -43,7 +43,7 @@ export interface SimFile {
   chunked?: boolean
   /** URLs from the first N `/results` answers are expired (403 `Request has expired`). */
   expiredUrls?: number
-  /** An ETag that is not this content's MD5. */
+  /** An ETag that is not this content's MD5; empty for none at all. */
   etag?: string
   /** Ignore `Range` (answer 200 with the whole body), like a host without range support. */
   noRanges?: boolean
