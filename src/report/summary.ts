@@ -52,10 +52,7 @@ export function renderSummary(report: RunReport): string {
       lines.push(`| ${escapeCell(report.names[i] ?? '')} | ${host} | ${expiry(i)} |`)
     })
   } else {
-    lines.push(
-      '| File | Size | Records | Expires | Check |',
-      '| --- | ---: | ---: | --- | --- |'
-    )
+    lines.push('| File | Size | Records | Expires | Check |', '| --- | ---: | ---: | --- | --- |')
     report.files.slice(0, SUMMARY_MAX_ROWS).forEach((file, i) => {
       const count = file.records === undefined ? '' : formatCount(file.records)
       const size = formatBytes(file.bytes)
