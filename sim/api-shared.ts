@@ -52,6 +52,10 @@ export function statusFault(res: http.ServerResponse, faults: Fault[] | undefine
     res.socket?.destroy()
     return true
   }
+  if ('reset' in fault) {
+    res.socket?.resetAndDestroy()
+    return true
+  }
   if ('pass' in fault) return false
   throw new Error('stream faults apply to files only')
 }

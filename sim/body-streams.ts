@@ -60,3 +60,23 @@ export function stallAfter(limit: number, ms: number): Transform {
     }
   })
 }
+
+/**
+ * Flips every bit of the byte at `at`: the length stays right, the content does not. `onFlip` says
+ * when the byte went out (a body cut short of it carried no corruption).
+ */
+export function flipByte(at: number, onFlip: () => void): Transform {
+  let seen = 0
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (at >= seen && at < seen + chunk.length) {
+        const copy = Buffer.from(chunk)
+        copy[at - seen] = (copy[at - seen] ?? 0) ^ 0xff
+        chunk = copy
+        onFlip()
+      }
+      seen += chunk.length
+      callback(null, chunk)
+    }
+  })
+}

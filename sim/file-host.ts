@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import type * as http from 'node:http'
 import { pipeline } from 'node:stream/promises'
-import { cutAfter, stallAfter, throttle } from './body-streams.js'
+import { cutAfter, flipByte, stallAfter, throttle } from './body-streams.js'
 import { verifySignedUrl } from './signed-urls.js'
 import type { SimState } from './state.js'
 import type { Fault, SimFile } from './types.js'
@@ -28,6 +28,9 @@ function etagOf(file: SimFile): string {
   )
 }
 
+/** GETs each file has had, for objects that change after some. */
+const served = new WeakMap<SimFile, number>()
+
 export function handleFile(
   state: SimState,
   req: http.IncomingMessage,
@@ -39,6 +42,12 @@ export function handleFile(
   res.once('close', () => fileConnections.now--)
   const file = admit(state, req, res)
   if (!file) return
+  const gets = (served.get(file) ?? 0) + 1
+  served.set(file, gets)
+  if (file.changeAfter && gets > file.changeAfter.requests) {
+    file.body = file.changeAfter.body
+    file.etag = file.changeAfter.etag
+  }
   const fault = file.faults?.shift()
   if (fault && 'delay' in fault) {
     const timer = setTimeout(() => {
@@ -105,7 +114,7 @@ function byteRange(
   const size = file.body.size
   const range = file.noRanges ? null : /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '')
   const ifRange = req.headers['if-range']
-  if (!range || (ifRange !== undefined && ifRange !== etag))
+  if (!range || (ifRange !== undefined && ifRange !== etag && !file.ignoreIfRange))
     return { status: 200, start: 0, end: size }
   const start = Number(range[1])
   const end = range[2] ? Math.min(size, Number(range[2]) + 1) : size
@@ -122,8 +131,10 @@ function serve(
   const etag = etagOf(file)
   const headers: http.OutgoingHttpHeaders = {
     'Content-Type': file.name.endsWith('.csv') ? 'text/csv' : 'text/plain',
-    ETag: etag,
-    'Last-Modified': state.started.toUTCString()
+    // An empty `etag` scripts a host that sends none.
+    ...(etag ? { ETag: etag } : {}),
+    'Last-Modified': state.started.toUTCString(),
+    ...file.headers
   }
   if (!file.noRanges) headers['Accept-Ranges'] = 'bytes'
   const size = file.body.size
@@ -135,7 +146,14 @@ function serve(
   }
   const { status, start, end } = bytes
   if (status === 206) headers['Content-Range'] = `bytes ${start}-${end - 1}/${size}`
-  if (!file.chunked) headers['Content-Length'] = end - start
+  if (file.closeDelimited) {
+    // Neither a length nor chunked framing: node then ends the body by closing the connection.
+    res.removeHeader('Transfer-Encoding')
+    res.removeHeader('Content-Length')
+    headers['Connection'] = 'close'
+  } else if (!file.chunked) {
+    headers['Content-Length'] = end - start
+  }
   res.writeHead(status, headers)
   if (req.method === 'HEAD') {
     res.end()
@@ -146,6 +164,14 @@ function serve(
     source = file.body.stream(start, Math.min(end, start + fault.shortAfter))
   }
   const stages: NodeJS.ReadWriteStream[] = []
+  const middle = Math.floor(size / 2)
+  if (file.corrupt && start <= middle && middle < end) {
+    stages.push(
+      flipByte(middle - start, () => {
+        if (file.corrupt) file.corrupt--
+      })
+    )
+  }
   const { bytesPerSecond } = state.options
   if (bytesPerSecond) stages.push(throttle(bytesPerSecond))
   if (fault && 'destroyAfter' in fault)

@@ -4,6 +4,7 @@
  * follows shared/reference/datafiniti-api.md, not the action's code.
  */
 import * as http from 'node:http'
+import * as https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { apiError, authorize } from './api-shared.js'
 import { handleFile } from './file-host.js'
@@ -61,13 +62,28 @@ function logged(state: SimState, server: LoggedRequest['server'], handler: Handl
 
 export async function startSimulator(options: SimOptions): Promise<Simulator> {
   const state = createState(options)
-  const api = http.createServer(logged(state, 'api', (req, res) => handleApi(state, req, res)))
-  const files = http.createServer(logged(state, 'files', (req, res) => handleFile(state, req, res)))
+  const { tls } = options
+  const secure = (role: 'api' | 'files'): boolean =>
+    tls !== undefined && (tls.roles ?? ['files']).includes(role)
+  const server = (role: 'api' | 'files', handler: Handler): http.Server =>
+    secure(role)
+      ? https.createServer({ key: tls?.key, cert: tls?.cert }, handler)
+      : http.createServer(handler)
+  const origin = (role: 'api' | 'files', listening: http.Server): string =>
+    `${secure(role) ? 'https' : 'http'}://127.0.0.1:${(listening.address() as AddressInfo).port}`
+  const api = server(
+    'api',
+    logged(state, 'api', (req, res) => handleApi(state, req, res))
+  )
+  const files = server(
+    'files',
+    logged(state, 'files', (req, res) => handleFile(state, req, res))
+  )
   await Promise.all([listen(api), listen(files)])
-  state.fileOrigin = `http://127.0.0.1:${(files.address() as AddressInfo).port}`
+  state.fileOrigin = origin('files', files)
 
   return {
-    apiUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+    apiUrl: origin('api', api),
     fileOrigin: state.fileOrigin,
     log: state.log,
     createCalls: state.createCalls,

@@ -25,6 +25,8 @@ export type Fault =
   | { stallAfter: number; ms: number }
   /** Read the request, then drop the connection without answering: it reached the server. */
   | { hangUp: true }
+  /** Read the request, then reset the connection (a TCP RST: the client sees ECONNRESET). */
+  | { reset: true }
   /** No misbehaviour for this request (to aim a later fault at a later request). */
   | { pass: true }
   /** Answer only after this long (a host that keeps the client waiting for headers). */
@@ -41,10 +43,23 @@ export interface SimFile {
   chunked?: boolean
   /** URLs from the first N `/results` answers are expired (403 `Request has expired`). */
   expiredUrls?: number
-  /** An ETag that is not this content's MD5. */
+  /** An ETag that is not this content's MD5; empty for none at all. */
   etag?: string
   /** Ignore `Range` (answer 200 with the whole body), like a host without range support. */
   noRanges?: boolean
+  /** Extra response headers, e.g. `x-amz-server-side-encryption: aws:kms`. */
+  headers?: Record<string, string>
+  /**
+   * The first N answers that carry the file's middle byte carry it flipped, full length and all
+   * (a corrupted transfer); Infinity corrupts every one.
+   */
+  corrupt?: number
+  /** Neither `Content-Length` nor chunked: the body ends when the connection closes (HTTP/1.0 style). */
+  closeDelimited?: boolean
+  /** Answer `Range` even when `If-Range` names another version, like a host without If-Range. */
+  ignoreIfRange?: boolean
+  /** After this many GETs the object is replaced: a new body (and ETag), as an upload would. */
+  changeAfter?: { requests: number; body: FileBody; etag?: string }
 }
 
 export interface SimRequest {
@@ -107,6 +122,8 @@ export interface SimOptions {
   bytesPerSecond?: number
   /** Path prefix of file URLs; v3 examples use the token itself, which the action must never log. */
   filePrefix?: string
+  /** Serve HTTPS with this key and certificate: the file host only, unless `roles` says more. */
+  tls?: { key: string; cert: string; roles?: readonly ('api' | 'files')[] }
 }
 
 export interface LoggedRequest {

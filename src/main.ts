@@ -19,31 +19,30 @@ export async function run(env: Env = process.env): Promise<void> {
   for (const secret of secrets) runner.setSecret(secret)
   const lifetime = watchProcess()
   const progress = newRunProgress()
-  let http: (Http & { dispose(): void }) | undefined
+  const http: (Http & { dispose(): void })[] = []
   try {
     const settings = parseSettings(env, process.cwd())
     // The socket timeout catches a host that never answers; a body that stops mid-way is caught
     // sooner, and named, by the downloader's own stall timer.
-    http = createHttp({ socketTimeoutMs: settings.stallTimeoutMs * 2 })
-    await runPipeline(
-      settings,
-      {
-        http,
-        clock: systemClock,
-        runner,
-        artifacts: githubArtifacts(env),
-        memory: githubRequestMemory(env),
-        signal: lifetime.signal
-      },
-      progress
-    )
+    const transport = { socketTimeoutMs: settings.stallTimeoutMs * 2 }
+    const [api, files] = [createHttp(transport), createHttp(transport)]
+    http.push(api, files)
+    const ports = {
+      http: { api, files },
+      clock: systemClock,
+      runner,
+      artifacts: githubArtifacts(env),
+      memory: githubRequestMemory(env),
+      signal: lifetime.signal
+    }
+    await runPipeline(settings, ports, progress)
   } catch (error) {
     const message = finalMessage(error, secrets)
     core.setFailed(message)
     // The page says what failed too; a summary that cannot be written must not hide the failure.
     await runner.summary(renderFailureSummary(progress, message)).catch(() => undefined)
   } finally {
-    http?.dispose()
+    for (const client of http) client.dispose()
     lifetime.dispose()
   }
 }

@@ -160,7 +160,7 @@ function apiClient(settings: Settings, { http, clock, runner, signal }: Ports): 
     })
   const Client = settings.apiVersion === 'v4' ? V4Client : V3Client
   return new Client({
-    http,
+    http: http.api,
     baseUrl: settings.apiUrl,
     token: settings.token,
     call,
@@ -236,7 +236,7 @@ async function download(
     const files = await downloadFiles(planned, {
       dir,
       concurrency: settings.concurrency,
-      http,
+      http: http.files,
       clock,
       policy: retryPolicy(settings.maxRetries),
       stallTimeoutMs: settings.stallTimeoutMs,

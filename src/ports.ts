@@ -9,7 +9,7 @@ import type { Logger } from './support/log.js'
  * and tests pass plain objects.
  */
 export interface Ports {
-  http: Http
+  http: Transport
   clock: Clock
   runner: Runner
   artifacts: Artifacts
@@ -52,4 +52,13 @@ export interface RequestMemory {
   /** The request id remembered under `key`, or undefined. */
   recall(key: string): Promise<string | undefined>
   remember(key: string, requestId: string): Promise<void>
+}
+
+/**
+ * The API and the file hosts each get their own connections: a signed file URL never shares an
+ * agent or a proxy tunnel with the API's token.
+ */
+export interface Transport {
+  api: Http
+  files: Http
 }

@@ -216,5 +216,23 @@ function parseApiUrl(raw: string): string {
     // Not echoed: a query may well hold a token.
     throw new InputError(`${expected}, without a query or fragment.`)
   }
+  // The token goes with every call: plain http would send it readable by anyone on the way.
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    throw new InputError(
+      `Input '${Inputs.ApiUrl}' must use https: the token goes with every call. Plain http is only accepted for a ` +
+        `loopback host (localhost, 127.0.0.0/8, [::1]); got http for ${quote(url.host)}.`
+    )
+  }
   return url.href.replace(/\/+$/, '')
+}
+
+/** This machine itself: traffic to it never crosses a network. */
+function isLoopback(hostname: string): boolean {
+  const host = hostname.toLowerCase()
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '[::1]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  )
 }

@@ -1,9 +1,17 @@
+import type { IntegrityCheck } from '../domain/download.js'
 import { formatDuration } from '../support/format.js'
 import { formatBytes, formatCount } from '../support/format.js'
 import { totalBytes, totalRecords, type RunReport } from './report.js'
 
 /** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */
 export const SUMMARY_MAX_ROWS = 100
+
+/** What each file's bytes were checked against, as the Check column says it. */
+const CHECKS: Record<IntegrityCheck, string> = {
+  md5: 'MD5',
+  length: 'length',
+  none: 'none'
+}
 
 export function escapeCell(text: string): string {
   return text
@@ -48,11 +56,13 @@ export function renderSummary(report: RunReport): string {
       lines.push(`| ${escapeCell(report.names[i] ?? '')} | ${host} | ${expiry(i)} |`)
     })
   } else {
-    lines.push('| File | Size | Records | Expires |', '| --- | ---: | ---: | --- |')
+    lines.push('| File | Size | Records | Expires | Check |', '| --- | ---: | ---: | --- | --- |')
     report.files.slice(0, SUMMARY_MAX_ROWS).forEach((file, i) => {
       const count = file.records === undefined ? '' : formatCount(file.records)
       const size = formatBytes(file.bytes)
-      lines.push(`| ${escapeCell(file.name)} | ${size} | ${count} | ${expiry(i)} |`)
+      lines.push(
+        `| ${escapeCell(file.name)} | ${size} | ${count} | ${expiry(i)} | ${CHECKS[file.integrity]} |`
+      )
     })
   }
   if (report.urls.length > SUMMARY_MAX_ROWS) {

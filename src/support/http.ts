@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { HttpClient } from '@actions/http-client'
-import { TransientError } from './errors.js'
+import { FatalError, TransientError } from './errors.js'
+import { describeUrl } from './secrets.js'
 
 export const USER_AGENT = 'datafiniti-download-action'
 
@@ -29,42 +30,89 @@ export interface Http {
   getStream(url: string, headers: Record<string, string>): Promise<StreamResponse>
 }
 
+const REDIRECTS = new Set([301, 302, 303, 307, 308])
+const MAX_REDIRECTS = 10
+
 /**
  * @actions/http-client over node:http: it streams, keeps connections alive and honours
- * HTTPS_PROXY / NO_PROXY. Redirects are followed by the client, which drops Authorization when the
- * host changes.
+ * HTTPS_PROXY / NO_PROXY. One client per origin (scheme, host, port): a client keeps the agent of
+ * its first request, direct or a proxy tunnel, whatever the next URL is, so one shared client sent
+ * an `https:` file URL to an `http:` agent, or through a tunnel made for another host and scheme.
+ * Redirects are followed here rather than by the client, for the same reason, and each hop gets its
+ * own copy of the headers: the caller's object is never edited, and Authorization is dropped once a
+ * redirect leaves the origin, as curl does.
  */
 export function createHttp(options: { socketTimeoutMs: number }): Http & { dispose(): void } {
-  const common = { keepAlive: true, allowRetries: false, socketTimeout: options.socketTimeoutMs }
-  const client = new HttpClient(USER_AGENT, [], common)
-  // For answers whose redirect is the result itself (v3 create answers 303 with the new id).
-  const direct = new HttpClient(USER_AGENT, [], { ...common, allowRedirects: false })
-  const text = async (
-    res: Awaited<ReturnType<HttpClient['get']>>,
-    limitBytes: number
-  ): Promise<TextResponse> => ({
-    status: res.message.statusCode ?? 0,
-    headers: res.message.headers,
-    text: await readLimited(res.message, limitBytes)
+  const clients = new Map<string, HttpClient>()
+  const clientFor = (url: URL): HttpClient => {
+    let client = clients.get(url.origin)
+    if (!client) {
+      client = new HttpClient(USER_AGENT, [], {
+        keepAlive: true,
+        allowRetries: false,
+        allowRedirects: false,
+        socketTimeout: options.socketTimeoutMs
+      })
+      clients.set(url.origin, client)
+    }
+    return client
+  }
+  const send = async (
+    method: 'GET' | 'POST',
+    url: string,
+    headers: Record<string, string>,
+    body: string | null,
+    followRedirects: boolean
+  ): Promise<IncomingMessage> => {
+    let current = new URL(url)
+    let hopHeaders = { ...headers }
+    for (let hop = 0; ; hop++) {
+      const res = await clientFor(current).request(method, current.href, body, { ...hopHeaders })
+      const { message } = res
+      const location = message.headers.location
+      if (
+        !followRedirects ||
+        hop >= MAX_REDIRECTS ||
+        !REDIRECTS.has(message.statusCode ?? 0) ||
+        location === undefined ||
+        !URL.canParse(location, current.href)
+      ) {
+        return message
+      }
+      const next = new URL(location, current)
+      message.resume()
+      if (current.protocol === 'https:' && next.protocol !== 'https:') {
+        throw new FatalError(
+          `${describeUrl(current.href)} redirected to plain http (${describeUrl(next.href)}): refused`
+        )
+      }
+      if (next.origin !== current.origin) {
+        hopHeaders = Object.fromEntries(
+          Object.entries(hopHeaders).filter(([name]) => name.toLowerCase() !== 'authorization')
+        )
+      }
+      current = next
+    }
+  }
+  const text = async (message: IncomingMessage, limitBytes: number): Promise<TextResponse> => ({
+    status: message.statusCode ?? 0,
+    headers: message.headers,
+    text: await readLimited(message, limitBytes)
   })
   return {
     async getText(url, headers, limitBytes = 4 * 1024 * 1024, followRedirects = true) {
-      return text(await (followRedirects ? client : direct).get(url, headers), limitBytes)
+      return text(await send('GET', url, headers, null, followRedirects), limitBytes)
     },
     async postText(url, headers, body) {
-      return text(await direct.post(url, body, headers), 4 * 1024 * 1024)
+      return text(await send('POST', url, headers, body, false), 4 * 1024 * 1024)
     },
     async getStream(url, headers) {
-      const res = await client.get(url, headers)
-      return {
-        status: res.message.statusCode ?? 0,
-        headers: res.message.headers,
-        body: res.message
-      }
+      const body = await send('GET', url, headers, null, true)
+      return { status: body.statusCode ?? 0, headers: body.headers, body }
     },
     dispose: () => {
-      client.dispose()
-      direct.dispose()
+      for (const client of clients.values()) client.dispose()
+      clients.clear()
     }
   }
 }

@@ -9,6 +9,7 @@ import {
   type StreamResponse
 } from '../support/http.js'
 import { describeUrl, redact } from '../support/secrets.js'
+import { expectedOf, type Expected } from './verify.js'
 
 /** What the file host says about a file, and the errors that follow from its answers. */
 
@@ -22,19 +23,28 @@ export interface Remote {
   total: number | undefined
   etag: string | undefined
   ranges: boolean
+  /** What the bytes can be checked against. */
+  expected: Expected
+}
+
+/** Nothing known yet: before the first answer, and after the file changed on the host. */
+export function unknownRemote(): Remote {
+  return { total: undefined, etag: undefined, ranges: false, expected: expectedOf({}) }
 }
 
 /** Size, ETag and range support from a 200 or a 206 answer. */
 export function describeRemote(status: number, headers: IncomingHttpHeaders): Remote {
   const etag = header(headers, 'etag')
+  const expected = expectedOf(headers)
   if (status === 206) {
     const range = /\/(\d+)\s*$/.exec(header(headers, 'content-range') ?? '')
-    return { total: range ? Number(range[1]) : undefined, etag, ranges: true }
+    return { total: range ? Number(range[1]) : undefined, etag, ranges: true, expected }
   }
   return {
     total: contentLength(headers),
     etag,
-    ranges: header(headers, 'accept-ranges') === 'bytes'
+    ranges: header(headers, 'accept-ranges') === 'bytes',
+    expected
   }
 }
 

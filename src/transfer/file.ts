@@ -5,7 +5,7 @@ import { TransientError, isTransient, onDisk } from '../support/errors.js'
 import { FileFailure } from '../support/failure.js'
 import { header, type StreamResponse } from '../support/http.js'
 import { describeUrl } from '../support/secrets.js'
-import { RefusedUrlError, describeRemote, requestFile } from './file-host.js'
+import { RefusedUrlError, describeRemote, requestFile, unknownRemote } from './file-host.js'
 import {
   DEFAULT_SPLIT_THRESHOLD,
   FileProgress,
@@ -17,7 +17,14 @@ import { rangedDownload } from './ranged.js'
 import { reuseComplete, scanFile, sizeOf } from './reuse.js'
 import { streamToFile, type Part } from './sink.js'
 import type { Slots } from './slots.js'
-import { IntegrityError, checker, md5FromEtag, verify } from './verify.js'
+import {
+  IntegrityError,
+  UnconfirmedCopyError,
+  checker,
+  verify,
+  type Framing,
+  type Verified
+} from './verify.js'
 
 /** Where one file stands in the run: its signal, its place in the pool, a way to fresh URLs. */
 export interface FileSlot {
@@ -50,7 +57,7 @@ export async function downloadOne(
     file,
     target,
     part,
-    remote: { total: undefined, etag: undefined, ranges: false },
+    remote: unknownRemote(),
     options,
     signal,
     slots: where.slots,
@@ -67,6 +74,7 @@ export async function downloadOne(
         try {
           return await transferOnce(job)
         } catch (error) {
+          if (error instanceof UnconfirmedCopyError) job.unconfirmed = error.sha256
           // Corrupt bytes cannot be resumed from; anything final leaves nothing behind.
           if (error instanceof IntegrityError || !isTransient(error))
             await rm(part, { force: true })
@@ -86,7 +94,7 @@ export async function downloadOne(
         `${file.name}: the file host refused its URL; fetched fresh URLs from /results`
       )
       file.url = url
-      job.remote = { total: undefined, etag: undefined, ranges: false }
+      job.remote = unknownRemote()
       return await attempt()
     }
   } catch (error) {
@@ -137,12 +145,24 @@ async function receive(
   const { file, target, part, options, signal, progress } = job
   let offset = 0
   if (res.status === 206) {
-    const start = /^bytes (\d+)-/.exec(header(res.headers, 'content-range') ?? '')?.[1]
-    if (Number(start) !== have) {
-      throw new IntegrityError(`the host resumed at byte ${start ?? '?'} instead of ${have}`)
+    const range = header(res.headers, 'content-range') ?? ''
+    const [, start, total] = /^bytes (\d+)-\d+\/(\d+)$/.exec(range) ?? []
+    const etag = header(res.headers, 'etag')
+    // A host that ignores If-Range answers with the bytes of whatever the object now is: only the
+    // same object, at the right byte, may be appended to what is on disk.
+    if (
+      Number(start) !== have ||
+      Number(total) !== job.remote.total ||
+      (etag !== undefined && etag !== job.remote.etag)
+    ) {
+      const other = etag !== undefined && etag !== job.remote.etag ? ' of another version' : ''
+      job.remote = unknownRemote()
+      throw new IntegrityError(
+        `the host resumed with ${range || 'no Content-Range'}${other}, not at byte ${have} of the same file`
+      )
     }
     offset = have
-    options.log.info(`${file.name}: resuming at byte ${have} of ${job.remote.total ?? '?'}`)
+    options.log.info(`${file.name}: resuming at byte ${have} of ${total}`)
   } else {
     job.remote = describeRemote(200, res.headers)
   }
@@ -160,12 +180,13 @@ async function receive(
     options.concurrency > 1
   ) {
     const done = await rangedDownload(job, res.body, { etag, total: expected })
+    accepted(job, done)
     await onDisk(() => rename(part, target))
     return { name: file.name, path: target, etag, ...done }
   }
 
-  const md5 = md5FromEtag(etag)
-  const check = checker(file.format, md5 !== undefined)
+  const { expected: want } = job.remote
+  const check = checker(file.format, want.md5 !== undefined)
   // Resuming: the bytes already on disk go through the same counter and hash first.
   if (offset > 0) await scanFile(part, check.feed)
 
@@ -186,7 +207,23 @@ async function receive(
     // Ended cleanly but short: what arrived is kept and the rest is resumed when the host allows.
     throw new TransientError(`the body ended after ${bytes} of ${expected} bytes`)
   }
-  const verified = verify(check, md5, expected !== undefined)
+  const framing: Framing =
+    expected !== undefined
+      ? 'length'
+      : /\bchunked\b/i.test(header(res.headers, 'transfer-encoding') ?? '')
+        ? 'chunked'
+        : 'close'
+  const verified = verify(check, want, framing, job.unconfirmed)
+  accepted(job, verified)
   await onDisk(() => rename(part, target))
   return { name: file.name, path: target, bytes, etag, ...verified }
+}
+
+/** Says which check the file passed: at debug level, or as a warning when it is a doubtful one. */
+function accepted(job: Job, verified: Verified): void {
+  const { file, options, remote } = job
+  options.log.debug(
+    `${file.name}: checked by ${verified.integrity} (${remote.expected.reason}), sha256 ${verified.sha256}`
+  )
+  if (verified.doubt) options.log.warning(`${file.name}: ${verified.doubt}.`)
 }

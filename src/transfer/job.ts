@@ -54,6 +54,8 @@ export interface Job {
   /** The file's place in the list: earlier files get free connections first. */
   priority: number
   progress: FileProgress
+  /** The sha256 of the last whole copy nothing could vouch for: the next must match it. */
+  unconfirmed?: string
 }
 
 /**

@@ -9,7 +9,7 @@ import { RefusedUrlError, requestFile } from './file-host.js'
 import { retried, type Job } from './job.js'
 import { OrderedReader } from './reader.js'
 import { streamToFile, type Part } from './sink.js'
-import { IntegrityError, checker, md5FromEtag, verify, type Verified } from './verify.js'
+import { IntegrityError, checker, verify, type Verified } from './verify.js'
 
 const MiB = 1024 * 1024
 
@@ -56,16 +56,18 @@ async function fetchPart(
     () => clock.now()
   )
   const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header(res.headers, 'content-range') ?? '')
+  const etag = header(res.headers, 'etag')
   if (
     res.status === 200 ||
     !range ||
     Number(range[1]) !== from ||
-    Number(range[3]) !== whole.total
+    Number(range[3]) !== whole.total ||
+    (etag !== undefined && etag !== whole.etag)
   ) {
     res.body.destroy()
     // If-Range failed, or an answer for other bytes: not the object whose other parts are on disk.
     throw new IntegrityError(
-      res.status === 200
+      res.status === 200 || (etag !== undefined && etag !== whole.etag)
         ? 'the file changed on the host while its parts were downloading'
         : `the host answered the range ${from}-${part.end - 1} with ${range?.[0] ?? 'no Content-Range'}`
     )
@@ -93,8 +95,8 @@ export async function rangedDownload(
     `${planned.name}: ${parts.length} parts of up to ${Math.round((parts[0]?.end ?? 0) / MiB)} MiB ` +
       `over up to ${Math.min(parts.length, options.concurrency)} connections`
   )
-  const md5 = md5FromEtag(whole.etag)
-  const check = checker(planned.format, md5 !== undefined)
+  const expected = job.remote.expected
+  const check = checker(planned.format, expected.md5 !== undefined)
   const file = await onDisk(() => open(job.part, 'w+'))
   const reader = new OrderedReader(file, parts, check.feed)
   const { controller, dispose } = linkedAbort(job.signal)
@@ -171,7 +173,7 @@ export async function rangedDownload(
     if (fed !== whole.total) {
       throw new IntegrityError(`only ${fed} of ${whole.total} bytes were assembled`)
     }
-    return { bytes: whole.total, ...verify(check, md5, true) }
+    return { bytes: whole.total, ...verify(check, expected, 'length', job.unconfirmed) }
   } finally {
     reader.stop()
     dispose()

@@ -6,7 +6,7 @@ import type { DownloadedFile, PlannedFile } from '../domain/download.js'
 import { getStreamUnlessAborted } from '../support/http.js'
 import { describeRemote, type Remote } from './file-host.js'
 import type { DownloadOptions } from './job.js'
-import { checker, md5FromEtag, verify, type Verified } from './verify.js'
+import { checker, verify, type Verified } from './verify.js'
 
 export async function sizeOf(file: string): Promise<number | undefined> {
   try {
@@ -51,15 +51,17 @@ export async function reuseComplete(
     return undefined
   }
   if (remote.total !== localSize) return undefined
-  const md5 = md5FromEtag(remote.etag)
+  const md5 = remote.expected.md5
   const check = checker(file.format, md5 !== undefined)
   await scanFile(target, check.feed)
   let verified: Verified
   try {
-    verified = verify(check, md5, true)
+    // No second copy to compare with: an MD5 that does not match means downloading again.
+    verified = verify(check, remote.expected, 'length', undefined)
   } catch {
     return undefined
   }
+  options.log.debug(`${file.name}: checked by ${verified.integrity} (${remote.expected.reason})`)
   options.log.info(
     `${file.name} is already complete in ${options.dir} (${md5 ? 'size and MD5 match' : 'size matches'}): not downloaded again`
   )

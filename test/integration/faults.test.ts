@@ -39,7 +39,16 @@ const requests: SimRequest[] = [
   { id: 5, files: [file('5_1.csv', { faults: [{ stallAfter: 200_000, ms: 20_000 }] })] },
   { id: 6, files: [file('6_1.csv', { expiredUrls: 1 }), file('6_2.csv', { expiredUrls: 1 })] },
   { id: 7, files: [file('7_1.csv', { expiredUrls: 1_000 })] },
-  { id: 8, files: [file('8_1.csv', { etag: '"0123456789abcdef0123456789abcdef"' })] },
+  {
+    id: 8,
+    // S3 says so (x-amz-*): its plain ETag is the MD5, and a mismatch is corruption.
+    files: [
+      file('8_1.csv', {
+        etag: '"0123456789abcdef0123456789abcdef"',
+        headers: { 'x-amz-request-id': 'SIM8' }
+      })
+    ]
+  },
   {
     id: 9,
     requestFaults: [{ status: 200, body: '<html><body>502 Bad Gateway</body></html>' }],

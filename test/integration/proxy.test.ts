@@ -1,5 +1,8 @@
 /**
- * The action behind an HTTP proxy (HTTP_PROXY / http_proxy, NO_PROXY), as on self-hosted runners.
+ * The action behind a proxy (HTTPS_PROXY / https_proxy, HTTP_PROXY, NO_PROXY), as on self-hosted
+ * runners. The API and the file host speak HTTPS with a certificate from a throw-away CA (trusted
+ * through NODE_EXTRA_CA_CERTS), so the proxy only ever relays TLS: it records every byte it relays,
+ * and none may hold the token or a URL signature in clear.
  *
  * @actions/http-client never proxies loopback hosts (localhost, 127.*, [::1]: `checkBypass` in
  * its lib/proxy.js), so the simulator is addressed by names that only the test proxy can
@@ -7,18 +10,21 @@
  * the proxy maps them to 127.0.0.1. A request that reaches the simulator under such a name can
  * only have gone through the proxy, and one that bypasses the proxy fails to resolve.
  *
- * For plain-http targets the client tunnels with CONNECT (the `tunnel` package) rather than
- * sending absolute-URI requests; the proxy handles and records both.
+ * The client tunnels with CONNECT (the `tunnel` package), for https and plain-http targets alike;
+ * the proxy handles and records absolute-URI requests too.
  */
 import * as http from 'node:http'
+import * as https from 'node:https'
 import * as net from 'node:net'
 import type { AddressInfo } from 'node:net'
+import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Inputs, Outputs } from '../../src/domain/names.js'
 import { awkwardCsv, sha256 } from '../../sim/data.js'
 import { printed, runAction, type ActionRun } from '../../sim/runner.js'
-import { bufferBody, type Simulator } from '../../sim/simulator.js'
+import { bufferBody, startSimulator, type Simulator } from '../../sim/simulator.js'
+import { useThrowawayCa } from '../helpers/tls.js'
 import { fileHashes, outputFiles, useWorld } from '../helpers/world.js'
 
 const TOKEN = 'tok_proxy_5be0c2d941a7'
@@ -40,6 +46,8 @@ interface ProxiedRequest {
 interface Proxy {
   url: string
   log: ProxiedRequest[]
+  /** Every byte relayed through the tunnels, both ways. */
+  relayed: Buffer[]
   stop(): Promise<void>
 }
 
@@ -49,6 +57,7 @@ interface Proxy {
  */
 async function startProxy(names: readonly string[]): Promise<Proxy> {
   const log: ProxiedRequest[] = []
+  const relayed: Buffer[] = []
   const sockets = new Set<net.Socket>()
   const resolve = (host: string): string | undefined =>
     names.includes(host.toLowerCase()) || host === '127.0.0.1' ? '127.0.0.1' : undefined
@@ -96,6 +105,8 @@ async function startProxy(names: readonly string[]): Promise<Proxy> {
     const upstream = net.connect(Number(match[2]), address, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
       if (head.length > 0) upstream.write(head)
+      relayed.push(head)
+      for (const side of [client, upstream]) side.on('data', (chunk: Buffer) => relayed.push(chunk))
       upstream.pipe(client)
       client.pipe(upstream)
     })
@@ -111,6 +122,7 @@ async function startProxy(names: readonly string[]): Promise<Proxy> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     log,
+    relayed,
     stop: async () => {
       for (const socket of sockets) socket.destroy()
       server.closeAllConnections()
@@ -120,24 +132,25 @@ async function startProxy(names: readonly string[]): Promise<Proxy> {
 }
 
 /**
- * Stands in front of the simulator's API and rewrites its file URLs from the loopback origin to
- * FILE_HOST (the signatures do not cover the host), as the real API hands out S3 URLs on a
- * non-loopback host.
+ * Stands in front of a simulator's API, on HTTPS, and rewrites its file URLs from the loopback
+ * origin to FILE_HOST (the signatures do not cover the host), as the real API hands out S3 URLs on
+ * a non-loopback host.
  */
 async function startRenamingFront(
   sim: Simulator
 ): Promise<{ port: number; stop(): Promise<void> }> {
   const api = new URL(sim.apiUrl)
   const fileOrigin = new URL(sim.fileOrigin)
-  const renamed = `http://${FILE_HOST}:${fileOrigin.port}`
-  const server = http.createServer((req, res) => {
-    const upstream = http.request(
+  const renamed = `${fileOrigin.protocol}//${FILE_HOST}:${fileOrigin.port}`
+  const server = https.createServer({ key: ca.key, cert: ca.cert }, (req, res) => {
+    const upstream = (api.protocol === 'https:' ? https : http).request(
       {
         host: api.hostname,
         port: api.port,
         method: req.method,
         path: req.url,
-        headers: { ...req.headers, host: api.host }
+        headers: { ...req.headers, host: api.host },
+        ca: caPem
       },
       answer => {
         const chunks: Buffer[] = []
@@ -167,50 +180,71 @@ async function startRenamingFront(
   }
 }
 
-const world = useWorld(
+const ca = useThrowawayCa([API_HOST, FILE_HOST])
+const caPem = readFileSync(ca.caFile, 'utf8')
+
+const requests = [
   {
-    token: TOKEN,
-    requests: [
-      {
-        id: 6073,
-        pollsUntilComplete: 1,
-        numRequested: 650,
-        files: [
-          { name: '6073_1.csv', body: bufferBody(csvA.body), dateCreated: '2026-11-28 15:53:00' },
-          { name: '6073_2.csv', body: bufferBody(csvB.body), dateCreated: '2026-11-28 15:53:00' }
-        ]
-      }
+    id: 6073,
+    pollsUntilComplete: 1,
+    numRequested: 650,
+    files: [
+      { name: '6073_1.csv', body: bufferBody(csvA.body), dateCreated: '2026-11-28 15:53:00' },
+      { name: '6073_2.csv', body: bufferBody(csvB.body), dateCreated: '2026-11-28 15:53:00' }
     ]
-  },
+  }
+]
+
+const world = useWorld(
+  { token: TOKEN, requests, tls: { key: ca.key, cert: ca.cert, roles: ['api', 'files'] } },
   { inputs: { [Inputs.RequestId]: '6073', [Inputs.Mode]: 'files' } }
 )
 
 let proxy: Proxy
 let front: { port: number; stop(): Promise<void> }
+/** The API on HTTPS, the file host on plain http, file paths free of the token. */
+let plainFiles: Simulator
+let plainFront: { port: number; stop(): Promise<void> }
 
 // After useWorld's beforeAll: the front needs the simulator running.
 beforeAll(async () => {
-  ;[proxy, front] = await Promise.all([
+  plainFiles = await startSimulator({
+    token: TOKEN,
+    requests,
+    filePrefix: 'results',
+    tls: { key: ca.key, cert: ca.cert, roles: ['api'] }
+  })
+  ;[proxy, front, plainFront] = await Promise.all([
     startProxy([API_HOST, FILE_HOST]),
-    startRenamingFront(world.sim)
+    startRenamingFront(world.sim),
+    startRenamingFront(plainFiles)
   ])
 })
 
 afterAll(async () => {
-  await Promise.all([proxy.stop(), front.stop()])
+  await Promise.all([proxy.stop(), front.stop(), plainFront.stop(), plainFiles.stop()])
 })
 
 afterEach(() => {
   proxy.log.length = 0
+  proxy.relayed.length = 0
   world.sim.log.length = 0
+  plainFiles.log.length = 0
 })
 
 const apiPort = (): string => new URL(world.sim.apiUrl).port
-const filePort = (): string => new URL(world.sim.fileOrigin).port
+const filePort = (sim: Simulator = world.sim): string => new URL(sim.fileOrigin).port
 
-/** Only what a runner passes on: no NO_PROXY unless a test sets it. */
+/** Only what a runner passes on, and the throw-away CA: no NO_PROXY unless a test sets it. */
 function proxyEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { HTTP_PROXY: proxy.url, http_proxy: proxy.url, ...extra }
+  return {
+    HTTPS_PROXY: proxy.url,
+    https_proxy: proxy.url,
+    HTTP_PROXY: proxy.url,
+    http_proxy: proxy.url,
+    NODE_EXTRA_CA_CERTS: ca.caFile,
+    ...extra
+  }
 }
 
 const inputs = (apiUrl: string): Record<string, string> => world.inputs({ [Inputs.ApiUrl]: apiUrl })
@@ -227,20 +261,36 @@ function expectDownloaded(run: ActionRun): void {
   world.expectNoSecrets(run)
 }
 
-/** Neither the token nor its Basic form ever reaches the proxy in clear (tunnels hide the rest). */
-function proxySawNoCredentials(): void {
-  for (const entry of proxy.log) {
-    const headers = JSON.stringify(entry.headers)
-    expect(headers).not.toContain(TOKEN)
-    expect(headers).not.toContain(BASIC)
-  }
+/** What the proxy could read: the requests it was sent and every byte it relayed. */
+function proxySaw(): string {
+  return JSON.stringify(proxy.log) + Buffer.concat(proxy.relayed).toString('latin1')
 }
 
-describe('behind an HTTP proxy', () => {
+/** Neither the token nor its Basic form ever reaches the proxy in clear. */
+function proxySawNoCredentials(): void {
+  const seen = proxySaw()
+  expect(seen).not.toContain(TOKEN)
+  expect(seen).not.toContain(BASIC)
+}
+
+/** Nor a URL signature, when every target is HTTPS. */
+function proxySawNoSignatures(run: ActionRun): void {
+  const urls = JSON.parse(run.outputs[Outputs.Urls] ?? '[]') as string[]
+  expect(urls.length).toBeGreaterThan(0)
+  const seen = proxySaw()
+  for (const url of urls) {
+    const signature = new URL(url).searchParams.get('X-Amz-Signature') ?? ''
+    expect(signature).toMatch(/^[0-9a-f]{64}$/)
+    expect(seen).not.toContain(signature)
+  }
+  expect(seen).not.toContain('X-Amz-Signature')
+}
+
+describe('behind an HTTPS proxy', () => {
   it('sends API calls for a non-loopback host through the proxy; loopback file URLs bypass it', async () => {
     const run = await runAction({
       env: proxyEnv(),
-      inputs: inputs(`http://${API_HOST}:${apiPort()}`)
+      inputs: inputs(`https://${API_HOST}:${apiPort()}`)
     })
     expectDownloaded(run)
 
@@ -255,23 +305,24 @@ describe('behind an HTTP proxy', () => {
       new Set([`${API_HOST}:${apiPort()}`])
     )
 
-    // The simulator's file URLs are http://127.0.0.1:…: http-client never proxies loopback
+    // The simulator's file URLs are https://127.0.0.1:…: http-client never proxies loopback
     // hosts, so the files came straight from the file host and the proxy saw none of them.
     const fileCalls = world.sim.log.filter(entry => entry.server === 'files')
     expect(fileCalls.length).toBeGreaterThanOrEqual(2)
     for (const entry of fileCalls) expect(entry.headers.host).toBe(`127.0.0.1:${filePort()}`)
     expect(proxy.log.some(entry => entry.target.includes(`:${filePort()}`))).toBe(false)
     proxySawNoCredentials()
+    proxySawNoSignatures(run)
   })
 
-  it('downloads the files through the proxy too when the file host is not loopback', async () => {
+  it('downloads the files through the proxy too, over TLS: the proxy sees no token and no signature', async () => {
     const run = await runAction({
       env: proxyEnv(),
-      inputs: inputs(`http://${API_HOST}:${front.port}`)
+      inputs: inputs(`https://${API_HOST}:${front.port}`)
     })
     expectDownloaded(run)
     const urls = JSON.parse(run.outputs[Outputs.Urls] ?? '[]') as string[]
-    for (const url of urls) expect(new URL(url).host).toBe(`${FILE_HOST}:${filePort()}`)
+    for (const url of urls) expect(url.startsWith(`https://${FILE_HOST}:${filePort()}/`)).toBe(true)
 
     const fileCalls = world.sim.log.filter(entry => entry.server === 'files')
     expect(fileCalls.length).toBeGreaterThanOrEqual(2)
@@ -282,13 +333,35 @@ describe('behind an HTTP proxy', () => {
     const targets = new Set(proxy.log.map(entry => entry.target))
     expect(targets).toEqual(new Set([`${API_HOST}:${front.port}`, `${FILE_HOST}:${filePort()}`]))
     expect(proxy.log.every(entry => entry.method === 'CONNECT')).toBe(true)
+    // The tunnels carried TLS: the token's and the signatures' bytes never passed in clear.
+    expect(proxy.relayed.length).toBeGreaterThan(0)
     proxySawNoCredentials()
+    proxySawNoSignatures(run)
+  })
+
+  it('an https API and plain-http files through the proxy: each through a tunnel of its own scheme', async () => {
+    const run = await runAction({
+      env: proxyEnv(),
+      inputs: world.inputs({ [Inputs.ApiUrl]: `https://${API_HOST}:${plainFront.port}` })
+    })
+    expect(run.code, printed(run)).toBe(0)
+    expect(fileHashes(run)).toEqual([sha256(csvA.body), sha256(csvB.body)])
+    const targets = new Set(proxy.log.map(entry => entry.target))
+    expect(targets).toEqual(
+      new Set([`${API_HOST}:${plainFront.port}`, `${FILE_HOST}:${filePort(plainFiles)}`])
+    )
+    const fileCalls = plainFiles.log.filter(entry => entry.server === 'files')
+    expect(fileCalls.length).toBeGreaterThanOrEqual(2)
+    for (const entry of fileCalls) expect(entry.headers.authorization).toBeUndefined()
+    // Plain-http file URLs are readable on the way (the user chose them): the token is not.
+    proxySawNoCredentials()
+    world.expectNoSecrets(run)
   })
 
   it('goes direct, never to the proxy, for a host listed in NO_PROXY', async () => {
     const run = await runAction({
       env: proxyEnv({ NO_PROXY: API_HOST }),
-      inputs: { ...inputs(`http://${API_HOST}:${apiPort()}`), [Inputs.MaxRetries]: '0' },
+      inputs: { ...inputs(`https://${API_HOST}:${apiPort()}`), [Inputs.MaxRetries]: '0' },
       timeoutMs: 30_000
     })
     // Direct means resolving datafiniti.test, which has no address: a network error, and nothing
@@ -302,7 +375,7 @@ describe('behind an HTTP proxy', () => {
   it('applies NO_PROXY suffixes and lower-case no_proxy as well', async () => {
     const run = await runAction({
       env: proxyEnv({ no_proxy: 'example.org, .datafiniti.test' }),
-      inputs: { ...inputs(`http://${API_HOST}:${front.port}`), [Inputs.MaxRetries]: '0' },
+      inputs: { ...inputs(`https://${API_HOST}:${front.port}`), [Inputs.MaxRetries]: '0' },
       timeoutMs: 30_000
     })
     // `.datafiniti.test` covers files.datafiniti.test but not datafiniti.test itself: the API goes

@@ -585,10 +585,14 @@ function rangeHost(
 }
 
 describe('downloadFiles integrity, resume, reuse and fresh URLs', () => {
-  it('checks a plain-MD5 ETag and retries, then fails, when the bytes do not match', async () => {
+  it('checks a plain-MD5 ETag of S3 and retries, then fails, when the bytes do not match', async () => {
     const body = Buffer.from('h\n1\n2\n')
     const server = await serve({
-      'bad.csv': (_req, res) => sendBody(res, body, { ETag: `"${md5(Buffer.from('other'))}"` })
+      'bad.csv': (_req, res) =>
+        sendBody(res, body, {
+          ETag: `"${md5(Buffer.from('other'))}"`,
+          'x-amz-request-id': 'TX0123'
+        })
     })
     const opts = options({ policy: { maxRetries: 1, baseDelayMs: 100, maxDelayMs: 1000 } })
     const error = await rejection(downloadFiles([plan(server, 'bad.csv', 'csv')], opts))

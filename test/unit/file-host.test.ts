@@ -1,7 +1,15 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { FatalError } from '../../src/support/errors.js'
 import { RefusedUrlError, describeRemote, fileStatusError } from '../../src/transfer/file-host.js'
-import { md5FromEtag } from '../../src/transfer/verify.js'
+import {
+  IntegrityError,
+  UnconfirmedCopyError,
+  checker,
+  expectedOf,
+  verify,
+  type Check
+} from '../../src/transfer/verify.js'
 import { httpError } from '../helpers/errors.js'
 
 const file = {
@@ -9,18 +17,82 @@ const file = {
   url: 'https://bucket.s3.amazonaws.com/tok_secret/6073_1.csv?X-Amz-Signature=abcdef0123456789'
 }
 
-describe('md5FromEtag', () => {
+const MD5 = '0123456789abcdef0123456789abcdef'
+
+describe('expectedOf', () => {
   it('reads a plain single-part ETag, quoted or not, in any case', () => {
-    expect(md5FromEtag('"0123456789ABCDEF0123456789abcdef"')).toBe(
-      '0123456789abcdef0123456789abcdef'
-    )
-    expect(md5FromEtag('0123456789abcdef0123456789abcdef')).toBe('0123456789abcdef0123456789abcdef')
+    expect(expectedOf({ etag: `"${MD5.toUpperCase()}"` }).md5).toBe(MD5)
+    expect(expectedOf({ etag: MD5 }).md5).toBe(MD5)
   })
   it('ignores multipart, weak and malformed ETags', () => {
-    expect(md5FromEtag('"0123456789abcdef0123456789abcdef-8"')).toBeUndefined()
-    expect(md5FromEtag('W/"0123456789abcdef0123456789abcdef"')).toBeUndefined()
-    expect(md5FromEtag('"abc"')).toBeUndefined()
-    expect(md5FromEtag(undefined)).toBeUndefined()
+    expect(expectedOf({ etag: `"${MD5}-8"` })).toMatchObject({
+      md5: undefined,
+      reason: /multipart/
+    })
+    expect(expectedOf({ etag: `W/"${MD5}"` }).md5).toBeUndefined()
+    expect(expectedOf({ etag: '"abc"' }).md5).toBeUndefined()
+    expect(expectedOf({})).toMatchObject({ md5: undefined, reason: 'no ETag' })
+  })
+  it('keeps the MD5 of an SSE-S3 object, and is certain of it where the host says it is S3', () => {
+    expect(expectedOf({ etag: `"${MD5}"`, 'x-amz-server-side-encryption': 'AES256' })).toEqual({
+      md5: MD5,
+      certain: true,
+      reason: 'plain ETag of an S3 object'
+    })
+    expect(expectedOf({ etag: `"${MD5}"`, 'x-amz-request-id': 'R' }).certain).toBe(true)
+    expect(expectedOf({ etag: `"${MD5}"` })).toMatchObject({ md5: MD5, certain: false })
+  })
+  it.each([
+    ['SSE-KMS', { 'x-amz-server-side-encryption': 'aws:kms' }],
+    ['DSSE-KMS', { 'x-amz-server-side-encryption': 'aws:kms:dsse' }],
+    ['SSE-C', { 'x-amz-server-side-encryption-customer-algorithm': 'AES256' }]
+  ])('takes no MD5 from the plain ETag of an %s object', (_kind, headers) => {
+    expect(expectedOf({ etag: `"${MD5}"`, ...headers }).md5).toBeUndefined()
+  })
+})
+
+describe('verify', () => {
+  const bytes = Buffer.from('id\n1\n')
+  const md5Of = (data: Buffer): string => createHash('md5').update(data).digest('hex')
+  const sha = createHash('sha256').update(bytes).digest('hex')
+  const fed = (): Check => {
+    const check = checker(undefined, true)
+    check.feed(bytes)
+    return check
+  }
+  it('passes a matching MD5, whatever the host', () => {
+    expect(verify(fed(), { md5: md5Of(bytes), certain: false }, 'close', undefined)).toMatchObject({
+      integrity: 'md5',
+      sha256: sha
+    })
+  })
+  it('an S3 host: a mismatch is corruption, however often the same bytes come', () => {
+    expect(() => verify(fed(), { md5: MD5, certain: true }, 'length', sha)).toThrow(IntegrityError)
+  })
+  it('another host: a mismatch asks for a second copy, and two identical copies pass by length', () => {
+    const first = (() => {
+      try {
+        verify(fed(), { md5: MD5, certain: false }, 'length', undefined)
+      } catch (error) {
+        return error
+      }
+      return undefined
+    })()
+    expect(first).toBeInstanceOf(UnconfirmedCopyError)
+    expect((first as UnconfirmedCopyError).sha256).toBe(sha)
+    expect(() => verify(fed(), { md5: MD5, certain: false }, 'length', 'f'.repeat(64))).toThrow(
+      UnconfirmedCopyError
+    )
+    const second = verify(fed(), { md5: MD5, certain: false }, 'length', sha)
+    expect(second).toMatchObject({ integrity: 'length', sha256: sha })
+    expect(second.doubt).toMatch(/not an MD5/)
+  })
+  it('a body ended by a bare close with nothing to check: only on a second identical copy', () => {
+    const none = { md5: undefined, certain: false }
+    expect(() => verify(fed(), none, 'close', undefined)).toThrow(UnconfirmedCopyError)
+    expect(verify(fed(), none, 'close', sha)).toMatchObject({ integrity: 'none' })
+    expect(verify(fed(), none, 'chunked', undefined)).toMatchObject({ integrity: 'none' })
+    expect(verify(fed(), none, 'length', undefined)).toMatchObject({ integrity: 'length' })
   })
 })
 
@@ -32,15 +104,21 @@ describe('describeRemote', () => {
         etag: '"e"',
         'content-length': '1'
       })
-    ).toEqual({ total: 12345, etag: '"e"', ranges: true })
+    ).toMatchObject({ total: 12345, etag: '"e"', ranges: true })
   })
   it('takes the size of a 200 from Content-Length and ranges from Accept-Ranges', () => {
-    expect(describeRemote(200, { 'content-length': '99', 'accept-ranges': 'bytes' })).toEqual({
-      total: 99,
+    expect(describeRemote(200, { 'content-length': '99', 'accept-ranges': 'bytes' })).toMatchObject(
+      {
+        total: 99,
+        etag: undefined,
+        ranges: true
+      }
+    )
+    expect(describeRemote(200, {})).toMatchObject({
+      total: undefined,
       etag: undefined,
-      ranges: true
+      ranges: false
     })
-    expect(describeRemote(200, {})).toEqual({ total: undefined, etag: undefined, ranges: false })
   })
 })
 

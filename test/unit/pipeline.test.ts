@@ -204,8 +204,13 @@ function world(inputs: Record<string, string>, options: WorldOptions = {}) {
   const art = fakeArtifacts(events, options.blocker, options.existing)
   const mem = fakeMemory(events, options.remembered, options.memoryBroken)
   const clock = fakeClock(options.now ?? NOW)
+  const wrongRole = (): Promise<never> => Promise.reject(new Error('sent through the wrong client'))
   const ports: Ports = {
-    http: http.http,
+    // API calls through the API's client only, files through the file hosts' only.
+    http: {
+      api: { ...http.http, getStream: wrongRole },
+      files: { ...http.http, getText: wrongRole, postText: wrongRole }
+    },
     clock,
     runner: run.runner,
     artifacts: art.artifacts,

@@ -319,6 +319,28 @@ describe('parseSettings rejections', () => {
     expectRejected({ [Inputs.ApiUrl]: raw }, Inputs.ApiUrl)
   })
 
+  it.each([
+    ['http://127.0.0.1:8080', 'http://127.0.0.1:8080'],
+    ['http://127.9.8.7', 'http://127.9.8.7'],
+    ['http://localhost:3000/', 'http://localhost:3000'],
+    ['http://[::1]:3000', 'http://[::1]:3000'],
+    ['http://127.1:81', 'http://127.0.0.1:81']
+  ])('accepts plain http for the loopback api-url %j', (raw, expected) => {
+    expect(parse({ [Inputs.ApiUrl]: raw }).apiUrl).toBe(expected)
+  })
+
+  it.each([
+    'http://api.datafiniti.co',
+    'http://10.0.0.5:8080',
+    'http://128.0.0.1',
+    'http://localhost.example.com',
+    'http://[::2]'
+  ])('rejects plain http for the non-loopback api-url %j', raw => {
+    const message = expectRejected({ [Inputs.ApiUrl]: raw }, Inputs.ApiUrl)
+    expect(message).toContain('must use https')
+    expect(message).toContain('loopback')
+  })
+
   it('names the bad scheme', () => {
     expect(expectRejected({ [Inputs.ApiUrl]: 'ftp://example.com' }, Inputs.ApiUrl)).toContain(
       'ftp:'

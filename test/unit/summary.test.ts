@@ -71,15 +71,33 @@ describe('renderSummary', () => {
     expect(md).toContain(
       '**2** file(s) · **3.0 KiB** · **1,234** records · waited 3m10s · downloaded in 4s'
     )
-    expect(md).toContain('| File | Size | Records | Expires |\n| --- | ---: | ---: | --- |')
-    expect(md).toContain('| 6073_1.csv | 2.0 KiB | 1,200 | 2024-01-08 12:00 UTC |')
-    expect(md).toContain('| 6073_2.csv | 1.0 KiB | 34 | 2024-01-08 12:00 UTC |')
+    expect(md).toContain(
+      '| File | Size | Records | Expires | Check |\n| --- | ---: | ---: | --- | --- |'
+    )
+    expect(md).toContain('| 6073_1.csv | 2.0 KiB | 1,200 | 2024-01-08 12:00 UTC | MD5 |')
+    expect(md).toContain('| 6073_2.csv | 1.0 KiB | 34 | 2024-01-08 12:00 UTC | MD5 |')
     expect(md).toContain('Result files expire at 2024-01-08T12:00:00.000Z')
     expect(md).toContain('Files are in `/ws/datafiniti/6073`.')
     expect(md).not.toContain('[!WARNING]')
     expect(md).not.toContain('Artifact:')
     expect(md.endsWith('\n')).toBe(true)
     expectNoCredentials(md)
+  })
+
+  it('says which check each file passed', () => {
+    const checked = (integrity: DownloadedFile['integrity']): DownloadedFile => ({
+      ...file(`${integrity}.csv`, 10, 1),
+      integrity
+    })
+    const md = renderSummary(
+      report({
+        names: ['md5.csv', 'length.csv', 'none.csv'],
+        files: [checked('md5'), checked('length'), checked('none')]
+      })
+    )
+    expect(md).toMatch(/\| md5\.csv \|.*\| MD5 \|\n/)
+    expect(md).toMatch(/\| length\.csv \|.*\| length \|\n/)
+    expect(md).toMatch(/\| none\.csv \|.*\| none \|\n/)
   })
 
   it('leaves the records cell and total empty when a format is unknown', () => {
@@ -141,7 +159,7 @@ describe('renderSummary', () => {
     expect(md).toContain('DONE&#124;&lt;b&gt;')
     // Every table row keeps exactly its column separators.
     for (const line of md.split('\n').filter(l => l.startsWith('| a') || l.startsWith('| c'))) {
-      expect(line.split('|')).toHaveLength(6)
+      expect(line.split('|')).toHaveLength(7)
     }
   })
 
