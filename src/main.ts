@@ -7,6 +7,7 @@ import { systemClock } from './support/clock.js'
 import { finalMessage } from './support/failure.js'
 import { createHttp, type Http } from './support/http.js'
 import { tokenSecrets } from './support/secrets.js'
+import { freeBytesAt } from './transfer/disk.js'
 
 type Env = Record<string, string | undefined>
 
@@ -28,7 +29,8 @@ export async function run(env: Env = process.env): Promise<void> {
       clock: systemClock,
       runner,
       artifacts: githubArtifacts(env),
-      signal: lifetime.signal
+      signal: lifetime.signal,
+      disk: { freeBytes: freeBytesAt }
     })
   } catch (error) {
     core.setFailed(finalMessage(error, secrets))

@@ -2,14 +2,19 @@ import type { CallRunner, DatafinitiClient } from './api/client.js'
 import { V3Client } from './api/v3.js'
 import { V4Client } from './api/v4.js'
 import { waitForResults, type Completed } from './api/wait.js'
-import type { DownloadedFile, PlannedFile, QuerySpec } from './domain/download.js'
+import {
+  shardOf,
+  type DownloadedFile,
+  type PlannedFile,
+  type QuerySpec
+} from './domain/download.js'
 import { Outputs } from './domain/names.js'
 import { artifactNameFor, downloadPathFor, type Settings } from './inputs/settings.js'
 import type { Ports } from './ports.js'
 import { startProgress } from './report/progress.js'
 import { manifestFor, writeManifest } from './report/manifest.js'
 import { publishReport } from './report/publish.js'
-import type { RunReport } from './report/report.js'
+import { shardLine, type RunReport } from './report/report.js'
 import { FatalError, isTransient, isUnsent } from './support/errors.js'
 import { createFailure } from './support/failure.js'
 import { formatBytes, formatCount, formatDuration } from './support/format.js'
@@ -44,6 +49,7 @@ export async function runPipeline(settings: Settings, ports: Ports): Promise<Run
   )
   runner.setOutput(Outputs.Status, completed.state.status)
   const report = reportFor(settings, requestId, completed)
+  if (report.shard) runner.info(shardLine(report.shard, report.urls.length))
   // The signature of a signed URL is the credential: masked in case a later step prints a URL.
   for (const secret of signatureSecrets(report.urls)) runner.setSecret(secret)
 
@@ -53,7 +59,7 @@ export async function runPipeline(settings: Settings, ports: Ports): Promise<Run
       ((await client.getResults(requestId)) ?? []).map(result => result.url)
     const started = clock.now()
     report.files = await runner.group(`Download ${report.urls.length} file(s)`, () =>
-      download(plan(report, completed), report.downloadPath, settings, ports, refreshUrls)
+      download(plan(report, completed), report, settings, ports, refreshUrls)
     )
     report.downloadMs = clock.now() - started
     report.manifestPath = await writeManifest(
@@ -156,15 +162,19 @@ async function create(
 }
 
 function reportFor(settings: Settings, requestId: string, completed: Completed): RunReport {
-  const urls = completed.results.map(result => result.url)
-  const expiries = completed.results.map(result => result.expiresAt)
+  const { shard } = settings
+  // Named over the whole list, so that a file has the same name whichever shard takes it.
+  const names = shardOf(assignFileNames(completed.results.map(result => result.url)), shard)
+  const results = shardOf(completed.results, shard)
+  const urls = results.map(result => result.url)
+  const expiries = results.map(result => result.expiresAt)
   const times = expiries.flatMap(date => (date ? [date.getTime()] : []))
   return {
     requestId,
     status: completed.state.status,
     mode: settings.mode,
     urls,
-    names: assignFileNames(urls),
+    names,
     expiries,
     files: [],
     downloadPath: downloadPathFor(settings, requestId),
@@ -173,7 +183,8 @@ function reportFor(settings: Settings, requestId: string, completed: Completed):
     artifactName: artifactNameFor(settings, requestId),
     manifestPath: undefined,
     waitedMs: completed.waitedMs,
-    downloadMs: 0
+    downloadMs: 0,
+    shard: shard && { ...shard, totalFiles: completed.results.length }
   }
 }
 
@@ -186,9 +197,9 @@ function plan(report: RunReport, completed: Completed): PlannedFile[] {
 
 async function download(
   planned: PlannedFile[],
-  dir: string,
+  { downloadPath: dir, shard }: RunReport,
   settings: Settings,
-  { http, clock, runner, signal }: Ports,
+  { http, clock, runner, signal, disk }: Ports,
   refreshUrls: () => Promise<string[]>
 ): Promise<DownloadedFile[]> {
   runner.info(`Downloading to ${dir}`)
@@ -205,7 +216,8 @@ async function download(
       signal,
       refreshUrls,
       onBytes: progress.add,
-      onSize: progress.expect
+      onSize: progress.expect,
+      space: { freeBytes: disk.freeBytes, shard, totalFiles: shard?.totalFiles ?? planned.length }
     })
     for (const [i, file] of files.entries()) {
       const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`

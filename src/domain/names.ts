@@ -22,7 +22,8 @@ export const Inputs = {
   Format: 'format',
   NumRecords: 'num-records',
   View: 'view',
-  ArtifactFallback: 'artifact-fallback'
+  ArtifactFallback: 'artifact-fallback',
+  Shard: 'shard'
 } as const
 
 export const Outputs = {
@@ -37,7 +38,9 @@ export const Outputs = {
   ExpiresAt: 'expires-at',
   ArtifactId: 'artifact-id',
   ArtifactUrl: 'artifact-url',
-  ArtifactDigest: 'artifact-digest'
+  ArtifactDigest: 'artifact-digest',
+  Shard: 'shard',
+  DownloadFileCount: 'download-file-count'
 } as const
 
 /** The runner passes input `foo-bar` as env `INPUT_FOO-BAR` (spaces become `_`, hyphens stay). */

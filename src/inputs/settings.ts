@@ -4,11 +4,13 @@ import {
   Modes,
   type ApiVersion,
   type Mode,
-  type QuerySpec
+  type QuerySpec,
+  type Shard
 } from '../domain/download.js'
 import { Inputs } from '../domain/names.js'
 import { Defaults, Limits } from './defaults.js'
 import { parseFormat, parseQuery, parseRequestId } from './query.js'
+import { parseShard } from './shard.js'
 import { InputError, duration, integer, quote, read, type Env } from './read.js'
 
 export interface Settings {
@@ -36,6 +38,8 @@ export interface Settings {
   stallTimeoutMs: number
   /** What artifact mode does where artifacts cannot be uploaded: fail, or keep the files. */
   artifactFallback: 'fail' | 'files'
+  /** This job's share of the result files; undefined for all of them. */
+  shard: Shard | undefined
 }
 
 /** An id as it may appear in a file or artifact name (v4 ids are opaque strings). */
@@ -53,7 +57,10 @@ export function downloadPathFor(settings: Settings, requestId: string): string {
 }
 
 export function artifactNameFor(settings: Settings, requestId: string): string {
-  return settings.artifactName || `datafiniti-${idForName(requestId)}`
+  if (settings.artifactName) return settings.artifactName
+  // Each shard's own name, which `pattern: datafiniti-<id>-shard-*` gathers in a merge job.
+  const suffix = settings.shard ? `-shard-${settings.shard.index}-of-${settings.shard.count}` : ''
+  return `datafiniti-${idForName(requestId)}${suffix}`
 }
 
 // Characters that @actions/artifact refuses in an artifact name.
@@ -93,6 +100,7 @@ export function parseSettings(env: Env, cwd: string): Settings {
         (rawId === '' ? '; neither is set.' : '; both are set.')
     )
   }
+  const shard = parseShard(read(env, Inputs.Shard), rawQuery !== '')
   const requestId = rawId === '' ? undefined : parseRequestId(rawId, apiVersion)
   const query = rawQuery === '' ? undefined : parseQuery(env, rawQuery, apiVersion)
   if (!query) {
@@ -152,7 +160,8 @@ export function parseSettings(env: Env, cwd: string): Settings {
     concurrency: integer(env, Inputs.Concurrency, 1, Limits.MaxConcurrency, Defaults.Concurrency),
     maxRetries: integer(env, Inputs.MaxRetries, 0, Limits.MaxRetries, Defaults.MaxRetries),
     stallTimeoutMs: duration(env, Inputs.StallTimeout, Defaults.StallTimeout, 100),
-    artifactFallback: parseFallback(read(env, Inputs.ArtifactFallback))
+    artifactFallback: parseFallback(read(env, Inputs.ArtifactFallback)),
+    shard
   }
 }
 

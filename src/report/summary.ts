@@ -1,6 +1,6 @@
 import { formatDuration } from '../support/format.js'
 import { formatBytes, formatCount } from '../support/format.js'
-import { totalBytes, totalRecords, type RunReport } from './report.js'
+import { describeShard, totalBytes, totalRecords, type RunReport } from './report.js'
 
 /** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */
 export const SUMMARY_MAX_ROWS = 100
@@ -20,8 +20,9 @@ function escapeCell(text: string): string {
 export function renderSummary(report: RunReport): string {
   const lines: string[] = []
   const records = totalRecords(report)
+  const shard = report.shard ? `, ${describeShard(report.shard)}` : ''
   lines.push(
-    `### Datafiniti download ${escapeCell(report.requestId)}: ${escapeCell(report.status)}`,
+    `### Datafiniti download ${escapeCell(report.requestId)}${shard}: ${escapeCell(report.status)}`,
     ''
   )
   const facts = [
@@ -32,6 +33,14 @@ export function renderSummary(report: RunReport): string {
     report.mode === 'urls' ? undefined : `downloaded in ${formatDuration(report.downloadMs)}`
   ].filter(Boolean)
   lines.push(facts.join(' · '), '')
+  if (report.shard) {
+    const { index, count, totalFiles } = report.shard
+    lines.push(
+      `Shard **${index}** of **${count}**: ${formatCount(report.urls.length)} of the download's ` +
+        `**${formatCount(totalFiles)}** result file(s); the other shards take the rest.`,
+      ''
+    )
+  }
 
   const expiry = (i: number): string => {
     const date = report.expiries[i]

@@ -140,7 +140,10 @@ afterEach(async () => {
   await rm(workspace, { recursive: true, force: true })
 })
 
-function world(inputs: Record<string, string>, options: { blocker?: string; now?: number } = {}) {
+function world(
+  inputs: Record<string, string>,
+  options: { blocker?: string; now?: number; freeBytes?: number } = {}
+) {
   const events: string[] = []
   const env: Record<string, string> = { GITHUB_WORKSPACE: workspace }
   const all = {
@@ -160,7 +163,13 @@ function world(inputs: Record<string, string>, options: { blocker?: string; now?
     clock,
     runner: run.runner,
     artifacts: art.artifacts,
-    signal: new AbortController().signal
+    signal: new AbortController().signal,
+    disk: {
+      freeBytes: dir => {
+        events.push(`statfs ${dir}`)
+        return Promise.resolve(options.freeBytes ?? 1e12)
+      }
+    }
   }
   return { settings, ports, events, http, clock, ...run, ...art }
 }
@@ -299,6 +308,8 @@ describe('runPipeline', () => {
     w.http.answer('GET /v3/results/5', resultsFor('5_1.csv'), fresh)
     w.http.file(
       '/bucket/5_1.csv',
+      // The disk check's probe for the size.
+      { status: 206, body: 'i', headers: { 'content-range': `bytes 0-0/${CSV.length}` } },
       {
         status: 403,
         body: '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>'
@@ -308,7 +319,11 @@ describe('runPipeline', () => {
     const report = await runPipeline(w.settings, w.ports)
     expect(report.files[0]?.records).toBe(2)
     expect(w.events.filter(e => e === 'GET /v3/results/5')).toHaveLength(2)
-    expect(w.events.filter(e => e.startsWith('FILE'))).toHaveLength(2)
+    expect(w.events.filter(e => e.startsWith('FILE'))).toEqual([
+      'FILE /bucket/5_1.csv bytes=0-0',
+      'FILE /bucket/5_1.csv',
+      'FILE /bucket/5_1.csv'
+    ])
   })
 
   it('uploads the files as one artifact and sets the artifact outputs', async () => {
@@ -372,7 +387,12 @@ describe('runPipeline', () => {
     expect(message).toMatch(
       /^Could not download 6_1\.csv from files\.example\/…\/6_1\.csv: .*HTTP 503 \(SlowDown\)/
     )
-    expect(w.events.filter(e => e.startsWith('FILE'))).toHaveLength(2)
+    // The disk check's probe, then the download and its one retry.
+    expect(w.events.filter(e => e.startsWith('FILE'))).toEqual([
+      'FILE /bucket/6_1.csv bytes=0-0',
+      'FILE /bucket/6_1.csv',
+      'FILE /bucket/6_1.csv'
+    ])
     expect(await readdir(path.join(workspace, 'datafiniti', '6'))).toEqual([])
   })
 })
