@@ -49,7 +49,9 @@ export async function runPipeline(settings: Settings, ports: Ports): Promise<Run
   )
   runner.setOutput(Outputs.Status, completed.state.status)
   const report = reportFor(settings, requestId, completed)
-  if (report.shard) runner.info(shardLine(report.shard, report.urls.length))
+  // A shard past the last file has nothing to do: worth a warning, not a failure.
+  if (report.shard)
+    runner[report.urls.length > 0 ? 'info' : 'warning'](shardLine(report.shard, report.urls.length))
   // The signature of a signed URL is the credential: masked in case a later step prints a URL.
   for (const secret of signatureSecrets(report.urls)) runner.setSecret(secret)
 

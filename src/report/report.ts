@@ -40,7 +40,10 @@ export function describeShard(shard: ShardReport): string {
 }
 
 export function shardLine(shard: ShardReport, files: number): string {
-  return `This job is ${describeShard(shard)}: ${formatCount(files)} of the download's ${formatCount(shard.totalFiles)} result file(s)`
+  const line = `This job is ${describeShard(shard)}: ${formatCount(files)} of the download's ${formatCount(shard.totalFiles)} result file(s)`
+  return files > 0
+    ? line
+    : `${line}. A shard count of at most ${formatCount(shard.totalFiles)} keeps every job busy.`
 }
 
 export function totalBytes(report: RunReport): number {

@@ -53,8 +53,7 @@ export async function checkDiskSpace(
   const free = await check.freeBytes(options.dir)
   const done = files.length - toFetch
   const parts = [
-    `${formatCount(toFetch)} file(s) to download`,
-    sizes.length > 0 ? describe(needed) : undefined,
+    `${formatCount(toFetch)} file(s) to download${sizes.length > 0 ? `, ${describe(needed)}` : ''}`,
     unknown > 0 ? `${formatCount(unknown)} of unknown size, not counted` : undefined,
     done > 0 ? `${formatCount(done)} already complete on disk` : undefined,
     free === undefined ? 'free space unknown' : `${describe(free)} free`
