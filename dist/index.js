@@ -32002,7 +32002,8 @@ const Inputs = {
     ArtifactFallback: 'artifact-fallback',
     IfNoResults: 'if-no-results',
     Overwrite: 'overwrite',
-    ReuseRequest: 'reuse-request'
+    ReuseRequest: 'reuse-request',
+    Shard: 'shard'
 };
 const Outputs = {
     RequestId: 'request-id',
@@ -32018,7 +32019,9 @@ const Outputs = {
     ArtifactUrl: 'artifact-url',
     ArtifactDigest: 'artifact-digest',
     Manifest: 'manifest',
-    ArtifactName: 'artifact-name'
+    ArtifactName: 'artifact-name',
+    Shard: 'shard',
+    DownloadFileCount: 'download-file-count'
 };
 /** The runner passes input `foo-bar` as env `INPUT_FOO-BAR` (spaces become `_`, hyphens stay). */
 function inputEnvName(name) {
@@ -32447,6 +32450,12 @@ function isRequestId(id, version) {
 const download_MANIFEST_NAME = 'datafiniti-manifest.json';
 /** What a COMPLETED download with no results (no files, or files without records) does. */
 const NoResultsActions = ['warn', 'error', 'ignore'];
+/** The most shards a download can be split into (a matrix allows 256 jobs). */
+const MAX_SHARDS = 256;
+/** The items of a list that fall to `shard`, in order; all of them without a shard. */
+function shardOf(items, shard) {
+    return items.filter((_, i) => shard === undefined || i % shard.count === shard.index - 1);
+}
 
 ;// CONCATENATED MODULE: ./src/inputs/defaults.ts
 /** What an input is when it is not set, and the bounds of numeric inputs. */
@@ -32670,7 +32679,31 @@ function request_key_boolean(env, name, fallback) {
     throw new InputError(`Input '${name}' must be true or false; got ${quote(raw)}.`);
 }
 
+;// CONCATENATED MODULE: ./src/inputs/shard.ts
+
+
+
+/** `shard: K/N`, for a download split across matrix jobs; undefined when the input is empty. */
+function parseShard(raw, withQuery) {
+    if (raw === '')
+        return undefined;
+    if (withQuery) {
+        throw new InputError(`Input '${Inputs.Shard}' cannot be used with '${Inputs.Query}': every shard would create, and pay for, ` +
+            `a download of its own. Create the download in one job and give its '${Inputs.RequestId}' output ` +
+            `to the shards (README, "Large downloads").`);
+    }
+    const match = /^(\d{1,4})\s*\/\s*(\d{1,4})$/.exec(raw);
+    const index = Number(match?.[1]);
+    const count = Number(match?.[2]);
+    if (!match || index < 1 || index > count || count > MAX_SHARDS) {
+        throw new InputError(`Input '${Inputs.Shard}' must be K/N: this job's shard K of N shards, whole numbers with ` +
+            `1 ≤ K ≤ N ≤ ${MAX_SHARDS} (for example 2/8); got ${quote(raw)}.`);
+    }
+    return { index, count };
+}
+
 ;// CONCATENATED MODULE: ./src/inputs/settings.ts
+
 
 
 
@@ -32688,7 +32721,11 @@ function downloadPathFor(settings, requestId) {
     return external_node_path_.resolve(settings.workspace, settings.path || external_node_path_.join('datafiniti', idForName(requestId)));
 }
 function artifactNameFor(settings, requestId) {
-    return settings.artifactName || `datafiniti-${idForName(requestId)}`;
+    if (settings.artifactName)
+        return settings.artifactName;
+    // Each shard's own name, which `pattern: datafiniti-<id>-shard-*` gathers in a merge job.
+    const suffix = settings.shard ? `-shard-${settings.shard.index}-of-${settings.shard.count}` : '';
+    return `datafiniti-${idForName(requestId)}${suffix}`;
 }
 // Characters that @actions/artifact refuses in an artifact name.
 const ARTIFACT_NAME_FORBIDDEN = /[":<>|*?\r\n\\/]/;
@@ -32718,6 +32755,7 @@ function parseSettings(env, cwd) {
             `'${Inputs.Query}' (a Datafiniti query to create a download from)` +
             (rawId === '' ? '; neither is set.' : '; both are set.'));
     }
+    const shard = parseShard(read(env, Inputs.Shard), rawQuery !== '');
     const requestId = rawId === '' ? undefined : parseRequestId(rawId, apiVersion);
     const query = rawQuery === '' ? undefined : parseQuery(env, rawQuery, apiVersion);
     if (!query) {
@@ -32766,7 +32804,8 @@ function parseSettings(env, cwd) {
         ifNoResults: parseIfNoResults(read(env, Inputs.IfNoResults)),
         overwrite: request_key_boolean(env, Inputs.Overwrite, false),
         reuseRequest,
-        requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined
+        requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined,
+        shard
     };
 }
 /** As actions/upload-artifact: any positive number; the toolkit shortens it to the repository's. */
@@ -33529,6 +33568,17 @@ function startProgress(label, log, clock, everyMs = 5000) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/report.ts
+
+/** `shard 2 of 8`, as the log and the summary say it. */
+function describeShard(shard) {
+    return `shard ${shard.index} of ${shard.count}`;
+}
+function shardLine(shard, files) {
+    const line = `This job is ${describeShard(shard)}: ${formatCount(files)} of the download's ${formatCount(shard.totalFiles)} result file(s)`;
+    return files > 0
+        ? line
+        : `${line}. A shard count of at most ${formatCount(shard.totalFiles)} keeps every job busy.`;
+}
 function totalBytes(report) {
     return report.files.reduce((sum, file) => sum + file.bytes, 0);
 }
@@ -33571,7 +33621,8 @@ function escapeCell(text) {
 function renderSummary(report) {
     const lines = [];
     const records = totalRecords(report);
-    lines.push(`### Datafiniti download ${escapeCell(report.requestId)}: ${escapeCell(report.status)}`, '');
+    const shard = report.shard ? `, ${describeShard(report.shard)}` : '';
+    lines.push(`### Datafiniti download ${escapeCell(report.requestId)}${shard}: ${escapeCell(report.status)}`, '');
     const facts = [
         `**${report.urls.length}** file(s)`,
         report.mode === 'urls' ? undefined : `**${formatBytes(totalBytes(report))}**`,
@@ -33580,6 +33631,11 @@ function renderSummary(report) {
         report.mode === 'urls' ? undefined : `downloaded in ${formatDuration(report.downloadMs)}`
     ].filter(Boolean);
     lines.push(facts.join(' · '), '');
+    if (report.shard) {
+        const { index, count, totalFiles } = report.shard;
+        lines.push(`Shard **${index}** of **${count}**: ${formatCount(report.urls.length)} of the download's ` +
+            `**${formatCount(totalFiles)}** result file(s); the other shards take the rest.`, '');
+    }
     if (report.noResults !== undefined) {
         lines.push(`No results: ${escapeCell(report.noResults)}`);
         return lines.join('\n') + '\n';
@@ -33710,7 +33766,8 @@ function manifestFor(report, context) {
             integrity: file.integrity,
             createdAt: report.created[report.names.indexOf(file.name)]?.toISOString() ?? null,
             expiresAt: report.expiries[report.names.indexOf(file.name)]?.toISOString() ?? null
-        }))
+        })),
+        shard: report.shard ?? null
     };
 }
 function earliest(dates) {
@@ -33719,11 +33776,20 @@ function earliest(dates) {
 }
 /** Writes the manifest whole or not at all (a rename), and returns its path. */
 async function writeManifest(dir, manifest) {
-    const target = external_node_path_.join(dir, download_MANIFEST_NAME);
+    const target = external_node_path_.join(dir, manifestName(manifest.shard));
     const part = `${target}.part`;
     await onDisk(() => (0,promises_.writeFile)(part, `${JSON.stringify(manifest, null, 2)}\n`));
     await onDisk(() => (0,promises_.rename)(part, target));
     return target;
+}
+/**
+ * A shard's manifest has a name of its own: a merge job that unpacks every shard's artifact into
+ * one directory keeps them all, instead of one that describes a single shard.
+ */
+function manifestName(shard) {
+    return shard
+        ? download_MANIFEST_NAME.replace(/\.json$/, `-shard-${shard.index}-of-${shard.count}.json`)
+        : download_MANIFEST_NAME;
 }
 /** The manifest an earlier run left in `dir`, or undefined when there is none or it is unreadable. */
 async function readManifest(dir) {
@@ -33814,6 +33880,8 @@ function setOutputs(report, setOutput) {
     setOutput(Outputs.Files, JSON.stringify(report.files.map(file => file.path)));
     setOutput(Outputs.DownloadPath, report.downloadPath);
     setOutput(Outputs.FileCount, String(report.urls.length));
+    setOutput(Outputs.Shard, report.shard ? `${report.shard.index}/${report.shard.count}` : '');
+    setOutput(Outputs.DownloadFileCount, String(report.shard?.totalFiles ?? report.urls.length));
     setOutput(Outputs.TotalBytes, String(totalBytes(report)));
     setOutput(Outputs.RecordCount, records === undefined ? '' : String(records));
     setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '');
@@ -34361,6 +34429,24 @@ async function requestFile(http, file, headers, accepted, signal, now) {
     const text = await readLimited(res.body, 16 * 1024).catch(() => '');
     throw fileStatusError(file, res.status, text, header(res.headers, 'retry-after'), now());
 }
+/**
+ * What the host says about a file, from a request for its first byte: a pre-signed URL is signed
+ * for GET only, so this is the HEAD it cannot have. Undefined when the host gave no usable answer;
+ * the download that follows meets, and words, whatever went wrong.
+ */
+async function probeRemote(http, url, signal) {
+    try {
+        const res = await getStreamUnlessAborted(http, url, { Range: 'bytes=0-0' }, signal);
+        // A host without ranges answers 200 with the whole file: never read past the headers.
+        res.body.destroy();
+        return res.status === 206 || res.status === 200
+            ? describeRemote(res.status, res.headers)
+            : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/transfer/job.ts
 
@@ -34834,7 +34920,6 @@ function partsFailure(job, error) {
 
 
 
-
 async function sizeOf(file) {
     try {
         return (await (0,promises_.stat)(file)).size;
@@ -34854,24 +34939,15 @@ async function scanFile(file, feed) {
 }
 /**
  * A re-run over a directory that already holds this file: ask the host for one byte to learn the
- * size and ETag, and keep the local copy when size and (plain) MD5 match.
+ * size and ETag (unless `known` is what such a probe answered), and keep the local copy when size
+ * and (plain) MD5 match.
  */
-async function reuseComplete(file, target, options, signal) {
+async function reuseComplete(file, target, options, signal, known) {
     const localSize = await sizeOf(target);
     if (localSize === undefined)
         return undefined;
-    let remote;
-    try {
-        const res = await getStreamUnlessAborted(options.http, file.url, { Range: 'bytes=0-0' }, signal);
-        res.body.destroy();
-        if (res.status !== 206 && res.status !== 200)
-            return undefined;
-        remote = describeRemote(res.status, res.headers);
-    }
-    catch {
-        return undefined;
-    }
-    if (remote.total !== localSize)
+    const remote = known ?? (await probeRemote(options.http, file.url, signal));
+    if (remote?.total !== localSize)
         return undefined;
     const md5 = remote.expected.md5;
     const check = checker(file.format, md5 !== undefined);
@@ -34921,7 +34997,9 @@ async function downloadOne(planned, options, where) {
     const part = `${target}.part`;
     // A `.part` left by a killed run has no known ETag to resume against: start over.
     await (0,promises_.rm)(part, { force: true });
-    const reused = await reuseComplete(file, target, options, signal);
+    const reused = options.checked?.has(file.name)
+        ? options.checked.get(file.name)
+        : await reuseComplete(file, target, options, signal);
     if (reused)
         return reused;
     const job = {
@@ -35076,6 +35154,115 @@ function accepted(job, verified) {
         options.log.warning(`${file.name}: ${verified.doubt}.`);
 }
 
+;// CONCATENATED MODULE: ./src/transfer/preflight.ts
+
+
+
+
+
+
+/** Room kept free besides the files: the manifest, file-system blocks and metadata. */
+const MARGIN_BYTES = 1024 * 1024;
+/** Per file to download: its last, partly filled block and its manifest entry. */
+const MARGIN_PER_FILE = 8 * 1024;
+/**
+ * Before the first byte of any file: asks the host for each file's size (one byte of it), counts
+ * what is already complete on disk as done, and fails when the rest does not fit in the free
+ * space of the target file system. Every file counts whole: concurrent files and ranged parts
+ * (which reserve their full size at once) all end up on disk together.
+ *
+ * Returns the copies on disk it checked, by name, for `downloadFiles`' `checked`.
+ */
+async function checkDiskSpace(files, options, check) {
+    const signal = options.signal ?? new AbortController().signal;
+    options.log.info(`Checking disk space: the size of ${files.length} file(s) from the file host`);
+    const probed = await mapLimited(files, options.concurrency, file => probe(file, options, signal));
+    signal.throwIfAborted();
+    const checked = new Map();
+    const sizes = [];
+    let unknown = 0;
+    let freed = 0;
+    for (const [i, { remote, reused, partBytes }] of probed.entries()) {
+        freed += partBytes;
+        if (remote)
+            checked.set(files[i]?.name ?? '', reused);
+        if (reused)
+            continue;
+        if (remote?.total === undefined)
+            unknown++;
+        else
+            sizes.push(remote.total);
+    }
+    const needed = sizes.reduce((sum, size) => sum + size, 0);
+    const toFetch = sizes.length + unknown;
+    const free = await check.freeBytes(options.dir);
+    const done = files.length - toFetch;
+    const parts = [
+        `${formatCount(toFetch)} file(s) to download${sizes.length > 0 ? `, ${describe(needed)}` : ''}`,
+        unknown > 0 ? `${formatCount(unknown)} of unknown size, not counted` : undefined,
+        done > 0 ? `${formatCount(done)} already complete on disk` : undefined,
+        free === undefined ? 'free space unknown' : `${describe(free)} free`
+    ].filter(Boolean);
+    options.log.info(`Disk space in ${options.dir}: ${parts.join('; ')}`);
+    if (free === undefined || needed === 0)
+        return checked;
+    const margin = MARGIN_BYTES + MARGIN_PER_FILE * toFetch;
+    const available = free + freed;
+    if (needed + margin > available) {
+        throw new FatalError(notEnoughSpace(options.dir, { needed, margin, free, freed, files: toFetch }, sizes, check));
+    }
+    return checked;
+}
+async function probe(file, options, signal) {
+    const target = external_node_path_.join(options.dir, file.name);
+    const partBytes = (await sizeOf(`${target}.part`)) ?? 0;
+    const remote = await probeRemote(options.http, file.url, signal);
+    let reused;
+    try {
+        reused = remote ? await reuseComplete(file, target, options, signal, remote) : undefined;
+    }
+    catch {
+        // The copy could not be read: the download replaces it, and says so if that fails too.
+    }
+    return { remote, reused, partBytes };
+}
+function describe(bytes) {
+    return `${formatBytes(bytes)} (${formatCount(bytes)} bytes)`;
+}
+function notEnoughSpace(dir, space, sizes, check) {
+    const { needed, margin, free, freed, files } = space;
+    const whose = check.shard ? `shard ${check.shard.index} of ${check.shard.count}: its` : 'its';
+    const freedText = freed > 0 ? ` and ${describe(freed)} of unfinished .part files to restart` : '';
+    const head = `Not enough disk space for the download in ${dir} (${whose} ${formatCount(files)} file(s) still to ` +
+        `download). They need ${describe(needed)} plus ${formatBytes(margin)} to spare; the file system ` +
+        `has ${describe(free)} free${freedText}. Nothing was downloaded.`;
+    const usable = free + freed - margin;
+    const largest = Math.max(0, ...sizes);
+    const count = check.shard?.count ?? 1;
+    const shards = usable > 0 ? Math.max(count + 1, Math.ceil((count * needed) / usable)) : Infinity;
+    const path = `set 'path' to a directory on a larger disk`;
+    if (largest > usable || shards > Math.min(MAX_SHARDS, check.totalFiles)) {
+        return `${head} No shard count makes it fit (its largest file is ${describe(largest)}): ${path}.`;
+    }
+    const split = check.shard
+        ? `split it into more shards: 'shard: K/N' with N = ${shards} or more instead of ${count}`
+        : `split it across matrix jobs: 'shard: K/N' with N = ${shards} or more, one job per K from 1 to N`;
+    return `${head} To fix it, ${split} (README, "Large downloads"), or ${path}.`;
+}
+/** `fn` over every item, at most `limit` at a time, results in order. */
+async function mapLimited(items, limit, fn) {
+    const results = [];
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const i = next++;
+            results[i] = await fn(items[i]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return results;
+}
+
 ;// CONCATENATED MODULE: ./src/transfer/slots.ts
 /**
  * Connections in flight, shared by every file and every part of a file: never more than the
@@ -35141,12 +35328,17 @@ class Slots {
 
 
 
+
 /**
  * Downloads every file into `dir`, at most `concurrency` connections at once. Each file streams
  * into `<name>.part`, is verified (length, plain-MD5 ETag) and renamed only when complete; on a
- * final failure every transfer in flight is stopped and no `.part` file is left.
+ * final failure every transfer in flight is stopped and no `.part` file is left. With `space`, fails
+ * before the first byte when the files cannot fit on the disk.
  */
 async function downloadFiles(files, options) {
+    if (options.space) {
+        options = { ...options, checked: await checkDiskSpace(files, options, options.space) };
+    }
     await (0,promises_.mkdir)(options.dir, { recursive: true });
     const { controller, dispose } = linkedAbort(options.signal);
     const refresh = options.refreshUrls ? once(options.refreshUrls) : undefined;
@@ -35233,6 +35425,8 @@ function once(fn) {
 
 
 
+
+
 /**
  * The whole run: inputs → (create) → wait → download → deliver → report. Every side effect goes
  * through `ports`, so this function is tested with plain objects.
@@ -35264,6 +35458,9 @@ async function runPipeline(settings, ports, progress = newRunProgress()) {
     progress.status = completed.state.status;
     runner.setOutput(Outputs.Status, completed.state.status);
     const report = reportFor(settings, requestId, completed);
+    // A shard past the last file has nothing to do: worth a warning, not a failure.
+    if (report.shard)
+        runner[report.urls.length > 0 ? 'info' : 'warning'](shardLine(report.shard, report.urls.length));
     // The signature of a signed URL is the credential: masked in case a later step prints a URL.
     for (const secret of signatureSecrets(report.urls))
         runner.setSecret(secret);
@@ -35273,7 +35470,7 @@ async function runPipeline(settings, ports, progress = newRunProgress()) {
         // Expired or revoked URLs: ask for the results once more, for fresh ones.
         const refreshUrls = async () => ((await client.getResults(requestId)) ?? []).map(result => result.url);
         const started = clock.now();
-        report.files = await runner.group(`Download ${report.urls.length} file(s)`, () => download(plan(report, completed), report.downloadPath, settings, ports, {
+        report.files = await runner.group(`Download ${report.urls.length} file(s)`, () => download(plan(report, completed), report, settings, ports, {
             refreshUrls,
             onFile: file => {
                 progress.filesDone++;
@@ -35370,16 +35567,20 @@ async function create(client, spec, { runner }) {
     });
 }
 function reportFor(settings, requestId, completed) {
-    const urls = completed.results.map(result => result.url);
-    const expiries = completed.results.map(result => result.expiresAt);
-    const created = completed.results.map(result => result.createdAt);
+    const { shard } = settings;
+    // Named over the whole list, so that a file has the same name whichever shard takes it.
+    const names = shardOf(assignFileNames(completed.results.map(result => result.url)), shard);
+    const results = shardOf(completed.results, shard);
+    const urls = results.map(result => result.url);
+    const expiries = results.map(result => result.expiresAt);
+    const created = results.map(result => result.createdAt);
     const times = expiries.flatMap(date => (date ? [date.getTime()] : []));
     return {
         requestId,
         status: completed.state.status,
         mode: settings.mode,
         urls,
-        names: assignFileNames(urls),
+        names,
         expiries,
         created,
         files: [],
@@ -35390,7 +35591,8 @@ function reportFor(settings, requestId, completed) {
         manifestPath: undefined,
         waitedMs: completed.waitedMs,
         downloadMs: 0,
-        noResults: undefined
+        noResults: undefined,
+        shard: shard && { ...shard, totalFiles: completed.results.length }
     };
 }
 function plan(report, completed) {
@@ -35399,7 +35601,7 @@ function plan(report, completed) {
         return { url, name, format: formatOf(name, completed.state.format) };
     });
 }
-async function download(planned, dir, settings, { http, clock, runner, signal }, hooks) {
+async function download(planned, { downloadPath: dir, shard }, settings, { http, clock, runner, signal, disk }, hooks) {
     runner.info(`Downloading to ${dir}`);
     const progress = startProgress('Downloaded', runner, clock);
     try {
@@ -35414,7 +35616,8 @@ async function download(planned, dir, settings, { http, clock, runner, signal },
             signal,
             ...hooks,
             onBytes: progress.add,
-            onSize: progress.expect
+            onSize: progress.expect,
+            space: { freeBytes: disk.freeBytes, shard, totalFiles: shard?.totalFiles ?? planned.length }
         });
         for (const [i, file] of files.entries()) {
             const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`;
@@ -35445,7 +35648,33 @@ const systemClock = {
     }
 };
 
+;// CONCATENATED MODULE: ./src/transfer/disk.ts
+
+
+/**
+ * Bytes this process may still write on the file system that holds `dir`, or undefined when the
+ * file system does not say. The download directory usually does not exist yet: the nearest
+ * existing ancestor is on the file system it will be created on.
+ */
+async function freeBytesAt(dir) {
+    let at = external_node_path_.resolve(dir);
+    for (;;) {
+        try {
+            const fs = await (0,promises_.statfs)(at);
+            // bavail, not bfree: blocks reserved for root are no use to a runner's user.
+            return fs.bavail * fs.bsize;
+        }
+        catch (error) {
+            const parent = external_node_path_.dirname(at);
+            if (error.code !== 'ENOENT' || parent === at)
+                return undefined;
+            at = parent;
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -35479,7 +35708,8 @@ async function run(env = process.env) {
             runner,
             artifacts: githubArtifacts(env),
             memory: githubRequestMemory(env),
-            signal: lifetime.signal
+            signal: lifetime.signal,
+            disk: { freeBytes: freeBytesAt }
         };
         await runPipeline(settings, ports, progress);
     }

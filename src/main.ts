@@ -8,6 +8,7 @@ import { systemClock } from './support/clock.js'
 import { finalMessage } from './support/failure.js'
 import { createHttp, type Http } from './support/http.js'
 import { tokenSecrets } from './support/secrets.js'
+import { freeBytesAt } from './transfer/disk.js'
 
 type Env = Record<string, string | undefined>
 
@@ -33,7 +34,8 @@ export async function run(env: Env = process.env): Promise<void> {
       runner,
       artifacts: githubArtifacts(env),
       memory: githubRequestMemory(env),
-      signal: lifetime.signal
+      signal: lifetime.signal,
+      disk: { freeBytes: freeBytesAt }
     }
     await runPipeline(settings, ports, progress)
   } catch (error) {

@@ -4,7 +4,12 @@ import { V3Client } from './api/v3.js'
 import { V4Client } from './api/v4.js'
 import { waitForResults, type Completed } from './api/wait.js'
 import { checkArtifactName, replaceArtifact } from './deliver/clash.js'
-import type { DownloadedFile, PlannedFile, QuerySpec } from './domain/download.js'
+import {
+  shardOf,
+  type DownloadedFile,
+  type PlannedFile,
+  type QuerySpec
+} from './domain/download.js'
 import { Outputs } from './domain/names.js'
 import { artifactNameFor, downloadPathFor, type Settings } from './inputs/settings.js'
 import type { Ports } from './ports.js'
@@ -12,7 +17,7 @@ import { startProgress } from './report/progress.js'
 import { newRunProgress, type RunProgress } from './report/failure.js'
 import { settleResults } from './report/no-results.js'
 import { publishReport } from './report/publish.js'
-import type { RunReport } from './report/report.js'
+import { shardLine, type RunReport } from './report/report.js'
 import { FatalError, isTransient, isUnsent } from './support/errors.js'
 import { createFailure } from './support/failure.js'
 import { formatBytes, formatCount, formatDuration } from './support/format.js'
@@ -63,6 +68,9 @@ export async function runPipeline(
   progress.status = completed.state.status
   runner.setOutput(Outputs.Status, completed.state.status)
   const report = reportFor(settings, requestId, completed)
+  // A shard past the last file has nothing to do: worth a warning, not a failure.
+  if (report.shard)
+    runner[report.urls.length > 0 ? 'info' : 'warning'](shardLine(report.shard, report.urls.length))
   // The signature of a signed URL is the credential: masked in case a later step prints a URL.
   for (const secret of signatureSecrets(report.urls)) runner.setSecret(secret)
 
@@ -74,7 +82,7 @@ export async function runPipeline(
       ((await client.getResults(requestId)) ?? []).map(result => result.url)
     const started = clock.now()
     report.files = await runner.group(`Download ${report.urls.length} file(s)`, () =>
-      download(plan(report, completed), report.downloadPath, settings, ports, {
+      download(plan(report, completed), report, settings, ports, {
         refreshUrls,
         onFile: file => {
           progress.filesDone++
@@ -192,16 +200,20 @@ async function create(
 }
 
 function reportFor(settings: Settings, requestId: string, completed: Completed): RunReport {
-  const urls = completed.results.map(result => result.url)
-  const expiries = completed.results.map(result => result.expiresAt)
-  const created = completed.results.map(result => result.createdAt)
+  const { shard } = settings
+  // Named over the whole list, so that a file has the same name whichever shard takes it.
+  const names = shardOf(assignFileNames(completed.results.map(result => result.url)), shard)
+  const results = shardOf(completed.results, shard)
+  const urls = results.map(result => result.url)
+  const expiries = results.map(result => result.expiresAt)
+  const created = results.map(result => result.createdAt)
   const times = expiries.flatMap(date => (date ? [date.getTime()] : []))
   return {
     requestId,
     status: completed.state.status,
     mode: settings.mode,
     urls,
-    names: assignFileNames(urls),
+    names,
     expiries,
     created,
     files: [],
@@ -212,7 +224,8 @@ function reportFor(settings: Settings, requestId: string, completed: Completed):
     manifestPath: undefined,
     waitedMs: completed.waitedMs,
     downloadMs: 0,
-    noResults: undefined
+    noResults: undefined,
+    shard: shard && { ...shard, totalFiles: completed.results.length }
   }
 }
 
@@ -225,9 +238,9 @@ function plan(report: RunReport, completed: Completed): PlannedFile[] {
 
 async function download(
   planned: PlannedFile[],
-  dir: string,
+  { downloadPath: dir, shard }: RunReport,
   settings: Settings,
-  { http, clock, runner, signal }: Ports,
+  { http, clock, runner, signal, disk }: Ports,
   hooks: Pick<DownloadOptions, 'refreshUrls' | 'onFile'>
 ): Promise<DownloadedFile[]> {
   runner.info(`Downloading to ${dir}`)
@@ -244,7 +257,8 @@ async function download(
       signal,
       ...hooks,
       onBytes: progress.add,
-      onSize: progress.expect
+      onSize: progress.expect,
+      space: { freeBytes: disk.freeBytes, shard, totalFiles: shard?.totalFiles ?? planned.length }
     })
     for (const [i, file] of files.entries()) {
       const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`

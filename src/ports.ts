@@ -17,6 +17,13 @@ export interface Ports {
   memory: RequestMemory
   /** Aborts when the job is cancelled. */
   signal: AbortSignal
+  disk: Disk
+}
+
+/** The file system the files are written to. */
+export interface Disk {
+  /** Bytes free where `dir` is or will be created; undefined when the file system does not say. */
+  freeBytes: (dir: string) => Promise<number | undefined>
 }
 
 /** The workflow runner as the action sees it (@actions/core in production). */

@@ -109,3 +109,20 @@ export const MANIFEST_NAME = 'datafiniti-manifest.json'
 /** What a COMPLETED download with no results (no files, or files without records) does. */
 export const NoResultsActions = ['warn', 'error', 'ignore'] as const
 export type NoResultsAction = (typeof NoResultsActions)[number]
+
+/**
+ * One of `count` matrix jobs that share a download: shard `index` (1-based) takes the result files
+ * at positions i (0-based, in the order the API lists them) with i mod count = index - 1.
+ */
+export interface Shard {
+  index: number
+  count: number
+}
+
+/** The most shards a download can be split into (a matrix allows 256 jobs). */
+export const MAX_SHARDS = 256
+
+/** The items of a list that fall to `shard`, in order; all of them without a shard. */
+export function shardOf<T>(items: readonly T[], shard: Shard | undefined): T[] {
+  return items.filter((_, i) => shard === undefined || i % shard.count === shard.index - 1)
+}

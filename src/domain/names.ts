@@ -25,7 +25,8 @@ export const Inputs = {
   ArtifactFallback: 'artifact-fallback',
   IfNoResults: 'if-no-results',
   Overwrite: 'overwrite',
-  ReuseRequest: 'reuse-request'
+  ReuseRequest: 'reuse-request',
+  Shard: 'shard'
 } as const
 
 export const Outputs = {
@@ -42,7 +43,9 @@ export const Outputs = {
   ArtifactUrl: 'artifact-url',
   ArtifactDigest: 'artifact-digest',
   Manifest: 'manifest',
-  ArtifactName: 'artifact-name'
+  ArtifactName: 'artifact-name',
+  Shard: 'shard',
+  DownloadFileCount: 'download-file-count'
 } as const
 
 /** The runner passes input `foo-bar` as env `INPUT_FOO-BAR` (spaces become `_`, hyphens stay). */

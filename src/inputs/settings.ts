@@ -6,12 +6,14 @@ import {
   type ApiVersion,
   type NoResultsAction,
   type Mode,
-  type QuerySpec
+  type QuerySpec,
+  type Shard
 } from '../domain/download.js'
 import { Inputs } from '../domain/names.js'
 import { Defaults, Limits } from './defaults.js'
 import { parseFormat, parseQuery, parseRequestId } from './query.js'
 import { boolean, requestKey } from './request-key.js'
+import { parseShard } from './shard.js'
 import { InputError, duration, integer, quote, read, type Env } from './read.js'
 
 export interface Settings {
@@ -47,6 +49,8 @@ export interface Settings {
   reuseRequest: boolean
   /** Where a created request id is remembered; undefined when there is nothing to remember. */
   requestKey: string | undefined
+  /** This job's share of the result files; undefined for all of them. */
+  shard: Shard | undefined
 }
 
 /** An id as it may appear in a file or artifact name (v4 ids are opaque strings). */
@@ -64,7 +68,10 @@ export function downloadPathFor(settings: Settings, requestId: string): string {
 }
 
 export function artifactNameFor(settings: Settings, requestId: string): string {
-  return settings.artifactName || `datafiniti-${idForName(requestId)}`
+  if (settings.artifactName) return settings.artifactName
+  // Each shard's own name, which `pattern: datafiniti-<id>-shard-*` gathers in a merge job.
+  const suffix = settings.shard ? `-shard-${settings.shard.index}-of-${settings.shard.count}` : ''
+  return `datafiniti-${idForName(requestId)}${suffix}`
 }
 
 // Characters that @actions/artifact refuses in an artifact name.
@@ -104,6 +111,7 @@ export function parseSettings(env: Env, cwd: string): Settings {
         (rawId === '' ? '; neither is set.' : '; both are set.')
     )
   }
+  const shard = parseShard(read(env, Inputs.Shard), rawQuery !== '')
   const requestId = rawId === '' ? undefined : parseRequestId(rawId, apiVersion)
   const query = rawQuery === '' ? undefined : parseQuery(env, rawQuery, apiVersion)
   if (!query) {
@@ -163,7 +171,8 @@ export function parseSettings(env: Env, cwd: string): Settings {
     ifNoResults: parseIfNoResults(read(env, Inputs.IfNoResults)),
     overwrite: boolean(env, Inputs.Overwrite, false),
     reuseRequest,
-    requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined
+    requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined,
+    shard
   }
 }
 

@@ -28,6 +28,8 @@ export interface Manifest {
   expiresAt: string | null
   totals: { files: number; bytes: number; records: number | null }
   files: ManifestFile[]
+  /** With `shard`: this job's share; `files` and `totals` describe that share only. */
+  shard: { index: number; count: number; totalFiles: number } | null
 }
 
 export interface ManifestFile {
@@ -72,7 +74,8 @@ export function manifestFor(
       integrity: file.integrity,
       createdAt: report.created[report.names.indexOf(file.name)]?.toISOString() ?? null,
       expiresAt: report.expiries[report.names.indexOf(file.name)]?.toISOString() ?? null
-    }))
+    })),
+    shard: report.shard ?? null
   }
 }
 
@@ -83,11 +86,21 @@ function earliest(dates: readonly (Date | undefined)[]): Date | undefined {
 
 /** Writes the manifest whole or not at all (a rename), and returns its path. */
 export async function writeManifest(dir: string, manifest: Manifest): Promise<string> {
-  const target = path.join(dir, MANIFEST_NAME)
+  const target = path.join(dir, manifestName(manifest.shard))
   const part = `${target}.part`
   await onDisk(() => writeFile(part, `${JSON.stringify(manifest, null, 2)}\n`))
   await onDisk(() => rename(part, target))
   return target
+}
+
+/**
+ * A shard's manifest has a name of its own: a merge job that unpacks every shard's artifact into
+ * one directory keeps them all, instead of one that describes a single shard.
+ */
+export function manifestName(shard: Manifest['shard']): string {
+  return shard
+    ? MANIFEST_NAME.replace(/\.json$/, `-shard-${shard.index}-of-${shard.count}.json`)
+    : MANIFEST_NAME
 }
 
 /** The manifest an earlier run left in `dir`, or undefined when there is none or it is unreadable. */

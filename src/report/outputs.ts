@@ -11,6 +11,8 @@ export function setOutputs(report: RunReport, setOutput: SetOutput): void {
   setOutput(Outputs.Files, JSON.stringify(report.files.map(file => file.path)))
   setOutput(Outputs.DownloadPath, report.downloadPath)
   setOutput(Outputs.FileCount, String(report.urls.length))
+  setOutput(Outputs.Shard, report.shard ? `${report.shard.index}/${report.shard.count}` : '')
+  setOutput(Outputs.DownloadFileCount, String(report.shard?.totalFiles ?? report.urls.length))
   setOutput(Outputs.TotalBytes, String(totalBytes(report)))
   setOutput(Outputs.RecordCount, records === undefined ? '' : String(records))
   setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '')

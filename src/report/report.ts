@@ -1,4 +1,5 @@
 import type { Mode } from '../domain/download.js'
+import { formatCount } from '../support/format.js'
 import type { ArtifactResult, DownloadedFile } from '../domain/download.js'
 
 /** Everything a finished run reports, in outputs and in the job summary. */
@@ -26,6 +27,27 @@ export interface RunReport {
   downloadMs: number
   /** Why the download delivered nothing ('if-no-results' warn or ignore); urls and files are then empty. */
   noResults: string | undefined
+  /** With `shard`: which share this job took; urls, names, expiries and files are that share only. */
+  shard?: ShardReport | undefined
+}
+
+export interface ShardReport {
+  index: number
+  count: number
+  /** Result files of the whole download, every shard together. */
+  totalFiles: number
+}
+
+/** `shard 2 of 8`, as the log and the summary say it. */
+export function describeShard(shard: ShardReport): string {
+  return `shard ${shard.index} of ${shard.count}`
+}
+
+export function shardLine(shard: ShardReport, files: number): string {
+  const line = `This job is ${describeShard(shard)}: ${formatCount(files)} of the download's ${formatCount(shard.totalFiles)} result file(s)`
+  return files > 0
+    ? line
+    : `${line}. A shard count of at most ${formatCount(shard.totalFiles)} keeps every job busy.`
 }
 
 export function totalBytes(report: RunReport): number {

@@ -1,7 +1,7 @@
 import type { IntegrityCheck } from '../domain/download.js'
 import { formatDuration } from '../support/format.js'
 import { formatBytes, formatCount } from '../support/format.js'
-import { totalBytes, totalRecords, type RunReport } from './report.js'
+import { describeShard, totalBytes, totalRecords, type RunReport } from './report.js'
 
 /** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */
 export const SUMMARY_MAX_ROWS = 100
@@ -28,8 +28,9 @@ export function escapeCell(text: string): string {
 export function renderSummary(report: RunReport): string {
   const lines: string[] = []
   const records = totalRecords(report)
+  const shard = report.shard ? `, ${describeShard(report.shard)}` : ''
   lines.push(
-    `### Datafiniti download ${escapeCell(report.requestId)}: ${escapeCell(report.status)}`,
+    `### Datafiniti download ${escapeCell(report.requestId)}${shard}: ${escapeCell(report.status)}`,
     ''
   )
   const facts = [
@@ -40,6 +41,14 @@ export function renderSummary(report: RunReport): string {
     report.mode === 'urls' ? undefined : `downloaded in ${formatDuration(report.downloadMs)}`
   ].filter(Boolean)
   lines.push(facts.join(' · '), '')
+  if (report.shard) {
+    const { index, count, totalFiles } = report.shard
+    lines.push(
+      `Shard **${index}** of **${count}**: ${formatCount(report.urls.length)} of the download's ` +
+        `**${formatCount(totalFiles)}** result file(s); the other shards take the rest.`,
+      ''
+    )
+  }
   if (report.noResults !== undefined) {
     lines.push(`No results: ${escapeCell(report.noResults)}`)
     return lines.join('\n') + '\n'

@@ -99,3 +99,25 @@ export async function requestFile(
   const text = await readLimited(res.body, 16 * 1024).catch(() => '')
   throw fileStatusError(file, res.status, text, header(res.headers, 'retry-after'), now())
 }
+
+/**
+ * What the host says about a file, from a request for its first byte: a pre-signed URL is signed
+ * for GET only, so this is the HEAD it cannot have. Undefined when the host gave no usable answer;
+ * the download that follows meets, and words, whatever went wrong.
+ */
+export async function probeRemote(
+  http: Http,
+  url: string,
+  signal: AbortSignal
+): Promise<Remote | undefined> {
+  try {
+    const res = await getStreamUnlessAborted(http, url, { Range: 'bytes=0-0' }, signal)
+    // A host without ranges answers 200 with the whole file: never read past the headers.
+    res.body.destroy()
+    return res.status === 206 || res.status === 200
+      ? describeRemote(res.status, res.headers)
+      : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -50,7 +50,9 @@ export async function downloadOne(
   const part = `${target}.part`
   // A `.part` left by a killed run has no known ETag to resume against: start over.
   await rm(part, { force: true })
-  const reused = await reuseComplete(file, target, options, signal)
+  const reused = options.checked?.has(file.name)
+    ? options.checked.get(file.name)
+    : await reuseComplete(file, target, options, signal)
   if (reused) return reused
 
   const job: Job = {

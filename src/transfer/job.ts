@@ -1,4 +1,4 @@
-import type { DownloadedFile, PlannedFile } from '../domain/download.js'
+import type { DownloadedFile, PlannedFile, Shard } from '../domain/download.js'
 import type { Clock } from '../support/clock.js'
 import { isTransient } from '../support/errors.js'
 import type { Http } from '../support/http.js'
@@ -34,6 +34,21 @@ export interface DownloadOptions {
   onFile?: (file: DownloadedFile) => void
   /** Size from which a file is fetched as parallel ranges (default 64 MiB). */
   splitThreshold?: number
+  /** Check the disk space before the first byte (preflight.ts), and how to advise on a shortage. */
+  space?: SpaceCheck
+  /**
+   * Files whose copy on disk the disk preflight already checked, by name: the verified copy, or
+   * undefined when it must be downloaded. These are not probed nor checked again.
+   */
+  checked?: ReadonlyMap<string, DownloadedFile | undefined>
+}
+
+export interface SpaceCheck {
+  /** Bytes free where `dir` is or will be (the disk port), or undefined when unknown. */
+  freeBytes: (dir: string) => Promise<number | undefined>
+  /** This job's shard, and the whole download's file count: for the advice on splitting it. */
+  shard: Shard | undefined
+  totalFiles: number
 }
 
 /**

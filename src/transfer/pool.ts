@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import type { DownloadedFile, PlannedFile } from '../domain/download.js'
 import { linkedAbort } from '../support/abort.js'
 import { downloadOne } from './file.js'
+import { checkDiskSpace } from './preflight.js'
 import type { DownloadOptions } from './job.js'
 import { Slots } from './slots.js'
 
@@ -10,12 +11,16 @@ export { DEFAULT_SPLIT_THRESHOLD, type DownloadOptions } from './job.js'
 /**
  * Downloads every file into `dir`, at most `concurrency` connections at once. Each file streams
  * into `<name>.part`, is verified (length, plain-MD5 ETag) and renamed only when complete; on a
- * final failure every transfer in flight is stopped and no `.part` file is left.
+ * final failure every transfer in flight is stopped and no `.part` file is left. With `space`, fails
+ * before the first byte when the files cannot fit on the disk.
  */
 export async function downloadFiles(
   files: readonly PlannedFile[],
   options: DownloadOptions
 ): Promise<DownloadedFile[]> {
+  if (options.space) {
+    options = { ...options, checked: await checkDiskSpace(files, options, options.space) }
+  }
   await mkdir(options.dir, { recursive: true })
   const { controller, dispose } = linkedAbort(options.signal)
   const refresh = options.refreshUrls ? once(options.refreshUrls) : undefined

@@ -3,8 +3,7 @@ import { stat } from 'node:fs/promises'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { DownloadedFile, PlannedFile } from '../domain/download.js'
-import { getStreamUnlessAborted } from '../support/http.js'
-import { describeRemote, type Remote } from './file-host.js'
+import { probeRemote, type Remote } from './file-host.js'
 import type { DownloadOptions } from './job.js'
 import { checker, verify, type Verified } from './verify.js'
 
@@ -31,26 +30,20 @@ export async function scanFile(file: string, feed: (chunk: Buffer) => void): Pro
 
 /**
  * A re-run over a directory that already holds this file: ask the host for one byte to learn the
- * size and ETag, and keep the local copy when size and (plain) MD5 match.
+ * size and ETag (unless `known` is what such a probe answered), and keep the local copy when size
+ * and (plain) MD5 match.
  */
 export async function reuseComplete(
   file: PlannedFile,
   target: string,
   options: DownloadOptions,
-  signal: AbortSignal
+  signal: AbortSignal,
+  known?: Remote
 ): Promise<DownloadedFile | undefined> {
   const localSize = await sizeOf(target)
   if (localSize === undefined) return undefined
-  let remote: Remote
-  try {
-    const res = await getStreamUnlessAborted(options.http, file.url, { Range: 'bytes=0-0' }, signal)
-    res.body.destroy()
-    if (res.status !== 206 && res.status !== 200) return undefined
-    remote = describeRemote(res.status, res.headers)
-  } catch {
-    return undefined
-  }
-  if (remote.total !== localSize) return undefined
+  const remote = known ?? (await probeRemote(options.http, file.url, signal))
+  if (remote?.total !== localSize) return undefined
   const md5 = remote.expected.md5
   const check = checker(file.format, md5 !== undefined)
   await scanFile(target, check.feed)

@@ -25,7 +25,9 @@ const world = useWorld(
           {
             name: '104_2.csv',
             body: bufferBody(csv.body),
+            // The disk check's size probe passes; the download meets the 404.
             faults: [
+              { pass: true },
               {
                 status: 404,
                 body: '<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>'
@@ -219,8 +221,9 @@ describe('disk failures', () => {
     )
     expectFailed(run, /Could not save 100_1\.csv to disk: EFBIG: file too large, write/)
     expect(run.stdout).not.toMatch(/retry/i)
+    // The disk check's size probe, then the one download that the disk refused.
     const gets = world.sim.log.slice(before).filter(entry => entry.server === 'files')
-    expect(gets).toHaveLength(1)
+    expect(gets.map(entry => entry.headers.range)).toEqual(['bytes=0-0', undefined])
     expect(partFiles(path.join(run.workspace, 'datafiniti', '100'))).toEqual([])
   })
 

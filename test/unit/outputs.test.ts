@@ -81,6 +81,8 @@ describe('setOutputs', () => {
       [Outputs.Files]: JSON.stringify(['/ws/d/6073_1.csv', '/ws/d/6073_2.csv']),
       [Outputs.DownloadPath]: '/ws/d',
       [Outputs.FileCount]: '2',
+      [Outputs.Shard]: '',
+      [Outputs.DownloadFileCount]: '2',
       [Outputs.TotalBytes]: '150',
       [Outputs.RecordCount]: '7',
       [Outputs.ExpiresAt]: '2024-01-08T00:00:00.000Z',

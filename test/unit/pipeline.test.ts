@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { ArtifactResult } from '../../src/domain/download.js'
+import { shardOf, type ArtifactResult } from '../../src/domain/download.js'
 import { Inputs, Outputs, inputEnvName } from '../../src/domain/names.js'
 import { parseSettings } from '../../src/inputs/settings.js'
 import { runPipeline } from '../../src/pipeline.js'
@@ -14,6 +14,7 @@ import type { Manifest } from '../../src/report/manifest.js'
 import type { Artifacts, Ports, RequestMemory, Runner } from '../../src/ports.js'
 import { FatalError } from '../../src/support/errors.js'
 import { finalMessage } from '../../src/support/failure.js'
+import { assignFileNames } from '../../src/transfer/names.js'
 import type { Http, StreamResponse, TextResponse } from '../../src/support/http.js'
 import { fakeClock } from '../helpers/clock.js'
 
@@ -186,6 +187,7 @@ interface WorldOptions {
   env?: Record<string, string>
   remembered?: Record<string, string>
   memoryBroken?: boolean
+  freeBytes?: number
 }
 
 function world(inputs: Record<string, string>, options: WorldOptions = {}) {
@@ -215,7 +217,13 @@ function world(inputs: Record<string, string>, options: WorldOptions = {}) {
     runner: run.runner,
     artifacts: art.artifacts,
     memory: mem.memory,
-    signal: new AbortController().signal
+    signal: new AbortController().signal,
+    disk: {
+      freeBytes: dir => {
+        events.push(`statfs ${dir}`)
+        return Promise.resolve(options.freeBytes ?? 1e12)
+      }
+    }
   }
   return { settings, ports, events, http, clock, ...run, ...art, ...mem }
 }
@@ -350,6 +358,8 @@ describe('runPipeline', () => {
     w.http.answer('GET /v3/results/5', resultsFor('5_1.csv'), fresh)
     w.http.file(
       '/bucket/5_1.csv',
+      // The disk check's probe for the size.
+      { status: 206, body: 'i', headers: { 'content-range': `bytes 0-0/${CSV.length}` } },
       {
         status: 403,
         body: '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>'
@@ -359,7 +369,11 @@ describe('runPipeline', () => {
     const report = await runPipeline(w.settings, w.ports)
     expect(report.files[0]?.records).toBe(2)
     expect(w.events.filter(e => e === 'GET /v3/results/5')).toHaveLength(2)
-    expect(w.events.filter(e => e.startsWith('FILE'))).toHaveLength(2)
+    expect(w.events.filter(e => e.startsWith('FILE'))).toEqual([
+      'FILE /bucket/5_1.csv bytes=0-0',
+      'FILE /bucket/5_1.csv',
+      'FILE /bucket/5_1.csv'
+    ])
   })
 
   it('uploads the files as one artifact and sets the artifact outputs', async () => {
@@ -422,7 +436,12 @@ describe('runPipeline', () => {
     expect(message).toMatch(
       /^Could not download 6_1\.csv from files\.example\/…\/6_1\.csv: .*HTTP 503 \(SlowDown\)/
     )
-    expect(w.events.filter(e => e.startsWith('FILE'))).toHaveLength(2)
+    // The disk check's probe, then the download and its one retry.
+    expect(w.events.filter(e => e.startsWith('FILE'))).toEqual([
+      'FILE /bucket/6_1.csv bytes=0-0',
+      'FILE /bucket/6_1.csv',
+      'FILE /bucket/6_1.csv'
+    ])
     expect(await readdir(path.join(workspace, 'datafiniti', '6'))).toEqual([])
   })
 })
@@ -699,5 +718,72 @@ describe('re-runs', () => {
     w.http.answer('GET /v3/results/88', resultsFor('88_1.csv'))
     await runPipeline(w.settings, w.ports)
     expect(w.events.filter(e => e === 'GET /v3/data/products')).toHaveLength(1)
+  })
+})
+
+describe('runPipeline with shard and the disk port', () => {
+  const urlsOf = (names: string[]): string[] =>
+    (JSON.parse(resultsFor(...names).text) as { url: string }[]).map(r => r.url)
+
+  it('downloads only its shard, named as in the whole list, and reports the shard', async () => {
+    // Repeated names: numbering them shard by shard would name them differently.
+    const all = ['a.csv', 'a.csv', 'b.csv', 'a.csv', 'c.csv']
+    const w = world({ [Inputs.RequestId]: '9', [Inputs.Shard]: '2/2' })
+    w.http.answer('GET /v3/requests/9', completed)
+    w.http.answer('GET /v3/results/9', resultsFor(...all))
+    for (const name of new Set(all)) w.http.file(`/bucket/${name}`, { status: 200, body: CSV })
+    const report = await runPipeline(w.settings, w.ports)
+
+    const expected = shardOf(assignFileNames(urlsOf(all)), { index: 2, count: 2 })
+    expect(expected).not.toEqual(assignFileNames(urlsOf(['a.csv', 'a.csv'])))
+    expect(report.files.map(f => f.name)).toEqual(expected)
+    const dir = path.join(workspace, 'datafiniti', '9')
+    expect(w.uploads).toEqual([
+      {
+        name: 'datafiniti-9-shard-2-of-2',
+        files: [
+          ...expected.map(name => path.join(dir, name)),
+          path.join(dir, 'datafiniti-manifest-shard-2-of-2.json')
+        ]
+      }
+    ])
+    expect(w.outputs[Outputs.Shard]).toBe('2/2')
+    expect(w.outputs[Outputs.FileCount]).toBe('2')
+    expect(w.outputs[Outputs.DownloadFileCount]).toBe('5')
+    expect(JSON.parse(w.outputs[Outputs.Urls] ?? '[]')).toEqual(
+      shardOf(urlsOf(all), { index: 2, count: 2 })
+    )
+    const manifest = JSON.parse(
+      await readFile(path.join(dir, 'datafiniti-manifest-shard-2-of-2.json'), 'utf8')
+    ) as Manifest
+    expect(manifest.shard).toEqual({ index: 2, count: 2, totalFiles: 5 })
+    expect(manifest.files.map(f => f.name)).toEqual(expected)
+    expect(w.summaries.join('')).toContain('### Datafiniti download 9, shard 2 of 2: COMPLETED')
+    expect(w.summaries.join('')).toContain("Shard **2** of **2**: 2 of the download's **5**")
+    // The disk check asked the disk port about the download directory, before any file body.
+    const statfs = w.events.indexOf(`statfs ${dir}`)
+    expect(statfs).toBeGreaterThan(-1)
+    expect(
+      w.events.findIndex(e => e.startsWith('FILE') && !e.endsWith('bytes=0-0'))
+    ).toBeGreaterThan(statfs)
+  })
+
+  it('fails before any file body when the disk port reports too little space', async () => {
+    const w = world({ [Inputs.RequestId]: '8', [Inputs.Mode]: 'files' }, { freeBytes: 4096 })
+    w.http.answer('GET /v3/requests/8', completed)
+    w.http.answer('GET /v3/results/8', resultsFor('8_1.csv', '8_2.csv'))
+    w.http.file('/bucket/8_1.csv', { status: 200, body: CSV })
+    w.http.file('/bucket/8_2.csv', { status: 200, body: CSV })
+    const message = await failure(runPipeline(w.settings, w.ports))
+    expect(message).toContain(
+      `Not enough disk space for the download in ${path.join(workspace, 'datafiniti', '8')} ` +
+        `(its 2 file(s) still to download). They need ${2 * CSV.length} B (${2 * CSV.length} bytes) ` +
+        `plus 1.0 MiB to spare; the file system has 4.0 KiB (4,096 bytes) free. Nothing was downloaded.`
+    )
+    expect(w.events.filter(e => e.startsWith('FILE'))).toEqual([
+      'FILE /bucket/8_1.csv bytes=0-0',
+      'FILE /bucket/8_2.csv bytes=0-0'
+    ])
+    expect(w.outputs[Outputs.Files]).toBeUndefined()
   })
 })

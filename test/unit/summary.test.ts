@@ -206,3 +206,16 @@ describe('renderSummary', () => {
     expect(md).toContain('**150** file(s) · **150 KiB** · **300** records')
   })
 })
+
+describe('job summary of a shard', () => {
+  it('says which shard of how many it is, and how many files the whole download has', () => {
+    const markdown = renderSummary(report({ shard: { index: 2, count: 8, totalFiles: 40 } }))
+    expect(markdown).toContain('### Datafiniti download 6073, shard 2 of 8: COMPLETED')
+    expect(markdown).toContain(
+      "Shard **2** of **8**: 2 of the download's **40** result file(s); the other shards take the rest."
+    )
+    const whole = renderSummary(report())
+    expect(whole).toContain('### Datafiniti download 6073: COMPLETED')
+    expect(whole).not.toContain('Shard')
+  })
+})
