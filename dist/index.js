@@ -32917,6 +32917,469 @@ async function createOnce(create, { requestKey: key, reuseRequest: reuse, apiVer
     return id;
 }
 
+;// CONCATENATED MODULE: ./src/support/log.ts
+
+const coreLogger = {
+    info: message => core/* info */.pq(message),
+    warning: message => core/* warning */.$e(message),
+    debug: message => core/* debug */.Yz(message)
+};
+
+;// CONCATENATED MODULE: ./src/api/wait.ts
+
+
+
+
+/** `STARTED 41,200 / 95,378 records (43%), 3m10s elapsed, about 4m left` */
+function progressLine(state, elapsedMs) {
+    const parts = [state.status];
+    const { numDownloaded: done, numRequested: total } = state;
+    if (done !== undefined && total !== undefined && total > 0) {
+        const share = Math.min(100, Math.floor((done / total) * 100));
+        parts.push(`${formatCount(done)} / ${formatCount(total)} records (${share}%)`);
+    }
+    let line = `${parts.join(' ')}, ${formatDuration(elapsedMs)} elapsed`;
+    if (done !== undefined && total !== undefined && done > 0 && done < total && elapsedMs > 0) {
+        line += `, about ${formatDuration(((total - done) * elapsedMs) / done)} left`;
+    }
+    return line;
+}
+/**
+ * Polls until the request is complete and its result files are listed (possibly none), or fails with the reason:
+ * the request's own error, or the timeout with the last status seen.
+ */
+async function waitForResults(client, requestId, options) {
+    const { clock, log } = options;
+    const start = clock.now();
+    const deadline = start + options.waitTimeoutMs;
+    for (;;) {
+        options.signal?.throwIfAborted();
+        const state = await client.getRequest(requestId, { deadline });
+        const elapsed = clock.now() - start;
+        if (state.phase === 'failed') {
+            const said = state.error ? `: "${state.error}"` : '';
+            throw new FatalError(`Datafiniti download request ${requestId} failed (status ${state.status})${said}.`);
+        }
+        if (state.phase === 'completed') {
+            const results = await client.getResults(requestId, { deadline });
+            if (results !== undefined) {
+                // An empty list is a finished download with no results: the pipeline decides what that
+                // means ('if-no-results'), not the wait.
+                log.info(`${progressLine(state, elapsed)}; ${results.length} result file(s) ready`);
+                return { state, results, waitedMs: elapsed };
+            }
+            log.info(`${state.status}, result files not listed yet, ${formatDuration(elapsed)} elapsed`);
+        }
+        else {
+            log.info(progressLine(state, elapsed));
+        }
+        const remaining = deadline - clock.now();
+        if (remaining <= 0) {
+            const last = state.phase === 'completed'
+                ? `${state.status} with no result files listed yet`
+                : progressLine(state, elapsed);
+            throw new FatalError(`Gave up after wait-timeout ${formatDuration(options.waitTimeoutMs)} waiting for Datafiniti download request ${requestId}: ` +
+                `last seen ${last}. The request goes on at Datafiniti: raise 'wait-timeout' or run again later.`);
+        }
+        await clock.sleep(Math.min(options.pollIntervalMs, remaining), options.signal);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deliver/clash.ts
+
+
+
+
+/**
+ * Before any waiting or downloading: an artifact of this name already on the run would make the
+ * upload fail at the very end, so without `overwrite` the run fails now. A service that cannot
+ * list is no reason to stop: the upload still names a clash if there is one.
+ */
+async function checkArtifactName(name, overwrite, artifacts, log) {
+    let id;
+    try {
+        id = await artifacts.find(name);
+    }
+    catch (error) {
+        log.warning(`Could not list this run's artifacts to check that the name '${name}' is free ` +
+            `(${redact(errorMessage(error))}); going on.`);
+        return;
+    }
+    if (id === undefined)
+        return;
+    if (!overwrite)
+        throw new FatalError(artifactClash(name));
+    log.info(`Artifact '${name}' (id ${id}) is already on this run; '${Inputs.Overwrite}: true': ` +
+        `it is replaced once the new files are downloaded.`);
+}
+/** With `overwrite`, right before the upload: the old artifact goes only when a new one is ready. */
+async function replaceArtifact(name, artifacts, log) {
+    if ((await artifacts.find(name)) === undefined)
+        return;
+    const id = await artifacts.remove(name);
+    log.info(`Deleted the earlier artifact '${name}' (id ${id}) ('${Inputs.Overwrite}: true').`);
+}
+
+;// CONCATENATED MODULE: ./src/report/report.ts
+
+/** `shard 2 of 8`, as the log and the summary say it. */
+function describeShard(shard) {
+    return `shard ${shard.index} of ${shard.count}`;
+}
+function shardLine(shard, files) {
+    const line = `This job is ${describeShard(shard)}: ${formatCount(files)} of the download's ${formatCount(shard.totalFiles)} result file(s)`;
+    return files > 0
+        ? line
+        : `${line}. A shard count of at most ${formatCount(shard.totalFiles)} keeps every job busy.`;
+}
+function totalBytes(report) {
+    return report.files.reduce((sum, file) => sum + file.bytes, 0);
+}
+/** Undefined when a file's format was unknown, or in urls mode. */
+function totalRecords(report) {
+    if (report.mode === 'urls')
+        return undefined;
+    let sum = 0;
+    for (const file of report.files) {
+        if (file.records === undefined)
+            return undefined;
+        sum += file.records;
+    }
+    return sum;
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+
+
+
+/** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */
+const SUMMARY_MAX_ROWS = 100;
+/** What each file's bytes were checked against, as the Check column says it. */
+const CHECKS = {
+    md5: 'MD5',
+    length: 'length',
+    none: 'none'
+};
+function escapeCell(text) {
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/\|/g, '&#124;');
+}
+/**
+ * The job summary as Markdown. Shows file names and hosts only: never the token, never a signed
+ * URL's query.
+ */
+function renderSummary(report) {
+    const lines = [];
+    const records = totalRecords(report);
+    const shard = report.shard ? `, ${describeShard(report.shard)}` : '';
+    lines.push(`### Datafiniti download ${escapeCell(report.requestId)}${shard}: ${escapeCell(report.status)}`, '');
+    const facts = [
+        `**${report.urls.length}** file(s)`,
+        report.mode === 'urls' ? undefined : `**${formatBytes(totalBytes(report))}**`,
+        records === undefined ? undefined : `**${formatCount(records)}** records`,
+        `waited ${formatDuration(report.waitedMs)}`,
+        report.mode === 'urls' ? undefined : `downloaded in ${formatDuration(report.downloadMs)}`
+    ].filter(Boolean);
+    lines.push(facts.join(' · '), '');
+    if (report.shard) {
+        const { index, count, totalFiles } = report.shard;
+        lines.push(`Shard **${index}** of **${count}**: ${formatCount(report.urls.length)} of the download's ` +
+            `**${formatCount(totalFiles)}** result file(s); the other shards take the rest.`, '');
+    }
+    if (report.noResults !== undefined) {
+        lines.push(`No results: ${escapeCell(report.noResults)}`);
+        return lines.join('\n') + '\n';
+    }
+    const expiry = (i) => {
+        const date = report.expiries[i];
+        return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+    };
+    if (report.mode === 'urls') {
+        lines.push('| File | Host | Expires |', '| --- | --- | --- |');
+        report.urls.slice(0, SUMMARY_MAX_ROWS).forEach((url, i) => {
+            const host = escapeCell(new URL(url).host);
+            lines.push(`| ${escapeCell(report.names[i] ?? '')} | ${host} | ${expiry(i)} |`);
+        });
+    }
+    else {
+        lines.push('| File | Size | Records | Expires | Check |', '| --- | ---: | ---: | --- | --- |');
+        report.files.slice(0, SUMMARY_MAX_ROWS).forEach((file, i) => {
+            const count = file.records === undefined ? '' : formatCount(file.records);
+            const size = formatBytes(file.bytes);
+            lines.push(`| ${escapeCell(file.name)} | ${size} | ${count} | ${expiry(i)} | ${CHECKS[file.integrity]} |`);
+        });
+    }
+    if (report.urls.length > SUMMARY_MAX_ROWS) {
+        const rest = report.files.slice(SUMMARY_MAX_ROWS);
+        const restBytes = rest.reduce((sum, file) => sum + file.bytes, 0);
+        const detail = rest.length > 0 ? ` (${formatBytes(restBytes)})` : '';
+        lines.push('', `…and ${formatCount(report.urls.length - SUMMARY_MAX_ROWS)} more file(s)${detail}: the \`files\` output lists them all.`);
+    }
+    lines.push('');
+    if (report.expiresAt) {
+        lines.push(`Result files expire at ${report.expiresAt.toISOString()} (7 days after Datafiniti made them).`);
+    }
+    if (report.mode === 'urls') {
+        lines.push('', '> [!WARNING]', '> The `urls` output holds signed download links: anyone with one can fetch the file until it expires. Do not paste them anywhere public.');
+    }
+    if (report.artifact) {
+        const name = escapeCell(report.artifactName);
+        const link = report.artifact.url ? `[${name}](${report.artifact.url})` : name;
+        const size = report.artifact.size === undefined ? '' : `, ${formatBytes(report.artifact.size)} zipped`;
+        lines.push('', `Artifact: ${link} (id ${report.artifact.id}${size}).`);
+    }
+    else if (report.mode !== 'urls') {
+        lines.push('', `Files are in \`${escapeCell(report.downloadPath)}\`.`);
+    }
+    return lines.join('\n') + '\n';
+}
+
+;// CONCATENATED MODULE: ./src/report/failure.ts
+
+
+/** The stages of a run, in order, as a failure summary names them. */
+const Stages = {
+    inputs: 'validating the inputs',
+    create: 'creating the download',
+    wait: 'waiting for the download',
+    download: 'downloading the files',
+    upload: 'uploading the artifact',
+    report: 'reporting'
+};
+function newRunProgress() {
+    return {
+        stage: 'inputs',
+        requestId: undefined,
+        status: undefined,
+        filesTotal: undefined,
+        filesDone: 0,
+        bytesDone: 0,
+        downloadPath: undefined
+    };
+}
+/**
+ * The job summary of a failed run. `message` is the run's final failure line, already stripped of
+ * every secret (finalMessage); everything here is escaped, as it may quote a server.
+ */
+function renderFailureSummary(progress, message) {
+    const id = progress.requestId === undefined ? '' : ` ${escapeCell(progress.requestId)}`;
+    const lines = [
+        `### Datafiniti download${id}: failed while ${Stages[progress.stage]}`,
+        '',
+        ...message.split('\n').map(line => `> ${escapeCell(line)}`),
+        ''
+    ];
+    const facts = [];
+    if (progress.status !== undefined)
+        facts.push(`Last status: ${escapeCell(progress.status)}`);
+    if (progress.filesTotal !== undefined) {
+        const kept = progress.filesDone > 0 && progress.downloadPath !== undefined
+            ? `, kept in \`${escapeCell(progress.downloadPath)}\``
+            : '';
+        facts.push(`${progress.filesDone} of ${progress.filesTotal} file(s) downloaded and verified ` +
+            `(${formatBytes(progress.bytesDone)})${kept}`);
+    }
+    if (facts.length > 0)
+        lines.push(facts.join(' · '), '');
+    return lines.join('\n') + '\n';
+}
+
+;// CONCATENATED MODULE: ./src/report/manifest.ts
+
+
+
+
+function manifestFor(report, context) {
+    const records = report.files.every(f => f.records !== undefined)
+        ? report.files.reduce((sum, f) => sum + (f.records ?? 0), 0)
+        : null;
+    return {
+        version: 1,
+        requestId: report.requestId,
+        apiVersion: context.apiVersion,
+        query: context.query ?? null,
+        status: report.status,
+        writtenAt: new Date(context.now).toISOString(),
+        createdAt: earliest(report.created)?.toISOString() ?? null,
+        expiresAt: report.expiresAt?.toISOString() ?? null,
+        totals: {
+            files: report.files.length,
+            bytes: report.files.reduce((sum, f) => sum + f.bytes, 0),
+            records
+        },
+        files: report.files.map(file => ({
+            name: file.name,
+            bytes: file.bytes,
+            records: file.records ?? null,
+            sha256: file.sha256,
+            etag: file.etag ?? null,
+            integrity: file.integrity,
+            createdAt: report.created[report.names.indexOf(file.name)]?.toISOString() ?? null,
+            expiresAt: report.expiries[report.names.indexOf(file.name)]?.toISOString() ?? null
+        })),
+        shard: report.shard ?? null
+    };
+}
+function earliest(dates) {
+    const times = dates.flatMap(date => (date ? [date.getTime()] : []));
+    return times.length > 0 ? new Date(Math.min(...times)) : undefined;
+}
+/** Writes the manifest whole or not at all (a rename), and returns its path. */
+async function writeManifest(dir, manifest) {
+    const target = external_node_path_.join(dir, manifestName(manifest.shard));
+    const part = `${target}.part`;
+    await onDisk(() => (0,promises_.writeFile)(part, `${JSON.stringify(manifest, null, 2)}\n`));
+    await onDisk(() => (0,promises_.rename)(part, target));
+    return target;
+}
+/**
+ * A shard's manifest has a name of its own: a merge job that unpacks every shard's artifact into
+ * one directory keeps them all, instead of one that describes a single shard.
+ */
+function manifestName(shard) {
+    return shard
+        ? download_MANIFEST_NAME.replace(/\.json$/, `-shard-${shard.index}-of-${shard.count}.json`)
+        : download_MANIFEST_NAME;
+}
+/** The manifest an earlier run left in `dir`, or undefined when there is none or it is unreadable. */
+async function readManifest(dir) {
+    try {
+        const parsed = JSON.parse(await readFile(path.join(dir, MANIFEST_NAME), 'utf8'));
+        if (parsed === null || typeof parsed !== 'object')
+            return undefined;
+        const manifest = parsed;
+        return manifest.version === 1 && Array.isArray(manifest.files)
+            ? manifest
+            : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/no-results.ts
+
+
+
+
+
+/**
+ * Why a COMPLETED download has nothing to deliver, or undefined when it has: no result files, or
+ * (once downloaded) files that hold no records. A query that matched nothing this week is normal on
+ * a schedule, so what follows is the user's choice ('if-no-results'), as upload-artifact's
+ * `if-no-files-found` is.
+ */
+function noResultsReason(report) {
+    if (report.urls.length === 0) {
+        return `Datafiniti download request ${report.requestId} is ${report.status} but lists no result files: nothing to download.`;
+    }
+    if (report.files.length > 0 && totalRecords(report) === 0) {
+        return `Download ${report.requestId} holds no records: its ${report.files.length} file(s) are empty but for headers.`;
+    }
+    return undefined;
+}
+/**
+ * Fails (`error`) or settles the run as one that delivered nothing (`warn`, `ignore`): the
+ * header-only files are removed, so that `file-count` 0, an empty `files` output and the
+ * directory agree, and no artifact is uploaded.
+ */
+async function settleNoResults(report, reason, action, log) {
+    for (const file of report.files)
+        await onDisk(() => (0,promises_.rm)(file.path, { force: true }));
+    if (action === 'error') {
+        throw new FatalError(`${reason} Failing, as '${Inputs.IfNoResults}: error' asks; with warn or ignore the step succeeds with file-count 0.`);
+    }
+    const delivered = 'Nothing is delivered: file-count is 0 and no artifact is uploaded.';
+    if (action === 'warn') {
+        log.warning(`${reason} ${delivered} Set '${Inputs.IfNoResults}: ignore' to silence this, or error to fail.`);
+    }
+    else {
+        log.info(`${reason} ${delivered}`);
+    }
+    report.noResults = reason;
+    report.urls = [];
+    report.names = [];
+    report.expiries = [];
+    report.created = [];
+    report.files = [];
+}
+/**
+ * Once the files are on disk (or, in urls mode, listed): settles a run with no results, or writes
+ * the manifest beside the files. True when there is something to deliver.
+ */
+async function settleResults(report, context, log) {
+    // A shard past the download's last file: the download has results, this job has none of them
+    // (the pipeline warned); there is nothing to write or upload, and nothing to fail for.
+    if (report.urls.length === 0 && (report.shard?.totalFiles ?? 0) > 0)
+        return false;
+    const reason = noResultsReason(report);
+    if (reason !== undefined) {
+        await settleNoResults(report, reason, context.ifNoResults, log);
+        return false;
+    }
+    if (report.mode !== 'urls') {
+        report.manifestPath = await writeManifest(report.downloadPath, manifestFor(report, context));
+    }
+    return true;
+}
+
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+
+
+function setOutputs(report, setOutput) {
+    const records = totalRecords(report);
+    setOutput(Outputs.RequestId, report.requestId);
+    setOutput(Outputs.Status, report.status);
+    setOutput(Outputs.Urls, JSON.stringify(report.urls));
+    setOutput(Outputs.Files, JSON.stringify(report.files.map(file => file.path)));
+    setOutput(Outputs.DownloadPath, report.downloadPath);
+    setOutput(Outputs.FileCount, String(report.urls.length));
+    setOutput(Outputs.Shard, report.shard ? `${report.shard.index}/${report.shard.count}` : '');
+    setOutput(Outputs.DownloadFileCount, String(report.shard?.totalFiles ?? report.urls.length));
+    setOutput(Outputs.TotalBytes, String(totalBytes(report)));
+    setOutput(Outputs.RecordCount, records === undefined ? '' : String(records));
+    setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '');
+    setOutput(Outputs.Manifest, report.manifestPath ?? '');
+    if (report.artifact) {
+        setOutput(Outputs.ArtifactName, report.artifactName);
+        setOutput(Outputs.ArtifactId, String(report.artifact.id));
+        setOutput(Outputs.ArtifactUrl, report.artifact.url ?? '');
+        setOutput(Outputs.ArtifactDigest, report.artifact.digest ?? '');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/publish.ts
+
+
+
+
+/** Outputs, warnings a person should act on, the job summary, and the closing line. */
+async function publishReport(report, sink, clock) {
+    setOutputs(report, sink.setOutput);
+    warnAbout(report, sink, clock);
+    await sink.summary(renderSummary(report));
+    sink.info(conclusion(report));
+}
+/** Annotations for what a person should act on even when the run succeeded. */
+function warnAbout(report, log, clock) {
+    if (report.expiresAt && report.expiresAt.getTime() - clock.now() < 24 * 3_600_000) {
+        log.warning(`The result files of download ${report.requestId} expire at ${report.expiresAt.toISOString()}, within 24 hours: ` +
+            `fetch them again soon or create a new download.`);
+    }
+}
+function conclusion(report) {
+    const records = totalRecords(report);
+    const parts = [`${report.urls.length} file(s)`];
+    if (report.mode !== 'urls')
+        parts.push(formatBytes(totalBytes(report)));
+    if (records !== undefined)
+        parts.push(`${formatCount(records)} records`);
+    return `Datafiniti download ${report.requestId} ${report.status}: ${parts.join(', ')}`;
+}
+
 ;// CONCATENATED MODULE: ./src/api/expiry.ts
 
 const API_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
@@ -33433,496 +33896,6 @@ class V4Client {
     }
 }
 
-;// CONCATENATED MODULE: ./src/support/log.ts
-
-const coreLogger = {
-    info: message => core/* info */.pq(message),
-    warning: message => core/* warning */.$e(message),
-    debug: message => core/* debug */.Yz(message)
-};
-
-;// CONCATENATED MODULE: ./src/api/wait.ts
-
-
-
-
-/** `STARTED 41,200 / 95,378 records (43%), 3m10s elapsed, about 4m left` */
-function progressLine(state, elapsedMs) {
-    const parts = [state.status];
-    const { numDownloaded: done, numRequested: total } = state;
-    if (done !== undefined && total !== undefined && total > 0) {
-        const share = Math.min(100, Math.floor((done / total) * 100));
-        parts.push(`${formatCount(done)} / ${formatCount(total)} records (${share}%)`);
-    }
-    let line = `${parts.join(' ')}, ${formatDuration(elapsedMs)} elapsed`;
-    if (done !== undefined && total !== undefined && done > 0 && done < total && elapsedMs > 0) {
-        line += `, about ${formatDuration(((total - done) * elapsedMs) / done)} left`;
-    }
-    return line;
-}
-/**
- * Polls until the request is complete and its result files are listed (possibly none), or fails with the reason:
- * the request's own error, or the timeout with the last status seen.
- */
-async function waitForResults(client, requestId, options) {
-    const { clock, log } = options;
-    const start = clock.now();
-    const deadline = start + options.waitTimeoutMs;
-    for (;;) {
-        options.signal?.throwIfAborted();
-        const state = await client.getRequest(requestId, { deadline });
-        const elapsed = clock.now() - start;
-        if (state.phase === 'failed') {
-            const said = state.error ? `: "${state.error}"` : '';
-            throw new FatalError(`Datafiniti download request ${requestId} failed (status ${state.status})${said}.`);
-        }
-        if (state.phase === 'completed') {
-            const results = await client.getResults(requestId, { deadline });
-            if (results !== undefined) {
-                // An empty list is a finished download with no results: the pipeline decides what that
-                // means ('if-no-results'), not the wait.
-                log.info(`${progressLine(state, elapsed)}; ${results.length} result file(s) ready`);
-                return { state, results, waitedMs: elapsed };
-            }
-            log.info(`${state.status}, result files not listed yet, ${formatDuration(elapsed)} elapsed`);
-        }
-        else {
-            log.info(progressLine(state, elapsed));
-        }
-        const remaining = deadline - clock.now();
-        if (remaining <= 0) {
-            const last = state.phase === 'completed'
-                ? `${state.status} with no result files listed yet`
-                : progressLine(state, elapsed);
-            throw new FatalError(`Gave up after wait-timeout ${formatDuration(options.waitTimeoutMs)} waiting for Datafiniti download request ${requestId}: ` +
-                `last seen ${last}. The request goes on at Datafiniti: raise 'wait-timeout' or run again later.`);
-        }
-        await clock.sleep(Math.min(options.pollIntervalMs, remaining), options.signal);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/deliver/clash.ts
-
-
-
-
-/**
- * Before any waiting or downloading: an artifact of this name already on the run would make the
- * upload fail at the very end, so without `overwrite` the run fails now. A service that cannot
- * list is no reason to stop: the upload still names a clash if there is one.
- */
-async function checkArtifactName(name, overwrite, artifacts, log) {
-    let id;
-    try {
-        id = await artifacts.find(name);
-    }
-    catch (error) {
-        log.warning(`Could not list this run's artifacts to check that the name '${name}' is free ` +
-            `(${redact(errorMessage(error))}); going on.`);
-        return;
-    }
-    if (id === undefined)
-        return;
-    if (!overwrite)
-        throw new FatalError(artifactClash(name));
-    log.info(`Artifact '${name}' (id ${id}) is already on this run; '${Inputs.Overwrite}: true': ` +
-        `it is replaced once the new files are downloaded.`);
-}
-/** With `overwrite`, right before the upload: the old artifact goes only when a new one is ready. */
-async function replaceArtifact(name, artifacts, log) {
-    if ((await artifacts.find(name)) === undefined)
-        return;
-    const id = await artifacts.remove(name);
-    log.info(`Deleted the earlier artifact '${name}' (id ${id}) ('${Inputs.Overwrite}: true').`);
-}
-
-;// CONCATENATED MODULE: ./src/report/progress.ts
-
-
-
-/** A line every few seconds with bytes, rate and ETA: never a line per chunk. */
-function startProgress(label, log, clock, everyMs = 5000) {
-    const started = clock.now();
-    let done = 0;
-    let expected = 0;
-    const stop = clock.every(everyMs, () => {
-        const elapsed = clock.now() - started;
-        const rate = elapsed > 0 ? (done * 1000) / elapsed : 0;
-        let line = `${label} ${formatBytes(done)}`;
-        if (expected > 0)
-            line += ` of ${formatBytes(expected)} (${Math.min(100, Math.floor((done / expected) * 100))}%)`;
-        line += `, ${formatBytes(rate)}/s`;
-        if (expected > done && rate > 0)
-            line += `, about ${formatDuration(((expected - done) / rate) * 1000)} left`;
-        log.info(line);
-    });
-    return {
-        add: bytes => {
-            done += bytes;
-        },
-        expect: bytes => {
-            expected += bytes;
-        },
-        stop
-    };
-}
-
-;// CONCATENATED MODULE: ./src/report/report.ts
-
-/** `shard 2 of 8`, as the log and the summary say it. */
-function describeShard(shard) {
-    return `shard ${shard.index} of ${shard.count}`;
-}
-function shardLine(shard, files) {
-    const line = `This job is ${describeShard(shard)}: ${formatCount(files)} of the download's ${formatCount(shard.totalFiles)} result file(s)`;
-    return files > 0
-        ? line
-        : `${line}. A shard count of at most ${formatCount(shard.totalFiles)} keeps every job busy.`;
-}
-function totalBytes(report) {
-    return report.files.reduce((sum, file) => sum + file.bytes, 0);
-}
-/** Undefined when a file's format was unknown, or in urls mode. */
-function totalRecords(report) {
-    if (report.mode === 'urls')
-        return undefined;
-    let sum = 0;
-    for (const file of report.files) {
-        if (file.records === undefined)
-            return undefined;
-        sum += file.records;
-    }
-    return sum;
-}
-
-;// CONCATENATED MODULE: ./src/report/summary.ts
-
-
-
-/** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */
-const SUMMARY_MAX_ROWS = 100;
-/** What each file's bytes were checked against, as the Check column says it. */
-const CHECKS = {
-    md5: 'MD5',
-    length: 'length',
-    none: 'none'
-};
-function escapeCell(text) {
-    return text
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\|/g, '&#124;');
-}
-/**
- * The job summary as Markdown. Shows file names and hosts only: never the token, never a signed
- * URL's query.
- */
-function renderSummary(report) {
-    const lines = [];
-    const records = totalRecords(report);
-    const shard = report.shard ? `, ${describeShard(report.shard)}` : '';
-    lines.push(`### Datafiniti download ${escapeCell(report.requestId)}${shard}: ${escapeCell(report.status)}`, '');
-    const facts = [
-        `**${report.urls.length}** file(s)`,
-        report.mode === 'urls' ? undefined : `**${formatBytes(totalBytes(report))}**`,
-        records === undefined ? undefined : `**${formatCount(records)}** records`,
-        `waited ${formatDuration(report.waitedMs)}`,
-        report.mode === 'urls' ? undefined : `downloaded in ${formatDuration(report.downloadMs)}`
-    ].filter(Boolean);
-    lines.push(facts.join(' · '), '');
-    if (report.shard) {
-        const { index, count, totalFiles } = report.shard;
-        lines.push(`Shard **${index}** of **${count}**: ${formatCount(report.urls.length)} of the download's ` +
-            `**${formatCount(totalFiles)}** result file(s); the other shards take the rest.`, '');
-    }
-    if (report.noResults !== undefined) {
-        lines.push(`No results: ${escapeCell(report.noResults)}`);
-        return lines.join('\n') + '\n';
-    }
-    const expiry = (i) => {
-        const date = report.expiries[i];
-        return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
-    };
-    if (report.mode === 'urls') {
-        lines.push('| File | Host | Expires |', '| --- | --- | --- |');
-        report.urls.slice(0, SUMMARY_MAX_ROWS).forEach((url, i) => {
-            const host = escapeCell(new URL(url).host);
-            lines.push(`| ${escapeCell(report.names[i] ?? '')} | ${host} | ${expiry(i)} |`);
-        });
-    }
-    else {
-        lines.push('| File | Size | Records | Expires | Check |', '| --- | ---: | ---: | --- | --- |');
-        report.files.slice(0, SUMMARY_MAX_ROWS).forEach((file, i) => {
-            const count = file.records === undefined ? '' : formatCount(file.records);
-            const size = formatBytes(file.bytes);
-            lines.push(`| ${escapeCell(file.name)} | ${size} | ${count} | ${expiry(i)} | ${CHECKS[file.integrity]} |`);
-        });
-    }
-    if (report.urls.length > SUMMARY_MAX_ROWS) {
-        const rest = report.files.slice(SUMMARY_MAX_ROWS);
-        const restBytes = rest.reduce((sum, file) => sum + file.bytes, 0);
-        const detail = rest.length > 0 ? ` (${formatBytes(restBytes)})` : '';
-        lines.push('', `…and ${formatCount(report.urls.length - SUMMARY_MAX_ROWS)} more file(s)${detail}: the \`files\` output lists them all.`);
-    }
-    lines.push('');
-    if (report.expiresAt) {
-        lines.push(`Result files expire at ${report.expiresAt.toISOString()} (7 days after Datafiniti made them).`);
-    }
-    if (report.mode === 'urls') {
-        lines.push('', '> [!WARNING]', '> The `urls` output holds signed download links: anyone with one can fetch the file until it expires. Do not paste them anywhere public.');
-    }
-    if (report.artifact) {
-        const name = escapeCell(report.artifactName);
-        const link = report.artifact.url ? `[${name}](${report.artifact.url})` : name;
-        const size = report.artifact.size === undefined ? '' : `, ${formatBytes(report.artifact.size)} zipped`;
-        lines.push('', `Artifact: ${link} (id ${report.artifact.id}${size}).`);
-    }
-    else if (report.mode !== 'urls') {
-        lines.push('', `Files are in \`${escapeCell(report.downloadPath)}\`.`);
-    }
-    return lines.join('\n') + '\n';
-}
-
-;// CONCATENATED MODULE: ./src/report/failure.ts
-
-
-/** The stages of a run, in order, as a failure summary names them. */
-const Stages = {
-    inputs: 'validating the inputs',
-    create: 'creating the download',
-    wait: 'waiting for the download',
-    download: 'downloading the files',
-    upload: 'uploading the artifact',
-    report: 'reporting'
-};
-function newRunProgress() {
-    return {
-        stage: 'inputs',
-        requestId: undefined,
-        status: undefined,
-        filesTotal: undefined,
-        filesDone: 0,
-        bytesDone: 0,
-        downloadPath: undefined
-    };
-}
-/**
- * The job summary of a failed run. `message` is the run's final failure line, already stripped of
- * every secret (finalMessage); everything here is escaped, as it may quote a server.
- */
-function renderFailureSummary(progress, message) {
-    const id = progress.requestId === undefined ? '' : ` ${escapeCell(progress.requestId)}`;
-    const lines = [
-        `### Datafiniti download${id}: failed while ${Stages[progress.stage]}`,
-        '',
-        ...message.split('\n').map(line => `> ${escapeCell(line)}`),
-        ''
-    ];
-    const facts = [];
-    if (progress.status !== undefined)
-        facts.push(`Last status: ${escapeCell(progress.status)}`);
-    if (progress.filesTotal !== undefined) {
-        const kept = progress.filesDone > 0 && progress.downloadPath !== undefined
-            ? `, kept in \`${escapeCell(progress.downloadPath)}\``
-            : '';
-        facts.push(`${progress.filesDone} of ${progress.filesTotal} file(s) downloaded and verified ` +
-            `(${formatBytes(progress.bytesDone)})${kept}`);
-    }
-    if (facts.length > 0)
-        lines.push(facts.join(' · '), '');
-    return lines.join('\n') + '\n';
-}
-
-;// CONCATENATED MODULE: ./src/report/manifest.ts
-
-
-
-
-function manifestFor(report, context) {
-    const records = report.files.every(f => f.records !== undefined)
-        ? report.files.reduce((sum, f) => sum + (f.records ?? 0), 0)
-        : null;
-    return {
-        version: 1,
-        requestId: report.requestId,
-        apiVersion: context.apiVersion,
-        query: context.query ?? null,
-        status: report.status,
-        writtenAt: new Date(context.now).toISOString(),
-        createdAt: earliest(report.created)?.toISOString() ?? null,
-        expiresAt: report.expiresAt?.toISOString() ?? null,
-        totals: {
-            files: report.files.length,
-            bytes: report.files.reduce((sum, f) => sum + f.bytes, 0),
-            records
-        },
-        files: report.files.map(file => ({
-            name: file.name,
-            bytes: file.bytes,
-            records: file.records ?? null,
-            sha256: file.sha256,
-            etag: file.etag ?? null,
-            integrity: file.integrity,
-            createdAt: report.created[report.names.indexOf(file.name)]?.toISOString() ?? null,
-            expiresAt: report.expiries[report.names.indexOf(file.name)]?.toISOString() ?? null
-        })),
-        shard: report.shard ?? null
-    };
-}
-function earliest(dates) {
-    const times = dates.flatMap(date => (date ? [date.getTime()] : []));
-    return times.length > 0 ? new Date(Math.min(...times)) : undefined;
-}
-/** Writes the manifest whole or not at all (a rename), and returns its path. */
-async function writeManifest(dir, manifest) {
-    const target = external_node_path_.join(dir, manifestName(manifest.shard));
-    const part = `${target}.part`;
-    await onDisk(() => (0,promises_.writeFile)(part, `${JSON.stringify(manifest, null, 2)}\n`));
-    await onDisk(() => (0,promises_.rename)(part, target));
-    return target;
-}
-/**
- * A shard's manifest has a name of its own: a merge job that unpacks every shard's artifact into
- * one directory keeps them all, instead of one that describes a single shard.
- */
-function manifestName(shard) {
-    return shard
-        ? download_MANIFEST_NAME.replace(/\.json$/, `-shard-${shard.index}-of-${shard.count}.json`)
-        : download_MANIFEST_NAME;
-}
-/** The manifest an earlier run left in `dir`, or undefined when there is none or it is unreadable. */
-async function readManifest(dir) {
-    try {
-        const parsed = JSON.parse(await readFile(path.join(dir, MANIFEST_NAME), 'utf8'));
-        if (parsed === null || typeof parsed !== 'object')
-            return undefined;
-        const manifest = parsed;
-        return manifest.version === 1 && Array.isArray(manifest.files)
-            ? manifest
-            : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/report/no-results.ts
-
-
-
-
-
-/**
- * Why a COMPLETED download has nothing to deliver, or undefined when it has: no result files, or
- * (once downloaded) files that hold no records. A query that matched nothing this week is normal on
- * a schedule, so what follows is the user's choice ('if-no-results'), as upload-artifact's
- * `if-no-files-found` is.
- */
-function noResultsReason(report) {
-    if (report.urls.length === 0) {
-        return `Datafiniti download request ${report.requestId} is ${report.status} but lists no result files: nothing to download.`;
-    }
-    if (report.files.length > 0 && totalRecords(report) === 0) {
-        return `Download ${report.requestId} holds no records: its ${report.files.length} file(s) are empty but for headers.`;
-    }
-    return undefined;
-}
-/**
- * Fails (`error`) or settles the run as one that delivered nothing (`warn`, `ignore`): the
- * header-only files are removed, so that `file-count` 0, an empty `files` output and the
- * directory agree, and no artifact is uploaded.
- */
-async function settleNoResults(report, reason, action, log) {
-    for (const file of report.files)
-        await onDisk(() => (0,promises_.rm)(file.path, { force: true }));
-    if (action === 'error') {
-        throw new FatalError(`${reason} Failing, as '${Inputs.IfNoResults}: error' asks; with warn or ignore the step succeeds with file-count 0.`);
-    }
-    const delivered = 'Nothing is delivered: file-count is 0 and no artifact is uploaded.';
-    if (action === 'warn') {
-        log.warning(`${reason} ${delivered} Set '${Inputs.IfNoResults}: ignore' to silence this, or error to fail.`);
-    }
-    else {
-        log.info(`${reason} ${delivered}`);
-    }
-    report.noResults = reason;
-    report.urls = [];
-    report.names = [];
-    report.expiries = [];
-    report.created = [];
-    report.files = [];
-}
-/**
- * Once the files are on disk (or, in urls mode, listed): settles a run with no results, or writes
- * the manifest beside the files. True when there is something to deliver.
- */
-async function settleResults(report, context, log) {
-    const reason = noResultsReason(report);
-    if (reason !== undefined) {
-        await settleNoResults(report, reason, context.ifNoResults, log);
-        return false;
-    }
-    if (report.mode !== 'urls') {
-        report.manifestPath = await writeManifest(report.downloadPath, manifestFor(report, context));
-    }
-    return true;
-}
-
-;// CONCATENATED MODULE: ./src/report/outputs.ts
-
-
-function setOutputs(report, setOutput) {
-    const records = totalRecords(report);
-    setOutput(Outputs.RequestId, report.requestId);
-    setOutput(Outputs.Status, report.status);
-    setOutput(Outputs.Urls, JSON.stringify(report.urls));
-    setOutput(Outputs.Files, JSON.stringify(report.files.map(file => file.path)));
-    setOutput(Outputs.DownloadPath, report.downloadPath);
-    setOutput(Outputs.FileCount, String(report.urls.length));
-    setOutput(Outputs.Shard, report.shard ? `${report.shard.index}/${report.shard.count}` : '');
-    setOutput(Outputs.DownloadFileCount, String(report.shard?.totalFiles ?? report.urls.length));
-    setOutput(Outputs.TotalBytes, String(totalBytes(report)));
-    setOutput(Outputs.RecordCount, records === undefined ? '' : String(records));
-    setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '');
-    setOutput(Outputs.Manifest, report.manifestPath ?? '');
-    if (report.artifact) {
-        setOutput(Outputs.ArtifactName, report.artifactName);
-        setOutput(Outputs.ArtifactId, String(report.artifact.id));
-        setOutput(Outputs.ArtifactUrl, report.artifact.url ?? '');
-        setOutput(Outputs.ArtifactDigest, report.artifact.digest ?? '');
-    }
-}
-
-;// CONCATENATED MODULE: ./src/report/publish.ts
-
-
-
-
-/** Outputs, warnings a person should act on, the job summary, and the closing line. */
-async function publishReport(report, sink, clock) {
-    setOutputs(report, sink.setOutput);
-    warnAbout(report, sink, clock);
-    await sink.summary(renderSummary(report));
-    sink.info(conclusion(report));
-}
-/** Annotations for what a person should act on even when the run succeeded. */
-function warnAbout(report, log, clock) {
-    if (report.expiresAt && report.expiresAt.getTime() - clock.now() < 24 * 3_600_000) {
-        log.warning(`The result files of download ${report.requestId} expire at ${report.expiresAt.toISOString()}, within 24 hours: ` +
-            `fetch them again soon or create a new download.`);
-    }
-}
-function conclusion(report) {
-    const records = totalRecords(report);
-    const parts = [`${report.urls.length} file(s)`];
-    if (report.mode !== 'urls')
-        parts.push(formatBytes(totalBytes(report)));
-    if (records !== undefined)
-        parts.push(`${formatCount(records)} records`);
-    return `Datafiniti download ${report.requestId} ${report.status}: ${parts.join(', ')}`;
-}
-
 ;// CONCATENATED MODULE: ./src/support/failure.ts
 
 
@@ -34000,6 +33973,85 @@ async function withRetry(fn, options) {
 /** The one wording of a retry in the log: `<what> failed (<why>); retry 2 of 5 in 1.3s`. */
 function logRetry(log, what) {
     return ({ error, attempt, maxAttempts, delayMs }) => log.warning(`${what()} failed (${redact(errorMessage(error))}); retry ${attempt} of ${maxAttempts - 1} in ${formatDuration(delayMs)}`);
+}
+
+;// CONCATENATED MODULE: ./src/steps/api.ts
+
+
+
+
+
+
+/** The API client of the chosen version, every call through the one retry policy. */
+function apiClient(settings, { http, clock, runner, signal }) {
+    const policy = retryPolicy(settings.maxRetries);
+    const call = (what, fn, options) => withRetry(fn, {
+        ...policy,
+        clock,
+        signal,
+        // A create that may have reached the server is never sent again: it could buy the data twice.
+        isTransient: options?.idempotent === false ? isUnsent : isTransient,
+        ...(options?.deadline !== undefined ? { deadline: options.deadline } : {}),
+        onRetry: logRetry(runner, () => what)
+    });
+    const Client = settings.apiVersion === 'v4' ? V4Client : V3Client;
+    return new Client({
+        http: http.api,
+        baseUrl: settings.apiUrl,
+        token: settings.token,
+        call,
+        now: () => clock.now()
+    });
+}
+async function create(client, spec, { runner }) {
+    if (!spec)
+        throw new FatalError('Neither a request id nor a query to create a download from.');
+    return runner.group('Create download', async () => {
+        const records = spec.numRecords === 'all'
+            ? 'every matching record'
+            : `up to ${formatCount(spec.numRecords)} records`;
+        runner.info(`Creating a ${spec.format} download of ${records} of ${spec.dataType}`);
+        let id;
+        try {
+            id = await client.createDownload(spec);
+        }
+        catch (error) {
+            throw createFailure(error);
+        }
+        runner.info(`Created download request ${id}`);
+        return id;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/report/progress.ts
+
+
+
+/** A line every few seconds with bytes, rate and ETA: never a line per chunk. */
+function startProgress(label, log, clock, everyMs = 5000) {
+    const started = clock.now();
+    let done = 0;
+    let expected = 0;
+    const stop = clock.every(everyMs, () => {
+        const elapsed = clock.now() - started;
+        const rate = elapsed > 0 ? (done * 1000) / elapsed : 0;
+        let line = `${label} ${formatBytes(done)}`;
+        if (expected > 0)
+            line += ` of ${formatBytes(expected)} (${Math.min(100, Math.floor((done / expected) * 100))}%)`;
+        line += `, ${formatBytes(rate)}/s`;
+        if (expected > done && rate > 0)
+            line += `, about ${formatDuration(((expected - done) / rate) * 1000)} left`;
+        log.info(line);
+    });
+    return {
+        add: bytes => {
+            done += bytes;
+        },
+        expect: bytes => {
+            expected += bytes;
+        },
+        stop
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/transfer/names.ts
@@ -35405,15 +35457,116 @@ function once(fn) {
     return () => (promise ??= fn());
 }
 
+;// CONCATENATED MODULE: ./src/steps/download.ts
+
+
+
+
+
+
+
+
+
+/** The run's report once the result files are listed: this job's share of them, named. */
+function reportFor(settings, requestId, completed) {
+    const { shard } = settings;
+    // Named over the whole list, so that a file has the same name whichever shard takes it.
+    const names = shardOf(assignFileNames(completed.results.map(result => result.url)), shard);
+    const results = shardOf(completed.results, shard);
+    const urls = results.map(result => result.url);
+    const expiries = results.map(result => result.expiresAt);
+    const created = results.map(result => result.createdAt);
+    const times = expiries.flatMap(date => (date ? [date.getTime()] : []));
+    return {
+        requestId,
+        status: completed.state.status,
+        mode: settings.mode,
+        urls,
+        names,
+        expiries,
+        created,
+        files: [],
+        downloadPath: downloadPathFor(settings, requestId),
+        expiresAt: times.length > 0 ? new Date(Math.min(...times)) : undefined,
+        artifact: undefined,
+        artifactName: artifactNameFor(settings, requestId),
+        manifestPath: undefined,
+        waitedMs: completed.waitedMs,
+        downloadMs: 0,
+        noResults: undefined,
+        shard: shard && { ...shard, totalFiles: completed.results.length }
+    };
+}
+function plan(report, completed) {
+    return report.urls.map((url, i) => {
+        const name = report.names[i] ?? `result-${i + 1}`;
+        return { url, name, format: formatOf(name, completed.state.format) };
+    });
+}
+async function download(planned, { downloadPath: dir, shard }, settings, { http, clock, runner, signal, disk }, hooks) {
+    runner.info(`Downloading to ${dir}`);
+    const progress = startProgress('Downloaded', runner, clock);
+    try {
+        const files = await downloadFiles(planned, {
+            dir,
+            concurrency: settings.concurrency,
+            http: http.files,
+            clock,
+            policy: retryPolicy(settings.maxRetries),
+            stallTimeoutMs: settings.stallTimeoutMs,
+            log: runner,
+            signal,
+            ...hooks,
+            onBytes: progress.add,
+            onSize: progress.expect,
+            space: { freeBytes: disk.freeBytes, shard, totalFiles: shard?.totalFiles ?? planned.length }
+        });
+        for (const [i, file] of files.entries()) {
+            const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`;
+            runner.info(`${file.name}: ${formatBytes(file.bytes)}${records} from ${describeUrl(planned[i]?.url ?? '')}`);
+        }
+        return files;
+    }
+    finally {
+        progress.stop();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/steps/preflight.ts
+
+
+
+
+/**
+ * What can be known before any network call: where artifact mode cannot upload, fail now (or go
+ * on with the files kept, if the user said so) rather than after an hour of waiting.
+ */
+async function preflight(settings, { runner, artifacts }) {
+    let uploadBlocked = false;
+    const blocker = settings.mode === 'artifact' ? artifacts.blocker() : undefined;
+    if (blocker !== undefined) {
+        if (settings.artifactFallback !== 'files')
+            throw new FatalError(blocker);
+        runner.warning(`${blocker} 'artifact-fallback: files' is set: the files will be downloaded and kept.`);
+        uploadBlocked = true;
+    }
+    const source = settings.requestId
+        ? `Request ${settings.requestId}`
+        : `New ${settings.query?.dataType ?? ''} download from a query`;
+    runner.info(`${source} at ${new URL(settings.apiUrl).host} (API ${settings.apiVersion}), mode ${settings.mode}`);
+    runner.info(`Poll every ${formatDuration(settings.pollIntervalMs)} for up to ${formatDuration(settings.waitTimeoutMs)}; ` +
+        `${settings.concurrency} download(s) at once, ${settings.maxRetries} retries`);
+    // Known before anything is created when given, or when the request id is.
+    const name = settings.requestId
+        ? artifactNameFor(settings, settings.requestId)
+        : settings.artifactName;
+    const nameChecked = settings.mode === 'artifact' && !uploadBlocked && name !== '';
+    if (nameChecked)
+        await checkArtifactName(name, settings.overwrite, artifacts, runner);
+    return { uploadBlocked, nameChecked };
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline.ts
-
-
-
-
-
-
-
-
 
 
 
@@ -35498,136 +35651,6 @@ async function runPipeline(settings, ports, progress = newRunProgress()) {
     progress.stage = 'report';
     await publishReport(report, runner, clock);
     return report;
-}
-/**
- * What can be known before any network call: where artifact mode cannot upload, fail now (or go
- * on with the files kept, if the user said so) rather than after an hour of waiting.
- */
-async function preflight(settings, { runner, artifacts }) {
-    let uploadBlocked = false;
-    const blocker = settings.mode === 'artifact' ? artifacts.blocker() : undefined;
-    if (blocker !== undefined) {
-        if (settings.artifactFallback !== 'files')
-            throw new FatalError(blocker);
-        runner.warning(`${blocker} 'artifact-fallback: files' is set: the files will be downloaded and kept.`);
-        uploadBlocked = true;
-    }
-    const source = settings.requestId
-        ? `Request ${settings.requestId}`
-        : `New ${settings.query?.dataType ?? ''} download from a query`;
-    runner.info(`${source} at ${new URL(settings.apiUrl).host} (API ${settings.apiVersion}), mode ${settings.mode}`);
-    runner.info(`Poll every ${formatDuration(settings.pollIntervalMs)} for up to ${formatDuration(settings.waitTimeoutMs)}; ` +
-        `${settings.concurrency} download(s) at once, ${settings.maxRetries} retries`);
-    // Known before anything is created when given, or when the request id is.
-    const name = settings.requestId
-        ? artifactNameFor(settings, settings.requestId)
-        : settings.artifactName;
-    const nameChecked = settings.mode === 'artifact' && !uploadBlocked && name !== '';
-    if (nameChecked)
-        await checkArtifactName(name, settings.overwrite, artifacts, runner);
-    return { uploadBlocked, nameChecked };
-}
-function apiClient(settings, { http, clock, runner, signal }) {
-    const policy = retryPolicy(settings.maxRetries);
-    const call = (what, fn, options) => withRetry(fn, {
-        ...policy,
-        clock,
-        signal,
-        // A create that may have reached the server is never sent again: it could buy the data twice.
-        isTransient: options?.idempotent === false ? isUnsent : isTransient,
-        ...(options?.deadline !== undefined ? { deadline: options.deadline } : {}),
-        onRetry: logRetry(runner, () => what)
-    });
-    const Client = settings.apiVersion === 'v4' ? V4Client : V3Client;
-    return new Client({
-        http: http.api,
-        baseUrl: settings.apiUrl,
-        token: settings.token,
-        call,
-        now: () => clock.now()
-    });
-}
-async function create(client, spec, { runner }) {
-    if (!spec)
-        throw new FatalError('Neither a request id nor a query to create a download from.');
-    return runner.group('Create download', async () => {
-        const records = spec.numRecords === 'all'
-            ? 'every matching record'
-            : `up to ${formatCount(spec.numRecords)} records`;
-        runner.info(`Creating a ${spec.format} download of ${records} of ${spec.dataType}`);
-        let id;
-        try {
-            id = await client.createDownload(spec);
-        }
-        catch (error) {
-            throw createFailure(error);
-        }
-        runner.info(`Created download request ${id}`);
-        return id;
-    });
-}
-function reportFor(settings, requestId, completed) {
-    const { shard } = settings;
-    // Named over the whole list, so that a file has the same name whichever shard takes it.
-    const names = shardOf(assignFileNames(completed.results.map(result => result.url)), shard);
-    const results = shardOf(completed.results, shard);
-    const urls = results.map(result => result.url);
-    const expiries = results.map(result => result.expiresAt);
-    const created = results.map(result => result.createdAt);
-    const times = expiries.flatMap(date => (date ? [date.getTime()] : []));
-    return {
-        requestId,
-        status: completed.state.status,
-        mode: settings.mode,
-        urls,
-        names,
-        expiries,
-        created,
-        files: [],
-        downloadPath: downloadPathFor(settings, requestId),
-        expiresAt: times.length > 0 ? new Date(Math.min(...times)) : undefined,
-        artifact: undefined,
-        artifactName: artifactNameFor(settings, requestId),
-        manifestPath: undefined,
-        waitedMs: completed.waitedMs,
-        downloadMs: 0,
-        noResults: undefined,
-        shard: shard && { ...shard, totalFiles: completed.results.length }
-    };
-}
-function plan(report, completed) {
-    return report.urls.map((url, i) => {
-        const name = report.names[i] ?? `result-${i + 1}`;
-        return { url, name, format: formatOf(name, completed.state.format) };
-    });
-}
-async function download(planned, { downloadPath: dir, shard }, settings, { http, clock, runner, signal, disk }, hooks) {
-    runner.info(`Downloading to ${dir}`);
-    const progress = startProgress('Downloaded', runner, clock);
-    try {
-        const files = await downloadFiles(planned, {
-            dir,
-            concurrency: settings.concurrency,
-            http: http.files,
-            clock,
-            policy: retryPolicy(settings.maxRetries),
-            stallTimeoutMs: settings.stallTimeoutMs,
-            log: runner,
-            signal,
-            ...hooks,
-            onBytes: progress.add,
-            onSize: progress.expect,
-            space: { freeBytes: disk.freeBytes, shard, totalFiles: shard?.totalFiles ?? planned.length }
-        });
-        for (const [i, file] of files.entries()) {
-            const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`;
-            runner.info(`${file.name}: ${formatBytes(file.bytes)}${records} from ${describeUrl(planned[i]?.url ?? '')}`);
-        }
-        return files;
-    }
-    finally {
-        progress.stop();
-    }
 }
 
 ;// CONCATENATED MODULE: external "node:timers/promises"

@@ -64,6 +64,9 @@ export async function settleResults(
   context: Parameters<typeof manifestFor>[1] & { ifNoResults: NoResultsAction },
   log: Logger
 ): Promise<boolean> {
+  // A shard past the download's last file: the download has results, this job has none of them
+  // (the pipeline warned); there is nothing to write or upload, and nothing to fail for.
+  if (report.urls.length === 0 && (report.shard?.totalFiles ?? 0) > 0) return false
   const reason = noResultsReason(report)
   if (reason !== undefined) {
     await settleNoResults(report, reason, context.ifNoResults, log)

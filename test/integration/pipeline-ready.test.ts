@@ -43,7 +43,7 @@ const world = useWorld(
           {
             name: '403_2.csv',
             body: bufferBody(csv.body),
-            faults: [{ status: 404, body: notFound }]
+            faults: [{ pass: true }, { status: 404, body: notFound }]
           }
         ]
       }

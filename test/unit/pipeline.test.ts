@@ -655,6 +655,7 @@ describe('re-runs', () => {
     const events = w.events.filter(e => /^(find|delete|upload|FILE)/.test(e))
     expect(events).toEqual([
       'find datafiniti-3',
+      'FILE /bucket/3_1.csv bytes=0-0',
       'FILE /bucket/3_1.csv',
       'find datafiniti-3',
       'delete datafiniti-3',
@@ -766,6 +767,24 @@ describe('runPipeline with shard and the disk port', () => {
     expect(
       w.events.findIndex(e => e.startsWith('FILE') && !e.endsWith('bytes=0-0'))
     ).toBeGreaterThan(statfs)
+  })
+
+  it('a shard past the last file warns and delivers nothing, even with if-no-results: error', async () => {
+    const w = world({
+      [Inputs.RequestId]: '9',
+      [Inputs.Shard]: '3/3',
+      [Inputs.IfNoResults]: 'error'
+    })
+    w.http.answer('GET /v3/requests/9', completed)
+    w.http.answer('GET /v3/results/9', resultsFor('9_1.csv', '9_2.csv'))
+    await runPipeline(w.settings, w.ports)
+    expect(w.warnings).toEqual([
+      expect.stringMatching(/^This job is shard 3 of 3: 0 of the download's 2/)
+    ])
+    expect(w.outputs[Outputs.FileCount]).toBe('0')
+    expect(w.outputs[Outputs.DownloadFileCount]).toBe('2')
+    expect(w.uploads).toEqual([])
+    expect(w.events.filter(e => e.startsWith('FILE'))).toEqual([])
   })
 
   it('fails before any file body when the disk port reports too little space', async () => {

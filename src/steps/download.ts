@@ -1,0 +1,86 @@
+import type { Completed } from '../api/wait.js'
+import { shardOf, type DownloadedFile, type PlannedFile } from '../domain/download.js'
+import { artifactNameFor, downloadPathFor, type Settings } from '../inputs/settings.js'
+import type { Ports } from '../ports.js'
+import { startProgress } from '../report/progress.js'
+import type { RunReport } from '../report/report.js'
+import { formatBytes, formatCount } from '../support/format.js'
+import { retryPolicy } from '../support/retry.js'
+import { describeUrl } from '../support/secrets.js'
+import { assignFileNames } from '../transfer/names.js'
+import { downloadFiles, type DownloadOptions } from '../transfer/pool.js'
+import { formatOf } from '../transfer/records.js'
+
+/** The run's report once the result files are listed: this job's share of them, named. */
+export function reportFor(settings: Settings, requestId: string, completed: Completed): RunReport {
+  const { shard } = settings
+  // Named over the whole list, so that a file has the same name whichever shard takes it.
+  const names = shardOf(assignFileNames(completed.results.map(result => result.url)), shard)
+  const results = shardOf(completed.results, shard)
+  const urls = results.map(result => result.url)
+  const expiries = results.map(result => result.expiresAt)
+  const created = results.map(result => result.createdAt)
+  const times = expiries.flatMap(date => (date ? [date.getTime()] : []))
+  return {
+    requestId,
+    status: completed.state.status,
+    mode: settings.mode,
+    urls,
+    names,
+    expiries,
+    created,
+    files: [],
+    downloadPath: downloadPathFor(settings, requestId),
+    expiresAt: times.length > 0 ? new Date(Math.min(...times)) : undefined,
+    artifact: undefined,
+    artifactName: artifactNameFor(settings, requestId),
+    manifestPath: undefined,
+    waitedMs: completed.waitedMs,
+    downloadMs: 0,
+    noResults: undefined,
+    shard: shard && { ...shard, totalFiles: completed.results.length }
+  }
+}
+
+export function plan(report: RunReport, completed: Completed): PlannedFile[] {
+  return report.urls.map((url, i) => {
+    const name = report.names[i] ?? `result-${i + 1}`
+    return { url, name, format: formatOf(name, completed.state.format) }
+  })
+}
+
+export async function download(
+  planned: PlannedFile[],
+  { downloadPath: dir, shard }: RunReport,
+  settings: Settings,
+  { http, clock, runner, signal, disk }: Ports,
+  hooks: Pick<DownloadOptions, 'refreshUrls' | 'onFile'>
+): Promise<DownloadedFile[]> {
+  runner.info(`Downloading to ${dir}`)
+  const progress = startProgress('Downloaded', runner, clock)
+  try {
+    const files = await downloadFiles(planned, {
+      dir,
+      concurrency: settings.concurrency,
+      http: http.files,
+      clock,
+      policy: retryPolicy(settings.maxRetries),
+      stallTimeoutMs: settings.stallTimeoutMs,
+      log: runner,
+      signal,
+      ...hooks,
+      onBytes: progress.add,
+      onSize: progress.expect,
+      space: { freeBytes: disk.freeBytes, shard, totalFiles: shard?.totalFiles ?? planned.length }
+    })
+    for (const [i, file] of files.entries()) {
+      const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`
+      runner.info(
+        `${file.name}: ${formatBytes(file.bytes)}${records} from ${describeUrl(planned[i]?.url ?? '')}`
+      )
+    }
+    return files
+  } finally {
+    progress.stop()
+  }
+}
