@@ -7,7 +7,7 @@ import { Outputs } from './domain/names.js'
 import { artifactNameFor, downloadPathFor, type Settings } from './inputs/settings.js'
 import type { Ports } from './ports.js'
 import { startProgress } from './report/progress.js'
-import { manifestFor, writeManifest } from './report/manifest.js'
+import { manifestFor, verifiedEarlier, writeManifest } from './report/manifest.js'
 import { publishReport } from './report/publish.js'
 import type { RunReport } from './report/report.js'
 import { FatalError, isTransient, isUnsent } from './support/errors.js'
@@ -192,6 +192,8 @@ async function download(
   refreshUrls: () => Promise<string[]>
 ): Promise<DownloadedFile[]> {
   runner.info(`Downloading to ${dir}`)
+  // A re-run keeps a local copy only when it is still what this record says was verified.
+  const previous = await verifiedEarlier(dir)
   const progress = startProgress('Downloaded', runner, clock)
   try {
     const files = await downloadFiles(planned, {
@@ -205,7 +207,8 @@ async function download(
       signal,
       refreshUrls,
       onBytes: progress.add,
-      onSize: progress.expect
+      onSize: progress.expect,
+      previous
     })
     for (const [i, file] of files.entries()) {
       const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`

@@ -1,12 +1,14 @@
 import { formatDuration } from '../support/format.js'
 import { formatBytes, formatCount } from '../support/format.js'
+import { safeText } from '../support/text.js'
 import { totalBytes, totalRecords, type RunReport } from './report.js'
 
 /** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */
 export const SUMMARY_MAX_ROWS = 100
 
+/** A line break would end the table row (or the heading) and let the rest be any Markdown. */
 function escapeCell(text: string): string {
-  return text
+  return safeText(text)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

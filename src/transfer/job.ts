@@ -1,4 +1,4 @@
-import type { PlannedFile } from '../domain/download.js'
+import type { IntegrityCheck, PlannedFile } from '../domain/download.js'
 import type { Clock } from '../support/clock.js'
 import { isTransient } from '../support/errors.js'
 import type { Http } from '../support/http.js'
@@ -32,6 +32,19 @@ export interface DownloadOptions {
   onSize?: (bytes: number) => void
   /** Size from which a file is fetched as parallel ranges (default 64 MiB). */
   splitThreshold?: number
+  /**
+   * What an earlier run verified of the files it left in `dir`, by file name (its manifest): a
+   * re-run keeps a local copy only when it is still exactly what was verified then.
+   */
+  previous?: ReadonlyMap<string, VerifiedRecord>
+}
+
+/** A file as it was when it was written and verified. */
+export interface VerifiedRecord {
+  bytes: number
+  etag: string | undefined
+  sha256: string
+  integrity: IntegrityCheck
 }
 
 /**
