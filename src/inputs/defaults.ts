@@ -11,7 +11,8 @@ export const Defaults = {
   WaitTimeout: '1h',
   Concurrency: 4,
   MaxRetries: 5,
-  StallTimeout: '60s'
+  StallTimeout: '60s',
+  ArtifactFallback: 'fail'
 } as const
 
 export const Limits = {
