@@ -95,8 +95,11 @@ function run(id: number, extra: Record<string, string> = {}, onStart?: RunOption
   )
 }
 
+/** Where the run downloads: its download-path output, or the default for a run that failed. */
 function dirOf(result: ActionRun, id: number): string {
-  return path.join(result.workspace, 'datafiniti', String(id))
+  return (
+    result.outputs[Outputs.DownloadPath] ?? path.join(result.workspace, 'datafiniti', String(id))
+  )
 }
 
 /**
