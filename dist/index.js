@@ -32252,10 +32252,47 @@ function artifactUrl(env, id) {
     return `${server}/${repository}/actions/runs/${runId}/artifacts/${id}`;
 }
 
+;// CONCATENATED MODULE: ./src/support/text.ts
+/**
+ * Text the action does not control (API answers, URLs, file names, host explanations) on its way
+ * into a log line, an annotation or a job summary cell.
+ *
+ * `core.info` prints a line as it is, and the runner reads every stdout line for workflow
+ * commands: `::name::…` at the start of a line (after spaces) and `##[name]…` anywhere in it. A
+ * line break from a server would start a new line, and with it a command of the server's choosing
+ * (`::stop-commands::` would even switch off the masking of every later secret).
+ */
+// C0 and C1 controls (line breaks among them), the Unicode line and paragraph separators, and the
+// bidirectional overrides that make a log line read differently from what it holds.
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
+/** Breaks up `##[`, the old command form, which the runner finds anywhere in a line. */
+function withoutOldCommands(text) {
+    return text.replace(/#(?=#\[)/g, '# ');
+}
+/**
+ * One line of text from outside, safe anywhere in a log line, an annotation or a Markdown cell: its
+ * control characters and line breaks become a space, and no `::` or `##[` is left to start a
+ * workflow command wherever the text lands in the line.
+ */
+function safeText(text) {
+    return withoutOldCommands(text.replace(UNPRINTABLE, ' ').replace(/:(?=:)/g, ': '));
+}
+/**
+ * A whole log line the action prints raw: one line, not a workflow command. The action's own lines
+ * never are; this is the last guard for any text from outside that reached one unsanitised.
+ */
+function safeLine(line) {
+    const flat = withoutOldCommands(line.replace(UNPRINTABLE, ' '));
+    return flat.replace(/^(\s*):(?=:)/, '$1: ');
+}
+
 ;// CONCATENATED MODULE: ./src/support/secrets.ts
+
 /**
  * Signed file URLs are bearer credentials and a v3 file path can even contain the token, so a URL
- * is only ever shown as its host and file name.
+ * is only ever shown as its host and file name. The name is decoded, so it is made safe for a log
+ * line: `%0A%3A%3A` would otherwise start a workflow command.
  */
 function describeUrl(url) {
     try {
@@ -32265,7 +32302,7 @@ function describeUrl(url) {
         if (segments.length === 0 && !parsed.search && !parsed.username)
             return parsed.origin;
         const last = segments.at(-1) ?? '';
-        return `${parsed.host}/…/${safeDecode(last)}`;
+        return `${parsed.host}/…/${safeText(safeDecode(last))}`;
     }
     catch {
         return '(unparseable URL)';
@@ -32330,10 +32367,13 @@ function signatureSecrets(urls) {
 
 
 
+
 /** The real runner: workflow commands through @actions/core. */
 function githubRunner(env) {
     return {
-        info: message => core/* info */.pq(message),
+        // core.info prints the line raw, where a workflow command would run: the last guard against
+        // text from outside that reached a message unsanitised.
+        info: message => core/* info */.pq(safeLine(message)),
         warning: message => core/* warning */.$e(message),
         debug: message => core/* debug */.Yz(message),
         group: (name, fn) => core/* group */.Os(name, fn),
@@ -32447,7 +32487,7 @@ function isRequestId(id, version) {
         : /^[A-Za-z0-9._~-]{1,200}$/.test(id) && !/^\.+$/.test(id);
 }
 /** The manifest's file name in the download directory; no result file may take it. */
-const download_MANIFEST_NAME = 'datafiniti-manifest.json';
+const MANIFEST_NAME = 'datafiniti-manifest.json';
 /** What a COMPLETED download with no results (no files, or files without records) does. */
 const NoResultsActions = ['warn', 'error', 'ignore'];
 /** The most shards a download can be split into (a matrix allows 256 jobs). */
@@ -32470,7 +32510,8 @@ const Defaults = {
     Concurrency: 4,
     MaxRetries: 5,
     StallTimeout: '60s',
-    IfNoResults: 'warn'
+    IfNoResults: 'warn',
+    ArtifactFallback: 'fail'
 };
 const Limits = {
     MaxConcurrency: 64,
@@ -32821,8 +32862,8 @@ function parseRetention(env) {
     return days;
 }
 function parseFallback(raw) {
-    const value = raw.toLowerCase();
-    if (value === '' || value === 'fail')
+    const value = raw.toLowerCase() || Defaults.ArtifactFallback;
+    if (value === 'fail')
         return 'fail';
     if (value === 'files')
         return 'files';
@@ -32930,6 +32971,7 @@ const coreLogger = {
 
 
 
+
 /** `STARTED 41,200 / 95,378 records (43%), 3m10s elapsed, about 4m left` */
 function progressLine(state, elapsedMs) {
     const parts = [state.status];
@@ -32945,6 +32987,13 @@ function progressLine(state, elapsedMs) {
     return line;
 }
 /**
+ * The API's own words start log lines here (`STARTED 41,200 / …`): one line each, never a workflow
+ * command, whichever client read them.
+ */
+function loggable(state) {
+    return { ...state, status: safeText(state.status), error: safeText(state.error) };
+}
+/**
  * Polls until the request is complete and its result files are listed (possibly none), or fails with the reason:
  * the request's own error, or the timeout with the last status seen.
  */
@@ -32954,7 +33003,7 @@ async function waitForResults(client, requestId, options) {
     const deadline = start + options.waitTimeoutMs;
     for (;;) {
         options.signal?.throwIfAborted();
-        const state = await client.getRequest(requestId, { deadline });
+        const state = loggable(await client.getRequest(requestId, { deadline }));
         const elapsed = clock.now() - start;
         if (state.phase === 'failed') {
             const said = state.error ? `: "${state.error}"` : '';
@@ -33052,6 +33101,7 @@ function totalRecords(report) {
 
 
 
+
 /** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */
 const SUMMARY_MAX_ROWS = 100;
 /** What each file's bytes were checked against, as the Check column says it. */
@@ -33060,8 +33110,9 @@ const CHECKS = {
     length: 'length',
     none: 'none'
 };
+/** A line break would end the table row (or the heading) and let the rest be any Markdown. */
 function escapeCell(text) {
-    return text
+    return safeText(text)
         .replace(/&/g, '&amp;')
         .replace(/</g, '&lt;')
         .replace(/>/g, '&gt;')
@@ -33241,13 +33292,17 @@ async function writeManifest(dir, manifest) {
  */
 function manifestName(shard) {
     return shard
-        ? download_MANIFEST_NAME.replace(/\.json$/, `-shard-${shard.index}-of-${shard.count}.json`)
-        : download_MANIFEST_NAME;
+        ? MANIFEST_NAME.replace(/\.json$/, `-shard-${shard.index}-of-${shard.count}.json`)
+        : MANIFEST_NAME;
 }
-/** The manifest an earlier run left in `dir`, or undefined when there is none or it is unreadable. */
-async function readManifest(dir) {
+/**
+ * The manifest an earlier run (of the same shard, if any) left in `dir`, or undefined when there is
+ * none or it is unreadable.
+ */
+async function readManifest(dir, shard = null) {
     try {
-        const parsed = JSON.parse(await readFile(path.join(dir, MANIFEST_NAME), 'utf8'));
+        const text = await (0,promises_.readFile)(external_node_path_.join(dir, manifestName(shard)), 'utf8');
+        const parsed = JSON.parse(text);
         if (parsed === null || typeof parsed !== 'object')
             return undefined;
         const manifest = parsed;
@@ -33258,6 +33313,32 @@ async function readManifest(dir) {
     catch {
         return undefined;
     }
+}
+/**
+ * What an earlier run's manifest in `dir` says it verified, by file name: for a re-run to decide
+ * whether a local copy is still that file. Entries that are not well formed are left out (their
+ * files are downloaded again).
+ */
+async function verifiedEarlier(dir, shard = null) {
+    const records = new Map();
+    for (const entry of (await readManifest(dir, shard))?.files ?? []) {
+        // Read from disk: any shape at all until checked.
+        const file = entry;
+        if (typeof file.name === 'string' &&
+            typeof file.bytes === 'number' &&
+            typeof file.sha256 === 'string' &&
+            /^[0-9a-f]{64}$/.test(file.sha256) &&
+            (typeof file.etag === 'string' || file.etag === null) &&
+            typeof file.integrity === 'string') {
+            records.set(file.name, {
+                bytes: file.bytes,
+                etag: file.etag ?? undefined,
+                sha256: file.sha256,
+                integrity: file.integrity
+            });
+        }
+    }
+    return records;
 }
 
 ;// CONCATENATED MODULE: ./src/report/no-results.ts
@@ -33582,9 +33663,10 @@ async function getStreamUnlessAborted(http, url, headers, signal) {
 
 
 
-/** The start of a body, single-line and without secrets, for an error message. */
+
+/** The start of a body, single-line, without secrets or workflow commands, for an error message. */
 function bodyStart(text, secrets) {
-    const flat = redact(text, secrets).replace(/\s+/g, ' ').trim();
+    const flat = safeText(redact(text, secrets).replace(/\s+/g, ' ')).trim();
     return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
 }
 /** The API's own explanation (`message` or `error` of a JSON error body), else the body's start. */
@@ -33683,16 +33765,17 @@ function statusRecord(endpoint, res, what, secrets, now) {
     }
     return record;
 }
-/** A request's `error` field as text: empty when there is none. */
+/** A request's `error` field as one line of text: empty when there is none. */
 function errorText(raw) {
-    return typeof raw === 'string' ? raw.trim() : raw ? JSON.stringify(raw) : '';
+    return safeText(typeof raw === 'string' ? raw : raw ? JSON.stringify(raw) : '').trim();
 }
 /**
  * A download's state from its status record, whatever the version's field names: unknown statuses
  * are taken as still running, and only `completed` is done.
  */
 function downloadState(record, fields, failed) {
-    const status = String(record['status']).trim();
+    // Shown in progress lines, the summary and the `status` output: one line, never a command.
+    const status = safeText(String(record['status'])).trim();
     const lower = status.toLowerCase();
     const error = errorText(record['error']);
     const rawFormat = record[fields.format];
@@ -34056,12 +34139,26 @@ function startProgress(label, log, clock, everyMs = 5000) {
 
 ;// CONCATENATED MODULE: ./src/transfer/names.ts
 
-// Characters that are unsafe in a file name on some runner OS, or that artifacts refuse.
+
+// Characters that are unsafe in a file name on some runner OS, or that artifacts refuse, and the
+// controls, line separators and bidirectional overrides that would make a log line lie.
 // eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f"*:<>?|\\/]/g;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069"*:<>?|\\/]/g;
+// Device names Windows reserves in every directory, whatever the case and whatever follows the
+// first dot (`nul.tar.gz` is NUL too); superscript digits count as digits there.
+const WINDOWS_DEVICE = /^(?:con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³]|conin\$|conout\$)\s*(?:\.|$)/i;
+const PART_SUFFIX = '.part';
+/**
+ * Most file systems take 255 bytes per name, and each file also owns `<name>.part` while it
+ * downloads.
+ */
+const MAX_NAME_BYTES = 255 - PART_SUFFIX.length;
+const bytes = (text) => Buffer.byteLength(text, 'utf8');
 /**
  * A safe local file name from a URL the action does not control: the decoded last path segment,
- * without separators, control characters, characters artifacts refuse, or dot-only names.
+ * without separators, control characters, characters artifacts refuse, dot-only names, trailing
+ * dots or spaces (Windows drops them, so `x.csv.` would be `x.csv`), Windows device names, or more
+ * bytes than a name may have.
  */
 function fileNameFromUrl(url, fallback) {
     let segment = '';
@@ -34081,29 +34178,61 @@ function fileNameFromUrl(url, fallback) {
     }
     // A decoded `a%2F..%2Fb` must not become a path: keep only what follows the last separator.
     const base = decoded.split(/[/\\]/).at(-1) ?? '';
-    let name = base.replace(UNSAFE, '_').trim();
+    let name = withoutOldCommands(base.replace(UNSAFE, '_'))
+        .trim()
+        .replace(/[. ]+$/, '');
     if (/^\.*$/.test(name))
         name = '';
-    if (name.length > 200)
-        name = name.slice(name.length - 200);
-    return name === '' ? fallback : name;
+    return fitted(name === '' ? fallback : name, '');
 }
-/** Distinct names for every URL: a repeated name gets `-2`, `-3`… before its extension. */
+/** `data.csv` → [`data`, `.csv`]; a leading dot is not an extension, nor is an overlong tail. */
+function splitExtension(name) {
+    const dot = name.lastIndexOf('.');
+    if (dot <= 0 || bytes(name.slice(dot)) > 32)
+        return [name, ''];
+    return [name.slice(0, dot), name.slice(dot)];
+}
+/**
+ * `stem` + `tag` + `ext` within MAX_NAME_BYTES: the stem loses characters from its start, since
+ * result files differ at their end (`6073_1.csv`, `6073_2.csv`); the extension and the tag stay. A
+ * Windows device name gets a `_` in front.
+ */
+function fitted(name, tag) {
+    const [stem, ext] = splitExtension(name);
+    const chars = Array.from(stem);
+    for (let cut = 0;; cut++) {
+        const candidate = `${chars.slice(cut).join('').trimStart()}${tag}${ext}`;
+        const safe = WINDOWS_DEVICE.test(candidate) ? `_${candidate}` : candidate;
+        if (bytes(safe) <= MAX_NAME_BYTES || cut >= chars.length)
+            return safe;
+    }
+}
+/**
+ * How the runners' file systems compare names: case-insensitively (Windows, macOS) and, on macOS,
+ * whatever the Unicode normalisation.
+ */
+const sameFile = (name) => name.normalize('NFC').toUpperCase().toLowerCase();
+/** Every manifest name, a shard's (`datafiniti-manifest-shard-2-of-8.json`) too, and their `.part`. */
+const MANIFESTS = new RegExp(`^${MANIFEST_NAME.replace(/\.json$/, '').replace(/[.-]/g, '\\$&')}(-shard-\\d+-of-\\d+)?\\.json(\\.part)?$`);
+/**
+ * Distinct names for every URL, also where case and normalisation do not count: a repeated name
+ * gets `-2`, `-3`… before its extension. None is a manifest (a shard's too) or its `.part`, nor another file's
+ * `.part`.
+ */
 function assignFileNames(urls) {
-    // The manifest is written beside the files.
-    const taken = new Set([download_MANIFEST_NAME.toLowerCase()]);
+    // The manifest is written beside the files, through its own `.part`.
+    const taken = new Set([sameFile(MANIFEST_NAME), sameFile(MANIFEST_NAME + PART_SUFFIX)]);
     return urls.map((url, index) => {
         const wanted = fileNameFromUrl(url, `result-${index + 1}`);
-        let name = wanted;
-        const dot = wanted.lastIndexOf('.');
-        const stem = dot > 0 ? wanted.slice(0, dot) : wanted;
-        const ext = dot > 0 ? wanted.slice(dot) : '';
         // Each file also owns `<name>.part` while it downloads: no other name may be that.
-        const clash = (candidate) => taken.has(candidate.toLowerCase()) || taken.has(`${candidate}.part`.toLowerCase());
+        const clash = (candidate) => taken.has(sameFile(candidate)) ||
+            taken.has(sameFile(candidate + PART_SUFFIX)) ||
+            MANIFESTS.test(sameFile(candidate));
+        let name = wanted;
         for (let n = 2; clash(name); n++)
-            name = `${stem}-${n}${ext}`;
-        taken.add(name.toLowerCase());
-        taken.add(`${name}.part`.toLowerCase());
+            name = fitted(wanted, `-${n}`);
+        taken.add(sameFile(name));
+        taken.add(sameFile(name + PART_SUFFIX));
         return name;
     });
 }
@@ -34121,6 +34250,43 @@ function linkedAbort(parent) {
     else
         parent?.addEventListener('abort', forward, { once: true });
     return { controller, dispose: () => parent?.removeEventListener('abort', forward) };
+}
+/**
+ * Signals for many tasks under one parent, with one listener on the parent however many tasks
+ * there are. Each transfer listens to its signal (a request, a body, a retry's sleep): on one
+ * shared signal that is a listener per file or part in flight, and Node warns past ten
+ * (MaxListenersExceededWarning) when the job is normal, a hundred files at 16 connections.
+ */
+class AbortFanout {
+    parent;
+    children = new Set();
+    forward = () => {
+        for (const child of this.children)
+            child.abort(this.parent.reason);
+        this.children.clear();
+    };
+    constructor(parent) {
+        this.parent = parent;
+        parent.addEventListener('abort', this.forward, { once: true });
+    }
+    /** A signal that aborts with the parent; `dispose` once its task is done. */
+    child() {
+        const controller = new AbortController();
+        if (this.parent.aborted)
+            controller.abort(this.parent.reason);
+        else
+            this.children.add(controller);
+        return {
+            signal: controller.signal,
+            dispose: () => {
+                this.children.delete(controller);
+            }
+        };
+    }
+    dispose() {
+        this.parent.removeEventListener('abort', this.forward);
+        this.children.clear();
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/transfer/csv-scan-wasm.ts
@@ -34426,6 +34592,7 @@ function verify(check, expected, framing, previous) {
 
 
 
+
 /** What the file host says about a file, and the errors that follow from its answers. */
 /** The file host refused a signed URL: usually expired. Fresh URLs may fix it. */
 class RefusedUrlError extends FatalError {
@@ -34459,7 +34626,7 @@ function s3Reason(text) {
 function fileStatusError(file, status, text, retryAfter, now) {
     const where = describeUrl(file.url);
     const reason = s3Reason(text);
-    const detail = reason ? ` (${redact(reason)})` : '';
+    const detail = reason ? ` (${safeText(redact(reason))})` : '';
     if (status === 403) {
         return new RefusedUrlError(`The file host refused ${file.name} from ${where}: HTTP 403${detail}. The results may have expired: ` +
             `Datafiniti result files expire 7 days after they are made (see the expires-at output of an earlier run).`);
@@ -34881,60 +35048,72 @@ async function rangedDownload(job, first, whole) {
     const reader = new OrderedReader(file, parts, check.feed);
     const { controller, dispose } = linkedAbort(job.signal);
     const { signal } = controller;
+    // Each connection listens to a signal of its own: parts in flight on the file's one signal would
+    // add up to a listener each per request, body and retry wait.
+    const fanout = new AbortFanout(signal);
     try {
         await onDisk(() => file.truncate(whole.total));
         const onWritten = (bytes) => {
             job.progress.add(bytes);
             reader.poke();
         };
-        const retriedPart = (part) => retried(job, signal, () => `Download of ${planned.name} bytes ${part.start + part.written}-${part.end - 1} from ${describeUrl(planned.url)}`, () => fetchPart(job, whole, file, part, onWritten, signal), error => !(error instanceof IntegrityError) && isTransient(error));
+        const retriedPart = (part, own) => retried(job, own, () => `Download of ${planned.name} bytes ${part.start + part.written}-${part.end - 1} from ${describeUrl(planned.url)}`, () => fetchPart(job, whole, file, part, onWritten, own), error => !(error instanceof IntegrityError) && isTransient(error));
         const queue = parts.slice(1);
         // Once no part is left to start, connections still waiting for a slot are not needed: they
         // must stop waiting, or a file holding its own slot would wait on slots held by the others.
         const drained = new AbortController();
-        const drain = async () => {
-            for (let part = queue.shift(); part && !signal.aborted; part = queue.shift()) {
+        const drain = async (own) => {
+            for (let part = queue.shift(); part && !own.aborted; part = queue.shift()) {
                 if (queue.length === 0)
                     drained.abort();
-                await retriedPart(part);
+                await retriedPart(part, own);
             }
             drained.abort();
         };
+        const connection = async (work) => {
+            const own = fanout.child();
+            try {
+                await work(own.signal);
+            }
+            finally {
+                own.dispose();
+            }
+        };
         const firstPart = parts[0];
-        const primary = (async () => {
+        const primary = connection(async (own) => {
             try {
                 await streamToFile(first, file, firstPart, {
                     stallTimeoutMs: options.stallTimeoutMs,
-                    signal,
+                    signal: own,
                     onWritten
                 });
             }
             catch (error) {
-                if (signal.aborted || !isTransient(error))
+                if (own.aborted || !isTransient(error))
                     throw error;
             }
             // The first body may have broken or ended early: what it lacks is fetched as a range.
             if (firstPart.start + firstPart.written < firstPart.end)
-                await retriedPart(firstPart);
-            await drain();
-        })();
-        const extras = Array.from({ length: Math.min(queue.length, options.concurrency - 1) }, async () => {
+                await retriedPart(firstPart, own);
+            await drain(own);
+        });
+        const extras = Array.from({ length: Math.min(queue.length, options.concurrency - 1) }, () => connection(async (own) => {
             let release;
             try {
-                release = await job.slots.acquire(job.priority, AbortSignal.any([signal, drained.signal]));
+                release = await job.slots.acquire(job.priority, AbortSignal.any([own, drained.signal]));
             }
             catch (error) {
-                if (!signal.aborted && drained.signal.aborted)
+                if (!own.aborted && drained.signal.aborted)
                     return;
                 throw error;
             }
             try {
-                await drain();
+                await drain(own);
             }
             finally {
                 release();
             }
-        });
+        }));
         let failure;
         await Promise.all([primary, ...extras].map(task => task.catch((error) => {
             failure ??= { error };
@@ -34950,6 +35129,7 @@ async function rangedDownload(job, first, whole) {
     }
     finally {
         reader.stop();
+        fanout.dispose();
         dispose();
         await file.close();
     }
@@ -34980,48 +35160,107 @@ async function sizeOf(file) {
         return undefined;
     }
 }
-/** Feeds a file on disk through `feed`, in large blocks. */
+/** Feeds a file on disk (by path, or an open handle) through `feed`, in large blocks. */
 async function scanFile(file, feed) {
-    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file, { highWaterMark: 1024 * 1024 }), new external_node_stream_.Writable({
+    const options = { highWaterMark: 1024 * 1024 };
+    await (0,external_node_stream_promises_namespaceObject.pipeline)(typeof file === 'string'
+        ? (0,external_node_fs_.createReadStream)(file, options)
+        : file.createReadStream({ ...options, autoClose: false }), new external_node_stream_.Writable({
         write(chunk, _encoding, callback) {
             feed(chunk);
             callback();
         }
     }));
 }
+// Not on Windows, where lstat alone keeps symlinks out.
+const NO_FOLLOW = external_node_fs_.constants.O_NOFOLLOW ?? 0;
 /**
- * A re-run over a directory that already holds this file: ask the host for one byte to learn the
- * size and ETag (unless `known` is what such a probe answered), and keep the local copy when size
- * and (plain) MD5 match.
+ * A re-run over a directory that already holds this file. A one-byte request gives the host's
+ * size and ETag; the local copy is kept only when it is a regular file of that size and either its
+ * bytes are still those the earlier run verified and recorded for this ETag (sha256), or the ETag
+ * is an MD5 (verify.ts says when it is one) that its bytes match. Anything less is downloaded
+ * again, and the log says why. `known` is the probe's answer when the disk check already asked.
  */
 async function reuseComplete(file, target, options, signal, known) {
-    const localSize = await sizeOf(target);
-    if (localSize === undefined)
+    const local = await (0,promises_.lstat)(target).catch(() => undefined);
+    if (!local)
         return undefined;
+    const again = (why) => {
+        options.log.info(`${file.name}: ${why}: downloading it again`);
+        return undefined;
+    };
+    // A link could point anywhere, and what it points to may change under us.
+    if (!local.isFile())
+        return again(`${target} is not a regular file`);
     const remote = known ?? (await probeRemote(options.http, file.url, signal));
-    if (remote?.total !== localSize)
-        return undefined;
+    if (!remote)
+        return again('the file host did not say its size and ETag');
+    if (remote.total !== local.size) {
+        return again(`the copy on disk has ${local.size} bytes, the host's ${remote.total ?? '?'}`);
+    }
+    const record = options.previous?.get(file.name);
     const md5 = remote.expected.md5;
-    const check = checker(file.format, md5 !== undefined);
-    await scanFile(target, check.feed);
-    let verified;
+    if (md5 === undefined && !usable(record, remote)) {
+        return again(record
+            ? "the host's ETag is not the one recorded for the copy on disk"
+            : 'no record of what was verified when it was written, and no MD5 to check it by');
+    }
+    const scanned = await scan(target, file, md5 !== undefined);
+    if (!scanned || scanned.size !== local.size) {
+        return again(`${target} could not be read as the regular file it was`);
+    }
+    const { check } = scanned;
+    const sha256 = check.sha256.digest('hex');
+    const md5Matches = md5 !== undefined && check.hash?.digest('hex') === md5;
+    const recordMatches = usable(record, remote) && record.sha256 === sha256;
+    if (!md5Matches && !recordMatches) {
+        return again(md5 !== undefined
+            ? 'its MD5 does not match the ETag'
+            : 'its bytes are not those verified when it was written (sha256)');
+    }
+    options.log.info(`${file.name} is already complete in ${options.dir} (${md5Matches ? 'size and MD5 match' : 'size, ETag and sha256 match the manifest'}): not downloaded again`);
+    return {
+        name: file.name,
+        path: target,
+        bytes: local.size,
+        etag: remote.etag,
+        records: check.counter?.total(),
+        sha256,
+        integrity: md5Matches ? 'md5' : (record?.integrity ?? 'none'),
+        reused: true
+    };
+}
+/** A record that vouches for this object: the file was verified then, and the ETag is the same. */
+function usable(record, remote) {
+    return (record !== undefined &&
+        record.integrity !== 'none' &&
+        record.etag !== undefined &&
+        record.etag === remote.etag &&
+        record.bytes === remote.total);
+}
+/** The file's bytes through the download's checks, read without following a link. */
+async function scan(target, file, md5) {
+    let handle;
     try {
-        // No second copy to compare with: an MD5 that does not match means downloading again.
-        verified = verify(check, remote.expected, 'length', undefined);
+        handle = await (0,promises_.open)(target, external_node_fs_.constants.O_RDONLY | NO_FOLLOW);
     }
     catch {
         return undefined;
     }
-    options.log.debug(`${file.name}: checked by ${verified.integrity} (${remote.expected.reason})`);
-    options.log.info(`${file.name} is already complete in ${options.dir} (${md5 ? 'size and MD5 match' : 'size matches'}): not downloaded again`);
-    return {
-        name: file.name,
-        path: target,
-        bytes: localSize,
-        etag: remote.etag,
-        ...verified,
-        reused: true
-    };
+    try {
+        const info = await handle.stat();
+        if (!info.isFile())
+            return undefined;
+        const check = checker(file.format, md5);
+        await scanFile(handle, check.feed);
+        return { check, size: info.size };
+    }
+    catch {
+        return undefined;
+    }
+    finally {
+        await handle.close();
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/transfer/file.ts
@@ -35322,14 +35561,26 @@ async function mapLimited(items, limit, fn) {
  * of a file that has started are not starved by files that have not.
  */
 class Slots {
+    closed;
     free;
     waiting = [];
     seq = 0;
-    constructor(size) {
+    /**
+     * When `closed` aborts, every waiter is refused at once: one listener for all of them, where a
+     * listener each (hundreds of files waiting) would trip Node's MaxListenersExceededWarning.
+     */
+    constructor(size, closed) {
+        this.closed = closed;
         this.free = size;
+        closed?.addEventListener('abort', () => this.refuseAll(closed.reason), { once: true });
     }
-    /** Resolves with a release function once a slot is free; rejects when the signal aborts. */
+    /**
+     * Resolves with a release function once a slot is free; rejects when the slots are closed or the
+     * waiter's own signal aborts.
+     */
     acquire(priority, signal) {
+        if (this.closed?.aborted)
+            return Promise.reject(this.closed.reason);
         if (signal?.aborted)
             return Promise.reject(signal.reason);
         if (this.free > 0 && this.waiting.length === 0) {
@@ -35343,6 +35594,10 @@ class Slots {
                 grant: () => {
                     signal?.removeEventListener('abort', onAbort);
                     resolve(this.releaser());
+                },
+                refuse: reason => {
+                    signal?.removeEventListener('abort', onAbort);
+                    reject(reason);
                 }
             };
             const onAbort = () => {
@@ -35358,6 +35613,10 @@ class Slots {
                 at = this.waiting.length;
             this.waiting.splice(at, 0, entry);
         });
+    }
+    refuseAll(reason) {
+        for (const waiter of this.waiting.splice(0))
+            waiter.refuse(reason);
     }
     releaser() {
         let released = false;
@@ -35396,14 +35655,18 @@ async function downloadFiles(files, options) {
     const refresh = options.refreshUrls ? once(options.refreshUrls) : undefined;
     const results = [];
     let failure;
-    const slots = new Slots(options.concurrency);
+    // Files waiting for a connection, and files in flight, listen to the run's signal through these:
+    // one listener on it each, however many files there are.
+    const slots = new Slots(options.concurrency, controller.signal);
+    const fanout = new AbortFanout(controller.signal);
     const one = async (file, index) => {
         let release;
+        const own = fanout.child();
         try {
-            release = await slots.acquire(index, controller.signal);
+            release = await slots.acquire(index);
             const freshUrl = refresh ? async () => sameObject(file.url, await refresh()) : undefined;
             results[index] = await downloadOne(file, options, {
-                signal: controller.signal,
+                signal: own.signal,
                 slots,
                 priority: index,
                 freshUrl
@@ -35417,6 +35680,7 @@ async function downloadFiles(files, options) {
             }
         }
         finally {
+            own.dispose();
             release?.();
         }
     };
@@ -35424,6 +35688,7 @@ async function downloadFiles(files, options) {
         await Promise.all(files.map(one));
     }
     finally {
+        fanout.dispose();
         dispose();
     }
     if (failure)
@@ -35458,6 +35723,7 @@ function once(fn) {
 }
 
 ;// CONCATENATED MODULE: ./src/steps/download.ts
+
 
 
 
@@ -35505,6 +35771,8 @@ function plan(report, completed) {
 }
 async function download(planned, { downloadPath: dir, shard }, settings, { http, clock, runner, signal, disk }, hooks) {
     runner.info(`Downloading to ${dir}`);
+    // A re-run keeps a local copy only when it is still what this record says was verified.
+    const previous = await verifiedEarlier(dir, shard ?? null);
     const progress = startProgress('Downloaded', runner, clock);
     try {
         const files = await downloadFiles(planned, {
@@ -35519,7 +35787,8 @@ async function download(planned, { downloadPath: dir, shard }, settings, { http,
             ...hooks,
             onBytes: progress.add,
             onSize: progress.expect,
-            space: { freeBytes: disk.freeBytes, shard, totalFiles: shard?.totalFiles ?? planned.length }
+            space: { freeBytes: disk.freeBytes, shard, totalFiles: shard?.totalFiles ?? planned.length },
+            previous
         });
         for (const [i, file] of files.entries()) {
             const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`;

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parse } from 'yaml'
 import { inputEnvName } from '../src/domain/names.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -35,6 +36,22 @@ export interface RunOptions {
   echo?: boolean
   /** Largest file the action may write, in bytes (RLIMIT_FSIZE): past it, writes fail (EFBIG). */
   fileSizeLimit?: number
+}
+
+/**
+ * What the runner passes for every input action.yml declares when the workflow's `with:` leaves it
+ * out: its `default:`, or '' when it has none (actions/runner ActionRunner.cs evaluates the
+ * manifest's default for each declared input whose key `with:` lacks; a `with:` value, even '',
+ * is kept as given).
+ */
+export function actionDefaults(
+  actionYml = readFileSync(path.join(ROOT, 'action.yml'), 'utf8')
+): Record<string, string> {
+  // Defaults are strings: test/unit/docs.test.ts holds action.yml to that.
+  const meta = parse(actionYml) as { inputs?: Record<string, { default?: string } | null> }
+  return Object.fromEntries(
+    Object.entries(meta.inputs ?? {}).map(([name, input]) => [name, input?.default ?? ''])
+  )
 }
 
 /** The `name<<delimiter` format that @actions/core writes to GITHUB_OUTPUT. */
@@ -69,7 +86,9 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     GITHUB_STEP_SUMMARY: summaryFile,
     ...options.env
   }
-  for (const [name, value] of Object.entries(options.inputs)) env[inputEnvName(name)] = value
+  // As the runner does: every declared input is set, to the test's value or else to its default.
+  for (const [name, value] of Object.entries({ ...actionDefaults(), ...options.inputs }))
+    env[inputEnvName(name)] = value
 
   // prlimit, not a shell's ulimit: a shell would drop the INPUT_* names, which have hyphens.
   const [command, args] =

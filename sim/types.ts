@@ -75,6 +75,8 @@ export interface SimRequest {
   error?: string
   /** Status reported when complete (default COMPLETED; a failed request keeps STARTED's successor). */
   finalStatus?: string
+  /** Status reported while not complete (default STARTED; v4 queued, then running). */
+  pendingStatus?: string
   files: SimFile[]
   /** `/v3/requests` body as a one-element array (default, as the guides show) or a bare object. */
   shape?: 'array' | 'object'

@@ -63,7 +63,7 @@ function requestStatus(
 ): void {
   const { done, share } = poll(state, id, request)
   const total = request.numRequested ?? 1000
-  let status = done ? (request.finalStatus ?? 'COMPLETED') : 'STARTED'
+  let status = done ? (request.finalStatus ?? 'COMPLETED') : (request.pendingStatus ?? 'STARTED')
   if (request.statusCase === 'lower') status = status.toLowerCase()
   const object = {
     id: Number(id),

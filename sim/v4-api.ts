@@ -36,9 +36,7 @@ function download(state: SimState, res: http.ServerResponse, id: string): void {
   const total = request.numRequested ?? 1000
   const status = done
     ? (request.finalStatus ?? 'completed').toLowerCase()
-    : polls === 1
-      ? 'queued'
-      : 'running'
+    : (request.pendingStatus ?? (polls === 1 ? 'queued' : 'running'))
   const failed = done && status !== 'completed'
   // `results` fills in as the download runs: clients must wait for `completed` to use it.
   const urls = done && !failed ? resultUrls(state, id, request) : []

@@ -12,13 +12,16 @@ import {
 import { FatalError } from './support/errors.js'
 import type { Artifacts, RequestMemory, Runner } from './ports.js'
 import { registerSecret } from './support/secrets.js'
+import { safeLine } from './support/text.js'
 
 type Env = Record<string, string | undefined>
 
 /** The real runner: workflow commands through @actions/core. */
 export function githubRunner(env: Env): Runner {
   return {
-    info: message => core.info(message),
+    // core.info prints the line raw, where a workflow command would run: the last guard against
+    // text from outside that reached a message unsanitised.
+    info: message => core.info(safeLine(message)),
     warning: message => core.warning(message),
     debug: message => core.debug(message),
     group: (name, fn) => core.group(name, fn),

@@ -7,10 +7,11 @@ import {
 } from '../support/errors.js'
 import { header, type TextResponse } from '../support/http.js'
 import { redact } from '../support/secrets.js'
+import { safeText } from '../support/text.js'
 
-/** The start of a body, single-line and without secrets, for an error message. */
+/** The start of a body, single-line, without secrets or workflow commands, for an error message. */
 export function bodyStart(text: string, secrets: readonly string[]): string {
-  const flat = redact(text, secrets).replace(/\s+/g, ' ').trim()
+  const flat = safeText(redact(text, secrets).replace(/\s+/g, ' ')).trim()
   return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat
 }
 
@@ -152,9 +153,9 @@ export function statusRecord(
   return record
 }
 
-/** A request's `error` field as text: empty when there is none. */
+/** A request's `error` field as one line of text: empty when there is none. */
 export function errorText(raw: unknown): string {
-  return typeof raw === 'string' ? raw.trim() : raw ? JSON.stringify(raw) : ''
+  return safeText(typeof raw === 'string' ? raw : raw ? JSON.stringify(raw) : '').trim()
 }
 
 /**
@@ -166,7 +167,8 @@ export function downloadState(
   fields: { downloaded: string; requested: string; format: string },
   failed: ReadonlySet<string>
 ): DownloadState {
-  const status = String(record['status']).trim()
+  // Shown in progress lines, the summary and the `status` output: one line, never a command.
+  const status = safeText(String(record['status'])).trim()
   const lower = status.toLowerCase()
   const error = errorText(record['error'])
   const rawFormat = record[fields.format]

@@ -4,6 +4,7 @@ import { FatalError } from '../support/errors.js'
 import { formatCount } from '../support/format.js'
 import { type Logger } from '../support/log.js'
 import type { Clock } from '../support/clock.js'
+import { safeText } from '../support/text.js'
 
 export interface WaitOptions {
   pollIntervalMs: number
@@ -35,6 +36,14 @@ export function progressLine(state: DownloadState, elapsedMs: number): string {
 }
 
 /**
+ * The API's own words start log lines here (`STARTED 41,200 / …`): one line each, never a workflow
+ * command, whichever client read them.
+ */
+function loggable(state: DownloadState): DownloadState {
+  return { ...state, status: safeText(state.status), error: safeText(state.error) }
+}
+
+/**
  * Polls until the request is complete and its result files are listed (possibly none), or fails with the reason:
  * the request's own error, or the timeout with the last status seen.
  */
@@ -48,7 +57,7 @@ export async function waitForResults(
   const deadline = start + options.waitTimeoutMs
   for (;;) {
     options.signal?.throwIfAborted()
-    const state = await client.getRequest(requestId, { deadline })
+    const state = loggable(await client.getRequest(requestId, { deadline }))
     const elapsed = clock.now() - start
     if (state.phase === 'failed') {
       const said = state.error ? `: "${state.error}"` : ''

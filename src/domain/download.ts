@@ -44,7 +44,7 @@ export function isRequestId(id: string, version: ApiVersion): boolean {
 
 /** What the action needs to know about a download request, whatever the API version. */
 export interface DownloadState {
-  /** The status exactly as the API reported it, e.g. `COMPLETED`. */
+  /** The status as the API reported it, e.g. `COMPLETED`, made one line and safe to log. */
   status: string
   phase: 'pending' | 'completed' | 'failed'
   /** The API's error text, for a failed request. */

@@ -12,7 +12,8 @@ export const Defaults = {
   Concurrency: 4,
   MaxRetries: 5,
   StallTimeout: '60s',
-  IfNoResults: 'warn' as NoResultsAction
+  IfNoResults: 'warn' as NoResultsAction,
+  ArtifactFallback: 'fail'
 } as const
 
 export const Limits = {

@@ -191,8 +191,8 @@ function parseRetention(env: Env): number | undefined {
 }
 
 function parseFallback(raw: string): 'fail' | 'files' {
-  const value = raw.toLowerCase()
-  if (value === '' || value === 'fail') return 'fail'
+  const value = raw.toLowerCase() || Defaults.ArtifactFallback
+  if (value === 'fail') return 'fail'
   if (value === 'files') return 'files'
   throw new InputError(
     `Input '${Inputs.ArtifactFallback}' must be fail or files; got ${quote(raw)}.`

@@ -103,10 +103,17 @@ export function manifestName(shard: Manifest['shard']): string {
     : MANIFEST_NAME
 }
 
-/** The manifest an earlier run left in `dir`, or undefined when there is none or it is unreadable. */
-export async function readManifest(dir: string): Promise<Manifest | undefined> {
+/**
+ * The manifest an earlier run (of the same shard, if any) left in `dir`, or undefined when there is
+ * none or it is unreadable.
+ */
+export async function readManifest(
+  dir: string,
+  shard: Manifest['shard'] = null
+): Promise<Manifest | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(path.join(dir, MANIFEST_NAME), 'utf8')) as unknown
+    const text = await readFile(path.join(dir, manifestName(shard)), 'utf8')
+    const parsed = JSON.parse(text) as unknown
     if (parsed === null || typeof parsed !== 'object') return undefined
     const manifest = parsed as Partial<Manifest>
     return manifest.version === 1 && Array.isArray(manifest.files)
@@ -115,4 +122,44 @@ export async function readManifest(dir: string): Promise<Manifest | undefined> {
   } catch {
     return undefined
   }
+}
+
+/** What the manifest recorded of one file when it was written: enough to know it again. */
+export interface RecordedFile {
+  bytes: number
+  etag: string | undefined
+  sha256: string
+  integrity: IntegrityCheck
+}
+
+/**
+ * What an earlier run's manifest in `dir` says it verified, by file name: for a re-run to decide
+ * whether a local copy is still that file. Entries that are not well formed are left out (their
+ * files are downloaded again).
+ */
+export async function verifiedEarlier(
+  dir: string,
+  shard: Manifest['shard'] = null
+): Promise<Map<string, RecordedFile>> {
+  const records = new Map<string, RecordedFile>()
+  for (const entry of (await readManifest(dir, shard))?.files ?? []) {
+    // Read from disk: any shape at all until checked.
+    const file = entry as Partial<Record<keyof ManifestFile, unknown>>
+    if (
+      typeof file.name === 'string' &&
+      typeof file.bytes === 'number' &&
+      typeof file.sha256 === 'string' &&
+      /^[0-9a-f]{64}$/.test(file.sha256) &&
+      (typeof file.etag === 'string' || file.etag === null) &&
+      typeof file.integrity === 'string'
+    ) {
+      records.set(file.name, {
+        bytes: file.bytes,
+        etag: file.etag ?? undefined,
+        sha256: file.sha256,
+        integrity: file.integrity as IntegrityCheck
+      })
+    }
+  }
+  return records
 }

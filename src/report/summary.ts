@@ -1,6 +1,7 @@
 import type { IntegrityCheck } from '../domain/download.js'
 import { formatDuration } from '../support/format.js'
 import { formatBytes, formatCount } from '../support/format.js'
+import { safeText } from '../support/text.js'
 import { describeShard, totalBytes, totalRecords, type RunReport } from './report.js'
 
 /** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */
@@ -13,8 +14,9 @@ const CHECKS: Record<IntegrityCheck, string> = {
   none: 'none'
 }
 
+/** A line break would end the table row (or the heading) and let the rest be any Markdown. */
 export function escapeCell(text: string): string {
-  return text
+  return safeText(text)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

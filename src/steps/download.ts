@@ -2,6 +2,7 @@ import type { Completed } from '../api/wait.js'
 import { shardOf, type DownloadedFile, type PlannedFile } from '../domain/download.js'
 import { artifactNameFor, downloadPathFor, type Settings } from '../inputs/settings.js'
 import type { Ports } from '../ports.js'
+import { verifiedEarlier } from '../report/manifest.js'
 import { startProgress } from '../report/progress.js'
 import type { RunReport } from '../report/report.js'
 import { formatBytes, formatCount } from '../support/format.js'
@@ -57,6 +58,8 @@ export async function download(
   hooks: Pick<DownloadOptions, 'refreshUrls' | 'onFile'>
 ): Promise<DownloadedFile[]> {
   runner.info(`Downloading to ${dir}`)
+  // A re-run keeps a local copy only when it is still what this record says was verified.
+  const previous = await verifiedEarlier(dir, shard ?? null)
   const progress = startProgress('Downloaded', runner, clock)
   try {
     const files = await downloadFiles(planned, {
@@ -71,7 +74,8 @@ export async function download(
       ...hooks,
       onBytes: progress.add,
       onSize: progress.expect,
-      space: { freeBytes: disk.freeBytes, shard, totalFiles: shard?.totalFiles ?? planned.length }
+      space: { freeBytes: disk.freeBytes, shard, totalFiles: shard?.totalFiles ?? planned.length },
+      previous
     })
     for (const [i, file] of files.entries()) {
       const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`

@@ -1,6 +1,9 @@
+import { safeText } from './text.js'
+
 /**
  * Signed file URLs are bearer credentials and a v3 file path can even contain the token, so a URL
- * is only ever shown as its host and file name.
+ * is only ever shown as its host and file name. The name is decoded, so it is made safe for a log
+ * line: `%0A%3A%3A` would otherwise start a workflow command.
  */
 export function describeUrl(url: string): string {
   try {
@@ -9,7 +12,7 @@ export function describeUrl(url: string): string {
     // Nothing secret in a bare origin: show it whole.
     if (segments.length === 0 && !parsed.search && !parsed.username) return parsed.origin
     const last = segments.at(-1) ?? ''
-    return `${parsed.host}/…/${safeDecode(last)}`
+    return `${parsed.host}/…/${safeText(safeDecode(last))}`
   } catch {
     return '(unparseable URL)'
   }

@@ -10,6 +10,7 @@ import {
 } from '../support/http.js'
 import { describeUrl, redact } from '../support/secrets.js'
 import { expectedOf, type Expected } from './verify.js'
+import { safeText } from '../support/text.js'
 
 /** What the file host says about a file, and the errors that follow from its answers. */
 
@@ -64,7 +65,7 @@ export function fileStatusError(
 ): Error {
   const where = describeUrl(file.url)
   const reason = s3Reason(text)
-  const detail = reason ? ` (${redact(reason)})` : ''
+  const detail = reason ? ` (${safeText(redact(reason))})` : ''
   if (status === 403) {
     return new RefusedUrlError(
       `The file host refused ${file.name} from ${where}: HTTP 403${detail}. The results may have expired: ` +

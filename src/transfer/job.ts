@@ -1,4 +1,4 @@
-import type { DownloadedFile, PlannedFile, Shard } from '../domain/download.js'
+import type { DownloadedFile, IntegrityCheck, PlannedFile, Shard } from '../domain/download.js'
 import type { Clock } from '../support/clock.js'
 import { isTransient } from '../support/errors.js'
 import type { Http } from '../support/http.js'
@@ -41,6 +41,11 @@ export interface DownloadOptions {
    * undefined when it must be downloaded. These are not probed nor checked again.
    */
   checked?: ReadonlyMap<string, DownloadedFile | undefined>
+  /**
+   * What an earlier run verified of the files it left in `dir`, by file name (its manifest): a
+   * re-run keeps a local copy only when it is still exactly what was verified then.
+   */
+  previous?: ReadonlyMap<string, VerifiedRecord>
 }
 
 export interface SpaceCheck {
@@ -49,6 +54,14 @@ export interface SpaceCheck {
   /** This job's shard, and the whole download's file count: for the advice on splitting it. */
   shard: Shard | undefined
   totalFiles: number
+}
+
+/** A file as it was when it was written and verified. */
+export interface VerifiedRecord {
+  bytes: number
+  etag: string | undefined
+  sha256: string
+  integrity: IntegrityCheck
 }
 
 /**

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import type { DownloadedFile, PlannedFile } from '../domain/download.js'
-import { linkedAbort } from '../support/abort.js'
+import { AbortFanout, linkedAbort } from '../support/abort.js'
 import { downloadOne } from './file.js'
 import { checkDiskSpace } from './preflight.js'
 import type { DownloadOptions } from './job.js'
@@ -27,14 +27,18 @@ export async function downloadFiles(
 
   const results: DownloadedFile[] = []
   let failure: { error: unknown } | undefined
-  const slots = new Slots(options.concurrency)
+  // Files waiting for a connection, and files in flight, listen to the run's signal through these:
+  // one listener on it each, however many files there are.
+  const slots = new Slots(options.concurrency, controller.signal)
+  const fanout = new AbortFanout(controller.signal)
   const one = async (file: PlannedFile, index: number): Promise<void> => {
     let release: (() => void) | undefined
+    const own = fanout.child()
     try {
-      release = await slots.acquire(index, controller.signal)
+      release = await slots.acquire(index)
       const freshUrl = refresh ? async () => sameObject(file.url, await refresh()) : undefined
       results[index] = await downloadOne(file, options, {
-        signal: controller.signal,
+        signal: own.signal,
         slots,
         priority: index,
         freshUrl
@@ -46,12 +50,14 @@ export async function downloadFiles(
         controller.abort(error)
       }
     } finally {
+      own.dispose()
       release?.()
     }
   }
   try {
     await Promise.all(files.map(one))
   } finally {
+    fanout.dispose()
     dispose()
   }
   if (failure) throw failure.error

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
-import { linkedAbort } from '../support/abort.js'
+import { AbortFanout, linkedAbort } from '../support/abort.js'
 import { TransientError, isTransient, onDisk } from '../support/errors.js'
 import { FileFailure } from '../support/failure.js'
 import { header } from '../support/http.js'
@@ -101,63 +101,73 @@ export async function rangedDownload(
   const reader = new OrderedReader(file, parts, check.feed)
   const { controller, dispose } = linkedAbort(job.signal)
   const { signal } = controller
+  // Each connection listens to a signal of its own: parts in flight on the file's one signal would
+  // add up to a listener each per request, body and retry wait.
+  const fanout = new AbortFanout(signal)
   try {
     await onDisk(() => file.truncate(whole.total))
     const onWritten = (bytes: number): void => {
       job.progress.add(bytes)
       reader.poke()
     }
-    const retriedPart = (part: Part): Promise<void> =>
+    const retriedPart = (part: Part, own: AbortSignal): Promise<void> =>
       retried(
         job,
-        signal,
+        own,
         () =>
           `Download of ${planned.name} bytes ${part.start + part.written}-${part.end - 1} from ${describeUrl(planned.url)}`,
-        () => fetchPart(job, whole, file, part, onWritten, signal),
+        () => fetchPart(job, whole, file, part, onWritten, own),
         error => !(error instanceof IntegrityError) && isTransient(error)
       )
     const queue = parts.slice(1)
     // Once no part is left to start, connections still waiting for a slot are not needed: they
     // must stop waiting, or a file holding its own slot would wait on slots held by the others.
     const drained = new AbortController()
-    const drain = async (): Promise<void> => {
-      for (let part = queue.shift(); part && !signal.aborted; part = queue.shift()) {
+    const drain = async (own: AbortSignal): Promise<void> => {
+      for (let part = queue.shift(); part && !own.aborted; part = queue.shift()) {
         if (queue.length === 0) drained.abort()
-        await retriedPart(part)
+        await retriedPart(part, own)
       }
       drained.abort()
     }
+    const connection = async (work: (own: AbortSignal) => Promise<void>): Promise<void> => {
+      const own = fanout.child()
+      try {
+        await work(own.signal)
+      } finally {
+        own.dispose()
+      }
+    }
     const firstPart = parts[0] as Part
-    const primary = (async () => {
+    const primary = connection(async own => {
       try {
         await streamToFile(first, file, firstPart, {
           stallTimeoutMs: options.stallTimeoutMs,
-          signal,
+          signal: own,
           onWritten
         })
       } catch (error) {
-        if (signal.aborted || !isTransient(error)) throw error
+        if (own.aborted || !isTransient(error)) throw error
       }
       // The first body may have broken or ended early: what it lacks is fetched as a range.
-      if (firstPart.start + firstPart.written < firstPart.end) await retriedPart(firstPart)
-      await drain()
-    })()
-    const extras = Array.from(
-      { length: Math.min(queue.length, options.concurrency - 1) },
-      async () => {
+      if (firstPart.start + firstPart.written < firstPart.end) await retriedPart(firstPart, own)
+      await drain(own)
+    })
+    const extras = Array.from({ length: Math.min(queue.length, options.concurrency - 1) }, () =>
+      connection(async own => {
         let release: () => void
         try {
-          release = await job.slots.acquire(job.priority, AbortSignal.any([signal, drained.signal]))
+          release = await job.slots.acquire(job.priority, AbortSignal.any([own, drained.signal]))
         } catch (error) {
-          if (!signal.aborted && drained.signal.aborted) return
+          if (!own.aborted && drained.signal.aborted) return
           throw error
         }
         try {
-          await drain()
+          await drain(own)
         } finally {
           release()
         }
-      }
+      })
     )
     let failure: { error: unknown } | undefined
     await Promise.all(
@@ -176,6 +186,7 @@ export async function rangedDownload(
     return { bytes: whole.total, ...verify(check, expected, 'length', job.unconfirmed) }
   } finally {
     reader.stop()
+    fanout.dispose()
     dispose()
     await file.close()
   }

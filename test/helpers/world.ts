@@ -10,6 +10,7 @@ import { startArtifactBackend, type ArtifactBackend } from '../../sim/artifact-b
 import { printed, runAction, type ActionRun, type RunOptions } from '../../sim/runner.js'
 import { startSimulator, type SimOptions, type Simulator } from '../../sim/simulator.js'
 import { expectFreeOf } from './leaks.js'
+import { expectMasked } from './masks.js'
 
 export interface World {
   /** The simulator: there from the file's beforeAll on. */
@@ -20,7 +21,10 @@ export interface World {
   inputs(extra?: Record<string, string>): Record<string, string>
   /** Runs dist/index.js with `inputs(extra)`. */
   run(extra?: Record<string, string>, options?: Omit<RunOptions, 'inputs'>): Promise<ActionRun>
-  /** Fails when the run printed, or wrote in its summary, a credential or an unmasked signature. */
+  /**
+   * Fails when the run printed, or wrote in its summary, a credential or an unmasked signature, or
+   * did not mask the token, its Basic form and the signature of every URL of its `urls` output.
+   */
   expectNoSecrets(run: ActionRun, extra?: readonly (string | RegExp)[]): void
 }
 
@@ -69,8 +73,10 @@ export function useWorld(
       ...extra
     }),
     run: (extra = {}, runOptions = {}) => runAction({ ...runOptions, inputs: world.inputs(extra) }),
-    expectNoSecrets: (run, extra = []) =>
+    expectNoSecrets: (run, extra = []) => {
       expectFreeOf(printed(run) + run.summary, [...secrets, ...extra])
+      expectMasked(run, simOptions.token)
+    }
   }
   return world
 }
@@ -89,7 +95,11 @@ export function fileHashes(run: ActionRun): string[] {
   return outputFiles(run).map(sha256File)
 }
 
-/** The `.part` files left in a download directory, if it exists. */
+/**
+ * The `.part` files left in a download directory. The directory must exist: a run that never made
+ * it has nothing to show, and a check over it would pass whatever the code did.
+ */
 export function partFiles(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).filter(name => name.endsWith('.part')) : []
+  if (!existsSync(dir)) throw new Error(`no download directory ${dir} to look for .part files in`)
+  return readdirSync(dir).filter(name => name.endsWith('.part'))
 }

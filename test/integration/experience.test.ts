@@ -123,6 +123,7 @@ describe('annotations', () => {
 
   it('does not warn about a healthy download', async () => {
     const result = await runFiles('301')
+    expect(result.code, printed(result)).toBe(0)
     expect(warnings(result)).toEqual([])
   })
 })

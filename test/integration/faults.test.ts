@@ -3,7 +3,7 @@
  * dist/index.js. For each: the outcome, the files by sha256, no `.part` left, and neither the token
  * nor a URL signature in anything the process printed.
  */
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Inputs, Outputs } from '../../src/domain/names.js'
@@ -111,14 +111,26 @@ function run(id: number, extra: Record<string, string> = {}, onStart?: RunOption
   )
 }
 
+/** Where the run downloads: its download-path output, or the default for a run that failed. */
 function dirOf(result: ActionRun, id: number): string {
-  return path.join(result.workspace, 'datafiniti', String(id))
+  return (
+    result.outputs[Outputs.DownloadPath] ?? path.join(result.workspace, 'datafiniti', String(id))
+  )
 }
 
-/** Checks that hold for every case, success or failure. */
-function expectClean(result: ActionRun, id: number): void {
+/**
+ * Checks that hold for every case, success or failure: nothing secret printed, and no `.part` in
+ * the download directory, which must exist unless the run failed before it downloaded anything.
+ */
+function expectClean(result: ActionRun, id: number, failedBefore?: 'download'): void {
   world.expectNoSecrets(result)
-  expect(partFiles(dirOf(result, id))).toEqual([])
+  const dir = dirOf(result, id)
+  if (failedBefore === 'download') {
+    expect(existsSync(dir), `${dir} made before anything was downloaded`).toBe(false)
+    expect(result.stdout).not.toContain('Downloading to')
+  } else {
+    expect(partFiles(dir)).toEqual([])
+  }
 }
 
 function expectSuccess(result: ActionRun, id: number, bodies: Buffer[]): void {
@@ -127,10 +139,15 @@ function expectSuccess(result: ActionRun, id: number, bodies: Buffer[]): void {
   expectClean(result, id)
 }
 
-function expectFailure(result: ActionRun, id: number, message: RegExp): void {
+function expectFailure(
+  result: ActionRun,
+  id: number,
+  message: RegExp,
+  failedBefore?: 'download'
+): void {
   expect(result.code, printed(result)).not.toBe(0)
   expect(failureOf(result)).toMatch(message)
-  expectClean(result, id)
+  expectClean(result, id, failedBefore)
 }
 
 function fileRequests(
@@ -186,7 +203,8 @@ describe('transient API failures are retried', () => {
     expectFailure(
       result,
       10,
-      /GET \/v3\/requests\/10 answered HTTP 200 with a body that is not JSON: "<html>proxy error<\/html>"/
+      /GET \/v3\/requests\/10 answered HTTP 200 with a body that is not JSON: "<html>proxy error<\/html>"/,
+      'download'
     )
   })
 
@@ -195,7 +213,8 @@ describe('transient API failures are retried', () => {
     expectFailure(
       result,
       11,
-      /GET \/v3\/requests\/11 answered HTTP 200 with JSON of an unexpected shape \(no "status" string\): "\{"requests":\[\]\}"/
+      /GET \/v3\/requests\/11 answered HTTP 200 with JSON of an unexpected shape \(no "status" string\): "\{"requests":\[\]\}"/,
+      'download'
     )
   })
 
@@ -204,7 +223,8 @@ describe('transient API failures are retried', () => {
     expectFailure(
       result,
       12,
-      /GET \/v3\/results\/12 answered HTTP 200 with JSON of an unexpected shape \(result 1 has no http\(s\) "url"\)/
+      /GET \/v3\/results\/12 answered HTTP 200 with JSON of an unexpected shape \(result 1 has no http\(s\) "url"\)/,
+      'download'
     )
     expect(failureOf(result)).toContain('x.example/…/a.csv')
   })

@@ -1,13 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { lstat, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { awkwardCsv, jsonLines } from '../../sim/data.js'
-import type { PlannedFile } from '../../src/domain/download.js'
+import type { DownloadedFile, PlannedFile } from '../../src/domain/download.js'
 import { downloadFiles, type DownloadOptions } from '../../src/transfer/pool.js'
+import type { VerifiedRecord } from '../../src/transfer/job.js'
 import { FatalError } from '../../src/support/errors.js'
 import { createHttp, type Http } from '../../src/support/http.js'
 import { fakeClock, type FakeClock } from '../helpers/clock.js'
@@ -752,5 +753,165 @@ describe('downloadFiles integrity, resume, reuse and fresh URLs', () => {
     expect(refreshes).toBe(1)
     expect(server.countFor('a.csv')).toBe(2)
     expect(await listDir()).toEqual([])
+  })
+})
+
+describe('downloadFiles and abort listeners', () => {
+  /** Runs `work` and returns the MaxListenersExceededWarnings Node printed meanwhile. */
+  async function listenerWarnings(work: () => Promise<unknown>): Promise<string[]> {
+    const seen: string[] = []
+    const onWarning = (warning: Error): void => {
+      if (warning.name === 'MaxListenersExceededWarning') seen.push(warning.message)
+    }
+    process.on('warning', onWarning)
+    try {
+      await work()
+      // Warnings are emitted on a later tick.
+      await new Promise(resolve => setImmediate(resolve))
+    } finally {
+      process.off('warning', onWarning)
+    }
+    return seen
+  }
+
+  it('150 files over one run signal: no MaxListenersExceededWarning', async () => {
+    const body = Buffer.from('h\n1\n')
+    const names = Array.from({ length: 150 }, (_, i) => `f${i + 1}.csv`)
+    const server = await serve(Object.fromEntries(names.map(name => [name, ok(body)])))
+    const cancel = new AbortController()
+    const warnings = await listenerWarnings(() =>
+      downloadFiles(
+        names.map(name => plan(server, name, 'csv')),
+        options({ concurrency: 16, signal: cancel.signal })
+      )
+    )
+    expect(warnings).toEqual([])
+    expect(await listDir()).toHaveLength(150)
+  })
+
+  it('one file in 12 ranged parts over 16 connections: no MaxListenersExceededWarning', async () => {
+    const body = Buffer.alloc(96 * 1024 * 1024, 'x')
+    body.write('h\n')
+    const seen: { range: string | undefined; ifRange: string | undefined }[] = []
+    const server = await serve({ 'big.csv': rangeHost(body, '"abc-12"', seen) })
+    const warnings = await listenerWarnings(() =>
+      downloadFiles(
+        [plan(server, 'big.csv')],
+        options({ concurrency: 16, splitThreshold: 1024 * 1024 })
+      )
+    )
+    expect(warnings).toEqual([])
+    expect(seen.length).toBe(12)
+    expect((await stat(path.join(dir, 'big.csv'))).size).toBe(body.length)
+  })
+
+  it('a failure still stops every file waiting for a connection', async () => {
+    const body = Buffer.from('h\n1\n')
+    const names = Array.from({ length: 40 }, (_, i) => `f${i + 1}.csv`)
+    const server = await serve({
+      ...Object.fromEntries(names.map(name => [name, ok(body)])),
+      'f1.csv': (_req, res) => {
+        res.writeHead(404).end()
+      }
+    })
+    const error = await rejection(
+      downloadFiles(
+        names.map(name => plan(server, name, 'csv')),
+        options({ concurrency: 1 })
+      )
+    )
+    expect(error.message).toContain('f1.csv')
+    expect(server.countFor('f2.csv')).toBe(0)
+    expect(await listDir()).toEqual([])
+  })
+})
+
+describe('re-run reuse decides from what was verified when the file was written', () => {
+  const body = Buffer.from('h\n1\n2\n3\n')
+  const stale = Buffer.from('h\n9\n9\n9\n')
+  const MULTIPART = '"0123456789abcdef0123456789abcdef-3"'
+  const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex')
+  const record = (extra: Partial<VerifiedRecord> = {}): Map<string, VerifiedRecord> =>
+    new Map([
+      [
+        'done.csv',
+        { bytes: body.length, etag: MULTIPART, sha256: sha(body), integrity: 'length', ...extra }
+      ]
+    ])
+
+  async function rerun(
+    etag: string,
+    local: Buffer,
+    previous?: Map<string, VerifiedRecord>
+  ): Promise<{ file: DownloadedFile | undefined; ranges: (string | undefined)[]; log: string[] }> {
+    const seen: { range: string | undefined; ifRange: string | undefined }[] = []
+    const server = await serve({ 'done.csv': rangeHost(body, etag, seen) })
+    await writeFile(path.join(dir, 'done.csv'), local)
+    const opts = options(previous ? { previous } : {})
+    const [file] = await downloadFiles([plan(server, 'done.csv', 'csv')], opts)
+    expect((await readFile(path.join(dir, 'done.csv'))).equals(body)).toBe(true)
+    return { file, ranges: seen.map(s => s.range), log: opts.log.lines }
+  }
+
+  it('a multipart ETag and a same-size file but no record: downloaded again', async () => {
+    const { file, ranges, log } = await rerun(MULTIPART, stale)
+    expect(file?.reused).toBeFalsy()
+    expect(ranges).toEqual(['bytes=0-0', undefined])
+    expect(log.join('\n')).toContain(
+      'done.csv: no record of what was verified when it was written, and no MD5 to check it by: downloading it again'
+    )
+  })
+
+  it('a multipart ETag, the recorded ETag, but bytes that are not the recorded ones: downloaded again', async () => {
+    const { file, log } = await rerun(MULTIPART, stale, record())
+    expect(file?.reused).toBeFalsy()
+    expect(log.join('\n')).toContain('its bytes are not those verified when it was written')
+  })
+
+  it('a multipart ETag other than the recorded one: downloaded again without reading the copy', async () => {
+    const { file, log } = await rerun(MULTIPART, body, record({ etag: '"ffff-2"' }))
+    expect(file?.reused).toBeFalsy()
+    expect(log.join('\n')).toContain("the host's ETag is not the one recorded")
+  })
+
+  it('a record of a file that nothing verified when it was written: downloaded again', async () => {
+    const { file } = await rerun(MULTIPART, body, record({ integrity: 'none' }))
+    expect(file?.reused).toBeFalsy()
+  })
+
+  it('a multipart ETag, the recorded size, ETag and sha256: reused, with the check it passed then', async () => {
+    const { file, ranges, log } = await rerun(MULTIPART, body, record())
+    expect(file).toMatchObject({
+      reused: true,
+      bytes: body.length,
+      records: 3,
+      sha256: sha(body),
+      integrity: 'length',
+      etag: MULTIPART
+    })
+    expect(ranges).toEqual(['bytes=0-0'])
+    expect(log.join('\n')).toContain('size, ETag and sha256 match the manifest')
+  })
+
+  it('a symlink, even to the right bytes: replaced by a downloaded file, its target untouched', async () => {
+    const elsewhere = await mkdtemp(path.join(tmpdir(), 'elsewhere-'))
+    try {
+      const outside = path.join(elsewhere, 'outside.csv')
+      await writeFile(outside, body)
+      const seen: { range: string | undefined; ifRange: string | undefined }[] = []
+      const server = await serve({ 'done.csv': rangeHost(body, `"${md5(body)}"`, seen) })
+      await symlink(outside, path.join(dir, 'done.csv'))
+      const opts = options({ previous: record({ etag: `"${md5(body)}"` }) })
+      const [file] = await downloadFiles([plan(server, 'done.csv', 'csv')], opts)
+      expect(file?.reused).toBeFalsy()
+      expect(seen.map(s => s.range)).toEqual([undefined])
+      expect(opts.log.lines.join('\n')).toMatch(/done\.csv: .* is not a regular file: downloading/)
+      const local = await lstat(path.join(dir, 'done.csv'))
+      expect(local.isFile() && !local.isSymbolicLink()).toBe(true)
+      expect((await readFile(outside)).equals(body)).toBe(true)
+      expect((await lstat(outside)).isFile()).toBe(true)
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true })
+    }
   })
 })

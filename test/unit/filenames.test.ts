@@ -105,11 +105,10 @@ describe('fileNameFromUrl', () => {
     expect(fileNameFromUrl('https://h.example/%20name.csv%20', 'fb')).toBe('name.csv')
   })
 
-  it('caps the length at 200 characters, keeping the end (and so the extension)', () => {
+  it('caps a name at 250 bytes (255 with its .part), keeping the end (and so the extension)', () => {
     const long = `${'a'.repeat(300)}.csv`
     const name = fileNameFromUrl(`https://h.example/${long}`, 'fb')
-    expect(name).toHaveLength(200)
-    expect(name.endsWith('.csv')).toBe(true)
+    expect(name).toBe(`${'a'.repeat(246)}.csv`)
   })
 })
 
@@ -208,5 +207,139 @@ describe('assignFileNames and the .part files', () => {
     for (const name of names) expect(names).not.toContain(`${name}.part`)
     expect(names[0]).toBe('x.csv.part')
     expect(names[2]).toBe('y.csv')
+  })
+})
+
+describe('names safe on Windows, macOS and Linux runners', () => {
+  const bytes = (name: string): number => Buffer.byteLength(name, 'utf8')
+
+  it.each([
+    ['CON', '_CON'],
+    ['con', '_con'],
+    ['NUL.csv', '_NUL.csv'],
+    ['nul.tar.gz', '_nul.tar.gz'],
+    ['COM1.csv', '_COM1.csv'],
+    ['com9', '_com9'],
+    ['LPT9.txt', '_LPT9.txt'],
+    ['Lpt1.CSV', '_Lpt1.CSV'],
+    ['PRN.json', '_PRN.json'],
+    ['AUX', '_AUX'],
+    ['COM%C2%B9.csv', '_COM¹.csv'],
+    ['CONIN%24', '_CONIN$'],
+    ['NUL%20.csv', '_NUL .csv'],
+    ['NUL.', '_NUL']
+  ])('gives the Windows device name %s a prefix: %s', (segment, name) => {
+    expect(fileNameFromUrl(`https://h.example/d/${segment}`, 'fb')).toBe(name)
+  })
+
+  it.each(['CONSOLE.csv', 'COM10.csv', 'LPT0.txt', 'xNUL.csv', 'nul_1.csv', 'AUXILIARY'])(
+    'leaves %s, which is no device name, alone',
+    segment => {
+      expect(fileNameFromUrl(`https://h.example/d/${segment}`, 'fb')).toBe(segment)
+    }
+  )
+
+  it.each([
+    ['x.csv.', 'x.csv'],
+    ['x.csv...', 'x.csv'],
+    ['x.csv%20', 'x.csv'],
+    ['x.csv.%20.', 'x.csv'],
+    ['report%20.', 'report']
+  ])('drops the trailing dots and spaces Windows would drop: %s', (segment, name) => {
+    expect(fileNameFromUrl(`https://h.example/d/${segment}`, 'fb')).toBe(name)
+  })
+
+  it('keeps x.csv. and x.csv apart: they would be one file on Windows', () => {
+    expect(assignFileNames(urlsOf('x.csv.', 'x.csv', 'X.CSV%20'))).toEqual([
+      'x.csv',
+      'x-2.csv',
+      'X-3.CSV'
+    ])
+  })
+
+  it('a 100-character CJK name fits in 255 bytes with its .part, keeping its extension', () => {
+    const long = `${'数据文件'.repeat(25)}.csv`
+    const name = fileNameFromUrl(`https://h.example/d/${encodeURIComponent(long)}`, 'fb')
+    expect(bytes(`${name}.part`)).toBeLessThanOrEqual(255)
+    expect(name.endsWith('.csv')).toBe(true)
+    expect(long.endsWith(name)).toBe(true)
+    // Whole characters only: nothing cut in the middle of a character.
+    expect(name).not.toContain('\ufffd')
+    expect(Buffer.from(name, 'utf8').toString('utf8')).toBe(name)
+  })
+
+  it('keeps a long name within the limit when a duplicate takes a suffix', () => {
+    const long = `${'é'.repeat(200)}.csv`
+    const names = assignFileNames(urlsOf(long, long, long).map(u => encodeURI(u)))
+    for (const name of names) {
+      expect(bytes(`${name}.part`)).toBeLessThanOrEqual(255)
+      expect(name.endsWith('.csv')).toBe(true)
+    }
+    expect(names[1]?.endsWith('-2.csv')).toBe(true)
+    expect(names[2]?.endsWith('-3.csv')).toBe(true)
+    expect(new Set(names).size).toBe(3)
+  })
+
+  it('splits no surrogate pair when it shortens', () => {
+    const name = fileNameFromUrl(
+      `https://h.example/d/${encodeURIComponent(`${'😀'.repeat(100)}.csv`)}`,
+      'fb'
+    )
+    expect(bytes(`${name}.part`)).toBeLessThanOrEqual(255)
+    expect(name).toBe(`${'😀'.repeat(61)}.csv`)
+  })
+
+  it('never takes the manifest or its .part', () => {
+    const names = assignFileNames(
+      urlsOf(
+        'datafiniti-manifest.json',
+        'DATAFINITI-MANIFEST.JSON',
+        'datafiniti-manifest.json.part'
+      )
+    )
+    expect(names).toEqual([
+      'datafiniti-manifest-2.json',
+      'DATAFINITI-MANIFEST-3.JSON',
+      'datafiniti-manifest.json-2.part'
+    ])
+  })
+
+  it('treats names that differ only in Unicode normalisation as one (macOS)', () => {
+    const composed = encodeURIComponent('caf\u00e9.csv')
+    const decomposed = encodeURIComponent('cafe\u0301.csv')
+    expect(assignFileNames(urlsOf(composed, decomposed))).toEqual([
+      'caf\u00e9.csv',
+      'cafe\u0301-2.csv'
+    ])
+  })
+
+  it('breaks up the old ##[ workflow command form in a name', () => {
+    const name = fileNameFromUrl('https://h.example/d/%23%23%5Badd-mask%5Dx.csv', 'fb')
+    expect(name).not.toContain('##[')
+  })
+
+  it.each(['\u2028', '\u0085', '\u202e', '\u2066'])(
+    'replaces the separator or override %j',
+    char => {
+      expect(fileNameFromUrl(`https://h.example/d/a${encodeURIComponent(char)}b.csv`, 'fb')).toBe(
+        'a_b.csv'
+      )
+    }
+  )
+})
+
+describe('assignFileNames and the manifests', () => {
+  it("never gives a result file a manifest's name, a shard's included", () => {
+    const urls = [
+      'https://h/b/datafiniti-manifest.json',
+      'https://h/b/DATAFINITI-MANIFEST-shard-2-of-8.json',
+      'https://h/b/datafiniti-manifest-shard-1-of-3.json.part'
+    ]
+    const names = assignFileNames(urls)
+    for (const name of names)
+      expect(name.toLowerCase()).not.toMatch(
+        /^datafiniti-manifest(-shard-\d+-of-\d+)?\.json(\.part)?$/
+      )
+    expect(names[1]).toBe('DATAFINITI-MANIFEST-shard-2-of-8-2.json')
   })
 })

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { Slots } from '../../src/transfer/slots.js'
 
@@ -69,5 +70,16 @@ describe('Slots', () => {
     const controller = new AbortController()
     controller.abort(new Error('gone'))
     await expect(new Slots(3).acquire(0, controller.signal)).rejects.toThrow('gone')
+  })
+
+  it('closing refuses every waiter with one listener on the closing signal, however many wait', async () => {
+    const closing = new AbortController()
+    const slots = new Slots(1, closing.signal)
+    await slots.acquire(0)
+    const waiters = Array.from({ length: 200 }, (_, i) => slots.acquire(i))
+    expect(getEventListeners(closing.signal, 'abort')).toHaveLength(1)
+    closing.abort(new Error('stopped'))
+    for (const waiter of waiters) await expect(waiter).rejects.toThrow('stopped')
+    await expect(slots.acquire(0)).rejects.toThrow('stopped')
   })
 })

@@ -163,6 +163,22 @@ describe('renderSummary', () => {
     }
   })
 
+  it('keeps every cell and the heading on one line: no line break, control or command', () => {
+    const md = renderSummary(
+      report({
+        status: 'COMPLETED\n# Injected heading',
+        names: ['a\nb.csv', 'c\r\n| x | y |.csv'],
+        files: [file('a\nb.csv', 1, 1), file('c\r\n| x | y |.csv', 1, 1)],
+        downloadPath: '/ws/dir\n\n> [!WARNING]'
+      })
+    )
+    expect(md).toContain('### Datafiniti download 6073: COMPLETED # Injected heading\n')
+    expect(md).toContain('| a b.csv | 1 B | 1 | 2024-01-08 12:00 UTC |')
+    expect(md).toContain('| c &#124; x &#124; y &#124;.csv | 1 B | 1 | 2024-01-08 12:00 UTC |')
+    expect(md).toContain('Files are in `/ws/dir &gt; [!WARNING]`.')
+    expect(md.split('\n').filter(line => line.startsWith('#'))).toHaveLength(1)
+  })
+
   it('escapes pipes in urls mode too', () => {
     const md = renderSummary(report({ mode: 'urls', files: [], names: ['x|y.csv', 'z.csv'] }))
     expect(md).toContain('| x&#124;y.csv | s3.amazonaws.com |')

@@ -126,7 +126,7 @@ describe('waitForResults', () => {
       clock
     )
     const completed = await waitForResults(client, '6073', options(clock, log))
-    expect(completed.state).toBe(done)
+    expect(completed.state).toEqual(done)
     expect(completed.results).toBe(FILES)
     expect(completed.waitedMs).toBe(60_000)
     expect(clock.sleeps).toEqual([30_000, 30_000])
