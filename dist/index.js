@@ -32511,7 +32511,9 @@ const Defaults = {
     MaxRetries: 5,
     StallTimeout: '60s',
     IfNoResults: 'warn',
-    ArtifactFallback: 'fail'
+    ArtifactFallback: 'fail',
+    Overwrite: false,
+    ReuseRequest: true
 };
 const Limits = {
     MaxConcurrency: 64,
@@ -32823,7 +32825,7 @@ function parseSettings(env, cwd) {
     if (ARTIFACT_NAME_FORBIDDEN.test(artifactName)) {
         throw new InputError(`Input '${Inputs.ArtifactName}' must not contain any of " : < > | * ? \\ / or a line break; got ${quote(artifactName)}.`);
     }
-    const reuseRequest = request_key_boolean(env, Inputs.ReuseRequest, true);
+    const reuseRequest = request_key_boolean(env, Inputs.ReuseRequest, Defaults.ReuseRequest);
     return {
         token,
         apiVersion,
@@ -32843,7 +32845,7 @@ function parseSettings(env, cwd) {
         stallTimeoutMs: duration(env, Inputs.StallTimeout, Defaults.StallTimeout, 100),
         artifactFallback: parseFallback(read(env, Inputs.ArtifactFallback)),
         ifNoResults: parseIfNoResults(read(env, Inputs.IfNoResults)),
-        overwrite: request_key_boolean(env, Inputs.Overwrite, false),
+        overwrite: request_key_boolean(env, Inputs.Overwrite, Defaults.Overwrite),
         reuseRequest,
         requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined,
         shard
@@ -35452,6 +35454,7 @@ function accepted(job, verified) {
 
 
 
+
 /** Room kept free besides the files: the manifest, file-system blocks and metadata. */
 const MARGIN_BYTES = 1024 * 1024;
 /** Per file to download: its last, partly filled block and its manifest entry. */
@@ -35467,7 +35470,24 @@ const MARGIN_PER_FILE = 8 * 1024;
 async function checkDiskSpace(files, options, check) {
     const signal = options.signal ?? new AbortController().signal;
     options.log.info(`Checking disk space: the size of ${files.length} file(s) from the file host`);
-    const probed = await mapLimited(files, options.concurrency, file => probe(file, options, signal));
+    // Each probe listens to a signal of its own: up to 64 of them on the run's one signal would
+    // be a MaxListenersExceededWarning.
+    const fanout = new AbortFanout(signal);
+    let probed;
+    try {
+        probed = await mapLimited(files, options.concurrency, async (file) => {
+            const own = fanout.child();
+            try {
+                return await probe(file, options, own.signal);
+            }
+            finally {
+                own.dispose();
+            }
+        });
+    }
+    finally {
+        fanout.dispose();
+    }
     signal.throwIfAborted();
     const checked = new Map();
     const sizes = [];

@@ -13,7 +13,9 @@ export const Defaults = {
   MaxRetries: 5,
   StallTimeout: '60s',
   IfNoResults: 'warn' as NoResultsAction,
-  ArtifactFallback: 'fail'
+  ArtifactFallback: 'fail',
+  Overwrite: false,
+  ReuseRequest: true
 } as const
 
 export const Limits = {

@@ -149,7 +149,7 @@ export function parseSettings(env: Env, cwd: string): Settings {
     )
   }
 
-  const reuseRequest = boolean(env, Inputs.ReuseRequest, true)
+  const reuseRequest = boolean(env, Inputs.ReuseRequest, Defaults.ReuseRequest)
   return {
     token,
     apiVersion,
@@ -169,7 +169,7 @@ export function parseSettings(env: Env, cwd: string): Settings {
     stallTimeoutMs: duration(env, Inputs.StallTimeout, Defaults.StallTimeout, 100),
     artifactFallback: parseFallback(read(env, Inputs.ArtifactFallback)),
     ifNoResults: parseIfNoResults(read(env, Inputs.IfNoResults)),
-    overwrite: boolean(env, Inputs.Overwrite, false),
+    overwrite: boolean(env, Inputs.Overwrite, Defaults.Overwrite),
     reuseRequest,
     requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined,
     shard

@@ -1,5 +1,6 @@
 import * as path from 'node:path'
 import { MAX_SHARDS, type DownloadedFile, type PlannedFile } from '../domain/download.js'
+import { AbortFanout } from '../support/abort.js'
 import { FatalError } from '../support/errors.js'
 import { formatBytes, formatCount } from '../support/format.js'
 import { probeRemote, type Remote } from './file-host.js'
@@ -34,7 +35,22 @@ export async function checkDiskSpace(
 ): Promise<Map<string, DownloadedFile | undefined>> {
   const signal = options.signal ?? new AbortController().signal
   options.log.info(`Checking disk space: the size of ${files.length} file(s) from the file host`)
-  const probed = await mapLimited(files, options.concurrency, file => probe(file, options, signal))
+  // Each probe listens to a signal of its own: up to 64 of them on the run's one signal would
+  // be a MaxListenersExceededWarning.
+  const fanout = new AbortFanout(signal)
+  let probed: Probed[]
+  try {
+    probed = await mapLimited(files, options.concurrency, async file => {
+      const own = fanout.child()
+      try {
+        return await probe(file, options, own.signal)
+      } finally {
+        own.dispose()
+      }
+    })
+  } finally {
+    fanout.dispose()
+  }
   signal.throwIfAborted()
 
   const checked = new Map<string, DownloadedFile | undefined>()
