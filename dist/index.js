@@ -32912,6 +32912,305 @@ function isLoopback(hostname) {
         /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host));
 }
 
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
+var lib = __nccwpck_require__(44942);
+;// CONCATENATED MODULE: ./src/support/http.ts
+
+
+
+const USER_AGENT = 'datafiniti-download-action';
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 10;
+/**
+ * @actions/http-client over node:http: it streams, keeps connections alive and honours
+ * HTTPS_PROXY / NO_PROXY. One client per origin (scheme, host, port): a client keeps the agent of
+ * its first request, direct or a proxy tunnel, whatever the next URL is, so one shared client sent
+ * an `https:` file URL to an `http:` agent, or through a tunnel made for another host and scheme.
+ * Redirects are followed here rather than by the client, for the same reason, and each hop gets its
+ * own copy of the headers: the caller's object is never edited, and Authorization is dropped once a
+ * redirect leaves the origin, as curl does.
+ */
+function createHttp(options) {
+    const clients = new Map();
+    const clientFor = (url) => {
+        let client = clients.get(url.origin);
+        if (!client) {
+            client = new lib/* HttpClient */.Qq(USER_AGENT, [], {
+                keepAlive: true,
+                allowRetries: false,
+                allowRedirects: false,
+                socketTimeout: options.socketTimeoutMs
+            });
+            clients.set(url.origin, client);
+        }
+        return client;
+    };
+    const send = async (method, url, headers, body, followRedirects) => {
+        let current = new URL(url);
+        let hopHeaders = { ...headers };
+        for (let hop = 0;; hop++) {
+            const res = await clientFor(current).request(method, current.href, body, { ...hopHeaders });
+            const { message } = res;
+            const location = message.headers.location;
+            if (!followRedirects ||
+                hop >= MAX_REDIRECTS ||
+                !REDIRECTS.has(message.statusCode ?? 0) ||
+                location === undefined ||
+                !URL.canParse(location, current.href)) {
+                return message;
+            }
+            const next = new URL(location, current);
+            message.resume();
+            if (current.protocol === 'https:' && next.protocol !== 'https:') {
+                throw new FatalError(`${describeUrl(current.href)} redirected to plain http (${describeUrl(next.href)}): refused`);
+            }
+            if (next.origin !== current.origin) {
+                hopHeaders = Object.fromEntries(Object.entries(hopHeaders).filter(([name]) => name.toLowerCase() !== 'authorization'));
+            }
+            current = next;
+        }
+    };
+    const text = async (message, limitBytes) => ({
+        status: message.statusCode ?? 0,
+        headers: message.headers,
+        text: await readLimited(message, limitBytes)
+    });
+    return {
+        async getText(url, headers, limitBytes = 4 * 1024 * 1024, followRedirects = true) {
+            return text(await send('GET', url, headers, null, followRedirects), limitBytes);
+        },
+        async postText(url, headers, body) {
+            return text(await send('POST', url, headers, body, false), 4 * 1024 * 1024);
+        },
+        async getStream(url, headers) {
+            const body = await send('GET', url, headers, null, true);
+            return { status: body.statusCode ?? 0, headers: body.headers, body };
+        },
+        dispose: () => {
+            for (const client of clients.values())
+                client.dispose();
+            clients.clear();
+        }
+    };
+}
+/**
+ * Reads at most `limit` bytes of a body as text and discards the rest, so that a huge error page
+ * cannot fill memory.
+ */
+async function readLimited(body, limit) {
+    const chunks = [];
+    let size = 0;
+    try {
+        for await (const chunk of body) {
+            if (size < limit) {
+                const part = chunk.subarray(0, limit - size);
+                chunks.push(part);
+                size += part.length;
+            }
+        }
+    }
+    catch (error) {
+        throw new TransientError(`the connection broke while reading the response (${error.message})`);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+}
+/** A header's value, the first one when it came more than once. */
+function header(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
+/** `Content-Length` as a number, when the server sent a valid one. */
+function contentLength(headers) {
+    const raw = headers['content-length'];
+    if (raw === undefined || !/^\d+$/.test(raw))
+        return undefined;
+    return Number(raw);
+}
+/**
+ * A file request that gives up when the signal aborts (a cancelled job), even while the host has
+ * not answered yet: a late answer is then thrown away. The client itself takes no signal.
+ */
+async function getStreamUnlessAborted(http, url, headers, signal) {
+    signal.throwIfAborted();
+    const pending = http.getStream(url, headers);
+    let onAbort = () => undefined;
+    const aborted = new Promise((_resolve, reject) => {
+        onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+        const res = await Promise.race([pending, aborted]);
+        if (signal.aborted) {
+            res.body.destroy();
+            throw signal.reason;
+        }
+        return res;
+    }
+    catch (error) {
+        pending.then(res => res.body.destroy(), () => undefined);
+        throw error;
+    }
+    finally {
+        signal.removeEventListener('abort', onAbort);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/api/response.ts
+
+
+
+
+/** The start of a body, single-line, without secrets or workflow commands, for an error message. */
+function bodyStart(text, secrets) {
+    const flat = safeText(redact(text, secrets).replace(/\s+/g, ' ')).trim();
+    return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}
+/** The API's own explanation (`message` or `error` of a JSON error body), else the body's start. */
+function apiMessage(text, secrets) {
+    try {
+        const body = JSON.parse(text);
+        if (body !== null && typeof body === 'object') {
+            const { message, error } = body;
+            const said = [error, message].filter(s => typeof s === 'string' && s.trim() !== '');
+            if (said.length > 0)
+                return bodyStart(said.join(': '), secrets);
+        }
+    }
+    catch {
+        // not JSON: fall through to the raw start
+    }
+    return bodyStart(text, secrets);
+}
+/**
+ * Turns a non-2xx answer into an error: auth failures are final and say so; the rest keep their
+ * status so that the retry predicate can decide.
+ */
+function failForStatus(endpoint, res, secrets, now) {
+    const said = apiMessage(res.text, secrets);
+    if (res.status === 401 || res.status === 403) {
+        throw new FatalError(`Datafiniti rejected the token: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
+            `Check the 'token' input: it must be a valid API token from the Datafiniti portal, passed from a secret.`);
+    }
+    const retryAfter = parseRetryAfter(header(res.headers, 'retry-after'), now);
+    throw new HttpStatusError(`${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}`, res.status, retryAfter);
+}
+/** JSON or a specific error naming the endpoint and status, never a TypeError later on. */
+function parseJson(endpoint, res, secrets) {
+    try {
+        return JSON.parse(res.text);
+    }
+    catch {
+        throw new HttpStatusError(`${endpoint} answered HTTP ${res.status} with a body that is not JSON: "${bodyStart(res.text, secrets)}"`, 
+        // A garbled 200 is as likely a passing proxy fault as a lasting one: let it be retried.
+        res.status >= 200 && res.status < 300 ? 502 : res.status);
+    }
+}
+function wrongShape(endpoint, status, what, text, secrets) {
+    return new FatalError(`${endpoint} answered HTTP ${status} with JSON of an unexpected shape (${what}): "${bodyStart(text, secrets)}"`);
+}
+/** A number from a field that may be a number or a numeric string. */
+function optionalNumber(value) {
+    if (typeof value === 'number' && Number.isFinite(value))
+        return value;
+    if (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()))
+        return Number(value);
+    return undefined;
+}
+/**
+ * The query matched nothing, so Datafiniti made no download: on a schedule a normal week, which
+ * `if-no-results` decides about as it does for a download without files.
+ */
+class NoMatchesError extends CreateAnswerError {
+    name = 'NoMatchesError';
+}
+/**
+ * Errors of a create call, which is never retried once it may have reached the server: known API
+ * answers get their own explanation, the rest say why the action did not try again.
+ */
+function failCreate(endpoint, res, secrets) {
+    const said = apiMessage(res.text, secrets);
+    if (/numRequested cannot be <= 0/i.test(res.text)) {
+        throw new NoMatchesError(`The query matched no records, so Datafiniti created no download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
+            `Check the 'query' and 'data-type' inputs.`);
+    }
+    if (/exceeds preview record limit/i.test(res.text)) {
+        throw new CreateAnswerError(`Your Datafiniti plan does not allow this download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
+            `Lower 'num-records' to your plan's preview limit, or upgrade the plan.`);
+    }
+    if (res.status === 401 || res.status === 403) {
+        throw new CreateAnswerError(`Datafiniti rejected the token: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
+            `Check the 'token' input: it must be a valid API token from the Datafiniti portal, passed from a secret.`);
+    }
+    throw new CreateAnswerError(`Creating the download failed: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
+        (res.status >= 500 || res.status === 429 || res.status === 408
+            ? `It was not retried, because a retry could create (and charge for) a second download: ` +
+                `look for a new download in the Datafiniti portal before running again.`
+            : `Check the 'query', 'data-type', 'format', 'num-records' and 'view' inputs.`));
+}
+/**
+ * A status answer of either version: an unknown id is final and says which input to check; the
+ * body is one object, or a one-element array holding it, with a non-empty `status` string.
+ */
+function statusRecord(endpoint, res, what, secrets, now) {
+    if (res.status === 400 || res.status === 404) {
+        throw new FatalError(`${what.notFound} (${endpoint} answered HTTP ${res.status}). Check the 'request-id' input.`);
+    }
+    if (res.status !== 200)
+        failForStatus(endpoint, res, secrets, now);
+    const body = parseJson(endpoint, res, secrets);
+    const item = Array.isArray(body) ? body[0] : body;
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        throw wrongShape(endpoint, res.status, what.shape, res.text, secrets);
+    }
+    const record = item;
+    if (typeof record['status'] !== 'string' || record['status'].trim() === '') {
+        throw wrongShape(endpoint, res.status, 'no "status" string', res.text, secrets);
+    }
+    return record;
+}
+/** A request's `error` field as one line of text: empty when there is none. */
+function errorText(raw) {
+    return safeText(typeof raw === 'string' ? raw : raw ? JSON.stringify(raw) : '').trim();
+}
+/**
+ * A download's state from its status record, whatever the version's field names: unknown statuses
+ * are taken as still running, and only `completed` is done.
+ */
+function downloadState(record, fields, failed) {
+    // Shown in progress lines, the summary and the `status` output: one line, never a command.
+    const status = safeText(String(record['status'])).trim();
+    const lower = status.toLowerCase();
+    const error = errorText(record['error']);
+    const rawFormat = record[fields.format];
+    const format = typeof rawFormat === 'string' ? rawFormat.toLowerCase() : '';
+    return {
+        status,
+        phase: error !== '' || failed.has(lower)
+            ? 'failed'
+            : lower === 'completed'
+                ? 'completed'
+                : 'pending',
+        error,
+        numDownloaded: optionalNumber(record[fields.downloaded]),
+        numRequested: optionalNumber(record[fields.requested]),
+        format: format === 'csv' || format === 'json' ? format : undefined
+    };
+}
+/** A result item's URL: `{ url }`, or (v4) the URL itself; else a clear error. */
+function resultUrl(item, index, answer) {
+    const { endpoint, res, secrets, strings } = answer;
+    const url = typeof item === 'string' && strings
+        ? item
+        : item !== null && typeof item === 'object'
+            ? item['url']
+            : undefined;
+    if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
+        const what = strings ? 'is not an http(s) URL' : 'has no http(s) "url"';
+        throw wrongShape(endpoint, res.status, `result ${index + 1} ${what}`, res.text, secrets);
+    }
+    return url;
+}
+
 ;// CONCATENATED MODULE: ./src/api/reuse.ts
 
 
@@ -33128,7 +33427,7 @@ function renderSummary(report) {
     const lines = [];
     const records = totalRecords(report);
     const shard = report.shard ? `, ${describeShard(report.shard)}` : '';
-    lines.push(`### Datafiniti download ${escapeCell(report.requestId)}${shard}: ${escapeCell(report.status)}`, '');
+    lines.push(`### Datafiniti download${report.requestId ? ` ${escapeCell(report.requestId)}` : ''}${shard}: ${escapeCell(report.status)}`, '');
     const facts = [
         `**${report.urls.length}** file(s)`,
         report.mode === 'urls' ? undefined : `**${formatBytes(totalBytes(report))}**`,
@@ -33516,298 +33815,6 @@ function expiryFromUrl(url) {
         // not a URL: no expiry known
     }
     return undefined;
-}
-
-// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
-var lib = __nccwpck_require__(44942);
-;// CONCATENATED MODULE: ./src/support/http.ts
-
-
-
-const USER_AGENT = 'datafiniti-download-action';
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-const MAX_REDIRECTS = 10;
-/**
- * @actions/http-client over node:http: it streams, keeps connections alive and honours
- * HTTPS_PROXY / NO_PROXY. One client per origin (scheme, host, port): a client keeps the agent of
- * its first request, direct or a proxy tunnel, whatever the next URL is, so one shared client sent
- * an `https:` file URL to an `http:` agent, or through a tunnel made for another host and scheme.
- * Redirects are followed here rather than by the client, for the same reason, and each hop gets its
- * own copy of the headers: the caller's object is never edited, and Authorization is dropped once a
- * redirect leaves the origin, as curl does.
- */
-function createHttp(options) {
-    const clients = new Map();
-    const clientFor = (url) => {
-        let client = clients.get(url.origin);
-        if (!client) {
-            client = new lib/* HttpClient */.Qq(USER_AGENT, [], {
-                keepAlive: true,
-                allowRetries: false,
-                allowRedirects: false,
-                socketTimeout: options.socketTimeoutMs
-            });
-            clients.set(url.origin, client);
-        }
-        return client;
-    };
-    const send = async (method, url, headers, body, followRedirects) => {
-        let current = new URL(url);
-        let hopHeaders = { ...headers };
-        for (let hop = 0;; hop++) {
-            const res = await clientFor(current).request(method, current.href, body, { ...hopHeaders });
-            const { message } = res;
-            const location = message.headers.location;
-            if (!followRedirects ||
-                hop >= MAX_REDIRECTS ||
-                !REDIRECTS.has(message.statusCode ?? 0) ||
-                location === undefined ||
-                !URL.canParse(location, current.href)) {
-                return message;
-            }
-            const next = new URL(location, current);
-            message.resume();
-            if (current.protocol === 'https:' && next.protocol !== 'https:') {
-                throw new FatalError(`${describeUrl(current.href)} redirected to plain http (${describeUrl(next.href)}): refused`);
-            }
-            if (next.origin !== current.origin) {
-                hopHeaders = Object.fromEntries(Object.entries(hopHeaders).filter(([name]) => name.toLowerCase() !== 'authorization'));
-            }
-            current = next;
-        }
-    };
-    const text = async (message, limitBytes) => ({
-        status: message.statusCode ?? 0,
-        headers: message.headers,
-        text: await readLimited(message, limitBytes)
-    });
-    return {
-        async getText(url, headers, limitBytes = 4 * 1024 * 1024, followRedirects = true) {
-            return text(await send('GET', url, headers, null, followRedirects), limitBytes);
-        },
-        async postText(url, headers, body) {
-            return text(await send('POST', url, headers, body, false), 4 * 1024 * 1024);
-        },
-        async getStream(url, headers) {
-            const body = await send('GET', url, headers, null, true);
-            return { status: body.statusCode ?? 0, headers: body.headers, body };
-        },
-        dispose: () => {
-            for (const client of clients.values())
-                client.dispose();
-            clients.clear();
-        }
-    };
-}
-/**
- * Reads at most `limit` bytes of a body as text and discards the rest, so that a huge error page
- * cannot fill memory.
- */
-async function readLimited(body, limit) {
-    const chunks = [];
-    let size = 0;
-    try {
-        for await (const chunk of body) {
-            if (size < limit) {
-                const part = chunk.subarray(0, limit - size);
-                chunks.push(part);
-                size += part.length;
-            }
-        }
-    }
-    catch (error) {
-        throw new TransientError(`the connection broke while reading the response (${error.message})`);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-}
-/** A header's value, the first one when it came more than once. */
-function header(headers, name) {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-}
-/** `Content-Length` as a number, when the server sent a valid one. */
-function contentLength(headers) {
-    const raw = headers['content-length'];
-    if (raw === undefined || !/^\d+$/.test(raw))
-        return undefined;
-    return Number(raw);
-}
-/**
- * A file request that gives up when the signal aborts (a cancelled job), even while the host has
- * not answered yet: a late answer is then thrown away. The client itself takes no signal.
- */
-async function getStreamUnlessAborted(http, url, headers, signal) {
-    signal.throwIfAborted();
-    const pending = http.getStream(url, headers);
-    let onAbort = () => undefined;
-    const aborted = new Promise((_resolve, reject) => {
-        onAbort = () => reject(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-        const res = await Promise.race([pending, aborted]);
-        if (signal.aborted) {
-            res.body.destroy();
-            throw signal.reason;
-        }
-        return res;
-    }
-    catch (error) {
-        pending.then(res => res.body.destroy(), () => undefined);
-        throw error;
-    }
-    finally {
-        signal.removeEventListener('abort', onAbort);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/api/response.ts
-
-
-
-
-/** The start of a body, single-line, without secrets or workflow commands, for an error message. */
-function bodyStart(text, secrets) {
-    const flat = safeText(redact(text, secrets).replace(/\s+/g, ' ')).trim();
-    return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
-}
-/** The API's own explanation (`message` or `error` of a JSON error body), else the body's start. */
-function apiMessage(text, secrets) {
-    try {
-        const body = JSON.parse(text);
-        if (body !== null && typeof body === 'object') {
-            const { message, error } = body;
-            const said = [error, message].filter(s => typeof s === 'string' && s.trim() !== '');
-            if (said.length > 0)
-                return bodyStart(said.join(': '), secrets);
-        }
-    }
-    catch {
-        // not JSON: fall through to the raw start
-    }
-    return bodyStart(text, secrets);
-}
-/**
- * Turns a non-2xx answer into an error: auth failures are final and say so; the rest keep their
- * status so that the retry predicate can decide.
- */
-function failForStatus(endpoint, res, secrets, now) {
-    const said = apiMessage(res.text, secrets);
-    if (res.status === 401 || res.status === 403) {
-        throw new FatalError(`Datafiniti rejected the token: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
-            `Check the 'token' input: it must be a valid API token from the Datafiniti portal, passed from a secret.`);
-    }
-    const retryAfter = parseRetryAfter(header(res.headers, 'retry-after'), now);
-    throw new HttpStatusError(`${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}`, res.status, retryAfter);
-}
-/** JSON or a specific error naming the endpoint and status, never a TypeError later on. */
-function parseJson(endpoint, res, secrets) {
-    try {
-        return JSON.parse(res.text);
-    }
-    catch {
-        throw new HttpStatusError(`${endpoint} answered HTTP ${res.status} with a body that is not JSON: "${bodyStart(res.text, secrets)}"`, 
-        // A garbled 200 is as likely a passing proxy fault as a lasting one: let it be retried.
-        res.status >= 200 && res.status < 300 ? 502 : res.status);
-    }
-}
-function wrongShape(endpoint, status, what, text, secrets) {
-    return new FatalError(`${endpoint} answered HTTP ${status} with JSON of an unexpected shape (${what}): "${bodyStart(text, secrets)}"`);
-}
-/** A number from a field that may be a number or a numeric string. */
-function optionalNumber(value) {
-    if (typeof value === 'number' && Number.isFinite(value))
-        return value;
-    if (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()))
-        return Number(value);
-    return undefined;
-}
-/**
- * Errors of a create call, which is never retried once it may have reached the server: known API
- * answers get their own explanation, the rest say why the action did not try again.
- */
-function failCreate(endpoint, res, secrets) {
-    const said = apiMessage(res.text, secrets);
-    if (/numRequested cannot be <= 0/i.test(res.text)) {
-        throw new CreateAnswerError(`The query matched no records, so Datafiniti created no download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
-            `Check the 'query' and 'data-type' inputs.`);
-    }
-    if (/exceeds preview record limit/i.test(res.text)) {
-        throw new CreateAnswerError(`Your Datafiniti plan does not allow this download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
-            `Lower 'num-records' to your plan's preview limit, or upgrade the plan.`);
-    }
-    if (res.status === 401 || res.status === 403) {
-        throw new CreateAnswerError(`Datafiniti rejected the token: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
-            `Check the 'token' input: it must be a valid API token from the Datafiniti portal, passed from a secret.`);
-    }
-    throw new CreateAnswerError(`Creating the download failed: ${endpoint} answered HTTP ${res.status}${said ? ` (${said})` : ''}. ` +
-        (res.status >= 500 || res.status === 429 || res.status === 408
-            ? `It was not retried, because a retry could create (and charge for) a second download: ` +
-                `look for a new download in the Datafiniti portal before running again.`
-            : `Check the 'query', 'data-type', 'format', 'num-records' and 'view' inputs.`));
-}
-/**
- * A status answer of either version: an unknown id is final and says which input to check; the
- * body is one object, or a one-element array holding it, with a non-empty `status` string.
- */
-function statusRecord(endpoint, res, what, secrets, now) {
-    if (res.status === 400 || res.status === 404) {
-        throw new FatalError(`${what.notFound} (${endpoint} answered HTTP ${res.status}). Check the 'request-id' input.`);
-    }
-    if (res.status !== 200)
-        failForStatus(endpoint, res, secrets, now);
-    const body = parseJson(endpoint, res, secrets);
-    const item = Array.isArray(body) ? body[0] : body;
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-        throw wrongShape(endpoint, res.status, what.shape, res.text, secrets);
-    }
-    const record = item;
-    if (typeof record['status'] !== 'string' || record['status'].trim() === '') {
-        throw wrongShape(endpoint, res.status, 'no "status" string', res.text, secrets);
-    }
-    return record;
-}
-/** A request's `error` field as one line of text: empty when there is none. */
-function errorText(raw) {
-    return safeText(typeof raw === 'string' ? raw : raw ? JSON.stringify(raw) : '').trim();
-}
-/**
- * A download's state from its status record, whatever the version's field names: unknown statuses
- * are taken as still running, and only `completed` is done.
- */
-function downloadState(record, fields, failed) {
-    // Shown in progress lines, the summary and the `status` output: one line, never a command.
-    const status = safeText(String(record['status'])).trim();
-    const lower = status.toLowerCase();
-    const error = errorText(record['error']);
-    const rawFormat = record[fields.format];
-    const format = typeof rawFormat === 'string' ? rawFormat.toLowerCase() : '';
-    return {
-        status,
-        phase: error !== '' || failed.has(lower)
-            ? 'failed'
-            : lower === 'completed'
-                ? 'completed'
-                : 'pending',
-        error,
-        numDownloaded: optionalNumber(record[fields.downloaded]),
-        numRequested: optionalNumber(record[fields.requested]),
-        format: format === 'csv' || format === 'json' ? format : undefined
-    };
-}
-/** A result item's URL: `{ url }`, or (v4) the URL itself; else a clear error. */
-function resultUrl(item, index, answer) {
-    const { endpoint, res, secrets, strings } = answer;
-    const url = typeof item === 'string' && strings
-        ? item
-        : item !== null && typeof item === 'object'
-            ? item['url']
-            : undefined;
-    if (typeof url !== 'string' || !/^https?:\/\//i.test(url) || !URL.canParse(url)) {
-        const what = strings ? 'is not an http(s) URL' : 'has no http(s) "url"';
-        throw wrongShape(endpoint, res.status, `result ${index + 1} ${what}`, res.text, secrets);
-    }
-    return url;
 }
 
 ;// CONCATENATED MODULE: ./src/api/v3.ts
@@ -35783,6 +35790,28 @@ function reportFor(settings, requestId, completed) {
         shard: shard && { ...shard, totalFiles: completed.results.length }
     };
 }
+/** The report of a query that matched nothing: no request, no files. */
+function noMatchesReport(settings) {
+    return {
+        requestId: '',
+        status: 'NO MATCHES',
+        mode: settings.mode,
+        urls: [],
+        names: [],
+        expiries: [],
+        created: [],
+        files: [],
+        downloadPath: '',
+        expiresAt: undefined,
+        artifact: undefined,
+        artifactName: '',
+        manifestPath: undefined,
+        waitedMs: 0,
+        downloadMs: 0,
+        noResults: undefined,
+        shard: undefined
+    };
+}
 function plan(report, completed) {
     return report.urls.map((url, i) => {
         const name = report.names[i] ?? `result-${i + 1}`;
@@ -35869,6 +35898,7 @@ async function preflight(settings, { runner, artifacts }) {
 
 
 
+
 /**
  * The whole run: inputs → (create) → wait → download → deliver → report. Every side effect goes
  * through `ports`, so this function is tested with plain objects.
@@ -35879,8 +35909,21 @@ async function runPipeline(settings, ports, progress = newRunProgress()) {
     const { uploadBlocked, nameChecked } = await runner.group('Validate inputs', () => preflight(settings, ports));
     const client = apiClient(settings, ports);
     progress.stage = settings.requestId ? 'wait' : 'create';
-    const requestId = settings.requestId ??
-        (await createOnce(() => create(client, settings.query, ports), settings, ports.memory, runner));
+    let requestId;
+    try {
+        requestId =
+            settings.requestId ??
+                (await createOnce(() => create(client, settings.query, ports), settings, ports.memory, runner));
+    }
+    catch (error) {
+        // A query that matched nothing made no download: the user's `if-no-results` says what next.
+        if (!(error instanceof NoMatchesError))
+            throw error;
+        const report = noMatchesReport(settings);
+        await settleNoResults(report, error.message, ifNoResults, runner);
+        await publishReport(report, runner, clock);
+        return report;
+    }
     if (settings.mode === 'artifact' && !uploadBlocked && !nameChecked) {
         // The default name holds the request id: checked once it is known, still before the wait.
         const name = artifactNameFor(settings, requestId);

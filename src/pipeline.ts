@@ -1,3 +1,4 @@
+import { NoMatchesError } from './api/response.js'
 import { createOnce } from './api/reuse.js'
 import { waitForResults } from './api/wait.js'
 import { checkArtifactName, replaceArtifact } from './deliver/clash.js'
@@ -5,12 +6,12 @@ import { Outputs } from './domain/names.js'
 import { artifactNameFor, type Settings } from './inputs/settings.js'
 import type { Ports } from './ports.js'
 import { newRunProgress, type RunProgress } from './report/failure.js'
-import { settleResults } from './report/no-results.js'
+import { settleNoResults, settleResults } from './report/no-results.js'
 import { publishReport } from './report/publish.js'
 import { shardLine, type RunReport } from './report/report.js'
 import { signatureSecrets } from './support/secrets.js'
 import { apiClient, create } from './steps/api.js'
-import { download, plan, reportFor } from './steps/download.js'
+import { download, noMatchesReport, plan, reportFor } from './steps/download.js'
 import { preflight } from './steps/preflight.js'
 
 /**
@@ -29,9 +30,24 @@ export async function runPipeline(
   )
   const client = apiClient(settings, ports)
   progress.stage = settings.requestId ? 'wait' : 'create'
-  const requestId =
-    settings.requestId ??
-    (await createOnce(() => create(client, settings.query, ports), settings, ports.memory, runner))
+  let requestId: string
+  try {
+    requestId =
+      settings.requestId ??
+      (await createOnce(
+        () => create(client, settings.query, ports),
+        settings,
+        ports.memory,
+        runner
+      ))
+  } catch (error) {
+    // A query that matched nothing made no download: the user's `if-no-results` says what next.
+    if (!(error instanceof NoMatchesError)) throw error
+    const report = noMatchesReport(settings)
+    await settleNoResults(report, error.message, ifNoResults, runner)
+    await publishReport(report, runner, clock)
+    return report
+  }
   if (settings.mode === 'artifact' && !uploadBlocked && !nameChecked) {
     // The default name holds the request id: checked once it is known, still before the wait.
     const name = artifactNameFor(settings, requestId)

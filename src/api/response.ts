@@ -92,13 +92,21 @@ export function optionalNumber(value: unknown): number | undefined {
 }
 
 /**
+ * The query matched nothing, so Datafiniti made no download: on a schedule a normal week, which
+ * `if-no-results` decides about as it does for a download without files.
+ */
+export class NoMatchesError extends CreateAnswerError {
+  override name = 'NoMatchesError'
+}
+
+/**
  * Errors of a create call, which is never retried once it may have reached the server: known API
  * answers get their own explanation, the rest say why the action did not try again.
  */
 export function failCreate(endpoint: string, res: TextResponse, secrets: readonly string[]): never {
   const said = apiMessage(res.text, secrets)
   if (/numRequested cannot be <= 0/i.test(res.text)) {
-    throw new CreateAnswerError(
+    throw new NoMatchesError(
       `The query matched no records, so Datafiniti created no download (${endpoint} answered HTTP ${res.status}: ${said}). ` +
         `Check the 'query' and 'data-type' inputs.`
     )

@@ -32,7 +32,7 @@ export function renderSummary(report: RunReport): string {
   const records = totalRecords(report)
   const shard = report.shard ? `, ${describeShard(report.shard)}` : ''
   lines.push(
-    `### Datafiniti download ${escapeCell(report.requestId)}${shard}: ${escapeCell(report.status)}`,
+    `### Datafiniti download${report.requestId ? ` ${escapeCell(report.requestId)}` : ''}${shard}: ${escapeCell(report.status)}`,
     ''
   )
   const facts = [

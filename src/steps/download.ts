@@ -43,6 +43,29 @@ export function reportFor(settings: Settings, requestId: string, completed: Comp
   }
 }
 
+/** The report of a query that matched nothing: no request, no files. */
+export function noMatchesReport(settings: Settings): RunReport {
+  return {
+    requestId: '',
+    status: 'NO MATCHES',
+    mode: settings.mode,
+    urls: [],
+    names: [],
+    expiries: [],
+    created: [],
+    files: [],
+    downloadPath: '',
+    expiresAt: undefined,
+    artifact: undefined,
+    artifactName: '',
+    manifestPath: undefined,
+    waitedMs: 0,
+    downloadMs: 0,
+    noResults: undefined,
+    shard: undefined
+  }
+}
+
 export function plan(report: RunReport, completed: Completed): PlannedFile[] {
   return report.urls.map((url, i) => {
     const name = report.names[i] ?? `result-${i + 1}`

@@ -6,7 +6,7 @@ import AdmZip from 'adm-zip'
 import { describe, expect, it } from 'vitest'
 import { Inputs, Outputs } from '../../src/domain/names.js'
 import { awkwardCsv, jsonLines, sha256 } from '../../sim/data.js'
-import { failureOf, printed } from '../../sim/runner.js'
+import { annotations, failureOf, printed } from '../../sim/runner.js'
 import { bufferBody } from '../../sim/simulator.js'
 import { fileHashes, useWorld } from '../helpers/world.js'
 
@@ -186,13 +186,33 @@ describe('creating a download from a query', () => {
     expect(result.outputs[Outputs.RecordCount]).toBe('333')
   })
 
+  const noMatches =
+    /The query matched no records, so Datafiniti created no download .*numRequested cannot be <= 0.*Check the 'query'/
+  it.each(['v3', 'v4'] as const)(
+    'API %s: a query matching nothing is a run with no results, as if-no-results says',
+    async version => {
+      const inputs = {
+        [Inputs.ApiVersion]: version,
+        [Inputs.Query]: 'nothing:matches',
+        [Inputs.DataType]: 'products',
+        [Inputs.NumRecords]: '10'
+      }
+      const quiet = await world.run(inputs)
+      expect(quiet.code, printed(quiet)).toBe(0)
+      expect(annotations(quiet, 'warning').join('\n')).toMatch(noMatches)
+      expect(quiet.outputs[Outputs.RequestId]).toBe('')
+      expect(quiet.outputs[Outputs.Status]).toBe('NO MATCHES')
+      expect(quiet.outputs[Outputs.FileCount]).toBe('0')
+      expect(quiet.outputs[Outputs.Manifest]).toBe('')
+      expect(quiet.summary).toMatch(/^### Datafiniti download: NO MATCHES/)
+      const strict = await world.run({ ...inputs, [Inputs.IfNoResults]: 'error' })
+      expect(strict.code).not.toBe(0)
+      expect(failureOf(strict)).toMatch(noMatches)
+      expect(failureOf(strict)).toContain("as 'if-no-results: error' asks")
+    }
+  )
+
   const refusals: [string, string, string, RegExp][] = [
-    [
-      'a query matching nothing says so',
-      'nothing:matches',
-      '10',
-      /The query matched no records, so Datafiniti created no download .*numRequested cannot be <= 0.*Check the 'query'/
-    ],
     [
       'a plan limit says to lower num-records',
       'brand:Acme',

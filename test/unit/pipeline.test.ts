@@ -806,3 +806,38 @@ describe('runPipeline with shard and the disk port', () => {
     expect(w.outputs[Outputs.Files]).toBeUndefined()
   })
 })
+
+describe('a query that matched nothing', () => {
+  const nothing = (action?: string) => {
+    const w = world({
+      [Inputs.Query]: 'nothing',
+      [Inputs.DataType]: 'products',
+      [Inputs.NumRecords]: '10',
+      ...(action ? { [Inputs.IfNoResults]: action } : {})
+    })
+    w.http.answer('GET /v3/data/products', json(400, { message: 'numRequested cannot be <= 0' }))
+    return w
+  }
+
+  it('is a run with no results: warn by default, nothing created, waited for or uploaded', async () => {
+    const w = nothing()
+    const report = await runPipeline(w.settings, w.ports)
+    expect(report.status).toBe('NO MATCHES')
+    expect(w.warnings).toEqual([expect.stringMatching(/^The query matched no records/)])
+    expect(w.outputs[Outputs.RequestId]).toBe('')
+    expect(w.outputs[Outputs.FileCount]).toBe('0')
+    expect(w.uploads).toEqual([])
+    expect(w.events.filter(e => e.startsWith('GET') || e.startsWith('FILE'))).toEqual([
+      'GET /v3/data/products'
+    ])
+  })
+
+  it('ignore is quiet; error fails with the reason', async () => {
+    const quiet = nothing('ignore')
+    await runPipeline(quiet.settings, quiet.ports)
+    expect(quiet.warnings).toEqual([])
+    const strict = nothing('error')
+    const message = await failure(runPipeline(strict.settings, strict.ports))
+    expect(message).toMatch(/^The query matched no records.*as 'if-no-results: error' asks/)
+  })
+})
