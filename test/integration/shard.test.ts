@@ -186,37 +186,18 @@ describe('bad shard input fails before any request', () => {
     [Inputs.DataType]: 'products',
     [Inputs.NumRecords]: '10'
   }
+  const byId = (shard: string) => ({ [Inputs.RequestId]: '6073', [Inputs.Shard]: shard })
   const cases: [string, Record<string, string>, RegExp][] = [
     [
       'with query',
       { ...query, [Inputs.Shard]: '1/3' },
       /Input 'shard' cannot be used with 'query': every shard would create, and pay for, a download of its own\. .*'request-id' output/
     ],
-    [
-      '0/3',
-      { [Inputs.RequestId]: '6073', [Inputs.Shard]: '0/3' },
-      /Input 'shard' must be K\/N: .*1 ≤ K ≤ N ≤ 256 .*; got "0\/3"\./
-    ],
-    [
-      '4/3',
-      { [Inputs.RequestId]: '6073', [Inputs.Shard]: '4/3' },
-      /Input 'shard' must be K\/N: .*; got "4\/3"\./
-    ],
-    [
-      '1/0',
-      { [Inputs.RequestId]: '6073', [Inputs.Shard]: '1/0' },
-      /Input 'shard' must be K\/N: .*; got "1\/0"\./
-    ],
-    [
-      'x/y',
-      { [Inputs.RequestId]: '6073', [Inputs.Shard]: 'x/y' },
-      /Input 'shard' must be K\/N: .*; got "x\/y"\./
-    ],
-    [
-      '257/300',
-      { [Inputs.RequestId]: '6073', [Inputs.Shard]: '257/300' },
-      /Input 'shard' must be K\/N: .*; got "257\/300"\./
-    ]
+    ['0/3', byId('0/3'), /Input 'shard' must be K\/N: .*1 ≤ K ≤ N ≤ 256 .*; got "0\/3"\./],
+    ['4/3', byId('4/3'), /Input 'shard' must be K\/N: .*; got "4\/3"\./],
+    ['1/0', byId('1/0'), /Input 'shard' must be K\/N: .*; got "1\/0"\./],
+    ['x/y', byId('x/y'), /Input 'shard' must be K\/N: .*; got "x\/y"\./],
+    ['257/300', byId('257/300'), /Input 'shard' must be K\/N: .*; got "257\/300"\./]
   ]
   it.each(cases)('%s', async (_label, inputs, message) => {
     const before = world.sim.log.length
