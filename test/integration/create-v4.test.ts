@@ -66,9 +66,15 @@ const world = useWorld(
   { artifacts: true, inputs: { [Inputs.Mode]: 'files' } }
 )
 
+/** The inputs of a run by v4 download id. */
+const byV4Id = (id: string): Record<string, string> => ({
+  [Inputs.ApiVersion]: 'v4',
+  [Inputs.RequestId]: id
+})
+
 describe('API v4 by id', () => {
   it('waits through queued and running, then downloads with a Bearer token', async () => {
-    const result = await world.run({ [Inputs.ApiVersion]: 'v4', [Inputs.RequestId]: V4_ID })
+    const result = await world.run(byV4Id(V4_ID))
     expect(result.code, printed(result)).toBe(0)
     expect(result.stdout).toMatch(/queued 0 \/ 1,233 records \(0%\)/)
     expect(result.stdout).toMatch(/running \d[\d,]* \/ 1,233 records/)
@@ -87,20 +93,14 @@ describe('API v4 by id', () => {
   })
 
   it('counts JSON records in v4 .txt files', async () => {
-    const result = await world.run({
-      [Inputs.ApiVersion]: 'v4',
-      [Inputs.RequestId]: 'b0b0b0b0b0b0b0b0b0b0b0b0'
-    })
+    const result = await world.run(byV4Id('b0b0b0b0b0b0b0b0b0b0b0b0'))
     expect(result.code, printed(result)).toBe(0)
     expect(fileHashes(result)).toEqual([sha256(json.body)])
     expect(result.outputs[Outputs.RecordCount]).toBe('333')
   })
 
   it('fails a cancelled download, naming the status', async () => {
-    const result = await world.run({
-      [Inputs.ApiVersion]: 'v4',
-      [Inputs.RequestId]: 'cancelled0000000000000000'
-    })
+    const result = await world.run(byV4Id('cancelled0000000000000000'))
     expect(result.code).not.toBe(0)
     expect(failureOf(result)).toMatch(
       /download request cancelled0000000000000000 failed \(status cancelled\)/

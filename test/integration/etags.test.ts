@@ -24,6 +24,8 @@ const md5 = (data: Buffer): string => createHash('md5').update(data).digest('hex
 /** A 32-hex ETag that is not the MD5 of anything served here, as SSE-KMS and SSE-C ETags are. */
 const NOT_MD5 = '"5d41402abc4b2a76b9719d911017c592"'
 const S3 = { 'x-amz-request-id': 'SIMREQ0001', 'x-amz-id-2': 'SIMHOST' }
+/** An S3 object encrypted with SSE-S3: its ETag is still the MD5. */
+const SSE_S3 = { ...S3, 'x-amz-server-side-encryption': 'AES256' }
 
 /** About 70 MiB of CSV with its MD5: above the 64 MiB split threshold, so it comes in ranges. */
 function largeWithMd5(): { body: FileBody; sha256: string } {
@@ -46,6 +48,22 @@ const file = (name: string, data: Buffer, extra: Partial<SimFile> = {}): SimFile
   ...extra
 })
 
+/**
+ * `a` under a multipart ETag, the transfer after the first request cut at 200 kB, and the object
+ * replaced after two requests by `replacement` under another ETag.
+ */
+const replacedMidway = (
+  name: string,
+  extra: Partial<SimFile> = {},
+  replacement: Buffer = b.body
+): SimFile =>
+  file(name, a.body, {
+    etag: '"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-2"',
+    faults: [{ pass: true }, { destroyAfter: 200_000 }],
+    changeAfter: { requests: 2, body: bufferBody(replacement), etag: '"bbbbbbbbbbbbbbbb-2"' },
+    ...extra
+  })
+
 const world = useWorld(
   {
     token: TOKEN,
@@ -53,9 +71,7 @@ const world = useWorld(
       {
         id: 1,
         files: [
-          file('1_md5.csv', a.body, {
-            headers: { ...S3, 'x-amz-server-side-encryption': 'AES256' }
-          }),
+          file('1_md5.csv', a.body, { headers: SSE_S3 }),
           file('1_multipart.csv', a.body, { etag: `"${md5(a.body)}-3"`, headers: S3 }),
           file('1_kms.csv', a.body, {
             etag: NOT_MD5,
@@ -73,38 +89,15 @@ const world = useWorld(
           file('1_chunked.csv', a.body, { etag: '', chunked: true })
         ]
       },
-      {
-        id: 2,
-        files: [
-          file('2_1.csv', a.body, {
-            corrupt: 1,
-            headers: { ...S3, 'x-amz-server-side-encryption': 'AES256' }
-          })
-        ]
-      },
-      {
-        id: 3,
-        files: [
-          file('3_1.csv', a.body, {
-            corrupt: Infinity,
-            headers: { ...S3, 'x-amz-server-side-encryption': 'AES256' }
-          })
-        ]
-      },
+      { id: 2, files: [file('2_1.csv', a.body, { corrupt: 1, headers: SSE_S3 })] },
+      { id: 3, files: [file('3_1.csv', a.body, { corrupt: Infinity, headers: SSE_S3 })] },
       // Not S3 (no x-amz-* header): a 32-hex ETag that is not the MD5 of what it serves.
       { id: 4, files: [file('4_1.csv', a.body, { etag: NOT_MD5 })] },
       // Not S3, a real MD5 ETag, one corrupted transfer: the second copy matches the MD5.
       { id: 5, files: [file('5_1.csv', a.body, { corrupt: 1 })] },
       {
         id: 6,
-        files: [
-          {
-            name: '6_1.csv',
-            body: large.body,
-            corrupt: 1,
-            headers: { ...S3, 'x-amz-server-side-encryption': 'AES256' }
-          }
-        ]
+        files: [{ name: '6_1.csv', body: large.body, corrupt: 1, headers: SSE_S3 }]
       },
       {
         id: 7,
@@ -117,41 +110,17 @@ const world = useWorld(
         ]
       },
       { id: 8, files: [file('8_1.csv', a.body, { closeDelimited: true })] },
-      {
-        id: 9,
-        files: [
-          file('9_1.csv', a.body, {
-            etag: '"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-2"',
-            faults: [{ pass: true }, { destroyAfter: 200_000 }],
-            changeAfter: { requests: 2, body: bufferBody(b.body), etag: '"bbbbbbbbbbbbbbbb-2"' }
-          })
-        ]
-      },
-      {
-        id: 10,
-        files: [
-          file('10_1.csv', a.body, {
-            etag: '"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-2"',
-            ignoreIfRange: true,
-            faults: [{ pass: true }, { destroyAfter: 200_000 }],
-            changeAfter: { requests: 2, body: bufferBody(b.body), etag: '"bbbbbbbbbbbbbbbb-2"' }
-          })
-        ]
-      },
+      { id: 9, files: [replacedMidway('9_1.csv')] },
+      { id: 10, files: [replacedMidway('10_1.csv', { ignoreIfRange: true })] },
       {
         id: 11,
         files: [
-          file('11_1.csv', a.body, {
-            etag: '"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-2"',
-            ignoreIfRange: true,
-            faults: [{ pass: true }, { destroyAfter: 200_000 }],
+          replacedMidway(
+            '11_1.csv',
+            { ignoreIfRange: true },
             // Same size, other bytes: only the ETag of the 206 tells the versions apart.
-            changeAfter: {
-              requests: 2,
-              body: bufferBody(Buffer.from(a.body.toString('latin1').toUpperCase(), 'latin1')),
-              etag: '"bbbbbbbbbbbbbbbb-2"'
-            }
-          })
+            Buffer.from(a.body.toString('latin1').toUpperCase(), 'latin1')
+          )
         ]
       },
       { id: 12, files: [file('12_1.csv', c.body, { etag: NOT_MD5, closeDelimited: true })] }
@@ -185,6 +154,24 @@ function expectSuccess(result: ActionRun, hashes: string[]): void {
   expect(result.code, printed(result)).toBe(0)
   expect(fileHashes(result)).toEqual(hashes)
   world.expectNoSecrets(result)
+}
+
+/**
+ * Runs request `id` and checks that its one file, `<id>_1.csv`, came out as `data` after `copies`
+ * transfers and was checked by `check`.
+ */
+async function runOneFile(
+  id: number,
+  data: Buffer,
+  copies: number,
+  check: string,
+  extra: Record<string, string> = {}
+): Promise<ActionRun> {
+  const result = await run(id, extra)
+  expectSuccess(result, [sha256(data)])
+  expect(gets(`${id}_1.csv`)).toBe(copies)
+  expect(manifestChecks(result, id)).toEqual({ [`${id}_1.csv`]: check })
+  return result
 }
 
 describe('which check each file gets', () => {
@@ -229,10 +216,7 @@ describe('which check each file gets', () => {
 
 describe('a corrupted body (full length, one byte flipped)', () => {
   it('once: refetched, and the second copy passes the MD5', async () => {
-    const result = await run(2)
-    expectSuccess(result, [sha256(a.body)])
-    expect(gets('2_1.csv')).toBe(2)
-    expect(manifestChecks(result, 2)).toEqual({ '2_1.csv': 'md5' })
+    const result = await runOneFile(2, a.body, 2, 'md5')
     expect(annotations(result, 'warning').join('\n')).toMatch(/2_1\.csv.*does not match the ETag/)
   })
 
@@ -261,47 +245,32 @@ describe('a corrupted body (full length, one byte flipped)', () => {
 
 describe('a host that does not say it is S3', () => {
   it('an ETag that is not the MD5: two identical copies, accepted by length with a warning', async () => {
-    const result = await run(4, { [Inputs.MaxRetries]: '5' })
-    expectSuccess(result, [sha256(a.body)])
-    expect(gets('4_1.csv')).toBe(2)
-    expect(manifestChecks(result, 4)).toEqual({ '4_1.csv': 'length' })
+    const result = await runOneFile(4, a.body, 2, 'length', { [Inputs.MaxRetries]: '5' })
     expect(annotations(result, 'warning').join('\n')).toMatch(
       /4_1\.csv: its MD5 does not match the ETag 5d41402abc4b2a76b9719d911017c592 in two identical copies: this host's ETag is not an MD5/
     )
   })
 
   it('a real MD5 ETag and one corrupted copy: the second copy differs, matches the MD5, and passes', async () => {
-    const result = await run(5)
-    expectSuccess(result, [sha256(a.body)])
-    expect(gets('5_1.csv')).toBe(2)
-    expect(manifestChecks(result, 5)).toEqual({ '5_1.csv': 'md5' })
+    await runOneFile(5, a.body, 2, 'md5')
   })
 })
 
 describe('a body ended by a bare connection close (no Content-Length, not chunked)', () => {
   it('with no MD5: a copy cut short is not taken for complete; two identical copies are', async () => {
-    const result = await run(7)
-    expectSuccess(result, [sha256(a.body)])
     // Cut copy, a whole one that differs from it, a whole one that matches that one.
-    expect(gets('7_1.csv')).toBe(3)
-    expect(manifestChecks(result, 7)).toEqual({ '7_1.csv': 'none' })
+    const result = await runOneFile(7, a.body, 3, 'none')
     expect(annotations(result, 'warning').join('\n')).toMatch(
       /7_1\.csv: the host sent it with no length and no MD5, ending it by closing the connection/
     )
   })
 
   it('with a plain MD5 ETag: checked by the MD5, one transfer', async () => {
-    const result = await run(8)
-    expectSuccess(result, [sha256(a.body)])
-    expect(gets('8_1.csv')).toBe(1)
-    expect(manifestChecks(result, 8)).toEqual({ '8_1.csv': 'md5' })
+    await runOneFile(8, a.body, 1, 'md5')
   })
 
   it('with an ETag that is no MD5: two identical copies, accepted with a warning', async () => {
-    const result = await run(12)
-    expectSuccess(result, [sha256(c.body)])
-    expect(gets('12_1.csv')).toBe(2)
-    expect(manifestChecks(result, 12)).toEqual({ '12_1.csv': 'none' })
+    await runOneFile(12, c.body, 2, 'none')
   })
 })
 

@@ -150,6 +150,18 @@ function expectFailure(
   expectClean(result, id, failedBefore)
 }
 
+/** Runs request `id` and checks that it fails with `message` (see expectFailure). */
+async function runFailing(
+  id: number,
+  message: RegExp,
+  failedBefore?: 'download',
+  extra: Record<string, string> = {}
+): Promise<ActionRun> {
+  const result = await run(id, extra)
+  expectFailure(result, id, message, failedBefore)
+  return result
+}
+
 function fileRequests(
   name: string
 ): { range: string | undefined; ifRange: string | undefined; status: number }[] {
@@ -199,19 +211,16 @@ describe('transient API failures are retried', () => {
   })
 
   it('a lasting non-JSON answer fails naming the endpoint, status and body', async () => {
-    const result = await run(10, { [Inputs.MaxRetries]: '1' })
-    expectFailure(
-      result,
+    await runFailing(
       10,
       /GET \/v3\/requests\/10 answered HTTP 200 with a body that is not JSON: "<html>proxy error<\/html>"/,
-      'download'
+      'download',
+      { [Inputs.MaxRetries]: '1' }
     )
   })
 
   it('JSON of the wrong shape fails at once with the endpoint and status', async () => {
-    const result = await run(11)
-    expectFailure(
-      result,
+    await runFailing(
       11,
       /GET \/v3\/requests\/11 answered HTTP 200 with JSON of an unexpected shape \(no "status" string\): "\{"requests":\[\]\}"/,
       'download'
@@ -219,9 +228,7 @@ describe('transient API failures are retried', () => {
   })
 
   it('a results answer without URLs fails, its body shown without secrets', async () => {
-    const result = await run(12)
-    expectFailure(
-      result,
+    const result = await runFailing(
       12,
       /GET \/v3\/results\/12 answered HTTP 200 with JSON of an unexpected shape \(result 1 has no http\(s\) "url"\)/,
       'download'

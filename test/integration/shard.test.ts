@@ -65,11 +65,14 @@ async function reference(): Promise<Reference> {
   }
 }
 
+/** The inputs of shard `shard` of download 6073. */
+const byShard = (shard: string): Record<string, string> => ({
+  [Inputs.RequestId]: '6073',
+  [Inputs.Shard]: shard
+})
+
 const runShard = (shard: string, extra: Record<string, string> = {}): Promise<ActionRun> =>
-  world.run(
-    { [Inputs.RequestId]: '6073', [Inputs.Shard]: shard, ...extra },
-    { env: world.backend.env }
-  )
+  world.run({ ...byShard(shard), ...extra }, { env: world.backend.env })
 
 describe('shard: K/N', () => {
   it('3 shards of a 7-file download: disjoint, together exactly the download, each reported as its shard', async () => {
@@ -145,15 +148,10 @@ describe('shard: K/N', () => {
   })
 
   it('a re-run of one shard takes the same files, whatever its concurrency', async () => {
-    const first = await world.run({
-      [Inputs.RequestId]: '6073',
-      [Inputs.Mode]: 'files',
-      [Inputs.Shard]: '2/3'
-    })
+    const first = await world.run({ ...byShard('2/3'), [Inputs.Mode]: 'files' })
     const again = await world.run({
-      [Inputs.RequestId]: '6073',
+      ...byShard('2/3'),
       [Inputs.Mode]: 'files',
-      [Inputs.Shard]: '2/3',
       [Inputs.Concurrency]: '1'
     })
     for (const run of [first, again]) expect(run.code, printed(run)).toBe(0)
@@ -165,11 +163,7 @@ describe('shard: K/N', () => {
   })
 
   it('urls mode hands out only the shard’s URLs', async () => {
-    const run = await world.run({
-      [Inputs.RequestId]: '6073',
-      [Inputs.Mode]: 'urls',
-      [Inputs.Shard]: '3/3'
-    })
+    const run = await world.run({ ...byShard('3/3'), [Inputs.Mode]: 'urls' })
     expect(run.code, printed(run)).toBe(0)
     const urls = JSON.parse(run.outputs[Outputs.Urls] ?? '[]') as string[]
     expect(
@@ -192,31 +186,11 @@ describe('bad shard input fails before any request', () => {
       { ...query, [Inputs.Shard]: '1/3' },
       /Input 'shard' cannot be used with 'query': every shard would create, and pay for, a download of its own\. .*'request-id' output/
     ],
-    [
-      '0/3',
-      { [Inputs.RequestId]: '6073', [Inputs.Shard]: '0/3' },
-      /Input 'shard' must be K\/N: .*1 ≤ K ≤ N ≤ 256 .*; got "0\/3"\./
-    ],
-    [
-      '4/3',
-      { [Inputs.RequestId]: '6073', [Inputs.Shard]: '4/3' },
-      /Input 'shard' must be K\/N: .*; got "4\/3"\./
-    ],
-    [
-      '1/0',
-      { [Inputs.RequestId]: '6073', [Inputs.Shard]: '1/0' },
-      /Input 'shard' must be K\/N: .*; got "1\/0"\./
-    ],
-    [
-      'x/y',
-      { [Inputs.RequestId]: '6073', [Inputs.Shard]: 'x/y' },
-      /Input 'shard' must be K\/N: .*; got "x\/y"\./
-    ],
-    [
-      '257/300',
-      { [Inputs.RequestId]: '6073', [Inputs.Shard]: '257/300' },
-      /Input 'shard' must be K\/N: .*; got "257\/300"\./
-    ]
+    ['0/3', byShard('0/3'), /Input 'shard' must be K\/N: .*1 ≤ K ≤ N ≤ 256 .*; got "0\/3"\./],
+    ['4/3', byShard('4/3'), /Input 'shard' must be K\/N: .*; got "4\/3"\./],
+    ['1/0', byShard('1/0'), /Input 'shard' must be K\/N: .*; got "1\/0"\./],
+    ['x/y', byShard('x/y'), /Input 'shard' must be K\/N: .*; got "x\/y"\./],
+    ['257/300', byShard('257/300'), /Input 'shard' must be K\/N: .*; got "257\/300"\./]
   ]
   it.each(cases)('%s', async (_label, inputs, message) => {
     const before = world.sim.log.length

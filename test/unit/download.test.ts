@@ -153,6 +153,20 @@ function options(extra: Partial<DownloadOptions> = {}): DownloadOptions & {
   } as DownloadOptions & { clock: FakeClock; log: RecordingLog }
 }
 
+/** `options(extra)` that also count: the sizes told to onSize, and the bytes told to onBytes. */
+function countingOptions(extra: Partial<DownloadOptions> = {}): {
+  opts: ReturnType<typeof options>
+  counts: { sizes: number[]; net: number }
+} {
+  const counts = { sizes: [] as number[], net: 0 }
+  const opts = options({
+    onSize: bytes => counts.sizes.push(bytes),
+    onBytes: bytes => (counts.net += bytes),
+    ...extra
+  })
+  return { opts, counts }
+}
+
 async function listDir(where = dir): Promise<string[]> {
   return (await readdir(where)).sort()
 }
@@ -172,12 +186,7 @@ describe('downloadFiles', () => {
       'blob.bin': ok(binary),
       'empty.csv': ok(Buffer.alloc(0))
     })
-    const sizes: number[] = []
-    let netBytes = 0
-    const opts = options({
-      onSize: bytes => sizes.push(bytes),
-      onBytes: bytes => (netBytes += bytes)
-    })
+    const { opts, counts } = countingOptions()
     const files = await downloadFiles(
       [
         plan(server, '6073_1.csv', 'csv'),
@@ -228,10 +237,10 @@ describe('downloadFiles', () => {
     expect((await readFile(path.join(dir, 'blob.bin'))).equals(binary)).toBe(true)
     expect((await readFile(path.join(dir, 'empty.csv'))).length).toBe(0)
     expect(await listDir()).toEqual(['6073_1.csv', '6073_2.json', 'blob.bin', 'empty.csv'])
-    expect(sizes.sort((a, b) => a - b)).toEqual(
+    expect(counts.sizes.sort((a, b) => a - b)).toEqual(
       [0, binary.length, csv.body.length, json.body.length].sort((a, b) => a - b)
     )
-    expect(netBytes).toBe(csv.body.length + json.body.length + binary.length)
+    expect(counts.net).toBe(csv.body.length + json.body.length + binary.length)
     expect(opts.clock.sleeps).toEqual([])
     expect(opts.log.warnings).toEqual([])
   })
@@ -419,14 +428,12 @@ describe('downloadFiles', () => {
         sendBody(res, body)
       }
     })
-    const sizes: number[] = []
-    let netBytes = 0
-    const opts = options({ onSize: s => sizes.push(s), onBytes: b => (netBytes += b) })
+    const { opts, counts } = countingOptions()
     const files = await downloadFiles([plan(server, 'flaky.csv', 'csv')], opts)
     expect(files[0]).toMatchObject({ bytes: body.length, records: 500 })
     expect((await readFile(path.join(dir, 'flaky.csv'))).equals(body)).toBe(true)
-    expect(sizes).toEqual([body.length])
-    expect(netBytes).toBe(body.length)
+    expect(counts.sizes).toEqual([body.length])
+    expect(counts.net).toBe(body.length)
     await expectNoPartFiles()
   })
 
@@ -438,13 +445,7 @@ describe('downloadFiles', () => {
         sendBody(res, body)
       }
     })
-    const sizes: number[] = []
-    let netBytes = 0
-    const opts = options({
-      stallTimeoutMs: 200,
-      onSize: s => sizes.push(s),
-      onBytes: b => (netBytes += b)
-    })
+    const { opts, counts } = countingOptions({ stallTimeoutMs: 200 })
     const files = await downloadFiles([plan(server, 'stall.csv', 'csv')], opts)
     expect(files[0]).toMatchObject({ name: 'stall.csv', bytes: body.length, records: 2000 })
     expect((await readFile(path.join(dir, 'stall.csv'))).equals(body)).toBe(true)
@@ -452,8 +453,8 @@ describe('downloadFiles', () => {
     expect(opts.log.warnings).toHaveLength(1)
     expect(opts.log.warnings[0]).toContain('no data for 200ms')
     expect(opts.clock.sleeps).toHaveLength(1)
-    expect(sizes).toEqual([body.length])
-    expect(netBytes).toBe(body.length)
+    expect(counts.sizes).toEqual([body.length])
+    expect(counts.net).toBe(body.length)
     expect(await listDir()).toEqual(['stall.csv'])
   })
 
@@ -637,9 +638,7 @@ describe('downloadFiles integrity, resume, reuse and fresh URLs', () => {
         })
       })
     })
-    const sizes: number[] = []
-    let net = 0
-    const opts = options({ onSize: s => sizes.push(s), onBytes: b => (net += b) })
+    const { opts, counts } = countingOptions()
     const files = await downloadFiles([plan(server, 'big.csv', 'csv')], opts)
     expect(files[0]).toMatchObject({ bytes: body.length, records: 2000 })
     expect((await readFile(path.join(dir, 'big.csv'))).equals(body)).toBe(true)
@@ -648,8 +647,8 @@ describe('downloadFiles integrity, resume, reuse and fresh URLs', () => {
     const resumedAt = Number(/^bytes=(\d+)-$/.exec(seen[1]?.range ?? '')?.[1])
     expect(resumedAt).toBe(5000)
     expect(seen[1]?.ifRange).toBe(etag)
-    expect(sizes).toEqual([body.length])
-    expect(net).toBe(body.length)
+    expect(counts.sizes).toEqual([body.length])
+    expect(counts.net).toBe(body.length)
     expect(await listDir()).toEqual(['big.csv'])
   })
 

@@ -137,27 +137,21 @@ describe('assignFileNames', () => {
     ).toEqual(['data.csv', 'data-2.csv', 'data-3.csv'])
   })
 
-  it('treats names that differ only in case as duplicates', () => {
-    expect(assignFileNames(urlsOf('Data.CSV', 'data.csv', 'DATA.csv'))).toEqual([
-      'Data.CSV',
-      'data-2.csv',
-      'DATA-3.csv'
-    ])
-  })
-
-  it('suffixes a name without an extension at its end', () => {
-    expect(assignFileNames(urlsOf('data', 'data'))).toEqual(['data', 'data-2'])
-  })
-
-  it('puts the suffix before the last extension only', () => {
-    expect(assignFileNames(urlsOf('data.csv.gz', 'data.csv.gz'))).toEqual([
-      'data.csv.gz',
-      'data.csv-2.gz'
-    ])
-  })
-
-  it('does not treat a leading dot as an extension', () => {
-    expect(assignFileNames(urlsOf('.env', '.env'))).toEqual(['.env', '.env-2'])
+  it.each([
+    [
+      'treats names that differ only in case as duplicates',
+      ['Data.CSV', 'data.csv', 'DATA.csv'],
+      ['Data.CSV', 'data-2.csv', 'DATA-3.csv']
+    ],
+    ['suffixes a name without an extension at its end', ['data', 'data'], ['data', 'data-2']],
+    [
+      'puts the suffix before the last extension only',
+      ['data.csv.gz', 'data.csv.gz'],
+      ['data.csv.gz', 'data.csv-2.gz']
+    ],
+    ['does not treat a leading dot as an extension', ['.env', '.env'], ['.env', '.env-2']]
+  ])('%s', (_title, names, expected) => {
+    expect(assignFileNames(urlsOf(...names))).toEqual(expected)
   })
 
   it('skips a suffix already taken by a real name', () => {
@@ -212,8 +206,10 @@ describe('assignFileNames and the .part files', () => {
 
 describe('names safe on Windows, macOS and Linux runners', () => {
   const bytes = (name: string): number => Buffer.byteLength(name, 'utf8')
-
-  it.each([
+  /** The name given to a URL whose last path segment is `segment` (as it stands in the URL). */
+  const nameOf = (segment: string): string =>
+    fileNameFromUrl(`https://h.example/d/${segment}`, 'fb')
+  const deviceNames: [string, string][] = [
     ['CON', '_CON'],
     ['con', '_con'],
     ['NUL.csv', '_NUL.csv'],
@@ -228,14 +224,16 @@ describe('names safe on Windows, macOS and Linux runners', () => {
     ['CONIN%24', '_CONIN$'],
     ['NUL%20.csv', '_NUL .csv'],
     ['NUL.', '_NUL']
-  ])('gives the Windows device name %s a prefix: %s', (segment, name) => {
-    expect(fileNameFromUrl(`https://h.example/d/${segment}`, 'fb')).toBe(name)
+  ]
+
+  it.each(deviceNames)('gives the Windows device name %s a prefix: %s', (segment, name) => {
+    expect(nameOf(segment)).toBe(name)
   })
 
   it.each(['CONSOLE.csv', 'COM10.csv', 'LPT0.txt', 'xNUL.csv', 'nul_1.csv', 'AUXILIARY'])(
     'leaves %s, which is no device name, alone',
     segment => {
-      expect(fileNameFromUrl(`https://h.example/d/${segment}`, 'fb')).toBe(segment)
+      expect(nameOf(segment)).toBe(segment)
     }
   )
 
@@ -246,7 +244,7 @@ describe('names safe on Windows, macOS and Linux runners', () => {
     ['x.csv.%20.', 'x.csv'],
     ['report%20.', 'report']
   ])('drops the trailing dots and spaces Windows would drop: %s', (segment, name) => {
-    expect(fileNameFromUrl(`https://h.example/d/${segment}`, 'fb')).toBe(name)
+    expect(nameOf(segment)).toBe(name)
   })
 
   it('keeps x.csv. and x.csv apart: they would be one file on Windows', () => {
@@ -259,7 +257,7 @@ describe('names safe on Windows, macOS and Linux runners', () => {
 
   it('a 100-character CJK name fits in 255 bytes with its .part, keeping its extension', () => {
     const long = `${'数据文件'.repeat(25)}.csv`
-    const name = fileNameFromUrl(`https://h.example/d/${encodeURIComponent(long)}`, 'fb')
+    const name = nameOf(encodeURIComponent(long))
     expect(bytes(`${name}.part`)).toBeLessThanOrEqual(255)
     expect(name.endsWith('.csv')).toBe(true)
     expect(long.endsWith(name)).toBe(true)
@@ -314,16 +312,14 @@ describe('names safe on Windows, macOS and Linux runners', () => {
   })
 
   it('breaks up the old ##[ workflow command form in a name', () => {
-    const name = fileNameFromUrl('https://h.example/d/%23%23%5Badd-mask%5Dx.csv', 'fb')
+    const name = nameOf('%23%23%5Badd-mask%5Dx.csv')
     expect(name).not.toContain('##[')
   })
 
   it.each(['\u2028', '\u0085', '\u202e', '\u2066'])(
     'replaces the separator or override %j',
     char => {
-      expect(fileNameFromUrl(`https://h.example/d/a${encodeURIComponent(char)}b.csv`, 'fb')).toBe(
-        'a_b.csv'
-      )
+      expect(nameOf(`a${encodeURIComponent(char)}b.csv`)).toBe('a_b.csv')
     }
   )
 })

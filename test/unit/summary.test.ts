@@ -64,6 +64,11 @@ function expectNoCredentials(markdown: string): void {
   ])
 }
 
+/** Fails unless `markdown` has each of `rows` as a table row, its cells in order. */
+function expectRows(markdown: string, rows: readonly (readonly string[])[]): void {
+  for (const cells of rows) expect(markdown).toContain(`| ${cells.join(' | ')} |`)
+}
+
 describe('renderSummary', () => {
   it('renders files mode with a table, totals and the download path', () => {
     const md = renderSummary(report())
@@ -74,8 +79,10 @@ describe('renderSummary', () => {
     expect(md).toContain(
       '| File | Size | Records | Expires | Check |\n| --- | ---: | ---: | --- | --- |'
     )
-    expect(md).toContain('| 6073_1.csv | 2.0 KiB | 1,200 | 2024-01-08 12:00 UTC | MD5 |')
-    expect(md).toContain('| 6073_2.csv | 1.0 KiB | 34 | 2024-01-08 12:00 UTC | MD5 |')
+    expectRows(md, [
+      ['6073_1.csv', '2.0 KiB', '1,200', '2024-01-08 12:00 UTC', 'MD5'],
+      ['6073_2.csv', '1.0 KiB', '34', '2024-01-08 12:00 UTC', 'MD5']
+    ])
     expect(md).toContain('Result files expire at 2024-01-08T12:00:00.000Z')
     expect(md).toContain('Files are in `/ws/datafiniti/6073`.')
     expect(md).not.toContain('[!WARNING]')
@@ -112,8 +119,10 @@ describe('renderSummary', () => {
   it('renders urls mode with hosts, a warning and no URL query or signature', () => {
     const md = renderSummary(report({ mode: 'urls', files: [], downloadPath: '' }))
     expect(md).toContain('| File | Host |')
-    expect(md).toContain('| 6073_1.csv | s3.amazonaws.com |')
-    expect(md).toContain('| 6073_2.csv | s3.amazonaws.com |')
+    expectRows(md, [
+      ['6073_1.csv', 's3.amazonaws.com'],
+      ['6073_2.csv', 's3.amazonaws.com']
+    ])
     expect(md).toContain('> [!WARNING]')
     expect(md).toContain('signed download links')
     expect(md).toContain('**2** file(s) · waited 3m10s')
