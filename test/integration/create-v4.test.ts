@@ -158,10 +158,12 @@ describe('creating a download from a query', () => {
       }
       if (mode === 'artifact') {
         const zip = await world.backend.download(`datafiniti-${id}`)
-        expect(new AdmZip(zip).getEntries().map(e => e.entryName)).toEqual([
-          `${id}_1.csv`,
-          'datafiniti-manifest.json'
-        ])
+        expect(
+          new AdmZip(zip)
+            .getEntries()
+            .map(e => e.entryName)
+            .sort()
+        ).toEqual([`${id}_1.csv`, 'datafiniti-manifest.json'].sort())
       }
       world.expectNoSecrets(result)
     }

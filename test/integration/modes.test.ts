@@ -214,9 +214,11 @@ describe('artifact mode', () => {
     )
     expect(run.code, printed(run)).toBe(0)
     const zip = await world.backend.download('weekly-properties')
-    expect(new AdmZip(zip).getEntries().map(e => e.entryName)).toEqual([
-      '7002_1.csv',
-      'datafiniti-manifest.json'
-    ])
+    expect(
+      new AdmZip(zip)
+        .getEntries()
+        .map(e => e.entryName)
+        .sort()
+    ).toEqual(['7002_1.csv', 'datafiniti-manifest.json'].sort())
   })
 })
