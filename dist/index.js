@@ -33259,14 +33259,6 @@ async function createOnce(create, { requestKey: key, reuseRequest: reuse, apiVer
     return id;
 }
 
-;// CONCATENATED MODULE: ./src/support/log.ts
-
-const coreLogger = {
-    info: message => core/* info */.pq(message),
-    warning: message => core/* warning */.$e(message),
-    debug: message => core/* debug */.Yz(message)
-};
-
 ;// CONCATENATED MODULE: ./src/api/wait.ts
 
 
@@ -35661,7 +35653,6 @@ class Slots {
 }
 
 ;// CONCATENATED MODULE: ./src/transfer/pool.ts
-
 
 
 

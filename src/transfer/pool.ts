@@ -6,7 +6,7 @@ import { checkDiskSpace } from './preflight.js'
 import type { DownloadOptions } from './job.js'
 import { Slots } from './slots.js'
 
-export { DEFAULT_SPLIT_THRESHOLD, type DownloadOptions } from './job.js'
+export type { DownloadOptions } from './job.js'
 
 /**
  * Downloads every file into `dir`, at most `concurrency` connections at once. Each file streams
