@@ -26,12 +26,12 @@ import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import * as prettier from 'prettier'
-import { startArtifactBackend } from '../sim/artifact-backend.js'
 import { awkwardCsv, seeded } from '../sim/data.js'
 import { DIST, NODE, ROOT } from '../sim/runner.js'
 import { repeatBody, startSimulator, type FileBody, type Simulator } from '../sim/simulator.js'
 import { Inputs, Outputs } from '../src/domain/names.js'
 import { csvCounter, csvEngine, type CsvEngine } from '../src/transfer/records.js'
+import { artifactMode, compressionLevels, type Bench } from './artifact.js'
 import {
   alternate,
   baseEnv,
@@ -71,7 +71,7 @@ const capMiBps = Number(values['cap-mibps'])
 const runs = values.runs !== undefined ? Number(values.runs) : quick ? 1 : 3
 const only = values.only
   ? new Set(values.only.split(',').map(s => Number(s.trim())))
-  : new Set([1, 2, 3, 4, 5, 6])
+  : new Set([1, 2, 3, 4, 5, 6, 9])
 const quietWaitMs = Number(values['quiet-wait'] ?? (quick ? 0 : 60)) * 1000
 if (
   !(capMiBps > 0) ||
@@ -92,15 +92,13 @@ const SIZES = quick
       big: 16 * MiB,
       capped: 8 * MiB,
       many: { count: 8, size: 1 * MiB },
-      counter: 32 * MiB,
-      artifact: { count: 4, size: 2 * MiB }
+      counter: 32 * MiB
     }
   : {
       big: 1 * GiB,
       capped: 512 * MiB,
       many: { count: 32, size: 16 * MiB },
-      counter: 1 * GiB,
-      artifact: { count: 4, size: 64 * MiB }
+      counter: 1 * GiB
     }
 const STARTUP_ROUNDS = quick ? 1 : Math.max(5, runs)
 // Case 1 is the noisiest (a GiB through the page cache of a shared VM): more rounds.
@@ -778,123 +776,23 @@ async function startup(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 6. Artifact mode end to end, split into the action's log groups.
+// 6 and 9: artifact mode (bench/artifact.ts).
 
-const PHASES = ['start-up', 'validate', 'wait', 'download', 'upload', 'finish', 'other'] as const
-type Phase = (typeof PHASES)[number]
-
-/** Time in each `::group::` of the log (by arrival of the lines), and before, after and between. */
-function phases(run: Timed): Record<Phase, number> {
-  const result: Record<Phase, number> = {
-    'start-up': run.ms,
-    validate: 0,
-    wait: 0,
-    download: 0,
-    upload: 0,
-    finish: 0,
-    other: 0
-  }
-  let open: { phase: Phase; ms: number } | undefined
-  let firstGroup: number | undefined
-  let lastEnd: number | undefined
-  for (const { ms, text } of run.lines) {
-    const group = /^::group::(.*)$/.exec(text.trimEnd())
-    if (group) {
-      const title = group[1] ?? ''
-      const phase: Phase = /^Validate/i.test(title)
-        ? 'validate'
-        : /^Wait/i.test(title)
-          ? 'wait'
-          : /^Download/i.test(title)
-            ? 'download'
-            : /^Upload/i.test(title)
-              ? 'upload'
-              : 'other'
-      open = { phase, ms }
-      firstGroup ??= ms
-    } else if (text.startsWith('::endgroup::') && open) {
-      result[open.phase] += ms - open.ms
-      lastEnd = ms
-      open = undefined
-    }
-  }
-  result['start-up'] = firstGroup ?? run.ms
-  result.finish = lastEnd === undefined ? 0 : run.ms - lastEnd
-  const counted = PHASES.filter(p => p !== 'other').reduce((sum, p) => sum + result[p], 0)
-  result.other += Math.max(0, run.ms - counted)
-  return result
-}
-
-async function artifactMode(): Promise<void> {
-  const { count } = SIZES.artifact
-  const files = Array.from({ length: count }, (_, i) => ({
-    name: `artifact_${i + 1}.csv`,
-    body: csvBody(SIZES.artifact.size)
-  }))
-  const bytes = files.reduce((sum, file) => sum + file.body.size, 0)
-  log(`\n(6) artifact mode, ${count} files, ${formatSize(bytes)} of CSV in all`)
-  const backend = await startArtifactBackend()
-  try {
-    await withSimulator(files, undefined, async (sim, id) => {
-      const walls: number[] = []
-      const rss: number[] = []
-      const split = new Map<Phase, number[]>(PHASES.map(p => [p, []]))
-      for (let round = 0; round < runs; round++) {
-        await settle(6)
-        const name = `bench-${round + 1}`
-        const work = nextScratch('artifact')
-        try {
-          const run = await runActionTimed({
-            dist: ACTION,
-            dir: work.dir,
-            measureRss: true,
-            timeoutMs: RUN_TIMEOUT_MS,
-            env: backend.env,
-            inputs: actionInputs(sim, id, {
-              [Inputs.Mode]: 'artifact',
-              [Inputs.ArtifactName]: name
-            })
-          })
-          expectSuccess('The action (artifact mode)', run)
-          verifyFiles(run, count, bytes)
-          const artifact = backend.artifacts.get(name)
-          if (!artifact?.finalized || !(artifact.size > 0)) {
-            throw new Error(`artifact ${name} was not uploaded and finalized`)
-          }
-          walls.push(run.ms)
-          if (run.rssMiB !== undefined) rss.push(run.rssMiB)
-          const parts = phases(run)
-          for (const phase of PHASES) split.get(phase)?.push(parts[phase])
-          log(
-            `  run ${round + 1}: ${formatMs(run.ms)} (` +
-              PHASES.map(p => `${p} ${formatMs(parts[p])}`).join(', ') +
-              `), zip ${formatSize(artifact.size)}`
-          )
-        } finally {
-          work.remove()
-        }
-      }
-      const wall = record(6, 'artifact mode, whole run', walls)
-      rows.push({
-        n: 6,
-        what: `artifact mode, ${count} × ${formatSize(files[0]?.body.size ?? 0)} CSV, no cap: whole run`,
-        figure: formatMs(wall)
-      })
-      for (const phase of PHASES) {
-        const ms = record(6, `phase ${phase}`, split.get(phase) ?? [])
-        rows.push({
-          n: 6,
-          what: `… ${phase}`,
-          figure: `${formatMs(ms)} (${((100 * ms) / wall).toFixed(1)}%)`
-        })
-      }
-      if (rss.length) {
-        rows.push({ n: 6, what: 'action peak RSS', figure: mib(record(6, 'peak RSS', rss, mib)) })
-      }
-    })
-  } finally {
-    await backend.stop()
-  }
+const artifactBench: Bench = {
+  quick,
+  runs,
+  action: ACTION,
+  base,
+  timeoutMs: RUN_TIMEOUT_MS,
+  token: TOKEN,
+  rows,
+  log,
+  settle,
+  record,
+  scratch: nextScratch,
+  csvBody,
+  inputs: actionInputs,
+  verifyFiles
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -971,7 +869,8 @@ try {
   if (only.has(3)) await manyFiles()
   if (only.has(4)) await counterSpeed()
   if (only.has(5)) await startup()
-  if (only.has(6)) await artifactMode()
+  if (only.has(6)) await artifactMode(artifactBench)
+  if (only.has(9)) await compressionLevels(artifactBench)
 } finally {
   cleanUp()
 }
