@@ -287,6 +287,9 @@ export async function artifactMode(bench: Bench): Promise<void> {
   const sim = await startSimulator({
     token: bench.token,
     requests: [{ id: 6073, pollsUntilComplete: 0, files }]
+  }).catch(async (error: unknown) => {
+    await backend.stop()
+    throw error
   })
   try {
     const walls: number[] = []
@@ -459,7 +462,12 @@ export async function compressionLevels(bench: Bench): Promise<void> {
       materials.map(m => m.kind).join(' and of ')
   )
   const backend = await startArtifactBackend()
-  const sim = await startSimulator({ token: bench.token, requests })
+  const sim = await startSimulator({ token: bench.token, requests }).catch(
+    async (error: unknown) => {
+      await backend.stop()
+      throw error
+    }
+  )
   try {
     const key = (kind: string, level: number): string => `${kind} ${level}`
     const results = new Map<string, { wall: number[]; upload: number[]; size: number[] }>()
