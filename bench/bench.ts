@@ -8,6 +8,7 @@
  *   npm run bench -- --cap-mibps 50    per-connection bandwidth cap of the file host (default 25)
  *   npm run bench -- --runs 5          runs per figure (default 3; quick: 1)
  *   npm run bench -- --only 1,4        some measurements only (stdout only)
+ *   npm run bench -- --only 7,8        the MD5-verified downloads (bench/verified.ts)
  */
 import { spawnSync } from 'node:child_process'
 import {
@@ -50,6 +51,7 @@ import {
   type ActionResult,
   type Timed
 } from './lib.js'
+import { verifiedFanOut, verifiedLargeFile, type VerifiedContext } from './verified.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -71,7 +73,7 @@ const capMiBps = Number(values['cap-mibps'])
 const runs = values.runs !== undefined ? Number(values.runs) : quick ? 1 : 3
 const only = values.only
   ? new Set(values.only.split(',').map(s => Number(s.trim())))
-  : new Set([1, 2, 3, 4, 5, 6, 9])
+  : new Set([1, 2, 3, 4, 5, 6, 7, 8, 9])
 const quietWaitMs = Number(values['quiet-wait'] ?? (quick ? 0 : 60)) * 1000
 if (
   !(capMiBps > 0) ||
@@ -92,13 +94,15 @@ const SIZES = quick
       big: 16 * MiB,
       capped: 8 * MiB,
       many: { count: 8, size: 1 * MiB },
-      counter: 32 * MiB
+      counter: 32 * MiB,
+      fanout: { count: 8, size: 1 * MiB }
     }
   : {
       big: 1 * GiB,
       capped: 512 * MiB,
       many: { count: 32, size: 16 * MiB },
-      counter: 1 * GiB
+      counter: 1 * GiB,
+      fanout: { count: 8, size: 32 * MiB }
     }
 const STARTUP_ROUNDS = quick ? 1 : Math.max(5, runs)
 // Case 1 is the noisiest (a GiB through the page cache of a shared VM): more rounds.
@@ -862,6 +866,28 @@ function report(elapsedMs: number): string {
   return lines.join('\n')
 }
 
+// ---------------------------------------------------------------------------------------------
+// 7 and 8. Downloads the action must verify by MD5: bench/verified.ts, lent what it needs here.
+
+const verified: VerifiedContext = {
+  sizes: { big: SIZES.big, fanout: SIZES.fanout },
+  bigRounds: BIG_ROUNDS,
+  runs,
+  action: ACTION,
+  curl,
+  timeoutMs: RUN_TIMEOUT_MS,
+  token: TOKEN,
+  csvBody,
+  signedUrls,
+  actionInputs,
+  nextScratch,
+  settle,
+  record,
+  rows,
+  notes,
+  log
+}
+
 const started = performance.now()
 try {
   if (only.has(1)) await bigFile()
@@ -870,6 +896,8 @@ try {
   if (only.has(4)) await counterSpeed()
   if (only.has(5)) await startup()
   if (only.has(6)) await artifactMode(artifactBench)
+  if (only.has(7)) await verifiedLargeFile(verified)
+  if (only.has(8)) await verifiedFanOut(verified)
   if (only.has(9)) await compressionLevels(artifactBench)
 } finally {
   cleanUp()
