@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
-import { inputEnvName } from '../src/domain/names.js'
+import { Environment, inputEnvName } from '../src/domain/names.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const DIST = path.join(ROOT, 'dist', 'index.js')
@@ -84,6 +84,11 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     RUNNER_TEMP: runnerTemp,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
+    // `npm run test:fallback` runs the transfer suites again with every file request through
+    // @actions/http-client: the test process's setting reaches the action.
+    ...(process.env[Environment.DirectDownloads] !== undefined
+      ? { [Environment.DirectDownloads]: process.env[Environment.DirectDownloads] }
+      : {}),
     ...options.env
   }
   // As the runner does: every declared input is set, to the test's value or else to its default.

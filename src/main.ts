@@ -8,6 +8,7 @@ import { systemClock } from './support/clock.js'
 import { finalMessage } from './support/failure.js'
 import { createHttp, type Http } from './support/http.js'
 import { tokenSecrets } from './support/secrets.js'
+import { defaultHasher } from './transfer/digest.js'
 import { freeBytesAt } from './transfer/disk.js'
 
 type Env = Record<string, string | undefined>
@@ -21,12 +22,14 @@ export async function run(env: Env = process.env): Promise<void> {
   const lifetime = watchProcess()
   const progress = newRunProgress()
   const http: (Http & { dispose(): void })[] = []
+  const hasher = defaultHasher()
   try {
     const settings = parseSettings(env, process.cwd())
     // The socket timeout catches a host that never answers; a body that stops mid-way is caught
     // sooner, and named, by the downloader's own stall timer.
     const transport = { socketTimeoutMs: settings.stallTimeoutMs * 2 }
-    const [api, files] = [createHttp(transport), createHttp(transport)]
+    const api = createHttp({ ...transport, direct: false })
+    const files = createHttp({ ...transport, direct: settings.directDownloads })
     http.push(api, files)
     const ports = {
       http: { api, files },
@@ -35,7 +38,8 @@ export async function run(env: Env = process.env): Promise<void> {
       artifacts: githubArtifacts(env),
       memory: githubRequestMemory(env),
       signal: lifetime.signal,
-      disk: { freeBytes: freeBytesAt }
+      disk: { freeBytes: freeBytesAt },
+      hasher
     }
     await runPipeline(settings, ports, progress)
   } catch (error) {
@@ -45,6 +49,7 @@ export async function run(env: Env = process.env): Promise<void> {
     await runner.summary(renderFailureSummary(progress, message)).catch(() => undefined)
   } finally {
     for (const client of http) client.dispose()
+    hasher.dispose()
     lifetime.dispose()
   }
 }

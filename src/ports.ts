@@ -3,6 +3,7 @@ import type { ArtifactResult } from './domain/download.js'
 import type { Clock } from './support/clock.js'
 import type { Http } from './support/http.js'
 import type { Logger } from './support/log.js'
+import type { Hasher } from './transfer/digest.js'
 
 /**
  * Every side effect the pipeline has, as one object: main.ts builds the real one from the runner,
@@ -18,6 +19,8 @@ export interface Ports {
   /** Aborts when the job is cancelled. */
   signal: AbortSignal
   disk: Disk
+  /** Hashing threads for the files' MD5 and sha256; the process's shared ones when absent. */
+  hasher?: Hasher
 }
 
 /** The file system the files are written to. */

@@ -48,6 +48,15 @@ export const Outputs = {
   DownloadFileCount: 'download-file-count'
 } as const
 
+/**
+ * Environment variables the action reads besides its inputs, as the toolkit's
+ * `ACTIONS_ARTIFACT_UPLOAD_CONCURRENCY`: knobs for the rare runner that needs them.
+ */
+export const Environment = {
+  /** `false`: every file request through @actions/http-client, never the direct socket reader. */
+  DirectDownloads: 'DATAFINITI_DIRECT_DOWNLOADS'
+} as const
+
 /** The runner passes input `foo-bar` as env `INPUT_FOO-BAR` (spaces become `_`, hyphens stay). */
 export function inputEnvName(name: string): string {
   return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`

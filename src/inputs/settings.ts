@@ -10,6 +10,7 @@ import {
   type Shard
 } from '../domain/download.js'
 import { Inputs } from '../domain/names.js'
+import { parseDirectDownloads, parseRetention } from './environment.js'
 import { Defaults, Limits } from './defaults.js'
 import { parseFormat, parseQuery, parseRequestId } from './query.js'
 import { boolean, requestKey } from './request-key.js'
@@ -51,6 +52,8 @@ export interface Settings {
   requestKey: string | undefined
   /** This job's share of the result files; undefined for all of them. */
   shard: Shard | undefined
+  /** File bodies on the action's own sockets where it can (support/direct-get.ts). */
+  directDownloads: boolean
 }
 
 /** An id as it may appear in a file or artifact name (v4 ids are opaque strings). */
@@ -172,22 +175,9 @@ export function parseSettings(env: Env, cwd: string): Settings {
     overwrite: boolean(env, Inputs.Overwrite, Defaults.Overwrite),
     reuseRequest,
     requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined,
-    shard
+    shard,
+    directDownloads: parseDirectDownloads(env)
   }
-}
-
-/** As actions/upload-artifact: any positive number; the toolkit shortens it to the repository's. */
-function parseRetention(env: Env): number | undefined {
-  const raw = read(env, Inputs.RetentionDays)
-  if (raw === '') return undefined
-  const days = /^\d+$/.test(raw) ? Number(raw) : NaN
-  if (!(days >= Limits.MinRetentionDays && days <= Limits.MaxRetentionDays)) {
-    throw new InputError(
-      `Input '${Inputs.RetentionDays}' must be a positive whole number of days (more than the ` +
-        `repository allows is shortened to its maximum, with a warning); got ${quote(raw)}.`
-    )
-  }
-  return days
 }
 
 function parseFallback(raw: string): 'fail' | 'files' {

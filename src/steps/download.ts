@@ -77,7 +77,7 @@ export async function download(
   planned: PlannedFile[],
   { downloadPath: dir, shard }: RunReport,
   settings: Settings,
-  { http, clock, runner, signal, disk }: Ports,
+  { http, clock, runner, signal, disk, hasher }: Ports,
   hooks: Pick<DownloadOptions, 'refreshUrls' | 'onFile'>
 ): Promise<DownloadedFile[]> {
   runner.info(`Downloading to ${dir}`)
@@ -98,7 +98,8 @@ export async function download(
       onBytes: progress.add,
       onSize: progress.expect,
       space: { freeBytes: disk.freeBytes, shard, totalFiles: shard?.totalFiles ?? planned.length },
-      previous
+      previous,
+      ...(hasher ? { hasher } : {})
     })
     for (const [i, file] of files.entries()) {
       const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`

@@ -1,7 +1,11 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
-import { HttpClient } from '@actions/http-client'
+import { streamBody, type Body, type StreamResponse } from './body.js'
+import { HttpClient, getProxyUrl } from '@actions/http-client'
+import { directGet } from './direct-get.js'
 import { FatalError, TransientError } from './errors.js'
 import { describeUrl } from './secrets.js'
+
+export { streamBody, type Body, type StreamResponse }
 
 export const USER_AGENT = 'datafiniti-download-action'
 
@@ -9,12 +13,6 @@ export interface TextResponse {
   status: number
   headers: IncomingHttpHeaders
   text: string
-}
-
-export interface StreamResponse {
-  status: number
-  headers: IncomingHttpHeaders
-  body: IncomingMessage
 }
 
 /** The two HTTP verbs the action needs, as a small interface so tests can pass plain objects. */
@@ -27,7 +25,16 @@ export interface Http {
   ): Promise<TextResponse>
   /** A POST that is never retried nor redirected by the client: creating is not idempotent. */
   postText(url: string, headers: Record<string, string>, body: string): Promise<TextResponse>
-  getStream(url: string, headers: Record<string, string>): Promise<StreamResponse>
+  /**
+   * `headOnly`: the caller wants the answer's head and will not read the body, so the request
+   * goes the way that is sure to take any answer at once (@actions/http-client): a host whose
+   * bodies the direct reader does not take is not asked twice for a probe.
+   */
+  getStream(
+    url: string,
+    headers: Record<string, string>,
+    options?: { headOnly?: boolean }
+  ): Promise<StreamResponse>
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
@@ -42,8 +49,18 @@ const MAX_REDIRECTS = 10
  * own copy of the headers: the caller's object is never edited, and Authorization is dropped once a
  * redirect leaves the origin, as curl does.
  */
-export function createHttp(options: { socketTimeoutMs: number }): Http & { dispose(): void } {
+export function createHttp(options: {
+  socketTimeoutMs: number
+  /**
+   * File bodies on a socket of the action's own (direct-get.ts) where no proxy applies and the
+   * host answers simply; false sends every request through @actions/http-client.
+   */
+  direct?: boolean
+}): Http & { dispose(): void } {
   const clients = new Map<string, HttpClient>()
+  // Origins whose answers the direct reader did not take (a redirect, a chunked body): asked
+  // through the client from then on, so each costs at most one request more per run.
+  const indirect = new Set<string>()
   const clientFor = (url: URL): HttpClient => {
     let client = clients.get(url.origin)
     if (!client) {
@@ -97,7 +114,7 @@ export function createHttp(options: { socketTimeoutMs: number }): Http & { dispo
   const text = async (message: IncomingMessage, limitBytes: number): Promise<TextResponse> => ({
     status: message.statusCode ?? 0,
     headers: message.headers,
-    text: await readLimited(message, limitBytes)
+    text: await readLimited(streamBody(message), limitBytes)
   })
   return {
     async getText(url, headers, limitBytes = 4 * 1024 * 1024, followRedirects = true) {
@@ -106,9 +123,30 @@ export function createHttp(options: { socketTimeoutMs: number }): Http & { dispo
     async postText(url, headers, body) {
       return text(await send('POST', url, headers, body, false), 4 * 1024 * 1024)
     },
-    async getStream(url, headers) {
-      const body = await send('GET', url, headers, null, true)
-      return { status: body.statusCode ?? 0, headers: body.headers, body }
+    async getStream(url, headers, { headOnly = false } = {}) {
+      const target = new URL(url)
+      if (
+        options.direct !== false &&
+        !headOnly &&
+        (target.protocol === 'http:' || target.protocol === 'https:') &&
+        !indirect.has(target.origin) &&
+        // The same proxy rules as the client's (HTTPS_PROXY, HTTP_PROXY, NO_PROXY): a request
+        // that would go through a proxy goes through the client.
+        !getProxyUrl(target.href)
+      ) {
+        const answer = await directGet(target, headers, {
+          timeoutMs: options.socketTimeoutMs,
+          userAgent: USER_AGENT
+        })
+        if (answer) return answer
+        indirect.add(target.origin)
+      }
+      const message = await send('GET', url, headers, null, true)
+      return {
+        status: message.statusCode ?? 0,
+        headers: message.headers,
+        body: streamBody(message)
+      }
     },
     dispose: () => {
       for (const client of clients.values()) client.dispose()
@@ -121,17 +159,19 @@ export function createHttp(options: { socketTimeoutMs: number }): Http & { dispo
  * Reads at most `limit` bytes of a body as text and discards the rest, so that a huge error page
  * cannot fill memory.
  */
-export async function readLimited(body: IncomingMessage, limit: number): Promise<string> {
+export async function readLimited(body: Body, limit: number): Promise<string> {
   const chunks: Buffer[] = []
   let size = 0
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
+    await body.read(chunk => {
       if (size < limit) {
-        const part = chunk.subarray(0, limit - size)
+        // A copy: the chunk's memory may be reused.
+        const part = Buffer.from(chunk.subarray(0, limit - size))
         chunks.push(part)
         size += part.length
       }
-    }
+      return true
+    })
   } catch (error) {
     throw new TransientError(
       `the connection broke while reading the response (${(error as Error).message})`
@@ -161,10 +201,11 @@ export async function getStreamUnlessAborted(
   http: Http,
   url: string,
   headers: Record<string, string>,
-  signal: AbortSignal
+  signal: AbortSignal,
+  options?: { headOnly?: boolean }
 ): Promise<StreamResponse> {
   signal.throwIfAborted()
-  const pending = http.getStream(url, headers)
+  const pending = http.getStream(url, headers, options)
   let onAbort = (): void => undefined
   const aborted = new Promise<never>((_resolve, reject) => {
     onAbort = () => reject(signal.reason as Error)

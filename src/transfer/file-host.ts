@@ -112,7 +112,9 @@ export async function probeRemote(
   signal: AbortSignal
 ): Promise<Remote | undefined> {
   try {
-    const res = await getStreamUnlessAborted(http, url, { Range: 'bytes=0-0' }, signal)
+    const res = await getStreamUnlessAborted(http, url, { Range: 'bytes=0-0' }, signal, {
+      headOnly: true
+    })
     // A host without ranges answers 200 with the whole file: never read past the headers.
     res.body.destroy()
     return res.status === 206 || res.status === 200

@@ -9,6 +9,7 @@ import { RefusedUrlError, describeRemote, requestFile, unknownRemote } from './f
 import {
   DEFAULT_SPLIT_THRESHOLD,
   FileProgress,
+  hasherOf,
   retried,
   type DownloadOptions,
   type Job
@@ -17,10 +18,10 @@ import { rangedDownload } from './ranged.js'
 import { reuseComplete, scanFile, sizeOf } from './reuse.js'
 import { streamToFile, type Part } from './sink.js'
 import type { Slots } from './slots.js'
+import { recordCounter } from './records.js'
 import {
   IntegrityError,
   UnconfirmedCopyError,
-  checker,
   verify,
   type Framing,
   type Verified
@@ -188,37 +189,46 @@ async function receive(
   }
 
   const { expected: want } = job.remote
-  const check = checker(file.format, want.md5 !== undefined)
-  // Resuming: the bytes already on disk go through the same counter and hash first.
-  if (offset > 0) await scanFile(part, check.feed)
+  const counter = file.format ? recordCounter(file.format) : undefined
+  // Resuming: the bytes already on disk are counted first (the hasher reads them back anyway).
+  if (offset > 0 && counter) await scanFile(part, chunk => counter.push(chunk))
 
   const disk = await onDisk(() => open(part, offset > 0 ? 'r+' : 'w'))
+  const digest = hasherOf(options).open(part, want.md5 !== undefined)
   const piece: Part = { start: offset, end: expected ?? Number.MAX_SAFE_INTEGER, written: 0 }
   try {
-    await streamToFile(res.body, disk, piece, {
-      stallTimeoutMs: options.stallTimeoutMs,
-      signal,
-      onChunk: check.feed,
-      onWritten: progress.add
-    })
+    try {
+      await streamToFile(res.body, disk, piece, {
+        stallTimeoutMs: options.stallTimeoutMs,
+        signal,
+        ...(counter ? { onChunk: (chunk: Buffer) => counter.push(chunk) } : {}),
+        onWritten: bytes => {
+          progress.add(bytes)
+          digest.advance(offset + piece.written)
+        }
+      })
+    } finally {
+      await disk.close()
+    }
+    const bytes = offset + piece.written
+    if (expected !== undefined && bytes !== expected) {
+      // Ended cleanly but short: what arrived is kept and the rest is resumed when the host allows.
+      throw new TransientError(`the body ended after ${bytes} of ${expected} bytes`)
+    }
+    const framing: Framing =
+      expected !== undefined
+        ? 'length'
+        : /\bchunked\b/i.test(header(res.headers, 'transfer-encoding') ?? '')
+          ? 'chunked'
+          : 'close'
+    const sums = { records: counter?.total(), ...(await digest.finish(bytes)) }
+    const verified = verify(sums, want, framing, job.unconfirmed)
+    accepted(job, verified)
+    await onDisk(() => rename(part, target))
+    return { name: file.name, path: target, bytes, etag, ...verified }
   } finally {
-    await disk.close()
+    digest.cancel()
   }
-  const bytes = offset + piece.written
-  if (expected !== undefined && bytes !== expected) {
-    // Ended cleanly but short: what arrived is kept and the rest is resumed when the host allows.
-    throw new TransientError(`the body ended after ${bytes} of ${expected} bytes`)
-  }
-  const framing: Framing =
-    expected !== undefined
-      ? 'length'
-      : /\bchunked\b/i.test(header(res.headers, 'transfer-encoding') ?? '')
-        ? 'chunked'
-        : 'close'
-  const verified = verify(check, want, framing, job.unconfirmed)
-  accepted(job, verified)
-  await onDisk(() => rename(part, target))
-  return { name: file.name, path: target, bytes, etag, ...verified }
 }
 
 /** Says which check the file passed: at debug level, or as a warning when it is a doubtful one. */

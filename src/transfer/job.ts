@@ -4,6 +4,7 @@ import { isTransient } from '../support/errors.js'
 import type { Http } from '../support/http.js'
 import type { Logger } from '../support/log.js'
 import { logRetry, withRetry, type RetryPolicy } from '../support/retry.js'
+import { defaultHasher, type Hasher } from './digest.js'
 import type { Remote } from './file-host.js'
 import type { Slots } from './slots.js'
 
@@ -32,6 +33,8 @@ export interface DownloadOptions {
   onSize?: (bytes: number) => void
   /** Called as each file is complete and verified, for a failure to say how far the run got. */
   onFile?: (file: DownloadedFile) => void
+  /** Computes each file's MD5 and sha256 as it lands (default: hashing threads, digest.ts). */
+  hasher?: Hasher
   /** Size from which a file is fetched as parallel ranges (default 64 MiB). */
   splitThreshold?: number
   /** Check the disk space before the first byte (preflight.ts), and how to advise on a shortage. */
@@ -112,6 +115,15 @@ export class FileProgress {
     this.sized = true
     this.options.onSize?.(total)
   }
+}
+
+let shared: Hasher | undefined
+
+/** The options' hasher, or the process's hashing threads, started on first use. */
+export function hasherOf(options: Pick<DownloadOptions, 'hasher'>): Hasher {
+  if (options.hasher) return options.hasher
+  shared ??= defaultHasher()
+  return shared
 }
 
 /** Runs one transfer step with the job's retry policy, naming it in each retry's log line. */

@@ -1,15 +1,15 @@
 import { open, type FileHandle } from 'node:fs/promises'
-import type { IncomingMessage } from 'node:http'
 import { AbortFanout, linkedAbort } from '../support/abort.js'
 import { TransientError, isTransient, onDisk } from '../support/errors.js'
 import { FileFailure } from '../support/failure.js'
-import { header } from '../support/http.js'
+import { header, type Body } from '../support/http.js'
 import { describeUrl } from '../support/secrets.js'
 import { RefusedUrlError, requestFile } from './file-host.js'
-import { retried, type Job } from './job.js'
+import { hasherOf, retried, type Job } from './job.js'
 import { OrderedReader } from './reader.js'
 import { streamToFile, type Part } from './sink.js'
-import { IntegrityError, checker, verify, type Verified } from './verify.js'
+import { recordCounter } from './records.js'
+import { IntegrityError, verify, type Verified } from './verify.js'
 
 const MiB = 1024 * 1024
 
@@ -86,7 +86,7 @@ async function fetchPart(
  */
 export async function rangedDownload(
   job: Job,
-  first: IncomingMessage,
+  first: Body,
   whole: Whole
 ): Promise<Verified & { bytes: number }> {
   const { options, file: planned } = job
@@ -96,9 +96,16 @@ export async function rangedDownload(
       `over up to ${Math.min(parts.length, options.concurrency)} connections`
   )
   const expected = job.remote.expected
-  const check = checker(planned.format, expected.md5 !== undefined)
+  const counter = planned.format ? recordCounter(planned.format) : undefined
   const file = await onDisk(() => open(job.part, 'w+'))
-  const reader = new OrderedReader(file, parts, check.feed)
+  const digest = hasherOf(options).open(job.part, expected.md5 !== undefined)
+  // The record count needs the bytes in order: they are read back as the written prefix grows.
+  const reader = new OrderedReader(
+    file,
+    parts,
+    counter ? chunk => counter.push(chunk) : undefined,
+    frontier => digest.advance(frontier)
+  )
   const { controller, dispose } = linkedAbort(job.signal)
   const { signal } = controller
   // Each connection listens to a signal of its own: parts in flight on the file's one signal would
@@ -183,8 +190,10 @@ export async function rangedDownload(
     if (fed !== whole.total) {
       throw new IntegrityError(`only ${fed} of ${whole.total} bytes were assembled`)
     }
-    return { bytes: whole.total, ...verify(check, expected, 'length', job.unconfirmed) }
+    const sums = { records: counter?.total(), ...(await digest.finish(whole.total)) }
+    return { bytes: whole.total, ...verify(sums, expected, 'length', job.unconfirmed) }
   } finally {
+    digest.cancel()
     reader.stop()
     fanout.dispose()
     dispose()

@@ -9,10 +9,11 @@ const MiB = 1024 * 1024
 const READ_BACK_PER_TURN = 4 * MiB
 
 /**
- * Feeds the file's bytes, in order, to the record counter and hash while parts land out of order:
- * it follows the contiguous written prefix, reading it back from the page cache. Reads are
- * synchronous, like the writes (see sink.ts): bytes just written are still in the page cache, and
- * a thread-pool round trip per read cost more than the read.
+ * Follows the contiguous written prefix of a file whose parts land out of order: reports it to
+ * `onFrontier` (the hasher reads it back on its own thread) and feeds its bytes, in order, to the
+ * record counter, reading them back from the page cache. Reads are synchronous, like the writes
+ * (see sink.ts): bytes just written are still in the page cache, and a thread-pool round trip per
+ * read cost more than the read.
  */
 export class OrderedReader {
   private fed = 0
@@ -23,7 +24,9 @@ export class OrderedReader {
   constructor(
     private readonly file: FileHandle,
     private readonly parts: readonly Part[],
-    private readonly feed: (chunk: Buffer) => void
+    /** Undefined when nothing needs the bytes themselves (no record count). */
+    private readonly feed: ((chunk: Buffer) => void) | undefined,
+    private readonly onFrontier: (frontier: number) => void = () => undefined
   ) {}
 
   /** End of the contiguous prefix that is on disk. */
@@ -54,6 +57,13 @@ export class OrderedReader {
   }
 
   private pump(budget: number): void {
+    const { feed } = this
+    if (!feed) {
+      this.fed = this.frontier()
+      this.onFrontier(this.fed)
+      return
+    }
+    this.onFrontier(this.frontier())
     for (let frontier = this.frontier(); this.fed < frontier && budget > 0;) {
       const length = Math.min(this.buffer.length, frontier - this.fed)
       let bytesRead: number
@@ -63,7 +73,7 @@ export class OrderedReader {
         throw new DiskError(errorMessage(error))
       }
       if (bytesRead === 0) throw new Error(`the file ended at ${this.fed} while reading it back`)
-      this.feed(this.buffer.subarray(0, bytesRead))
+      feed(this.buffer.subarray(0, bytesRead))
       this.fed += bytesRead
       budget -= bytesRead
       if (this.fed >= frontier) frontier = this.frontier()

@@ -1,10 +1,8 @@
 import { writeSync } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
-import type { IncomingMessage } from 'node:http'
-import { Writable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { formatDuration } from '../support/format.js'
 import { DiskError, TransientError, errorMessage } from '../support/errors.js'
+import type { Body } from '../support/http.js'
 import { received as reclaim } from './memory.js'
 
 /** One byte range `[start, end)` of a file and how much of it is on disk. */
@@ -13,9 +11,6 @@ export interface Part {
   end: number
   written: number
 }
-
-/** Marks the end of a part reached inside a longer body: success, not a failure. */
-class PartFull extends Error {}
 
 export interface SinkOptions {
   stallTimeoutMs: number
@@ -32,7 +27,7 @@ export interface SinkOptions {
  * connection that breaks, is a TransientError: the part keeps what reached the disk.
  */
 export async function streamToFile(
-  body: IncomingMessage,
+  body: Body,
   file: FileHandle,
   part: Part,
   options: SinkOptions
@@ -45,7 +40,7 @@ export async function streamToFile(
   // Bytes that arrived, written or not: what the connection delivered before it broke.
   let received = 0
   let stall: NodeJS.Timeout | undefined
-  // Why we cut the body ourselves: the stream then reports only 'aborted'.
+  // Why we cut the body ourselves.
   let cutReason: Error | undefined
   // A failure of our own (the disk, a callback), not of the connection: passed on as it is.
   let ownFailure: Error | undefined
@@ -66,8 +61,13 @@ export async function streamToFile(
   const onAbort = (): void => {
     cut(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
   }
-  /** Writes what fits of the chunk; PartFull once the body goes past the part's end. */
-  const put = (chunk: Buffer): Error | null => {
+  // Synchronous writes, one per chunk as it arrives, as curl and aria2 write: a write into the
+  // page cache takes microseconds, and a round trip through libuv's thread pool for each one cost
+  // more than the write itself (bench case 1, 1 GiB: 2.8 s with it, 1.8 s without). The loop
+  // waits only when the kernel throttles a disk that cannot keep up, and then so would anything.
+  // The chunk's memory is reused once this returns (direct-get.ts): nothing keeps it.
+  /** Writes what fits of the chunk; false once the part is full. */
+  const put = (chunk: Buffer): boolean => {
     arm()
     received += chunk.length
     reclaim(chunk.length)
@@ -82,41 +82,27 @@ export async function streamToFile(
         done += bytes
       }
     } catch (error) {
-      throw new DiskError(errorMessage(error))
+      ownFailure = new DiskError(errorMessage(error))
+      throw ownFailure
     }
     // Counted and recorded only once whole: a resume rewrites anything after `written`.
     if (piece.length > 0) {
-      options.onChunk?.(piece)
+      try {
+        options.onChunk?.(piece)
+      } catch (error) {
+        ownFailure = error instanceof Error ? error : new Error(errorMessage(error))
+        throw ownFailure
+      }
       part.written += piece.length
       options.onWritten(piece.length)
     }
-    return piece.length < chunk.length ? new PartFull() : null
+    return piece.length === chunk.length && part.start + part.written < part.end
   }
-  // Synchronous writes, one per chunk as it arrives, as curl and aria2 write: a write into the
-  // page cache takes microseconds, and a round trip through libuv's thread pool for each one cost
-  // more than the write itself (bench case 1, 1 GiB: 2.8 s with it, 1.8 s without). The loop
-  // waits only when the kernel throttles a disk that cannot keep up, and then so would anything.
-  const writer = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      let outcome: Error | null
-      try {
-        outcome = put(chunk)
-      } catch (error) {
-        outcome = error instanceof Error ? error : new Error(errorMessage(error))
-        ownFailure = outcome
-      }
-      callback(outcome)
-    }
-  })
   signal.addEventListener('abort', onAbort, { once: true })
   arm()
   try {
-    await pipeline(body, writer)
+    await body.read(put)
   } catch (error) {
-    if (error instanceof PartFull) {
-      body.destroy()
-      return
-    }
     if (cutReason) throw cutReason
     if (ownFailure) throw ownFailure
     if (error instanceof TransientError) throw error

@@ -69,7 +69,7 @@ export interface Check {
   feed: (chunk: Buffer) => void
 }
 
-/** Feeds a file's bytes through the same checks a download gets. */
+/** Feeds a file's bytes, on this thread, through the checks a download gets (for local copies). */
 export function checker(format: RecordFormat | undefined, md5: boolean): Check {
   const counter = format ? recordCounter(format) : undefined
   const hash = md5 ? createHash('md5') : undefined
@@ -83,6 +83,22 @@ export function checker(format: RecordFormat | undefined, md5: boolean): Check {
       hash?.update(chunk)
       sha256.update(chunk)
     }
+  }
+}
+
+/** What a file's bytes came to: its record count and digests. */
+export interface Sums {
+  records: number | undefined
+  sha256: string
+  md5: string | undefined
+}
+
+/** The sums of everything fed through a checker. */
+export function sumsOf(check: Check): Sums {
+  return {
+    records: check.counter?.total(),
+    sha256: check.sha256.digest('hex'),
+    md5: check.hash?.digest('hex')
   }
 }
 
@@ -108,17 +124,16 @@ export type Framing = 'length' | 'chunked' | 'close'
  * and is accepted only when `previous`, the sha256 of the copy before, shows the same bytes.
  */
 export function verify(
-  check: Check,
+  sums: Sums,
   expected: Pick<Expected, 'md5' | 'certain'>,
   framing: Framing,
   previous: string | undefined
 ): Verified {
-  const sha256 = check.sha256.digest('hex')
-  const records = check.counter?.total()
+  const { sha256, records } = sums
   const byFraming: IntegrityCheck = framing === 'length' ? 'length' : 'none'
   const { md5 } = expected
   if (md5 !== undefined) {
-    const actual = check.hash?.digest('hex') ?? ''
+    const actual = sums.md5 ?? ''
     if (actual === md5) return { records, sha256, integrity: 'md5' }
     const mismatch = `its MD5 ${actual} does not match the ETag ${md5}`
     if (expected.certain) throw new IntegrityError(mismatch)

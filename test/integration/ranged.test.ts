@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { Inputs, Outputs } from '../../src/domain/names.js'
+import { Environment, Inputs, Outputs } from '../../src/domain/names.js'
 import { partSizeFor, planParts } from '../../src/transfer/ranged.js'
 import { awkwardCsv, csvParts, sha256 } from '../../sim/data.js'
 import { printed, type ActionRun } from '../../sim/runner.js'
@@ -104,6 +104,15 @@ describe('parallel ranged downloads', () => {
     expect(world.sim.fileConnections.max).toBeLessThanOrEqual(4)
     expect(world.sim.fileConnections.max).toBeGreaterThan(1)
     expect(result.stdout).toMatch(/1_1\.csv: \d+ parts of up to \d+ MiB over up to 4 connections/)
+    // Every transfer on the action's own socket reader (one answer per connection), unless
+    // `npm run test:fallback` turned it off: then all through @actions/http-client (keep-alive).
+    // The disk check's probe reads no body, and always goes through the client.
+    const direct = process.env[Environment.DirectDownloads] !== 'false'
+    const connections = world.sim.log
+      .filter(e => e.server === 'files' && e.path.split('?')[0]?.endsWith('/1_1.csv'))
+      .filter(e => e.headers.range !== 'bytes=0-0')
+      .map(e => e.headers.connection)
+    expect(new Set(connections)).toEqual(new Set([direct ? 'close' : 'keep-alive']))
   })
 
   it('retries and resumes a part whose connection is cut, on its own', async () => {

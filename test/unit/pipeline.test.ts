@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
-import type { IncomingMessage } from 'node:http'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { Readable } from 'node:stream'
@@ -15,7 +14,12 @@ import type { Artifacts, Ports, RequestMemory, Runner } from '../../src/ports.js
 import { FatalError } from '../../src/support/errors.js'
 import { finalMessage } from '../../src/support/failure.js'
 import { assignFileNames } from '../../src/transfer/names.js'
-import type { Http, StreamResponse, TextResponse } from '../../src/support/http.js'
+import {
+  streamBody,
+  type Http,
+  type StreamResponse,
+  type TextResponse
+} from '../../src/support/http.js'
 import { fakeClock } from '../helpers/clock.js'
 
 /**
@@ -55,7 +59,7 @@ function fakeHttp(events: string[]) {
       expect(headers['Authorization']).toBeUndefined()
       const answer = next(files.get(pathname), `FILE ${pathname}`)
       if (answer instanceof Error) return Promise.reject(answer)
-      const body = Readable.from([Buffer.from(answer.body)]) as unknown as IncomingMessage
+      const body = streamBody(Readable.from([Buffer.from(answer.body)]))
       const res: StreamResponse = {
         status: answer.status,
         headers: { 'content-length': String(Buffer.byteLength(answer.body)), ...answer.headers },

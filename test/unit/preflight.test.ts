@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto'
 import { mkdir, statfs, writeFile } from 'node:fs/promises'
-import type { IncomingMessage } from 'node:http'
 import * as path from 'node:path'
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import type { PlannedFile } from '../../src/domain/download.js'
 import { FatalError } from '../../src/support/errors.js'
-import type { Http, StreamResponse } from '../../src/support/http.js'
+import { streamBody, type Http, type StreamResponse } from '../../src/support/http.js'
 import { freeBytesAt } from '../../src/transfer/disk.js'
 import type { SpaceCheck } from '../../src/transfer/job.js'
 import { downloadFiles } from '../../src/transfer/pool.js'
@@ -55,7 +54,7 @@ function fileHost(files: Record<string, Buffer>, refuse: string[] = []) {
       } else {
         res = { status: 200, headers: { 'content-length': String(data.length), etag }, data }
       }
-      const stream = Readable.from([res.data]) as unknown as IncomingMessage
+      const stream = streamBody(Readable.from([res.data]))
       return Promise.resolve({ status: res.status, headers: res.headers, body: stream })
     }
   }

@@ -1,6 +1,6 @@
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Inputs, inputEnvName } from '../../src/domain/names.js'
+import { Environment, Inputs, inputEnvName } from '../../src/domain/names.js'
 import { Defaults, Limits } from '../../src/inputs/defaults.js'
 import { InputError } from '../../src/inputs/read.js'
 import {
@@ -87,7 +87,8 @@ describe('parseSettings defaults', () => {
       ifNoResults: 'warn',
       overwrite: false,
       reuseRequest: true,
-      requestKey: undefined
+      requestKey: undefined,
+      directDownloads: true
     })
     expect(pathOf(settings)).toBe(path.join(WORKSPACE, 'datafiniti', '6073'))
     expect(artifactNameFor(settings, '6073')).toBe('datafiniti-6073')
@@ -184,7 +185,8 @@ describe('parseSettings trimming and normalisation', () => {
       ifNoResults: 'error',
       overwrite: false,
       reuseRequest: true,
-      requestKey: undefined
+      requestKey: undefined,
+      directDownloads: true
     })
     expect(pathOf(settings)).toBe(path.join(WORKSPACE, 'out'))
     expect(artifactNameFor(settings, '42')).toBe('my-artifact')
@@ -260,6 +262,23 @@ describe('parseSettings trimming and normalisation', () => {
   it('accepts artifact names with spaces, dots and hyphens', () => {
     expect(parse({ [Inputs.ArtifactName]: 'Datafiniti data v1.2 - run' }).artifactName).toBe(
       'Datafiniti data v1.2 - run'
+    )
+  })
+})
+
+describe(`the ${Environment.DirectDownloads} environment variable`, () => {
+  it.each([
+    ['', true],
+    ['true', true],
+    [' FALSE ', false],
+    ['false', false]
+  ])('%j turns direct downloads %s', (value, direct) => {
+    expect(parse({}, { [Environment.DirectDownloads]: value }).directDownloads).toBe(direct)
+  })
+
+  it('rejects anything else, naming the variable and the expected form', () => {
+    expect(() => parse({}, { [Environment.DirectDownloads]: 'no' })).toThrow(
+      `Environment variable ${Environment.DirectDownloads} must be true or false (unset means true); got "no".`
     )
   })
 })

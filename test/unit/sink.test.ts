@@ -4,31 +4,69 @@ import type { AddressInfo } from 'node:net'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DiskError, FatalError, TransientError } from '../../src/support/errors.js'
+import { directGet } from '../../src/support/direct-get.js'
+import { streamBody, type Body } from '../../src/support/http.js'
 import { streamToFile, type Part } from '../../src/transfer/sink.js'
 import { useTempDir } from '../helpers/tmp.js'
 
-/** A response body from a real local server that does what `serve` says with the response. */
-async function body(
+type Transport = 'direct' | 'node:http'
+
+/**
+ * A response body from a real local server that does what `serve` says with the response, read
+ * the way each transport reads file bodies: the action's own socket reader, or node:http.
+ */
+async function bodyOf(
+  transport: Transport,
   serve: (res: http.ServerResponse) => void
-): Promise<{ message: http.IncomingMessage; close: () => void }> {
+): Promise<{ message: Body; close: () => void }> {
   const server = http.createServer((_req, res) => serve(res))
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as AddressInfo).port
+  const url = `http://127.0.0.1:${port}/`
+  const close = (): void => {
+    server.closeAllConnections()
+    server.close()
+  }
+  if (transport === 'direct') {
+    const res = await directGet(new URL(url), {}, { timeoutMs: 5000, userAgent: 'test' })
+    if (!res) throw new Error('the direct reader did not take the answer')
+    return { message: res.body, close }
+  }
   const message = await new Promise<http.IncomingMessage>(resolve => {
     // As @actions/http-client does: a destroyed body also fails its request.
-    http.get(`http://127.0.0.1:${port}/`, { agent: false }, resolve).on('error', () => undefined)
+    http.get(url, { agent: false }, resolve).on('error', () => undefined)
   })
-  return {
-    message,
-    close: () => {
-      server.closeAllConnections()
-      server.close()
-    }
-  }
+  return { message: streamBody(message), close }
 }
 
-describe('streamToFile', () => {
+describe.each<Transport>(['direct', 'node:http'])('streamToFile over %s', transport => {
   const tmp = useTempDir('sink-')
+  const body = (serve: (res: http.ServerResponse) => void) => bodyOf(transport, serve)
+
+  it('fails transiently, keeping what arrived, when the connection is cut mid-body', async () => {
+    const { message, close } = await body(res => {
+      res.writeHead(200, { 'Content-Length': 100_000 })
+      res.write(Buffer.alloc(30_000, 0x62), () => res.destroy())
+    })
+    const file = await open(path.join(tmp.path, 'f'), 'w+')
+    const part: Part = { start: 0, end: 100_000, written: 0 }
+    const attempt = streamToFile(message, file, part, {
+      stallTimeoutMs: 5000,
+      signal: new AbortController().signal,
+      onWritten: () => undefined
+    })
+    await expect(attempt).rejects.toBeInstanceOf(TransientError)
+    const error = (await attempt.then(
+      () => undefined,
+      (e: unknown) => e
+    )) as Error
+    const at = /^the connection broke after (\d+) of 100000 bytes/.exec(error.message)
+    await file.close()
+    close()
+    // node:http drops what it buffered when the socket closes before the body is read from.
+    expect(Number(at?.[1])).toBe(transport === 'direct' ? 30_000 : part.written)
+    expect((await readFile(path.join(tmp.path, 'f'))).length).toBe(part.written)
+  })
 
   it('fails for good, without counting, when the disk refuses a write', async () => {
     const { message, close } = await body(res => res.end(Buffer.alloc(100_000, 0x61)))

@@ -1,0 +1,121 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Socket } from 'node:net'
+import type { Body } from './body.js'
+
+/** How direct-get.ts reads an answer's head, and an error body of no announced length. */
+
+/** The most of an error body kept: enough for any S3 explanation. */
+const MAX_ERROR = 64 * 1024
+
+export interface Head {
+  status: number
+  headers: IncomingHttpHeaders
+  /** Undefined for an error body framed otherwise (read to the close). */
+  length: number | undefined
+  chunked: boolean
+}
+
+/**
+ * The status line and headers, when they describe a body this reader can take. Header names are
+ * lower-cased and repeats joined with `, `, as node:http presents them.
+ */
+export function parseHead(text: string): Head | undefined {
+  const [statusLine = '', ...fields] = text.split('\r\n')
+  const status = /^HTTP\/1\.[01] ([2-5]\d\d)(?: |$)/.exec(statusLine)
+  if (!status) return undefined
+  const headers: IncomingHttpHeaders = {}
+  for (const field of fields) {
+    const colon = field.indexOf(':')
+    // A folded line or a field without a name: not an answer to take on trust.
+    if (colon <= 0 || /^[ \t]/.test(field)) return undefined
+    const name = field.slice(0, colon).trim().toLowerCase()
+    const value = field.slice(colon + 1).trim()
+    const before = headers[name]
+    headers[name] =
+      name === 'set-cookie'
+        ? [...(Array.isArray(before) ? before : []), value]
+        : typeof before === 'string'
+          ? `${before}, ${value}`
+          : value
+  }
+  const code = Number(status[1])
+  const length = headers['content-length']
+  const encoding = headers['transfer-encoding']
+  const simple = encoding === undefined && typeof length === 'string' && /^\d{1,15}$/.test(length)
+  if (code >= 300 && code < 400) return undefined
+  if (simple) return { status: code, headers, length: Number(length), chunked: false }
+  if (code < 400) return undefined
+  const chunked = typeof encoding === 'string' && /^chunked$/i.test(encoding.trim())
+  if (encoding !== undefined && !chunked) return undefined
+  return { status: code, headers, length: undefined, chunked }
+}
+
+/**
+ * An error answer's body without a length: read to the close the request asked for (at most
+ * MAX_ERROR bytes), de-chunked, and handed over in one piece.
+ */
+export class ErrorBody implements Body {
+  private raw: Buffer
+  private waiting: { onChunk: (chunk: Buffer) => boolean; resolve: () => void } | undefined
+  private done = false
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly chunked: boolean,
+    first: Buffer
+  ) {
+    this.raw = first
+  }
+
+  read(onChunk: (chunk: Buffer) => boolean): Promise<void> {
+    return new Promise<void>(resolve => {
+      this.waiting = { onChunk, resolve }
+      if (this.done) this.deliver()
+      else this.socket.resume()
+    })
+  }
+
+  push(chunk: Buffer): boolean {
+    this.raw = Buffer.concat([this.raw, chunk.subarray(0, MAX_ERROR - this.raw.length)])
+    if (this.raw.length < MAX_ERROR) return true
+    this.closed()
+    return false
+  }
+
+  fail(): void {
+    this.closed()
+  }
+
+  closed(): void {
+    if (this.done) return
+    this.done = true
+    this.socket.destroy()
+    if (this.waiting) this.deliver()
+  }
+
+  destroy(): void {
+    this.closed()
+  }
+
+  private deliver(): void {
+    const waiting = this.waiting
+    this.waiting = undefined
+    if (!waiting) return
+    const text = this.chunked ? dechunk(this.raw) : this.raw
+    if (text.length > 0) waiting.onChunk(text)
+    waiting.resolve()
+  }
+}
+
+/** The data of a chunked body, as far as it is well formed. */
+export function dechunk(raw: Buffer): Buffer {
+  const pieces: Buffer[] = []
+  for (let at = 0; at < raw.length;) {
+    const eol = raw.indexOf('\r\n', at)
+    const size = eol < 0 ? NaN : parseInt(raw.subarray(at, eol).toString('latin1'), 16)
+    if (!(size > 0)) break
+    pieces.push(raw.subarray(eol + 2, eol + 2 + size))
+    at = eol + 2 + size + 2
+  }
+  return Buffer.concat(pieces)
+}
