@@ -32938,8 +32938,62 @@ function isLoopback(hostname) {
         /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host));
 }
 
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
+;// CONCATENATED MODULE: external "node:vm"
+const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
+;// CONCATENATED MODULE: ./src/support/memory.ts
+
+
+const MiB = 1024 * 1024;
+/**
+ * A young-generation garbage collection, where the engine allows one: `--expose-gc` set at run
+ * time reaches new contexts, as Jest's `--logHeapUsage` does it. Undefined if that fails.
+ */
+function minorGc() {
+    try {
+        (0,external_node_v8_namespaceObject.setFlagsFromString)('--expose-gc');
+        const gc = (0,external_node_vm_namespaceObject.runInNewContext)('gc');
+        if (typeof gc !== 'function')
+            return undefined;
+        return () => {
+            gc({ type: 'minor' });
+        };
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Every socket read of node:http allocates a fresh 64 KiB buffer outside the JavaScript heap, and
+ * the engine frees a dead one only when a collection finds it (the direct reader, direct-get.ts,
+ * reuses one buffer and needs none of this). A download makes almost no other garbage, so
+ * collections are rare and dead buffers pile up: 40+ MiB of a run's peak. Collecting the young
+ * generation after every 4 MiB received keeps memory flat (1 GiB: peak ~75 MiB instead of ~100,
+ * bench/RESULTS.md case 1) for ~0.2 ms each, ~50 ms per GiB; collecting less often was slower.
+ */
+function reclaimer(every = 4 * MiB, collect = minorGc()) {
+    let since = 0;
+    return (bytes) => {
+        if (!collect)
+            return;
+        since += bytes;
+        if (since < every)
+            return;
+        since = 0;
+        collect();
+    };
+}
+let shared;
+/** Counts bytes received by every download in this process, collecting as `reclaimer` says. */
+function received(bytes) {
+    shared ??= reclaimer();
+    shared(bytes);
+}
+
 ;// CONCATENATED MODULE: ./src/support/body.ts
-/** A node:http answer (or any byte stream) as a Body. */
+
+/** A node:http answer (or any byte stream) as a Body, its dead chunks collected as memory.ts says. */
 function streamBody(stream) {
     let reading = false;
     return {
@@ -32960,6 +33014,7 @@ function streamBody(stream) {
                         resolve();
                 };
                 const onData = (chunk) => {
+                    received(chunk.length);
                     let more;
                     try {
                         more = onChunk(chunk);
@@ -35187,9 +35242,9 @@ parentPort.on('message', message => {
 
 
 
-const MiB = 1024 * 1024;
+const digest_MiB = 1024 * 1024;
 /** Frontier moves smaller than this are not worth a message to the worker. */
-const POST_EVERY = 4 * MiB;
+const POST_EVERY = 4 * digest_MiB;
 /** Hashing threads stop after this long with no file open, and start again for the next one. */
 const IDLE_MS = 250;
 /**
@@ -35309,7 +35364,7 @@ function inThreadHasher() {
     return {
         open(path, md5) {
             const hashes = [(0,external_node_crypto_.createHash)('sha256'), ...(md5 ? [(0,external_node_crypto_.createHash)('md5')] : [])];
-            const buffer = Buffer.allocUnsafe(MiB);
+            const buffer = Buffer.allocUnsafe(digest_MiB);
             let fed = 0;
             let fd;
             let failure;
@@ -35418,13 +35473,13 @@ class FileProgress {
         this.options.onSize?.(total);
     }
 }
-let shared;
+let job_shared;
 /** The options' hasher, or the process's hashing threads, started on first use. */
 function hasherOf(options) {
     if (options.hasher)
         return options.hasher;
-    shared ??= defaultHasher();
-    return shared;
+    job_shared ??= defaultHasher();
+    return job_shared;
 }
 /** Runs one transfer step with the job's retry policy, naming it in each retry's log line. */
 function retried(job, signal, what, fn, transient = isTransient) {
@@ -35546,60 +35601,7 @@ class OrderedReader {
     }
 }
 
-;// CONCATENATED MODULE: external "node:v8"
-const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
-;// CONCATENATED MODULE: external "node:vm"
-const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
-;// CONCATENATED MODULE: ./src/transfer/memory.ts
-
-
-const memory_MiB = 1024 * 1024;
-/**
- * A young-generation garbage collection, where the engine allows one: `--expose-gc` set at run
- * time reaches new contexts, as Jest's `--logHeapUsage` does it. Undefined if that fails.
- */
-function minorGc() {
-    try {
-        (0,external_node_v8_namespaceObject.setFlagsFromString)('--expose-gc');
-        const gc = (0,external_node_vm_namespaceObject.runInNewContext)('gc');
-        if (typeof gc !== 'function')
-            return undefined;
-        return () => {
-            gc({ type: 'minor' });
-        };
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * Every socket read allocates a fresh 64 KiB buffer outside the JavaScript heap, and the engine
- * frees a dead one only when a collection finds it. A download makes almost no other garbage, so
- * collections are rare and dead buffers pile up: 40+ MiB of a run's peak. Collecting the young
- * generation after every 4 MiB received keeps memory flat (1 GiB: peak ~75 MiB instead of ~100,
- * bench/RESULTS.md case 1) for ~0.2 ms each, ~50 ms per GiB; collecting less often was slower.
- */
-function reclaimer(every = 4 * memory_MiB, collect = minorGc()) {
-    let since = 0;
-    return (bytes) => {
-        if (!collect)
-            return;
-        since += bytes;
-        if (since < every)
-            return;
-        since = 0;
-        collect();
-    };
-}
-let memory_shared;
-/** Counts bytes received by every download in this process, collecting as `reclaimer` says. */
-function memory_received(bytes) {
-    memory_shared ??= reclaimer();
-    memory_shared(bytes);
-}
-
 ;// CONCATENATED MODULE: ./src/transfer/sink.ts
-
 
 
 
@@ -35647,7 +35649,6 @@ async function streamToFile(body, file, part, options) {
     const put = (chunk) => {
         arm();
         received += chunk.length;
-        memory_received(chunk.length);
         const room = part.end - part.start - part.written;
         // Bytes past the end of the part: the body goes on, but this part is done.
         const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
+import { received } from './memory.js'
 
 /** A response body, handed over chunk by chunk to a reader that deals with each at once. */
 export interface Body {
@@ -19,7 +20,7 @@ export interface StreamResponse {
   body: Body
 }
 
-/** A node:http answer (or any byte stream) as a Body. */
+/** A node:http answer (or any byte stream) as a Body, its dead chunks collected as memory.ts says. */
 export function streamBody(stream: Readable): Body {
   let reading = false
   return {
@@ -36,6 +37,7 @@ export function streamBody(stream: Readable): Body {
           else resolve()
         }
         const onData = (chunk: Buffer): void => {
+          received(chunk.length)
           let more: boolean
           try {
             more = onChunk(chunk)

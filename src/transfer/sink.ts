@@ -3,7 +3,6 @@ import type { FileHandle } from 'node:fs/promises'
 import { formatDuration } from '../support/format.js'
 import { DiskError, TransientError, errorMessage } from '../support/errors.js'
 import type { Body } from '../support/http.js'
-import { received as reclaim } from './memory.js'
 
 /** One byte range `[start, end)` of a file and how much of it is on disk. */
 export interface Part {
@@ -70,7 +69,6 @@ export async function streamToFile(
   const put = (chunk: Buffer): boolean => {
     arm()
     received += chunk.length
-    reclaim(chunk.length)
     const room = part.end - part.start - part.written
     // Bytes past the end of the part: the body goes on, but this part is done.
     const piece = chunk.length > room ? chunk.subarray(0, room) : chunk

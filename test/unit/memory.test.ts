@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { minorGc, reclaimer } from '../../src/transfer/memory.js'
+import { minorGc, reclaimer } from '../../src/support/memory.js'
 
 describe('reclaimer', () => {
   it('collects once per `every` bytes received, across chunks', () => {

@@ -23,8 +23,9 @@ export function minorGc(): Collect | undefined {
 }
 
 /**
- * Every socket read allocates a fresh 64 KiB buffer outside the JavaScript heap, and the engine
- * frees a dead one only when a collection finds it. A download makes almost no other garbage, so
+ * Every socket read of node:http allocates a fresh 64 KiB buffer outside the JavaScript heap, and
+ * the engine frees a dead one only when a collection finds it (the direct reader, direct-get.ts,
+ * reuses one buffer and needs none of this). A download makes almost no other garbage, so
  * collections are rare and dead buffers pile up: 40+ MiB of a run's peak. Collecting the young
  * generation after every 4 MiB received keeps memory flat (1 GiB: peak ~75 MiB instead of ~100,
  * bench/RESULTS.md case 1) for ~0.2 ms each, ~50 ms per GiB; collecting less often was slower.
