@@ -35149,7 +35149,7 @@ var external_node_worker_threads_ = __nccwpck_require__(75919);
 /**
  * The hashing thread's program (digest.ts), as source for `new Worker(…, { eval: true })`: the
  * bundle is one file, and a worker file beside it would have to be built and shipped apart. It
- * reads each file back from the page cache in 4 MiB blocks up to the frontier the downloader
+ * reads each file back from the page cache in 1 MiB blocks up to the frontier the downloader
  * reports, taking the files in turn, and answers `finish` with the hex digests (or the error).
  */
 const DIGEST_WORKER = String.raw `
@@ -35157,7 +35157,7 @@ const DIGEST_WORKER = String.raw `
 const { parentPort } = require('node:worker_threads')
 const { openSync, readSync, closeSync } = require('node:fs')
 const { createHash } = require('node:crypto')
-const buffer = Buffer.allocUnsafe(4 * 1024 * 1024)
+const buffer = Buffer.allocUnsafe(1024 * 1024)
 const jobs = new Map()
 let scheduled = false
 
@@ -35493,6 +35493,69 @@ function retried(job, signal, what, fn, transient = isTransient) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/transfer/pace.ts
+const pace_MiB = 1024 * 1024;
+/**
+ * A first connection faster than this takes the whole file alone. On a link this fast the work
+ * per byte, not the connection, sets the pace, and more connections only add to it: 1 GiB from
+ * 127.0.0.1 took 0.99 s on one connection and 1.88 s over four ranges (bench case 1, 244efc1).
+ * S3 gives one connection about 100 MB/s at best, far below this.
+ */
+const DEFAULT_SINGLE_STREAM_ABOVE = 256 * pace_MiB;
+/** The first bytes that show a connection's speed, and the longest wait for them. */
+const SAMPLE_BYTES = 16 * pace_MiB;
+const SAMPLE_MS = 250;
+/**
+ * Decides whether a large file is fetched in ranges, from how fast the first connection brings
+ * its first bytes: `decided` says true for one connection alone. Slow first bytes, or a first
+ * part that ends before the sample is in, mean ranges.
+ */
+class Pace {
+    first;
+    options;
+    decided;
+    settle = () => undefined;
+    started;
+    sample;
+    limit;
+    timer;
+    rate = 0;
+    constructor(first, options) {
+        this.first = first;
+        this.options = options;
+        this.limit = options.singleStreamAbove ?? DEFAULT_SINGLE_STREAM_ABOVE;
+        this.started = options.clock.now();
+        this.sample = Math.min(SAMPLE_BYTES, Math.floor((first.end - first.start) / 2));
+        this.decided = new Promise(resolve => (this.settle = resolve));
+        if (this.limit === Infinity) {
+            this.settle(false);
+            return;
+        }
+        this.timer = setTimeout(() => this.decide(false), SAMPLE_MS);
+    }
+    /** After each write of the first connection: decides once the sample is in. */
+    check() {
+        if (this.first.written >= this.sample)
+            this.decide(true);
+    }
+    /** The first connection ended (or the file is done): ranges for whatever is left. */
+    stop() {
+        this.decide(false);
+    }
+    describe() {
+        return `${Math.round(this.rate / pace_MiB)} MiB/s already`;
+    }
+    decide(measured) {
+        clearTimeout(this.timer);
+        if (measured) {
+            const seconds = Math.max(1, this.options.clock.now() - this.started) / 1000;
+            this.rate = this.first.written / seconds;
+        }
+        this.settle(measured && this.rate > this.limit && this.first.written < this.first.end);
+        this.settle = () => undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/transfer/reader.ts
 
 
@@ -35714,6 +35777,7 @@ async function streamToFile(body, file, part, options) {
 
 
 
+
 const ranged_MiB = 1024 * 1024;
 /**
  * About two parts per connection, so that one slow part does not hold up the end, and parts big
@@ -35762,8 +35826,6 @@ async function fetchPart(job, whole, file, part, onWritten, signal) {
 async function rangedDownload(job, first, whole) {
     const { options, file: planned } = job;
     const parts = planParts(whole.total, partSizeFor(whole.total, options.concurrency));
-    options.log.info(`${planned.name}: ${parts.length} parts of up to ${Math.round((parts[0]?.end ?? 0) / ranged_MiB)} MiB ` +
-        `over up to ${Math.min(parts.length, options.concurrency)} connections`);
     const expected = job.remote.expected;
     const counter = planned.format ? recordCounter(planned.format) : undefined;
     const file = await onDisk(() => (0,promises_.open)(job.part, 'w+'));
@@ -35775,11 +35837,14 @@ async function rangedDownload(job, first, whole) {
     // Each connection listens to a signal of its own: parts in flight on the file's one signal would
     // add up to a listener each per request, body and retry wait.
     const fanout = new AbortFanout(signal);
+    const firstPart = parts[0];
+    const pace = new Pace(firstPart, options);
     try {
         await onDisk(() => file.truncate(whole.total));
         const onWritten = (bytes) => {
             job.progress.add(bytes);
             reader.poke();
+            pace.check();
         };
         const retriedPart = (part, own) => retried(job, own, () => `Download of ${planned.name} bytes ${part.start + part.written}-${part.end - 1} from ${describeUrl(planned.url)}`, () => fetchPart(job, whole, file, part, onWritten, own), error => !(error instanceof IntegrityError) && isTransient(error));
         const queue = parts.slice(1);
@@ -35794,6 +35859,21 @@ async function rangedDownload(job, first, whole) {
             }
             drained.abort();
         };
+        // Parts, or the first connection alone when it is already fast (see Pace).
+        const plan = pace.decided.then(alone => {
+            const size = `${Math.round((firstPart.end - firstPart.start) / ranged_MiB)} MiB`;
+            if (alone) {
+                firstPart.end = whole.total;
+                parts.splice(1);
+                queue.length = 0;
+                drained.abort();
+                options.log.info(`${planned.name}: one connection at ${pace.describe()}: no ranges`);
+            }
+            else {
+                options.log.info(`${planned.name}: ${parts.length} parts of up to ${size} ` +
+                    `over up to ${Math.min(parts.length, options.concurrency)} connections`);
+            }
+        });
         const connection = async (work) => {
             const own = fanout.child();
             try {
@@ -35803,7 +35883,6 @@ async function rangedDownload(job, first, whole) {
                 own.dispose();
             }
         };
-        const firstPart = parts[0];
         const primary = connection(async (own) => {
             try {
                 await streamToFile(first, file, firstPart, {
@@ -35816,12 +35895,19 @@ async function rangedDownload(job, first, whole) {
                 if (own.aborted || !isTransient(error))
                     throw error;
             }
+            finally {
+                pace.stop();
+            }
+            await plan;
             // The first body may have broken or ended early: what it lacks is fetched as a range.
             if (firstPart.start + firstPart.written < firstPart.end)
                 await retriedPart(firstPart, own);
             await drain(own);
         });
         const extras = Array.from({ length: Math.min(queue.length, options.concurrency - 1) }, () => connection(async (own) => {
+            await plan;
+            if (queue.length === 0)
+                return;
             let release;
             try {
                 release = await job.slots.acquire(job.priority, AbortSignal.any([own, drained.signal]));
@@ -35853,6 +35939,7 @@ async function rangedDownload(job, first, whole) {
         return { bytes: whole.total, ...verify(sums, expected, 'length', job.unconfirmed) };
     }
     finally {
+        pace.stop();
         digest.cancel();
         reader.stop();
         fanout.dispose();

@@ -1,7 +1,7 @@
 /**
  * The hashing thread's program (digest.ts), as source for `new Worker(…, { eval: true })`: the
  * bundle is one file, and a worker file beside it would have to be built and shipped apart. It
- * reads each file back from the page cache in 4 MiB blocks up to the frontier the downloader
+ * reads each file back from the page cache in 1 MiB blocks up to the frontier the downloader
  * reports, taking the files in turn, and answers `finish` with the hex digests (or the error).
  */
 export const DIGEST_WORKER = String.raw`
@@ -9,7 +9,7 @@ export const DIGEST_WORKER = String.raw`
 const { parentPort } = require('node:worker_threads')
 const { openSync, readSync, closeSync } = require('node:fs')
 const { createHash } = require('node:crypto')
-const buffer = Buffer.allocUnsafe(4 * 1024 * 1024)
+const buffer = Buffer.allocUnsafe(1024 * 1024)
 const jobs = new Map()
 let scheduled = false
 

@@ -35,6 +35,11 @@ export interface DownloadOptions {
   onFile?: (file: DownloadedFile) => void
   /** Computes each file's MD5 and sha256 as it lands (default: hashing threads, digest.ts). */
   hasher?: Hasher
+  /**
+   * Bytes per second above which a first connection takes a large file alone (pace.ts; default
+   * 256 MiB/s); Infinity always splits.
+   */
+  singleStreamAbove?: number
   /** Size from which a file is fetched as parallel ranges (default 64 MiB). */
   splitThreshold?: number
   /** Check the disk space before the first byte (preflight.ts), and how to advise on a shortage. */

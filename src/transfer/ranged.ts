@@ -6,6 +6,7 @@ import { header, type Body } from '../support/http.js'
 import { describeUrl } from '../support/secrets.js'
 import { RefusedUrlError, requestFile } from './file-host.js'
 import { hasherOf, retried, type Job } from './job.js'
+import { Pace } from './pace.js'
 import { OrderedReader } from './reader.js'
 import { streamToFile, type Part } from './sink.js'
 import { recordCounter } from './records.js'
@@ -91,10 +92,6 @@ export async function rangedDownload(
 ): Promise<Verified & { bytes: number }> {
   const { options, file: planned } = job
   const parts = planParts(whole.total, partSizeFor(whole.total, options.concurrency))
-  options.log.info(
-    `${planned.name}: ${parts.length} parts of up to ${Math.round((parts[0]?.end ?? 0) / MiB)} MiB ` +
-      `over up to ${Math.min(parts.length, options.concurrency)} connections`
-  )
   const expected = job.remote.expected
   const counter = planned.format ? recordCounter(planned.format) : undefined
   const file = await onDisk(() => open(job.part, 'w+'))
@@ -111,11 +108,14 @@ export async function rangedDownload(
   // Each connection listens to a signal of its own: parts in flight on the file's one signal would
   // add up to a listener each per request, body and retry wait.
   const fanout = new AbortFanout(signal)
+  const firstPart = parts[0] as Part
+  const pace = new Pace(firstPart, options)
   try {
     await onDisk(() => file.truncate(whole.total))
     const onWritten = (bytes: number): void => {
       job.progress.add(bytes)
       reader.poke()
+      pace.check()
     }
     const retriedPart = (part: Part, own: AbortSignal): Promise<void> =>
       retried(
@@ -137,6 +137,22 @@ export async function rangedDownload(
       }
       drained.abort()
     }
+    // Parts, or the first connection alone when it is already fast (see Pace).
+    const plan = pace.decided.then(alone => {
+      const size = `${Math.round((firstPart.end - firstPart.start) / MiB)} MiB`
+      if (alone) {
+        firstPart.end = whole.total
+        parts.splice(1)
+        queue.length = 0
+        drained.abort()
+        options.log.info(`${planned.name}: one connection at ${pace.describe()}: no ranges`)
+      } else {
+        options.log.info(
+          `${planned.name}: ${parts.length} parts of up to ${size} ` +
+            `over up to ${Math.min(parts.length, options.concurrency)} connections`
+        )
+      }
+    })
     const connection = async (work: (own: AbortSignal) => Promise<void>): Promise<void> => {
       const own = fanout.child()
       try {
@@ -145,7 +161,6 @@ export async function rangedDownload(
         own.dispose()
       }
     }
-    const firstPart = parts[0] as Part
     const primary = connection(async own => {
       try {
         await streamToFile(first, file, firstPart, {
@@ -155,13 +170,18 @@ export async function rangedDownload(
         })
       } catch (error) {
         if (own.aborted || !isTransient(error)) throw error
+      } finally {
+        pace.stop()
       }
+      await plan
       // The first body may have broken or ended early: what it lacks is fetched as a range.
       if (firstPart.start + firstPart.written < firstPart.end) await retriedPart(firstPart, own)
       await drain(own)
     })
     const extras = Array.from({ length: Math.min(queue.length, options.concurrency - 1) }, () =>
       connection(async own => {
+        await plan
+        if (queue.length === 0) return
         let release: () => void
         try {
           release = await job.slots.acquire(job.priority, AbortSignal.any([own, drained.signal]))
@@ -193,6 +213,7 @@ export async function rangedDownload(
     const sums = { records: counter?.total(), ...(await digest.finish(whole.total)) }
     return { bytes: whole.total, ...verify(sums, expected, 'length', job.unconfirmed) }
   } finally {
+    pace.stop()
     digest.cancel()
     reader.stop()
     fanout.dispose()

@@ -819,6 +819,24 @@ describe.each([
       expect(await listDir()).toHaveLength(150)
     })
 
+    it('a first connection faster than singleStreamAbove takes the large file alone: one request', async () => {
+      const body = Buffer.alloc(12 * 1024 * 1024, 0x61)
+      const seen: { range: string | undefined; ifRange: string | undefined }[] = []
+      const server = await serve({ 'big.csv': rangeHost(body, '"abc-12"', seen) })
+      const log = recordingLog()
+      const [file] = await downloadFiles(
+        [plan(server, 'big.csv')],
+        options({ concurrency: 4, splitThreshold: 1024 * 1024, singleStreamAbove: 1, log })
+      )
+      expect(file?.bytes).toBe(body.length)
+      // Not toEqual: a deep comparison of 12 MiB takes minutes.
+      expect((await readFile(path.join(dir, 'big.csv'))).equals(body)).toBe(true)
+      expect(seen.map(s => s.range).filter(range => range !== 'bytes=0-0')).toEqual([undefined])
+      expect(log.lines.join('\n')).toMatch(
+        /big\.csv: one connection at \d+ MiB\/s already: no ranges/
+      )
+    })
+
     it('one file in 12 ranged parts over 16 connections: no MaxListenersExceededWarning', async () => {
       const body = Buffer.alloc(96 * 1024 * 1024, 'x')
       body.write('h\n')
@@ -827,7 +845,7 @@ describe.each([
       const warnings = await listenerWarnings(() =>
         downloadFiles(
           [plan(server, 'big.csv')],
-          options({ concurrency: 16, splitThreshold: 1024 * 1024 })
+          options({ concurrency: 16, splitThreshold: 1024 * 1024, singleStreamAbove: Infinity })
         )
       )
       expect(warnings).toEqual([])

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_SINGLE_STREAM_ABOVE, Pace } from '../../src/transfer/pace.js'
+import type { Part } from '../../src/transfer/sink.js'
+import { fakeClock } from '../helpers/clock.js'
+
+const MiB = 1024 * 1024
+
+describe('Pace', () => {
+  it('one connection alone when its first 16 MiB come faster than the limit', async () => {
+    const clock = fakeClock()
+    const first: Part = { start: 0, end: 64 * MiB, written: 0 }
+    const pace = new Pace(first, { clock })
+    first.written = 8 * MiB
+    pace.check()
+    first.written = 16 * MiB
+    clock.tick(20) // 800 MiB/s
+    pace.check()
+    expect(await pace.decided).toBe(true)
+    expect(pace.describe()).toBe('800 MiB/s already')
+  })
+
+  it('ranges when the first bytes come slower than the limit (S3 gives ~100 MB/s)', async () => {
+    const clock = fakeClock()
+    const first: Part = { start: 0, end: 64 * MiB, written: 16 * MiB }
+    const pace = new Pace(first, { clock })
+    clock.tick(160) // 100 MiB/s
+    pace.check()
+    expect(DEFAULT_SINGLE_STREAM_ABOVE).toBe(256 * MiB)
+    expect(await pace.decided).toBe(false)
+  })
+
+  it('ranges when the first connection ends before its sample is in, or nothing comes for 250 ms', async () => {
+    const clock = fakeClock()
+    const ended = new Pace({ start: 0, end: 64 * MiB, written: MiB }, { clock })
+    ended.stop()
+    expect(await ended.decided).toBe(false)
+    const silent = new Pace({ start: 0, end: 64 * MiB, written: 0 }, { clock })
+    expect(await silent.decided).toBe(false)
+  })
+
+  it('always ranges with an infinite limit, at once', async () => {
+    const first: Part = { start: 0, end: 64 * MiB, written: 64 * MiB }
+    const pace = new Pace(first, { clock: fakeClock(), singleStreamAbove: Infinity })
+    pace.check()
+    expect(await pace.decided).toBe(false)
+  })
+})
