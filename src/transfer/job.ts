@@ -37,7 +37,7 @@ export interface DownloadOptions {
   hasher?: Hasher
   /**
    * Bytes per second above which a first connection takes a large file alone (pace.ts; default
-   * 256 MiB/s); Infinity always splits.
+   * 192 MiB/s); Infinity always splits.
    */
   singleStreamAbove?: number
   /** Size from which a file is fetched as parallel ranges (default 64 MiB). */

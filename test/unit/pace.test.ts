@@ -25,7 +25,7 @@ describe('Pace', () => {
     const pace = new Pace(first, { clock })
     clock.tick(160) // 100 MiB/s
     pace.check()
-    expect(DEFAULT_SINGLE_STREAM_ABOVE).toBe(256 * MiB)
+    expect(DEFAULT_SINGLE_STREAM_ABOVE).toBe(192 * MiB)
     expect(await pace.decided).toBe(false)
   })
 
