@@ -166,6 +166,7 @@ export async function rangedDownload(
         await streamToFile(first, file, firstPart, {
           stallTimeoutMs: options.stallTimeoutMs,
           signal: own,
+          onChunk: chunk => reader.take(chunk, firstPart.start + firstPart.written),
           onWritten
         })
       } catch (error) {

@@ -39,6 +39,16 @@ export class OrderedReader {
     return end
   }
 
+  /**
+   * A chunk just written at `at`: fed as it is when it is the next byte in order (the first part
+   * arrives in order, and alone it is the whole file), sparing a read back from the page cache.
+   */
+  take(chunk: Buffer, at: number): void {
+    if (!this.feed || at !== this.fed || this.failure !== undefined) return
+    this.feed(chunk)
+    this.fed += chunk.length
+  }
+
   /** Catches up with the frontier: some now, the rest on later turns of the event loop. */
   poke(): void {
     if (this.later || this.failure !== undefined) return
