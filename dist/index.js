@@ -35505,6 +35505,8 @@ const DEFAULT_SINGLE_STREAM_ABOVE = 192 * pace_MiB;
 /** The first bytes that show a connection's speed, and the longest wait for them. */
 const SAMPLE_BYTES = 16 * pace_MiB;
 const SAMPLE_MS = 250;
+/** From this long after the head, bytes below the limit's pace mean ranges at once. */
+const BEHIND_AFTER_MS = 20;
 /**
  * Decides whether a large file is fetched in ranges, from how fast the first connection brings
  * its first bytes: `decided` says true for one connection alone. Slow first bytes, or a first
@@ -35533,10 +35535,19 @@ class Pace {
         }
         this.timer = setTimeout(() => this.decide(false), SAMPLE_MS);
     }
-    /** After each write of the first connection: decides once the sample is in. */
+    /**
+     * After each write of the first connection: decides once the sample is in, or as soon as the
+     * connection has fallen behind the limit, so that a capped link (S3) starts its other
+     * connections within the first chunks: waiting out the sample at 25 MiB/s cost the 512 MiB
+     * capped download of bench case 2 a quarter of a second (0.93× aria2c became 1.06×).
+     */
     check() {
+        const elapsed = this.options.clock.now() - this.started;
         if (this.first.written >= this.sample)
             this.decide(true);
+        else if (elapsed >= BEHIND_AFTER_MS && this.first.written < (this.limit * elapsed) / 1000) {
+            this.decide(false);
+        }
     }
     /** The first connection ended (or the file is done): ranges for whatever is left. */
     stop() {

@@ -330,6 +330,8 @@ describe('behind an HTTPS proxy', () => {
       expect(entry.headers.host).toBe(`${FILE_HOST}:${filePort()}`)
       expect(entry.headers.authorization).toBeUndefined()
     }
+    // Every file request went through @actions/http-client's tunnel: the direct socket reader
+    // never takes a URL a proxy applies to, and here it could not even resolve the file host.
     const targets = new Set(proxy.log.map(entry => entry.target))
     expect(targets).toEqual(new Set([`${API_HOST}:${front.port}`, `${FILE_HOST}:${filePort()}`]))
     expect(proxy.log.every(entry => entry.method === 'CONNECT')).toBe(true)

@@ -29,6 +29,21 @@ describe('Pace', () => {
     expect(await pace.decided).toBe(false)
   })
 
+  it('ranges as soon as the first connection falls behind the limit, before its sample is in', async () => {
+    const clock = fakeClock()
+    const first: Part = { start: 0, end: 64 * MiB, written: 0 }
+    const pace = new Pace(first, { clock })
+    first.written = 2 * MiB
+    clock.tick(10) // 200 MiB/s, but too early to tell
+    pace.check()
+    first.written = 2.5 * MiB
+    clock.tick(90) // 25 MiB/s over 100 ms: S3-like
+    pace.check()
+    // Decided by this check, not by the 250 ms timer.
+    const soon = new Promise(resolve => setTimeout(() => resolve('still waiting'), 50))
+    expect(await Promise.race([pace.decided, soon])).toBe(false)
+  })
+
   it('ranges when the first connection ends before its sample is in, or nothing comes for 250 ms', async () => {
     const clock = fakeClock()
     const ended = new Pace({ start: 0, end: 64 * MiB, written: MiB }, { clock })
