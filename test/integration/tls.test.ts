@@ -30,6 +30,9 @@ const world = useWorld(
   {
     token: TOKEN,
     tls: { key: ca.key, cert: ca.cert },
+    // As S3, a cap per connection (128 MiB/s): uncapped, the first connection can be fast enough
+    // to take the large file alone (transfer/pace.ts), and nothing would be ranged.
+    bytesPerSecond: 128 * 1024 * 1024,
     requests: [
       {
         id: 1,
