@@ -33115,15 +33115,21 @@ class ErrorBody {
     read(onChunk) {
         return new Promise(resolve => {
             this.waiting = { onChunk, resolve };
+            if (this.complete())
+                this.closed();
             if (this.done)
                 this.deliver();
             else
                 this.socket.resume();
         });
     }
+    /** A chunked body's last chunk is in: a host that keeps the connection open is not waited for. */
+    complete() {
+        return this.chunked && this.raw.subarray(-7).toString('latin1') === '\r\n0\r\n\r\n';
+    }
     push(chunk) {
         this.raw = Buffer.concat([this.raw, chunk.subarray(0, MAX_ERROR - this.raw.length)]);
-        if (this.raw.length < MAX_ERROR)
+        if (this.raw.length < MAX_ERROR && !this.complete())
             return true;
         this.closed();
         return false;
@@ -33214,7 +33220,9 @@ function directGet(url, headers, options) {
                     unsupported();
                     return false;
                 }
-                socket.setTimeout(0);
+                // A file body has the sink's stall timer; an error body, read to the close, keeps this one.
+                if (parsed.length !== undefined)
+                    socket.setTimeout(0);
                 body =
                     parsed.length !== undefined
                         ? new DirectBody(socket, parsed.length, rest)

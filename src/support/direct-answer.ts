@@ -70,14 +70,20 @@ export class ErrorBody implements Body {
   read(onChunk: (chunk: Buffer) => boolean): Promise<void> {
     return new Promise<void>(resolve => {
       this.waiting = { onChunk, resolve }
+      if (this.complete()) this.closed()
       if (this.done) this.deliver()
       else this.socket.resume()
     })
   }
 
+  /** A chunked body's last chunk is in: a host that keeps the connection open is not waited for. */
+  private complete(): boolean {
+    return this.chunked && this.raw.subarray(-7).toString('latin1') === '\r\n0\r\n\r\n'
+  }
+
   push(chunk: Buffer): boolean {
     this.raw = Buffer.concat([this.raw, chunk.subarray(0, MAX_ERROR - this.raw.length)])
-    if (this.raw.length < MAX_ERROR) return true
+    if (this.raw.length < MAX_ERROR && !this.complete()) return true
     this.closed()
     return false
   }

@@ -57,7 +57,8 @@ export function directGet(
           unsupported()
           return false
         }
-        socket.setTimeout(0)
+        // A file body has the sink's stall timer; an error body, read to the close, keeps this one.
+        if (parsed.length !== undefined) socket.setTimeout(0)
         body =
           parsed.length !== undefined
             ? new DirectBody(socket, parsed.length, rest)
