@@ -26,6 +26,7 @@ import {
   runActionTimed,
   timedSpawn,
   type ActionResult,
+  type Row,
   type Timed
 } from './lib.js'
 
@@ -33,14 +34,6 @@ const MiB = 1024 * 1024
 /** action.yml's default `compression-level`, which is also `@actions/artifact`'s. */
 const DEFAULT_LEVEL = 6
 const LEVELS = [0, 1, 6, 9] as const
-
-export interface Row {
-  n: number
-  what: string
-  figure: string
-  target?: string
-  met?: boolean
-}
 
 /** What bench.ts lends these measurements: its settings, helpers and table. */
 export interface Bench {

@@ -49,6 +49,7 @@ import {
   which,
   waitForQuiet,
   type ActionResult,
+  type Row,
   type Timed
 } from './lib.js'
 import { verifiedFanOut, verifiedLargeFile, type VerifiedContext } from './verified.js'
@@ -108,13 +109,6 @@ const STARTUP_ROUNDS = quick ? 1 : Math.max(5, runs)
 // Case 1 is the noisiest (a GiB through the page cache of a shared VM): more rounds.
 const BIG_ROUNDS = quick ? 1 : Math.max(5, runs)
 
-interface Row {
-  n: number
-  what: string
-  figure: string
-  target?: string
-  met?: boolean
-}
 const rows: Row[] = []
 const notes: string[] = []
 const samples: string[] = []

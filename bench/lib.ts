@@ -11,6 +11,15 @@ import { performance } from 'node:perf_hooks'
 import { DIST, NODE, parseOutputFile } from '../sim/runner.js'
 import { inputEnvName } from '../src/domain/names.js'
 
+/** A row of the results table: which measurement, its figure, and the goal it is held to. */
+export interface Row {
+  n: number
+  what: string
+  figure: string
+  target?: string
+  met?: boolean
+}
+
 export interface Line {
   /** Milliseconds after the spawn at which the line arrived. */
   ms: number

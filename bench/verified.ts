@@ -5,7 +5,6 @@
  * leave out the cost that real single-part S3 objects carry. Here that cost is measured, next to
  * curl, `curl && md5sum`, and the least a Node.js client can do, over HTTP and HTTPS.
  */
-import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
@@ -24,19 +23,12 @@ import {
   timedSpawn,
   which,
   type ActionResult,
+  type Row,
   type Timed
 } from './lib.js'
+import { makeThrowawayCa } from '../sim/throwaway-ca.js'
 
 const MiB = 1024 * 1024
-
-/** A row of bench.ts's table (the same shape). */
-export interface Row {
-  n: number
-  what: string
-  figure: string
-  target?: string
-  met?: boolean
-}
 
 /** What bench.ts lends these measurements: its sizes, rounds, scratch space and table. */
 export interface VerifiedContext {
@@ -87,52 +79,6 @@ async function verifiedBody(body: FileBody): Promise<{ body: FileBody; digests: 
   }
   const digests = { md5: md5.digest('hex'), sha256: sha256.digest('hex') }
   return { body: { ...body, md5: digests.md5 }, digests }
-}
-
-interface Ca {
-  /** The CA's certificate: NODE_EXTRA_CA_CERTS for Node, --cacert for curl. */
-  caFile: string
-  key: string
-  cert: string
-}
-
-/**
- * A throw-away CA and a certificate it signed for 127.0.0.1, made with the openssl CLI in `dir`
- * at run time (as test/helpers/tls.ts does for the tests): nothing is committed or trusted system-wide.
- */
-function throwawayCa(dir: string): Ca {
-  const at = (name: string): string => path.join(dir, name)
-  const openssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { stdio: 'pipe' })
-  }
-  // prettier-ignore
-  openssl(
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2',
-    '-subj', '/CN=Throw-away bench CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-keyout', at('ca.key'), '-out', at('ca.pem')
-  )
-  // prettier-ignore
-  openssl(
-    'req', '-newkey', 'rsa:2048', '-nodes', '-sha256',
-    '-subj', '/CN=127.0.0.1', '-keyout', at('server.key'), '-out', at('server.csr')
-  )
-  writeFileSync(
-    at('server.ext'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n'
-  )
-  // prettier-ignore
-  openssl(
-    'x509', '-req', '-in', at('server.csr'), '-CA', at('ca.pem'), '-CAkey', at('ca.key'),
-    '-CAcreateserial', '-days', '2', '-sha256', '-extfile', at('server.ext'),
-    '-out', at('server.pem')
-  )
-  return {
-    caFile: at('ca.pem'),
-    key: readFileSync(at('server.key'), 'utf8'),
-    cert: readFileSync(at('server.pem'), 'utf8')
-  }
 }
 
 async function withSimulator<T>(
@@ -390,7 +336,7 @@ export async function verifiedLargeFile(ctx: VerifiedContext): Promise<void> {
   try {
     const floor = path.join(setup.dir, 'floor.mjs')
     writeFileSync(floor, FLOOR_SCRIPT)
-    const ca = throwawayCa(setup.dir)
+    const ca = makeThrowawayCa(setup.dir)
     for (const scheme of ['HTTP', 'HTTPS'] as const satisfies readonly Scheme[]) {
       const secure = scheme === 'HTTPS'
       log(`\n(7) one ${size} CSV file with a plain-MD5 ETag, ${scheme}, no bandwidth cap`)

@@ -35530,6 +35530,7 @@ class Pace {
     limit;
     timer;
     rate = 0;
+    done = false;
     constructor(first, options) {
         this.first = first;
         this.options = options;
@@ -35538,6 +35539,7 @@ class Pace {
         this.sample = Math.min(SAMPLE_BYTES, Math.floor((first.end - first.start) / 2));
         this.decided = new Promise(resolve => (this.settle = resolve));
         if (this.limit === Infinity) {
+            this.done = true;
             this.settle(false);
             return;
         }
@@ -35550,6 +35552,8 @@ class Pace {
      * capped download of bench case 2 a quarter of a second (0.93× aria2c became 1.06×).
      */
     check() {
+        if (this.done)
+            return;
         const elapsed = this.options.clock.now() - this.started;
         if (this.first.written >= this.sample)
             this.decide(true);
@@ -35565,13 +35569,15 @@ class Pace {
         return `${Math.round(this.rate / pace_MiB)} MiB/s already`;
     }
     decide(measured) {
+        if (this.done)
+            return;
+        this.done = true;
         clearTimeout(this.timer);
         if (measured) {
             const seconds = Math.max(1, this.options.clock.now() - this.started) / 1000;
             this.rate = this.first.written / seconds;
         }
         this.settle(measured && this.rate > this.limit && this.first.written < this.first.end);
-        this.settle = () => undefined;
     }
 }
 
@@ -36056,9 +36062,8 @@ async function reuseComplete(file, target, options, signal, known) {
     if (!scanned || scanned.size !== local.size) {
         return again(`${target} could not be read as the regular file it was`);
     }
-    const { check } = scanned;
-    const sha256 = check.sha256.digest('hex');
-    const md5Matches = md5 !== undefined && check.hash?.digest('hex') === md5;
+    const { sha256, records } = scanned.sums;
+    const md5Matches = md5 !== undefined && scanned.sums.md5 === md5;
     const recordMatches = usable(record, remote) && record.sha256 === sha256;
     if (!md5Matches && !recordMatches) {
         return again(md5 !== undefined
@@ -36071,7 +36076,7 @@ async function reuseComplete(file, target, options, signal, known) {
         path: target,
         bytes: local.size,
         etag: remote.etag,
-        records: check.counter?.total(),
+        records,
         sha256,
         integrity: md5Matches ? 'md5' : (record?.integrity ?? 'none'),
         reused: true
@@ -36100,7 +36105,7 @@ async function scan(target, file, md5) {
             return undefined;
         const check = checker(file.format, md5);
         await scanFile(handle, check.feed);
-        return { check, size: info.size };
+        return { sums: sumsOf(check), size: info.size };
     }
     catch {
         return undefined;

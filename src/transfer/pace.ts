@@ -30,6 +30,7 @@ export class Pace {
   private readonly limit: number
   private readonly timer: NodeJS.Timeout | undefined
   private rate = 0
+  private done = false
 
   constructor(
     private readonly first: Part,
@@ -40,6 +41,7 @@ export class Pace {
     this.sample = Math.min(SAMPLE_BYTES, Math.floor((first.end - first.start) / 2))
     this.decided = new Promise(resolve => (this.settle = resolve))
     if (this.limit === Infinity) {
+      this.done = true
       this.settle(false)
       return
     }
@@ -53,6 +55,7 @@ export class Pace {
    * capped download of bench case 2 a quarter of a second (0.93× aria2c became 1.06×).
    */
   check(): void {
+    if (this.done) return
     const elapsed = this.options.clock.now() - this.started
     if (this.first.written >= this.sample) this.decide(true)
     else if (elapsed >= BEHIND_AFTER_MS && this.first.written < (this.limit * elapsed) / 1000) {
@@ -70,12 +73,13 @@ export class Pace {
   }
 
   private decide(measured: boolean): void {
+    if (this.done) return
+    this.done = true
     clearTimeout(this.timer)
     if (measured) {
       const seconds = Math.max(1, this.options.clock.now() - this.started) / 1000
       this.rate = this.first.written / seconds
     }
     this.settle(measured && this.rate > this.limit && this.first.written < this.first.end)
-    this.settle = () => undefined
   }
 }

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import type { DownloadedFile, PlannedFile } from '../domain/download.js'
 import { probeRemote, type Remote } from './file-host.js'
 import type { DownloadOptions, VerifiedRecord } from './job.js'
-import { checker } from './verify.js'
+import { checker, sumsOf, type Sums } from './verify.js'
 
 export async function sizeOf(file: string): Promise<number | undefined> {
   try {
@@ -77,9 +77,8 @@ export async function reuseComplete(
   if (!scanned || scanned.size !== local.size) {
     return again(`${target} could not be read as the regular file it was`)
   }
-  const { check } = scanned
-  const sha256 = check.sha256.digest('hex')
-  const md5Matches = md5 !== undefined && check.hash?.digest('hex') === md5
+  const { sha256, records } = scanned.sums
+  const md5Matches = md5 !== undefined && scanned.sums.md5 === md5
   const recordMatches = usable(record, remote) && record.sha256 === sha256
   if (!md5Matches && !recordMatches) {
     return again(
@@ -96,7 +95,7 @@ export async function reuseComplete(
     path: target,
     bytes: local.size,
     etag: remote.etag,
-    records: check.counter?.total(),
+    records,
     sha256,
     integrity: md5Matches ? 'md5' : (record?.integrity ?? 'none'),
     reused: true
@@ -122,7 +121,7 @@ async function scan(
   target: string,
   file: PlannedFile,
   md5: boolean
-): Promise<{ check: ReturnType<typeof checker>; size: number } | undefined> {
+): Promise<{ sums: Sums; size: number } | undefined> {
   let handle: FileHandle
   try {
     handle = await open(target, constants.O_RDONLY | NO_FOLLOW)
@@ -134,7 +133,7 @@ async function scan(
     if (!info.isFile()) return undefined
     const check = checker(file.format, md5)
     await scanFile(handle, check.feed)
-    return { check, size: info.size }
+    return { sums: sumsOf(check), size: info.size }
   } catch {
     return undefined
   } finally {
