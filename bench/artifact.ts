@@ -16,7 +16,7 @@ import { startArtifactBackend, type ArtifactBackend } from '../sim/artifact-back
 import { jsonLines } from '../sim/data.js'
 import { NODE } from '../sim/runner.js'
 import { repeatBody, startSimulator, type FileBody, type Simulator } from '../sim/simulator.js'
-import { Inputs, Outputs } from '../src/domain/names.js'
+import { Inputs, Outputs } from '../src/domain/action-io.js'
 import {
   baseEnv,
   expectSuccess,

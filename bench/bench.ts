@@ -30,7 +30,7 @@ import * as prettier from 'prettier'
 import { awkwardCsv, seeded } from '../sim/data.js'
 import { DIST, NODE, ROOT } from '../sim/runner.js'
 import { repeatBody, startSimulator, type FileBody, type Simulator } from '../sim/simulator.js'
-import { Inputs, Outputs } from '../src/domain/names.js'
+import { Inputs, Outputs } from '../src/domain/action-io.js'
 import { csvCounter, csvEngine, type CsvEngine } from '../src/transfer/records.js'
 import { artifactMode, compressionLevels, type Bench } from './artifact.js'
 import {

@@ -9,7 +9,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { DIST, NODE, parseOutputFile } from '../sim/runner.js'
-import { inputEnvName } from '../src/domain/names.js'
+import { inputEnvName } from '../src/domain/action-io.js'
 
 /** A row of the results table: which measurement, its figure, and the goal it is held to. */
 export interface Row {

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { NODE } from '../sim/runner.js'
 import { startSimulator, type FileBody, type SimOptions, type Simulator } from '../sim/simulator.js'
-import { Inputs, Outputs } from '../src/domain/names.js'
+import { Inputs, Outputs } from '../src/domain/action-io.js'
 import type { Manifest } from '../src/report/manifest.js'
 import {
   alternate,

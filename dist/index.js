@@ -28690,7 +28690,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ }),
 
-/***/ 62675:
+/***/ 11038:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -30591,8 +30591,8 @@ class DecodedURL extends URL {
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var tunnel = __nccwpck_require__(20770);
-// EXTERNAL MODULE: ./src/support/undici-lazy.cjs
-var undici_lazy = __nccwpck_require__(62675);
+// EXTERNAL MODULE: ./src/http/undici-lazy.cjs
+var undici_lazy = __nccwpck_require__(11038);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -31975,7 +31975,7 @@ var __webpack_exports__ = {};
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var core = __nccwpck_require__(33838);
-;// CONCATENATED MODULE: ./src/domain/names.ts
+;// CONCATENATED MODULE: ./src/domain/action-io.ts
 /**
  * The action's interface, defined once: action.yml, the code and the tests all use these names, and
  * a test fails when action.yml and this file disagree.
@@ -32474,7 +32474,7 @@ function watchProcess() {
     };
 }
 
-;// CONCATENATED MODULE: ./src/domain/download.ts
+;// CONCATENATED MODULE: ./src/domain/model.ts
 /**
  * What every stage agrees on about a Datafiniti download: the request, its state, its files. Both
  * the inputs and the API client import these; neither imports the other.
@@ -32942,7 +32942,7 @@ function isLoopback(hostname) {
 const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
 ;// CONCATENATED MODULE: external "node:vm"
 const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
-;// CONCATENATED MODULE: ./src/support/memory.ts
+;// CONCATENATED MODULE: ./src/http/reclaim.ts
 
 
 const MiB = 1024 * 1024;
@@ -32991,7 +32991,7 @@ function received(bytes) {
     shared(bytes);
 }
 
-;// CONCATENATED MODULE: ./src/support/body.ts
+;// CONCATENATED MODULE: ./src/http/body.ts
 
 /** A node:http answer (or any byte stream) as a Body, its dead chunks collected as memory.ts says. */
 function streamBody(stream) {
@@ -33053,7 +33053,7 @@ var lib = __nccwpck_require__(44942);
 var external_node_net_ = __nccwpck_require__(77030);
 // EXTERNAL MODULE: external "node:tls"
 var external_node_tls_ = __nccwpck_require__(41692);
-;// CONCATENATED MODULE: ./src/support/direct-answer.ts
+;// CONCATENATED MODULE: ./src/http/direct-answer.ts
 /** How direct-get.ts reads an answer's head, and an error body of no announced length. */
 /** The most of an error body kept: enough for any S3 explanation. */
 const MAX_ERROR = 64 * 1024;
@@ -33173,7 +33173,7 @@ function dechunk(raw) {
     return Buffer.concat(pieces);
 }
 
-;// CONCATENATED MODULE: ./src/support/direct-get.ts
+;// CONCATENATED MODULE: ./src/http/direct-get.ts
 
 
 
@@ -33360,7 +33360,7 @@ class DirectBody {
     }
 }
 
-;// CONCATENATED MODULE: ./src/support/http.ts
+;// CONCATENATED MODULE: ./src/http/transport.ts
 
 
 
@@ -33685,7 +33685,7 @@ function resultUrl(item, index, answer) {
     return url;
 }
 
-;// CONCATENATED MODULE: ./src/api/reuse.ts
+;// CONCATENATED MODULE: ./src/api/create-once.ts
 
 
 
@@ -33955,7 +33955,7 @@ function renderSummary(report) {
     return lines.join('\n') + '\n';
 }
 
-;// CONCATENATED MODULE: ./src/report/failure.ts
+;// CONCATENATED MODULE: ./src/report/failure-summary.ts
 
 
 /** The stages of a run, in order, as a failure summary names them. */
@@ -34454,7 +34454,7 @@ class V4Client {
     }
 }
 
-;// CONCATENATED MODULE: ./src/support/failure.ts
+;// CONCATENATED MODULE: ./src/support/failure-text.ts
 
 
 /**
@@ -34612,7 +34612,7 @@ function startProgress(label, log, clock, everyMs = 5000) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/transfer/names.ts
+;// CONCATENATED MODULE: ./src/transfer/file-names.ts
 
 
 // Characters that are unsafe in a file name on some runner OS, or that artifacts refuse, and the
@@ -35998,7 +35998,7 @@ function partsFailure(job, error) {
 var external_node_stream_ = __nccwpck_require__(57075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: ./src/transfer/reuse.ts
+;// CONCATENATED MODULE: ./src/transfer/local-copy.ts
 
 
 
@@ -36308,7 +36308,7 @@ function accepted(job, verified) {
         options.log.warning(`${file.name}: ${verified.doubt}.`);
 }
 
-;// CONCATENATED MODULE: ./src/transfer/preflight.ts
+;// CONCATENATED MODULE: ./src/transfer/disk-space.ts
 
 
 
@@ -36704,7 +36704,7 @@ async function download(planned, { downloadPath: dir, shard }, settings, { http,
     }
 }
 
-;// CONCATENATED MODULE: ./src/steps/preflight.ts
+;// CONCATENATED MODULE: ./src/steps/announce.ts
 
 
 

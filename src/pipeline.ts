@@ -1,18 +1,18 @@
 import { NoMatchesError } from './api/response.js'
-import { createOnce } from './api/reuse.js'
+import { createOnce } from './api/create-once.js'
 import { waitForResults } from './api/wait.js'
 import { checkArtifactName, replaceArtifact } from './deliver/clash.js'
-import { Outputs } from './domain/names.js'
+import { Outputs } from './domain/action-io.js'
 import { artifactNameFor, type Settings } from './inputs/settings.js'
 import type { Ports } from './ports.js'
-import { newRunProgress, type RunProgress } from './report/failure.js'
+import { newRunProgress, type RunProgress } from './report/failure-summary.js'
 import { settleNoResults, settleResults } from './report/no-results.js'
 import { publishReport } from './report/publish.js'
 import { shardLine, type RunReport } from './report/report.js'
 import { signatureSecrets } from './support/secrets.js'
 import { apiClient, create } from './steps/api.js'
 import { download, noMatchesReport, plan, reportFor } from './steps/download.js'
-import { preflight } from './steps/preflight.js'
+import { preflight } from './steps/announce.js'
 
 /**
  * The whole run: inputs → (create) → wait → download → deliver → report. Every side effect goes

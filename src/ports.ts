@@ -1,7 +1,7 @@
 import type { ArtifactOptions } from './deliver/artifact.js'
-import type { ArtifactResult } from './domain/download.js'
+import type { ArtifactResult } from './domain/model.js'
 import type { Clock } from './support/clock.js'
-import type { Http } from './support/http.js'
+import type { Http } from './http/transport.js'
 import type { Logger } from './support/log.js'
 import type { Hasher } from './transfer/digest.js'
 

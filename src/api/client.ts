@@ -1,5 +1,5 @@
-import type { DownloadState, QuerySpec, ResultFile } from '../domain/download.js'
-import type { Http } from '../support/http.js'
+import type { DownloadState, QuerySpec, ResultFile } from '../domain/model.js'
+import type { Http } from '../http/transport.js'
 
 export type { DownloadState, ResultFile }
 

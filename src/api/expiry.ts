@@ -1,4 +1,4 @@
-import { RESULT_LIFETIME_MS } from '../domain/download.js'
+import { RESULT_LIFETIME_MS } from '../domain/model.js'
 
 const API_DATE =
   /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i

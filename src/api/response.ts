@@ -1,11 +1,11 @@
-import type { DownloadState } from '../domain/download.js'
+import type { DownloadState } from '../domain/model.js'
 import {
   CreateAnswerError,
   FatalError,
   HttpStatusError,
   parseRetryAfter
 } from '../support/errors.js'
-import { header, type TextResponse } from '../support/http.js'
+import { header, type TextResponse } from '../http/transport.js'
 import { redact } from '../support/secrets.js'
 import { safeText } from '../support/text.js'
 

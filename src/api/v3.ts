@@ -5,7 +5,7 @@ import type {
   DownloadState,
   ResultFile
 } from './client.js'
-import type { QuerySpec } from '../domain/download.js'
+import type { QuerySpec } from '../domain/model.js'
 import { expiryFromCreated, expiryFromUrl, parseApiDate } from './expiry.js'
 import {
   downloadState,

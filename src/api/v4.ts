@@ -1,4 +1,4 @@
-import { isRequestId, type QuerySpec } from '../domain/download.js'
+import { isRequestId, type QuerySpec } from '../domain/model.js'
 import type {
   CallOptions,
   ClientContext,
@@ -6,7 +6,7 @@ import type {
   DownloadState,
   ResultFile
 } from './client.js'
-import type { TextResponse } from '../support/http.js'
+import type { TextResponse } from '../http/transport.js'
 import { expiryFromUrl } from './expiry.js'
 import {
   downloadState,

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { FatalError, errorMessage } from '../support/errors.js'
-import type { ArtifactResult } from '../domain/download.js'
-import { Inputs } from '../domain/names.js'
+import type { ArtifactResult } from '../domain/model.js'
+import { Inputs } from '../domain/action-io.js'
 
 export interface ArtifactOptions {
   retentionDays: number | undefined

@@ -1,4 +1,4 @@
-import { Inputs } from '../domain/names.js'
+import { Inputs } from '../domain/action-io.js'
 import { FatalError, errorMessage } from '../support/errors.js'
 import type { Logger } from '../support/log.js'
 import { redact } from '../support/secrets.js'

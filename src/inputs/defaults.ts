@@ -1,4 +1,4 @@
-import type { ApiVersion, Format, Mode, NoResultsAction } from '../domain/download.js'
+import type { ApiVersion, Format, Mode, NoResultsAction } from '../domain/model.js'
 
 /** What an input is when it is not set, and the bounds of numeric inputs. */
 export const Defaults = {

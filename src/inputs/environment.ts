@@ -1,4 +1,4 @@
-import { Environment, Inputs } from '../domain/names.js'
+import { Environment, Inputs } from '../domain/action-io.js'
 import { Limits } from './defaults.js'
 import { InputError, quote, read, type Env } from './read.js'
 

@@ -6,8 +6,8 @@ import {
   type DataType,
   type Format,
   type QuerySpec
-} from '../domain/download.js'
-import { Inputs } from '../domain/names.js'
+} from '../domain/model.js'
+import { Inputs } from '../domain/action-io.js'
 import { Defaults } from './defaults.js'
 import { InputError, quote, read, type Env } from './read.js'
 

@@ -1,5 +1,5 @@
 import { formatDuration, parseDuration } from '../support/format.js'
-import { inputEnvName } from '../domain/names.js'
+import { inputEnvName } from '../domain/action-io.js'
 
 /** Bad input: the message names the input and the expected form. */
 export class InputError extends Error {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { ApiVersion, QuerySpec } from '../domain/download.js'
+import type { ApiVersion, QuerySpec } from '../domain/model.js'
 import { InputError, quote, read, type Env } from './read.js'
 
 /**

@@ -8,8 +8,8 @@ import {
   type Mode,
   type QuerySpec,
   type Shard
-} from '../domain/download.js'
-import { Inputs } from '../domain/names.js'
+} from '../domain/model.js'
+import { Inputs } from '../domain/action-io.js'
 import { parseDirectDownloads, parseRetention } from './environment.js'
 import { Defaults, Limits } from './defaults.js'
 import { parseFormat, parseQuery, parseRequestId } from './query.js'

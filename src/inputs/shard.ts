@@ -1,5 +1,5 @@
-import { MAX_SHARDS, type Shard } from '../domain/download.js'
-import { Inputs } from '../domain/names.js'
+import { MAX_SHARDS, type Shard } from '../domain/model.js'
+import { Inputs } from '../domain/action-io.js'
 import { InputError, quote } from './read.js'
 
 /** `shard: K/N`, for a download split across matrix jobs; undefined when the input is empty. */

@@ -5,7 +5,7 @@ import {
   type ApiVersion,
   type IntegrityCheck,
   type QuerySpec
-} from '../domain/download.js'
+} from '../domain/model.js'
 import { onDisk } from '../support/errors.js'
 import type { RunReport } from './report.js'
 

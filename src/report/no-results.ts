@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises'
-import type { NoResultsAction } from '../domain/download.js'
-import { Inputs } from '../domain/names.js'
+import type { NoResultsAction } from '../domain/model.js'
+import { Inputs } from '../domain/action-io.js'
 import { FatalError, onDisk } from '../support/errors.js'
 import type { Logger } from '../support/log.js'
 import { manifestFor, writeManifest } from './manifest.js'

@@ -1,4 +1,4 @@
-import { Outputs } from '../domain/names.js'
+import { Outputs } from '../domain/action-io.js'
 import { totalBytes, totalRecords, type RunReport } from './report.js'
 
 export type SetOutput = (name: string, value: string) => void

@@ -1,6 +1,6 @@
-import type { Mode } from '../domain/download.js'
+import type { Mode } from '../domain/model.js'
 import { formatCount } from '../support/format.js'
-import type { ArtifactResult, DownloadedFile } from '../domain/download.js'
+import type { ArtifactResult, DownloadedFile } from '../domain/model.js'
 
 /** Everything a finished run reports, in outputs and in the job summary. */
 export interface RunReport {

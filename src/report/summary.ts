@@ -1,4 +1,4 @@
-import type { IntegrityCheck } from '../domain/download.js'
+import type { IntegrityCheck } from '../domain/model.js'
 import { formatDuration } from '../support/format.js'
 import { formatBytes, formatCount } from '../support/format.js'
 import { safeText } from '../support/text.js'

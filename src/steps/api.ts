@@ -1,11 +1,11 @@
 import type { CallRunner, DatafinitiClient } from '../api/client.js'
 import { V3Client } from '../api/v3.js'
 import { V4Client } from '../api/v4.js'
-import type { QuerySpec } from '../domain/download.js'
+import type { QuerySpec } from '../domain/model.js'
 import type { Settings } from '../inputs/settings.js'
 import type { Ports } from '../ports.js'
 import { FatalError, isTransient, isUnsent } from '../support/errors.js'
-import { createFailure } from '../support/failure.js'
+import { createFailure } from '../support/failure-text.js'
 import { formatCount } from '../support/format.js'
 import { logRetry, retryPolicy, withRetry } from '../support/retry.js'
 

@@ -7,7 +7,7 @@ import {
   readLimited,
   type Http,
   type StreamResponse
-} from '../support/http.js'
+} from '../http/transport.js'
 import { describeUrl, redact } from '../support/secrets.js'
 import { expectedOf, type Expected } from './verify.js'
 import { safeText } from '../support/text.js'

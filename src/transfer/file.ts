@@ -1,9 +1,9 @@
 import { open, rename, rm } from 'node:fs/promises'
 import * as path from 'node:path'
-import type { DownloadedFile, PlannedFile } from '../domain/download.js'
+import type { DownloadedFile, PlannedFile } from '../domain/model.js'
 import { TransientError, isTransient, onDisk } from '../support/errors.js'
-import { FileFailure } from '../support/failure.js'
-import { header, type StreamResponse } from '../support/http.js'
+import { FileFailure } from '../support/failure-text.js'
+import { header, type StreamResponse } from '../http/transport.js'
 import { describeUrl } from '../support/secrets.js'
 import { RefusedUrlError, describeRemote, requestFile, unknownRemote } from './file-host.js'
 import {
@@ -15,7 +15,7 @@ import {
   type Job
 } from './job.js'
 import { rangedDownload } from './ranged.js'
-import { reuseComplete, scanFile, sizeOf } from './reuse.js'
+import { reuseComplete, scanFile, sizeOf } from './local-copy.js'
 import { streamToFile, type Part } from './sink.js'
 import type { Slots } from './slots.js'
 import { recordCounter } from './records.js'

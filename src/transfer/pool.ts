@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises'
-import type { DownloadedFile, PlannedFile } from '../domain/download.js'
+import type { DownloadedFile, PlannedFile } from '../domain/model.js'
 import { AbortFanout, linkedAbort } from '../support/abort.js'
 import { downloadOne } from './file.js'
-import { checkDiskSpace } from './preflight.js'
+import { checkDiskSpace } from './disk-space.js'
 import type { DownloadOptions } from './job.js'
 import { Slots } from './slots.js'
 

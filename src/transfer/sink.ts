@@ -2,7 +2,7 @@ import { writeSync } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import { formatDuration } from '../support/format.js'
 import { DiskError, TransientError, errorMessage } from '../support/errors.js'
-import type { Body } from '../support/http.js'
+import type { Body } from '../http/transport.js'
 
 /** One byte range `[start, end)` of a file and how much of it is on disk. */
 export interface Part {

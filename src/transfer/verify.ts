@@ -1,8 +1,8 @@
 import { createHash, type Hash } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
-import type { IntegrityCheck, RecordFormat } from '../domain/download.js'
+import type { IntegrityCheck, RecordFormat } from '../domain/model.js'
 import { TransientError } from '../support/errors.js'
-import { header } from '../support/http.js'
+import { header } from '../http/transport.js'
 import { recordCounter, type RecordCounter } from './records.js'
 
 /** The assembled file does not match what the host promised (length or MD5). */

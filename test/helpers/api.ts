@@ -6,8 +6,8 @@ import type {
 } from '../../src/api/client.js'
 import { V3Client } from '../../src/api/v3.js'
 import { V4Client } from '../../src/api/v4.js'
-import type { QuerySpec } from '../../src/domain/download.js'
-import type { TextResponse } from '../../src/support/http.js'
+import type { QuerySpec } from '../../src/domain/model.js'
+import type { TextResponse } from '../../src/http/transport.js'
 import { fakeHttp, json, type Answers, type HttpCall } from './http.js'
 
 export const TOKEN = 'AbC123tokenXYZ789'

@@ -1,4 +1,4 @@
-import type { Http, TextResponse } from '../../src/support/http.js'
+import type { Http, TextResponse } from '../../src/http/transport.js'
 
 /** One request the fake saw, with a copy of its headers (the client may edit the original). */
 export interface HttpCall {

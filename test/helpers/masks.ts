@@ -1,5 +1,5 @@
 import { expect } from 'vitest'
-import { Outputs } from '../../src/domain/names.js'
+import { Outputs } from '../../src/domain/action-io.js'
 import type { ActionRun } from '../../sim/runner.js'
 
 /** The values the run asked the runner to mask, in order. */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { afterAll, beforeAll } from 'vitest'
-import { Inputs, Outputs } from '../../src/domain/names.js'
+import { Inputs, Outputs } from '../../src/domain/action-io.js'
 import { startArtifactBackend, type ArtifactBackend } from '../../sim/artifact-backend.js'
 import { printed, runAction, type ActionRun, type RunOptions } from '../../sim/runner.js'
 import { startSimulator, type SimOptions, type Simulator } from '../../sim/simulator.js'

@@ -4,7 +4,7 @@
  */
 import AdmZip from 'adm-zip'
 import { describe, expect, it } from 'vitest'
-import { Inputs, Outputs } from '../../src/domain/names.js'
+import { Inputs, Outputs } from '../../src/domain/action-io.js'
 import { awkwardCsv, jsonLines, sha256 } from '../../sim/data.js'
 import { annotations, failureOf, printed } from '../../sim/runner.js'
 import { bufferBody } from '../../sim/simulator.js'

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Inputs, Outputs } from '../../src/domain/names.js'
+import { Inputs, Outputs } from '../../src/domain/action-io.js'
 import { awkwardCsv } from '../../sim/data.js'
 import { annotations, printed, type ActionRun } from '../../sim/runner.js'
 import { bufferBody } from '../../sim/simulator.js'

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Inputs, Outputs } from '../../src/domain/names.js'
+import { Inputs, Outputs } from '../../src/domain/action-io.js'
 import { awkwardCsv } from '../../sim/data.js'
 import { bufferBody, repeatBody } from '../../sim/simulator.js'
 import { failureOf, printed, type ActionRun } from '../../sim/runner.js'

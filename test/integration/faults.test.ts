@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Inputs, Outputs } from '../../src/domain/names.js'
+import { Inputs, Outputs } from '../../src/domain/action-io.js'
 import { awkwardCsv, sha256 } from '../../sim/data.js'
 import { failureOf, printed, type ActionRun, type RunOptions } from '../../sim/runner.js'
 import { bufferBody, type SimFile, type SimRequest } from '../../sim/simulator.js'

@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Inputs } from '../../src/domain/names.js'
+import { Inputs } from '../../src/domain/action-io.js'
 import { awkwardCsv, sha256 } from '../../sim/data.js'
 import { annotations, failureOf, printed, type ActionRun } from '../../sim/runner.js'
 import { bufferBody, type SimFile } from '../../sim/simulator.js'

@@ -4,7 +4,7 @@
  * listened to one shared abort signal.
  */
 import { describe, expect, it } from 'vitest'
-import { Inputs, Outputs } from '../../src/domain/names.js'
+import { Inputs, Outputs } from '../../src/domain/action-io.js'
 import { awkwardCsv, sha256 } from '../../sim/data.js'
 import { printed } from '../../sim/runner.js'
 import { bufferBody } from '../../sim/simulator.js'

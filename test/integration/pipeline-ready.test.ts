@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Inputs, Outputs } from '../../src/domain/names.js'
+import { Inputs, Outputs } from '../../src/domain/action-io.js'
 import type { Manifest } from '../../src/report/manifest.js'
 import { awkwardCsv } from '../../sim/data.js'
 import { bufferBody } from '../../sim/simulator.js'

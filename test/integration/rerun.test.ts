@@ -6,7 +6,7 @@
 import { createServer } from 'node:net'
 import AdmZip from 'adm-zip'
 import { describe, expect, it } from 'vitest'
-import { Inputs, Outputs } from '../../src/domain/names.js'
+import { Inputs, Outputs } from '../../src/domain/action-io.js'
 import { awkwardCsv, sha256 } from '../../sim/data.js'
 import { failureOf, printed } from '../../sim/runner.js'
 import { bufferBody } from '../../sim/simulator.js'

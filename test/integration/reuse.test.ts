@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, lstatSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { Inputs, Outputs } from '../../src/domain/names.js'
+import { Inputs, Outputs } from '../../src/domain/action-io.js'
 import { awkwardCsv, sha256 } from '../../sim/data.js'
 import { printed, type ActionRun } from '../../sim/runner.js'
 import { bufferBody } from '../../sim/simulator.js'

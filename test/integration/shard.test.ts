@@ -6,7 +6,7 @@
 import * as path from 'node:path'
 import AdmZip from 'adm-zip'
 import { describe, expect, it } from 'vitest'
-import { Inputs, Outputs } from '../../src/domain/names.js'
+import { Inputs, Outputs } from '../../src/domain/action-io.js'
 import type { Manifest } from '../../src/report/manifest.js'
 import { awkwardCsv, sha256 } from '../../sim/data.js'
 import { failureOf, printed, type ActionRun } from '../../sim/runner.js'

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { Inputs } from '../../src/domain/names.js'
+import { Inputs } from '../../src/domain/action-io.js'
 import { awkwardCsv, csvParts, sha256 } from '../../sim/data.js'
 import { failureOf, printed } from '../../sim/runner.js'
 import { bufferBody, repeatBody } from '../../sim/simulator.js'

@@ -3,7 +3,7 @@ import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { updateReadme } from '../../scripts/action-docs.js'
 import { GENERATED, generatedSource } from '../../scripts/wasm-module.js'
-import { Inputs, Outputs } from '../../src/domain/names.js'
+import { Inputs, Outputs } from '../../src/domain/action-io.js'
 
 const actionYml = readFileSync('action.yml', 'utf8')
 const meta = parse(actionYml) as {

@@ -4,22 +4,22 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { shardOf, type ArtifactResult } from '../../src/domain/download.js'
-import { Inputs, Outputs, inputEnvName } from '../../src/domain/names.js'
+import { shardOf, type ArtifactResult } from '../../src/domain/model.js'
+import { Inputs, Outputs, inputEnvName } from '../../src/domain/action-io.js'
 import { parseSettings } from '../../src/inputs/settings.js'
 import { runPipeline } from '../../src/pipeline.js'
-import { newRunProgress, renderFailureSummary } from '../../src/report/failure.js'
+import { newRunProgress, renderFailureSummary } from '../../src/report/failure-summary.js'
 import type { Manifest } from '../../src/report/manifest.js'
 import type { Artifacts, Ports, RequestMemory, Runner } from '../../src/ports.js'
 import { FatalError } from '../../src/support/errors.js'
-import { finalMessage } from '../../src/support/failure.js'
-import { assignFileNames } from '../../src/transfer/names.js'
+import { finalMessage } from '../../src/support/failure-text.js'
+import { assignFileNames } from '../../src/transfer/file-names.js'
 import {
   streamBody,
   type Http,
   type StreamResponse,
   type TextResponse
-} from '../../src/support/http.js'
+} from '../../src/http/transport.js'
 import { fakeClock } from '../helpers/clock.js'
 
 /**
