@@ -1,3 +1,4 @@
+import type { Env } from './domain/action-io.js'
 import * as core from '@actions/core'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
@@ -10,11 +11,11 @@ import {
   uploadArtifact
 } from './deliver/artifact.js'
 import { FatalError } from './support/errors.js'
-import type { Artifacts, RequestMemory, Runner } from './ports.js'
+import type { RequestMemory } from './api/create-once.js'
+import type { Artifacts } from './deliver/artifact.js'
+import type { Runner } from './support/log.js'
 import { registerSecret } from './support/secrets.js'
 import { safeLine } from './support/text.js'
-
-type Env = Record<string, string | undefined>
 
 /** The real runner: workflow commands through @actions/core. */
 export function githubRunner(env: Env): Runner {

@@ -1,3 +1,4 @@
+import type { Env } from './domain/action-io.js'
 import * as core from '@actions/core'
 import { Inputs, inputEnvName } from './domain/action-io.js'
 import { githubArtifacts, githubRequestMemory, githubRunner, watchProcess } from './github.js'
@@ -9,9 +10,7 @@ import { finalMessage } from './support/failure-text.js'
 import { createHttp, type Http } from './http/transport.js'
 import { tokenSecrets } from './support/secrets.js'
 import { defaultHasher } from './transfer/digest.js'
-import { freeBytesAt } from './transfer/disk.js'
-
-type Env = Record<string, string | undefined>
+import { freeBytesAt } from './transfer/disk-space.js'
 
 /** Builds the ports from the real runner and runs the pipeline; every failure ends here. */
 export async function run(env: Env = process.env): Promise<void> {

@@ -4,9 +4,11 @@ import { errorMessage } from '../support/errors.js'
 import type { Logger } from '../support/log.js'
 import { redact } from '../support/secrets.js'
 
-/** What remembers a created request id across attempts of a run (the RequestMemory port). */
-export interface Memory {
+/** Where a created request id outlives the attempt that created it (the Actions cache). */
+export interface RequestMemory {
+  /** Why nothing can be remembered here, or undefined when it can. */
   unavailable(): string | undefined
+  /** The request id remembered under `key`, or undefined. */
   recall(key: string): Promise<string | undefined>
   remember(key: string, requestId: string): Promise<void>
 }
@@ -27,7 +29,7 @@ export interface ReuseSettings {
 export async function createOnce(
   create: () => Promise<string>,
   { requestKey: key, reuseRequest: reuse, apiVersion }: ReuseSettings,
-  memory: Memory,
+  memory: RequestMemory,
   log: Logger
 ): Promise<string> {
   if (!reuse) {

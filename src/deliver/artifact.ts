@@ -1,14 +1,29 @@
+import type { Env } from '../domain/action-io.js'
 import { existsSync, statSync } from 'node:fs'
 import { FatalError, errorMessage } from '../support/errors.js'
 import type { ArtifactResult } from '../domain/model.js'
 import { Inputs } from '../domain/action-io.js'
 
+/** The workflow artifact service (the artifacts port). */
+export interface Artifacts {
+  /** Why artifacts cannot be uploaded here, or undefined when they can. */
+  blocker(): string | undefined
+  /** The id of the artifact of this name already on the workflow run, or undefined. */
+  find(name: string): Promise<number | undefined>
+  /** Deletes the artifact of this name from the workflow run; returns its id. */
+  remove(name: string): Promise<number>
+  upload(
+    name: string,
+    files: readonly string[],
+    rootDirectory: string,
+    options: ArtifactOptions
+  ): Promise<ArtifactResult>
+}
+
 export interface ArtifactOptions {
   retentionDays: number | undefined
   compressionLevel: number
 }
-
-type Env = Record<string, string | undefined>
 
 /** Same rule as @actions/artifact: github.com, *.ghe.com and *.localhost are not GHES. */
 export function isGhes(env: Env): boolean {

@@ -2,13 +2,10 @@ import { Inputs } from '../domain/action-io.js'
 import { FatalError, errorMessage } from '../support/errors.js'
 import type { Logger } from '../support/log.js'
 import { redact } from '../support/secrets.js'
-import { artifactClash } from './artifact.js'
+import { artifactClash, type Artifacts } from './artifact.js'
 
 /** The part of the artifact service that knows which names are taken on the run. */
-export interface ArtifactNames {
-  find(name: string): Promise<number | undefined>
-  remove(name: string): Promise<number>
-}
+type ArtifactNames = Pick<Artifacts, 'find' | 'remove'>
 
 /**
  * Before any waiting or downloading: an artifact of this name already on the run would make the

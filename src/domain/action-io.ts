@@ -61,3 +61,6 @@ export const Environment = {
 export function inputEnvName(name: string): string {
   return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`
 }
+
+/** The environment the action reads: its inputs (`INPUT_*`) and the runner's variables. */
+export type Env = Record<string, string | undefined>

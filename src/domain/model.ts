@@ -80,6 +80,14 @@ export interface PlannedFile {
  */
 export type IntegrityCheck = 'md5' | 'length' | 'none'
 
+/** A file as it was when it was written and verified: enough to know it again. */
+export interface VerifiedCopy {
+  bytes: number
+  etag: string | undefined
+  sha256: string
+  integrity: IntegrityCheck
+}
+
 /** A file complete and verified on disk. */
 export interface DownloadedFile {
   name: string

@@ -15,6 +15,15 @@ export interface TextResponse {
   text: string
 }
 
+/**
+ * The API and the file hosts each get their own connections: a signed file URL never shares an
+ * agent or a proxy tunnel with the API's token.
+ */
+export interface Transport {
+  api: Http
+  files: Http
+}
+
 /** The two HTTP verbs the action needs, as a small interface so tests can pass plain objects. */
 export interface Http {
   getText(

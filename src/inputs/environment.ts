@@ -1,6 +1,7 @@
+import type { Env } from '../domain/action-io.js'
 import { Environment, Inputs } from '../domain/action-io.js'
 import { Limits } from './defaults.js'
-import { InputError, quote, read, type Env } from './read.js'
+import { InputError, quote, read } from './read.js'
 
 /** Settings read from the environment beyond one input's plain text: retention, and knobs. */
 

@@ -1,3 +1,4 @@
+import type { Env } from '../domain/action-io.js'
 import {
   DataTypes,
   Formats,
@@ -9,7 +10,7 @@ import {
 } from '../domain/model.js'
 import { Inputs } from '../domain/action-io.js'
 import { Defaults } from './defaults.js'
-import { InputError, quote, read, type Env } from './read.js'
+import { InputError, quote, read } from './read.js'
 
 /** The download to fetch or to create: `request-id`, or `query` with what it needs. */
 

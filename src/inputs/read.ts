@@ -1,12 +1,10 @@
 import { formatDuration, parseDuration } from '../support/format.js'
-import { inputEnvName } from '../domain/action-io.js'
+import { inputEnvName, type Env } from '../domain/action-io.js'
 
 /** Bad input: the message names the input and the expected form. */
 export class InputError extends Error {
   override name = 'InputError'
 }
-
-export type Env = Record<string, string | undefined>
 
 /** An input as the runner passed it, trimmed; empty when unset. */
 export function read(env: Env, name: string): string {

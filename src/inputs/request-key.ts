@@ -1,6 +1,7 @@
+import type { Env } from '../domain/action-io.js'
 import { createHash } from 'node:crypto'
 import type { ApiVersion, QuerySpec } from '../domain/model.js'
-import { InputError, quote, read, type Env } from './read.js'
+import { InputError, quote, read } from './read.js'
 
 /**
  * The key under which a created download is remembered for later attempts of the same run: the

@@ -1,3 +1,4 @@
+import type { Env } from '../domain/action-io.js'
 import * as path from 'node:path'
 import {
   ApiVersions,
@@ -15,7 +16,7 @@ import { Defaults, Limits } from './defaults.js'
 import { parseFormat, parseQuery, parseRequestId } from './query.js'
 import { boolean, requestKey } from './request-key.js'
 import { parseShard } from './shard.js'
-import { InputError, duration, integer, quote, read, type Env } from './read.js'
+import { InputError, duration, integer, quote, read } from './read.js'
 
 export interface Settings {
   token: string

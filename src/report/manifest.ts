@@ -4,7 +4,8 @@ import {
   MANIFEST_NAME,
   type ApiVersion,
   type IntegrityCheck,
-  type QuerySpec
+  type QuerySpec,
+  type VerifiedCopy
 } from '../domain/model.js'
 import { onDisk } from '../support/errors.js'
 import type { RunReport } from './report.js'
@@ -124,14 +125,6 @@ export async function readManifest(
   }
 }
 
-/** What the manifest recorded of one file when it was written: enough to know it again. */
-export interface RecordedFile {
-  bytes: number
-  etag: string | undefined
-  sha256: string
-  integrity: IntegrityCheck
-}
-
 /**
  * What an earlier run's manifest in `dir` says it verified, by file name: for a re-run to decide
  * whether a local copy is still that file. Entries that are not well formed are left out (their
@@ -140,8 +133,8 @@ export interface RecordedFile {
 export async function verifiedEarlier(
   dir: string,
   shard: Manifest['shard'] = null
-): Promise<Map<string, RecordedFile>> {
-  const records = new Map<string, RecordedFile>()
+): Promise<Map<string, VerifiedCopy>> {
+  const records = new Map<string, VerifiedCopy>()
   for (const entry of (await readManifest(dir, shard))?.files ?? []) {
     // Read from disk: any shape at all until checked.
     const file = entry as Partial<Record<keyof ManifestFile, unknown>>

@@ -1,9 +1,8 @@
+import type { Runner } from '../support/log.js'
 import { Outputs } from '../domain/action-io.js'
 import { totalBytes, totalRecords, type RunReport } from './report.js'
 
-export type SetOutput = (name: string, value: string) => void
-
-export function setOutputs(report: RunReport, setOutput: SetOutput): void {
+export function setOutputs(report: RunReport, setOutput: Runner['setOutput']): void {
   const records = totalRecords(report)
   setOutput(Outputs.RequestId, report.requestId)
   setOutput(Outputs.Status, report.status)

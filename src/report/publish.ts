@@ -1,15 +1,12 @@
 import type { Clock } from '../support/clock.js'
 import { formatBytes, formatCount } from '../support/format.js'
-import type { Logger } from '../support/log.js'
-import { setOutputs, type SetOutput } from './outputs.js'
+import type { Logger, Runner } from '../support/log.js'
+import { setOutputs } from './outputs.js'
 import { totalBytes, totalRecords, type RunReport } from './report.js'
 import { renderSummary } from './summary.js'
 
 /** Where a finished run's report goes. */
-export interface ReportSink extends Logger {
-  setOutput: SetOutput
-  summary(markdown: string): Promise<void>
-}
+export type ReportSink = Pick<Runner, 'info' | 'warning' | 'debug' | 'setOutput' | 'summary'>
 
 /** Outputs, warnings a person should act on, the job summary, and the closing line. */
 export async function publishReport(

@@ -9,7 +9,8 @@ import { formatBytes, formatCount } from '../support/format.js'
 import { retryPolicy } from '../support/retry.js'
 import { describeUrl } from '../support/secrets.js'
 import { assignFileNames } from '../transfer/file-names.js'
-import { downloadFiles, type DownloadOptions } from '../transfer/pool.js'
+import type { TransferHooks } from '../transfer/job.js'
+import { downloadFiles } from '../transfer/pool.js'
 import { formatOf } from '../transfer/records.js'
 
 /** The run's report once the result files are listed: this job's share of them, named. */
@@ -78,14 +79,14 @@ export async function download(
   { downloadPath: dir, shard }: RunReport,
   settings: Settings,
   { http, clock, runner, signal, disk, hasher }: Ports,
-  hooks: Pick<DownloadOptions, 'refreshUrls' | 'onFile'>
+  hooks: Pick<TransferHooks, 'refreshUrls' | 'onFile'>
 ): Promise<DownloadedFile[]> {
   runner.info(`Downloading to ${dir}`)
   // A re-run keeps a local copy only when it is still what this record says was verified.
   const previous = await verifiedEarlier(dir, shard ?? null)
   const progress = startProgress('Downloaded', runner, clock)
   try {
-    const files = await downloadFiles(planned, {
+    const context = {
       dir,
       concurrency: settings.concurrency,
       http: http.files,
@@ -94,12 +95,14 @@ export async function download(
       stallTimeoutMs: settings.stallTimeoutMs,
       log: runner,
       signal,
+      hasher,
+      space: { disk, shard, totalFiles: shard?.totalFiles ?? planned.length },
+      previous
+    }
+    const files = await downloadFiles(planned, context, {
       ...hooks,
       onBytes: progress.add,
-      onSize: progress.expect,
-      space: { freeBytes: disk.freeBytes, shard, totalFiles: shard?.totalFiles ?? planned.length },
-      previous,
-      ...(hasher ? { hasher } : {})
+      onSize: progress.expect
     })
     for (const [i, file] of files.entries()) {
       const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`

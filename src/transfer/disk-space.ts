@@ -1,10 +1,11 @@
+import { statfs } from 'node:fs/promises'
 import * as path from 'node:path'
 import { MAX_SHARDS, type DownloadedFile, type PlannedFile } from '../domain/model.js'
 import { AbortFanout } from '../support/abort.js'
 import { FatalError } from '../support/errors.js'
 import { formatBytes, formatCount } from '../support/format.js'
 import { probeRemote, type Remote } from './file-host.js'
-import type { DownloadOptions, SpaceCheck } from './job.js'
+import type { SpaceCheck, TransferContext } from './job.js'
 import { reuseComplete, sizeOf } from './local-copy.js'
 
 /** Room kept free besides the files: the manifest, file-system blocks and metadata. */
@@ -30,20 +31,20 @@ interface Probed {
  */
 export async function checkDiskSpace(
   files: readonly PlannedFile[],
-  options: DownloadOptions,
+  context: TransferContext,
   check: SpaceCheck
 ): Promise<Map<string, DownloadedFile | undefined>> {
-  const signal = options.signal ?? new AbortController().signal
-  options.log.info(`Checking disk space: the size of ${files.length} file(s) from the file host`)
+  const { signal } = context
+  context.log.info(`Checking disk space: the size of ${files.length} file(s) from the file host`)
   // Each probe listens to a signal of its own: up to 64 of them on the run's one signal would
   // be a MaxListenersExceededWarning.
   const fanout = new AbortFanout(signal)
   let probed: Probed[]
   try {
-    probed = await mapLimited(files, options.concurrency, async file => {
+    probed = await mapLimited(files, context.concurrency, async file => {
       const own = fanout.child()
       try {
-        return await probe(file, options, own.signal)
+        return await probe(file, context, own.signal)
       } finally {
         own.dispose()
       }
@@ -66,7 +67,7 @@ export async function checkDiskSpace(
   }
   const needed = sizes.reduce((sum, size) => sum + size, 0)
   const toFetch = sizes.length + unknown
-  const free = await check.freeBytes(options.dir)
+  const free = await check.disk.freeBytes(context.dir)
   const done = files.length - toFetch
   const parts = [
     `${formatCount(toFetch)} file(s) to download${sizes.length > 0 ? `, ${describe(needed)}` : ''}`,
@@ -74,14 +75,14 @@ export async function checkDiskSpace(
     done > 0 ? `${formatCount(done)} already complete on disk` : undefined,
     free === undefined ? 'free space unknown' : `${describe(free)} free`
   ].filter(Boolean)
-  options.log.info(`Disk space in ${options.dir}: ${parts.join('; ')}`)
+  context.log.info(`Disk space in ${context.dir}: ${parts.join('; ')}`)
   if (free === undefined || needed === 0) return checked
 
   const margin = MARGIN_BYTES + MARGIN_PER_FILE * toFetch
   const available = free + freed
   if (needed + margin > available) {
     throw new FatalError(
-      notEnoughSpace(options.dir, { needed, margin, free, freed, files: toFetch }, sizes, check)
+      notEnoughSpace(context.dir, { needed, margin, free, freed, files: toFetch }, sizes, check)
     )
   }
   return checked
@@ -89,15 +90,15 @@ export async function checkDiskSpace(
 
 async function probe(
   file: PlannedFile,
-  options: DownloadOptions,
+  context: TransferContext,
   signal: AbortSignal
 ): Promise<Probed> {
-  const target = path.join(options.dir, file.name)
+  const target = path.join(context.dir, file.name)
   const partBytes = (await sizeOf(`${target}.part`)) ?? 0
-  const remote = await probeRemote(options.http, file.url, signal)
+  const remote = await probeRemote(context.http, file.url, signal)
   let reused: DownloadedFile | undefined
   try {
-    reused = remote ? await reuseComplete(file, target, options, signal, remote) : undefined
+    reused = remote ? await reuseComplete(file, target, context, signal, remote) : undefined
   } catch {
     // The copy could not be read: the download replaces it, and says so if that fails too.
   }
@@ -151,4 +152,24 @@ async function mapLimited<T, R>(
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
   return results
+}
+
+/**
+ * Bytes this process may still write on the file system that holds `dir`, or undefined when the
+ * file system does not say. The download directory usually does not exist yet: the nearest
+ * existing ancestor is on the file system it will be created on.
+ */
+export async function freeBytesAt(dir: string): Promise<number | undefined> {
+  let at = path.resolve(dir)
+  for (;;) {
+    try {
+      const fs = await statfs(at)
+      // bavail, not bfree: blocks reserved for root are no use to a runner's user.
+      return fs.bavail * fs.bsize
+    } catch (error) {
+      const parent = path.dirname(at)
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === at) return undefined
+      at = parent
+    }
+  }
 }

@@ -9,10 +9,10 @@ import { RefusedUrlError, describeRemote, requestFile, unknownRemote } from './f
 import {
   DEFAULT_SPLIT_THRESHOLD,
   FileProgress,
-  hasherOf,
   retried,
-  type DownloadOptions,
-  type Job
+  type Job,
+  type TransferContext,
+  type TransferHooks
 } from './job.js'
 import { rangedDownload } from './ranged.js'
 import { reuseComplete, scanFile, sizeOf } from './local-copy.js'
@@ -33,6 +33,11 @@ export interface FileSlot {
   slots: Slots
   priority: number
   freshUrl: (() => Promise<string | undefined>) | undefined
+  /**
+   * Files whose copy on disk the disk check already looked at, by name: the verified copy, or
+   * undefined when it must be downloaded. These are not probed nor checked again.
+   */
+  checked: ReadonlyMap<string, DownloadedFile | undefined> | undefined
 }
 
 /**
@@ -42,18 +47,19 @@ export interface FileSlot {
  */
 export async function downloadOne(
   planned: PlannedFile,
-  options: DownloadOptions,
+  context: TransferContext,
+  hooks: TransferHooks,
   where: FileSlot
 ): Promise<DownloadedFile> {
   const { signal } = where
   const file = { ...planned }
-  const target = path.join(options.dir, file.name)
+  const target = path.join(context.dir, file.name)
   const part = `${target}.part`
   // A `.part` left by a killed run has no known ETag to resume against: start over.
   await rm(part, { force: true })
-  const reused = options.checked?.has(file.name)
-    ? options.checked.get(file.name)
-    : await reuseComplete(file, target, options, signal)
+  const reused = where.checked?.has(file.name)
+    ? where.checked.get(file.name)
+    : await reuseComplete(file, target, context, signal)
   if (reused) return reused
 
   const job: Job = {
@@ -61,11 +67,12 @@ export async function downloadOne(
     target,
     part,
     remote: unknownRemote(),
-    options,
+    context,
+    hooks,
     signal,
     slots: where.slots,
     priority: where.priority,
-    progress: new FileProgress(options)
+    progress: new FileProgress(hooks)
   }
   const attempt = (): Promise<DownloadedFile> =>
     retried(
@@ -93,7 +100,7 @@ export async function downloadOne(
       if (!(error instanceof RefusedUrlError) || !where.freshUrl) throw error
       const url = await where.freshUrl()
       if (!url) throw error
-      options.log.info(
+      context.log.info(
         `${file.name}: the file host refused its URL; fetched fresh URLs from /results`
       )
       file.url = url
@@ -110,7 +117,7 @@ export async function downloadOne(
 
 /** One request for the file: all of it, or what the `.part` on disk still lacks. */
 async function transferOnce(job: Job): Promise<DownloadedFile> {
-  const { file, part, remote, options, signal } = job
+  const { file, part, remote, context, signal } = job
   const have = (await sizeOf(part)) ?? 0
   const resume =
     have > 0 &&
@@ -122,12 +129,12 @@ async function transferOnce(job: Job): Promise<DownloadedFile> {
     ? { Range: `bytes=${have}-`, 'If-Range': remote.etag ?? '' }
     : {}
   const res = await requestFile(
-    options.http,
+    context.http,
     file,
     headers,
     resume ? [200, 206] : [200],
     signal,
-    () => options.clock.now()
+    () => context.clock.now()
   )
   try {
     return await receive(job, res, have)
@@ -145,7 +152,7 @@ async function receive(
   /** Bytes of the `.part` file on disk when the request was made. */
   have: number
 ): Promise<DownloadedFile> {
-  const { file, target, part, options, signal, progress } = job
+  const { file, target, part, context, signal, progress } = job
   let offset = 0
   if (res.status === 206) {
     const range = header(res.headers, 'content-range') ?? ''
@@ -165,7 +172,7 @@ async function receive(
       )
     }
     offset = have
-    options.log.info(`${file.name}: resuming at byte ${have} of ${total}`)
+    context.log.info(`${file.name}: resuming at byte ${have} of ${total}`)
   } else {
     job.remote = describeRemote(200, res.headers)
   }
@@ -173,14 +180,14 @@ async function receive(
   progress.size(expected)
   progress.restartAt(offset)
 
-  const threshold = options.splitThreshold ?? DEFAULT_SPLIT_THRESHOLD
+  const threshold = context.splitThreshold ?? DEFAULT_SPLIT_THRESHOLD
   if (
     offset === 0 &&
     ranges &&
     etag !== undefined &&
     expected !== undefined &&
     expected >= threshold &&
-    options.concurrency > 1
+    context.concurrency > 1
   ) {
     const done = await rangedDownload(job, res.body, { etag, total: expected })
     accepted(job, done)
@@ -194,12 +201,12 @@ async function receive(
   if (offset > 0 && counter) await scanFile(part, chunk => counter.push(chunk))
 
   const disk = await onDisk(() => open(part, offset > 0 ? 'r+' : 'w'))
-  const digest = hasherOf(options).open(part, want.md5 !== undefined)
+  const digest = context.hasher.open(part, want.md5 !== undefined)
   const piece: Part = { start: offset, end: expected ?? Number.MAX_SAFE_INTEGER, written: 0 }
   try {
     try {
       await streamToFile(res.body, disk, piece, {
-        stallTimeoutMs: options.stallTimeoutMs,
+        stallTimeoutMs: context.stallTimeoutMs,
         signal,
         ...(counter ? { onChunk: (chunk: Buffer) => counter.push(chunk) } : {}),
         onWritten: bytes => {
@@ -233,9 +240,9 @@ async function receive(
 
 /** Says which check the file passed: at debug level, or as a warning when it is a doubtful one. */
 function accepted(job: Job, verified: Verified): void {
-  const { file, options, remote } = job
-  options.log.debug(
+  const { file, context, remote } = job
+  context.log.debug(
     `${file.name}: checked by ${verified.integrity} (${remote.expected.reason}), sha256 ${verified.sha256}`
   )
-  if (verified.doubt) options.log.warning(`${file.name}: ${verified.doubt}.`)
+  if (verified.doubt) context.log.warning(`${file.name}: ${verified.doubt}.`)
 }

@@ -1,17 +1,21 @@
-import type { DownloadedFile, IntegrityCheck, PlannedFile, Shard } from '../domain/model.js'
+import type { DownloadedFile, PlannedFile, Shard, VerifiedCopy } from '../domain/model.js'
 import type { Clock } from '../support/clock.js'
 import { isTransient } from '../support/errors.js'
 import type { Http } from '../http/transport.js'
 import type { Logger } from '../support/log.js'
 import { logRetry, withRetry, type RetryPolicy } from '../support/retry.js'
-import { defaultHasher, type Hasher } from './digest.js'
+import type { Hasher } from './digest.js'
 import type { Remote } from './file-host.js'
 import type { Slots } from './slots.js'
 
 /** Files at least this large, on hosts that serve ranges, download as parallel parts. */
 export const DEFAULT_SPLIT_THRESHOLD = 64 * 1024 * 1024
 
-export interface DownloadOptions {
+/**
+ * What every transfer of a run shares, set once by the caller: where the files go, how they are
+ * fetched and checked, and what is on disk already.
+ */
+export interface TransferContext {
   dir: string
   concurrency: number
   http: Http
@@ -21,7 +25,27 @@ export interface DownloadOptions {
   /** A transfer with no bytes for this long is dropped and retried. */
   stallTimeoutMs: number
   log: Logger
-  signal?: AbortSignal
+  signal: AbortSignal
+  /** Computes each file's MD5 and sha256 as it lands (digest.ts); its owner disposes of it. */
+  hasher: Hasher
+  /**
+   * Bytes per second above which a first connection takes a large file alone (pace.ts; default
+   * 192 MiB/s); Infinity always splits.
+   */
+  singleStreamAbove?: number
+  /** Size from which a file is fetched as parallel ranges (default 64 MiB). */
+  splitThreshold?: number
+  /** Check the disk space before the first byte (disk-space.ts), and how to advise on a shortage. */
+  space?: SpaceCheck
+  /**
+   * What an earlier run verified of the files it left in `dir`, by file name (its manifest): a
+   * re-run keeps a local copy only when it is still exactly what was verified then.
+   */
+  previous?: ReadonlyMap<string, VerifiedCopy>
+}
+
+/** What the caller hears, and may be asked, as the files come in. */
+export interface TransferHooks {
   /**
    * Fresh signed URLs for every file, in the same order, for when the file host refuses one
    * (expired). Called at most once per run, however many files are refused.
@@ -33,43 +57,20 @@ export interface DownloadOptions {
   onSize?: (bytes: number) => void
   /** Called as each file is complete and verified, for a failure to say how far the run got. */
   onFile?: (file: DownloadedFile) => void
-  /** Computes each file's MD5 and sha256 as it lands (default: hashing threads, digest.ts). */
-  hasher?: Hasher
-  /**
-   * Bytes per second above which a first connection takes a large file alone (pace.ts; default
-   * 192 MiB/s); Infinity always splits.
-   */
-  singleStreamAbove?: number
-  /** Size from which a file is fetched as parallel ranges (default 64 MiB). */
-  splitThreshold?: number
-  /** Check the disk space before the first byte (preflight.ts), and how to advise on a shortage. */
-  space?: SpaceCheck
-  /**
-   * Files whose copy on disk the disk preflight already checked, by name: the verified copy, or
-   * undefined when it must be downloaded. These are not probed nor checked again.
-   */
-  checked?: ReadonlyMap<string, DownloadedFile | undefined>
-  /**
-   * What an earlier run verified of the files it left in `dir`, by file name (its manifest): a
-   * re-run keeps a local copy only when it is still exactly what was verified then.
-   */
-  previous?: ReadonlyMap<string, VerifiedRecord>
+}
+
+/** The file system the files are written to (the disk port). */
+export interface Disk {
+  /** Bytes free where `dir` is or will be created; undefined when the file system does not say. */
+  freeBytes: (dir: string) => Promise<number | undefined>
 }
 
 export interface SpaceCheck {
-  /** Bytes free where `dir` is or will be (the disk port), or undefined when unknown. */
-  freeBytes: (dir: string) => Promise<number | undefined>
+  /** Where the files go (the disk port). */
+  disk: Disk
   /** This job's shard, and the whole download's file count: for the advice on splitting it. */
   shard: Shard | undefined
   totalFiles: number
-}
-
-/** A file as it was when it was written and verified. */
-export interface VerifiedRecord {
-  bytes: number
-  etag: string | undefined
-  sha256: string
-  integrity: IntegrityCheck
 }
 
 /**
@@ -83,7 +84,8 @@ export interface Job {
   /** `<target>.part`, where the bytes land until the file is complete and verified. */
   part: string
   remote: Remote
-  options: DownloadOptions
+  context: TransferContext
+  hooks: TransferHooks
   signal: AbortSignal
   /** Every connection, to whichever file or part, holds one of these. */
   slots: Slots
@@ -102,11 +104,11 @@ export class FileProgress {
   private reported = 0
   private sized = false
 
-  constructor(private readonly options: Pick<DownloadOptions, 'onBytes' | 'onSize'>) {}
+  constructor(private readonly hooks: Pick<TransferHooks, 'onBytes' | 'onSize'>) {}
 
   add = (bytes: number): void => {
     this.reported += bytes
-    this.options.onBytes?.(bytes)
+    this.hooks.onBytes?.(bytes)
   }
 
   /** The file now has `offset` bytes on disk, whatever was reported before. */
@@ -118,17 +120,8 @@ export class FileProgress {
   size(total: number | undefined): void {
     if (total === undefined || this.sized) return
     this.sized = true
-    this.options.onSize?.(total)
+    this.hooks.onSize?.(total)
   }
-}
-
-let shared: Hasher | undefined
-
-/** The options' hasher, or the process's hashing threads, started on first use. */
-export function hasherOf(options: Pick<DownloadOptions, 'hasher'>): Hasher {
-  if (options.hasher) return options.hasher
-  shared ??= defaultHasher()
-  return shared
 }
 
 /** Runs one transfer step with the job's retry policy, naming it in each retry's log line. */
@@ -139,7 +132,7 @@ export function retried<T>(
   fn: () => Promise<T>,
   transient: (error: unknown) => boolean = isTransient
 ): Promise<T> {
-  const { policy, clock, log } = job.options
+  const { policy, clock, log } = job.context
   return withRetry(fn, {
     ...policy,
     clock,

@@ -2,9 +2,9 @@ import { constants, createReadStream } from 'node:fs'
 import { lstat, open, stat, type FileHandle } from 'node:fs/promises'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { DownloadedFile, PlannedFile } from '../domain/model.js'
+import type { DownloadedFile, PlannedFile, VerifiedCopy } from '../domain/model.js'
 import { probeRemote, type Remote } from './file-host.js'
-import type { DownloadOptions, VerifiedRecord } from './job.js'
+import type { TransferContext } from './job.js'
 import { checker, sumsOf, type Sums } from './verify.js'
 
 export async function sizeOf(file: string): Promise<number | undefined> {
@@ -47,24 +47,24 @@ const NO_FOLLOW = (constants as Partial<typeof constants>).O_NOFOLLOW ?? 0
 export async function reuseComplete(
   file: PlannedFile,
   target: string,
-  options: DownloadOptions,
+  context: TransferContext,
   signal: AbortSignal,
   known?: Remote
 ): Promise<DownloadedFile | undefined> {
   const local = await lstat(target).catch(() => undefined)
   if (!local) return undefined
   const again = (why: string): undefined => {
-    options.log.info(`${file.name}: ${why}: downloading it again`)
+    context.log.info(`${file.name}: ${why}: downloading it again`)
     return undefined
   }
   // A link could point anywhere, and what it points to may change under us.
   if (!local.isFile()) return again(`${target} is not a regular file`)
-  const remote = known ?? (await probeRemote(options.http, file.url, signal))
+  const remote = known ?? (await probeRemote(context.http, file.url, signal))
   if (!remote) return again('the file host did not say its size and ETag')
   if (remote.total !== local.size) {
     return again(`the copy on disk has ${local.size} bytes, the host's ${remote.total ?? '?'}`)
   }
-  const record = options.previous?.get(file.name)
+  const record = context.previous?.get(file.name)
   const md5 = remote.expected.md5
   if (md5 === undefined && !usable(record, remote)) {
     return again(
@@ -87,8 +87,8 @@ export async function reuseComplete(
         : 'its bytes are not those verified when it was written (sha256)'
     )
   }
-  options.log.info(
-    `${file.name} is already complete in ${options.dir} (${md5Matches ? 'size and MD5 match' : 'size, ETag and sha256 match the manifest'}): not downloaded again`
+  context.log.info(
+    `${file.name} is already complete in ${context.dir} (${md5Matches ? 'size and MD5 match' : 'size, ETag and sha256 match the manifest'}): not downloaded again`
   )
   return {
     name: file.name,
@@ -104,9 +104,9 @@ export async function reuseComplete(
 
 /** A record that vouches for this object: the file was verified then, and the ETag is the same. */
 function usable(
-  record: VerifiedRecord | undefined,
+  record: VerifiedCopy | undefined,
   remote: Remote
-): record is VerifiedRecord & { etag: string } {
+): record is VerifiedCopy & { etag: string } {
   return (
     record !== undefined &&
     record.integrity !== 'none' &&

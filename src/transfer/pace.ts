@@ -1,4 +1,4 @@
-import type { DownloadOptions } from './job.js'
+import type { TransferContext } from './job.js'
 import type { Part } from './sink.js'
 
 const MiB = 1024 * 1024
@@ -34,7 +34,7 @@ export class Pace {
 
   constructor(
     private readonly first: Part,
-    private readonly options: Pick<DownloadOptions, 'clock' | 'singleStreamAbove'>
+    private readonly options: Pick<TransferContext, 'clock' | 'singleStreamAbove'>
   ) {
     this.limit = options.singleStreamAbove ?? DEFAULT_SINGLE_STREAM_ABOVE
     this.started = options.clock.now()

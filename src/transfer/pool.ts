@@ -3,10 +3,8 @@ import type { DownloadedFile, PlannedFile } from '../domain/model.js'
 import { AbortFanout, linkedAbort } from '../support/abort.js'
 import { downloadOne } from './file.js'
 import { checkDiskSpace } from './disk-space.js'
-import type { DownloadOptions } from './job.js'
+import type { TransferContext, TransferHooks } from './job.js'
 import { Slots } from './slots.js'
-
-export type { DownloadOptions } from './job.js'
 
 /**
  * Downloads every file into `dir`, at most `concurrency` connections at once. Each file streams
@@ -16,20 +14,19 @@ export type { DownloadOptions } from './job.js'
  */
 export async function downloadFiles(
   files: readonly PlannedFile[],
-  options: DownloadOptions
+  context: TransferContext,
+  hooks: TransferHooks = {}
 ): Promise<DownloadedFile[]> {
-  if (options.space) {
-    options = { ...options, checked: await checkDiskSpace(files, options, options.space) }
-  }
-  await mkdir(options.dir, { recursive: true })
-  const { controller, dispose } = linkedAbort(options.signal)
-  const refresh = options.refreshUrls ? once(options.refreshUrls) : undefined
+  const checked = context.space ? await checkDiskSpace(files, context, context.space) : undefined
+  await mkdir(context.dir, { recursive: true })
+  const { controller, dispose } = linkedAbort(context.signal)
+  const refresh = hooks.refreshUrls ? once(hooks.refreshUrls) : undefined
 
   const results: DownloadedFile[] = []
   let failure: { error: unknown } | undefined
   // Files waiting for a connection, and files in flight, listen to the run's signal through these:
   // one listener on it each, however many files there are.
-  const slots = new Slots(options.concurrency, controller.signal)
+  const slots = new Slots(context.concurrency, controller.signal)
   const fanout = new AbortFanout(controller.signal)
   const one = async (file: PlannedFile, index: number): Promise<void> => {
     let release: (() => void) | undefined
@@ -37,13 +34,14 @@ export async function downloadFiles(
     try {
       release = await slots.acquire(index)
       const freshUrl = refresh ? async () => sameObject(file.url, await refresh()) : undefined
-      results[index] = await downloadOne(file, options, {
+      results[index] = await downloadOne(file, context, hooks, {
         signal: own.signal,
         slots,
         priority: index,
-        freshUrl
+        freshUrl,
+        checked
       })
-      options.onFile?.(results[index])
+      hooks.onFile?.(results[index])
     } catch (error) {
       if (!controller.signal.aborted) {
         failure ??= { error }

@@ -5,7 +5,7 @@ import { FileFailure } from '../support/failure-text.js'
 import { header, type Body } from '../http/transport.js'
 import { describeUrl } from '../support/secrets.js'
 import { RefusedUrlError, requestFile } from './file-host.js'
-import { hasherOf, retried, type Job } from './job.js'
+import { retried, type Job } from './job.js'
 import { Pace } from './pace.js'
 import { OrderedReader } from './reader.js'
 import { streamToFile, type Part } from './sink.js'
@@ -47,7 +47,7 @@ async function fetchPart(
   signal: AbortSignal
 ): Promise<void> {
   const from = part.start + part.written
-  const { http, clock, stallTimeoutMs } = job.options
+  const { http, clock, stallTimeoutMs } = job.context
   const res = await requestFile(
     http,
     job.file,
@@ -90,12 +90,12 @@ export async function rangedDownload(
   first: Body,
   whole: Whole
 ): Promise<Verified & { bytes: number }> {
-  const { options, file: planned } = job
-  const parts = planParts(whole.total, partSizeFor(whole.total, options.concurrency))
+  const { context, file: planned } = job
+  const parts = planParts(whole.total, partSizeFor(whole.total, context.concurrency))
   const expected = job.remote.expected
   const counter = planned.format ? recordCounter(planned.format) : undefined
   const file = await onDisk(() => open(job.part, 'w+'))
-  const digest = hasherOf(options).open(job.part, expected.md5 !== undefined)
+  const digest = context.hasher.open(job.part, expected.md5 !== undefined)
   // The record count needs the bytes in order: they are read back as the written prefix grows.
   const reader = new OrderedReader(
     file,
@@ -109,7 +109,7 @@ export async function rangedDownload(
   // add up to a listener each per request, body and retry wait.
   const fanout = new AbortFanout(signal)
   const firstPart = parts[0] as Part
-  const pace = new Pace(firstPart, options)
+  const pace = new Pace(firstPart, context)
   try {
     await onDisk(() => file.truncate(whole.total))
     const onWritten = (bytes: number): void => {
@@ -145,11 +145,11 @@ export async function rangedDownload(
         parts.splice(1)
         queue.length = 0
         drained.abort()
-        options.log.info(`${planned.name}: one connection at ${pace.describe()}: no ranges`)
+        context.log.info(`${planned.name}: one connection at ${pace.describe()}: no ranges`)
       } else {
-        options.log.info(
+        context.log.info(
           `${planned.name}: ${parts.length} parts of up to ${size} ` +
-            `over up to ${Math.min(parts.length, options.concurrency)} connections`
+            `over up to ${Math.min(parts.length, context.concurrency)} connections`
         )
       }
     })
@@ -164,7 +164,7 @@ export async function rangedDownload(
     const primary = connection(async own => {
       try {
         await streamToFile(first, file, firstPart, {
-          stallTimeoutMs: options.stallTimeoutMs,
+          stallTimeoutMs: context.stallTimeoutMs,
           signal: own,
           onChunk: chunk => reader.take(chunk, firstPart.start + firstPart.written),
           onWritten
@@ -179,7 +179,7 @@ export async function rangedDownload(
       if (firstPart.start + firstPart.written < firstPart.end) await retriedPart(firstPart, own)
       await drain(own)
     })
-    const extras = Array.from({ length: Math.min(queue.length, options.concurrency - 1) }, () =>
+    const extras = Array.from({ length: Math.min(queue.length, context.concurrency - 1) }, () =>
       connection(async own => {
         await plan
         if (queue.length === 0) return

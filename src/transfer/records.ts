@@ -1,6 +1,5 @@
+import type { RecordFormat } from '../domain/model.js'
 import { CSV_SCAN_WASM } from './csv-scan-wasm.js'
-
-export type RecordFormat = 'csv' | 'json'
 
 /** Counts records while a file streams past, one chunk at a time, without holding the file. */
 export interface RecordCounter {

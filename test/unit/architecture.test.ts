@@ -88,6 +88,18 @@ describe('src/ architecture', () => {
     expect([...byName.values()].filter(list => list.length > 1)).toEqual([])
   })
 
+  it('declares every exported type, interface and class once', () => {
+    const declared = new Map<string, string[]>()
+    for (const file of files) {
+      const text = readFileSync(path.join(SRC, file), 'utf8')
+      for (const m of text.matchAll(/^export (?:declare )?(?:interface|type|class|enum) (\w+)/gm)) {
+        const name = m[1] ?? ''
+        declared.set(name, [...(declared.get(name) ?? []), file])
+      }
+    }
+    expect([...declared].filter(([, where]) => where.length > 1)).toEqual([])
+  })
+
   it('has no import cycles', () => {
     const state = new Map<string, 'open' | 'done'>()
     const cycles: string[] = []

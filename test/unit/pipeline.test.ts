@@ -10,7 +10,11 @@ import { parseSettings } from '../../src/inputs/settings.js'
 import { runPipeline } from '../../src/pipeline.js'
 import { newRunProgress, renderFailureSummary } from '../../src/report/failure-summary.js'
 import type { Manifest } from '../../src/report/manifest.js'
-import type { Artifacts, Ports, RequestMemory, Runner } from '../../src/ports.js'
+import type { Ports } from '../../src/ports.js'
+import type { Artifacts } from '../../src/deliver/artifact.js'
+import type { RequestMemory } from '../../src/api/create-once.js'
+import type { Runner } from '../../src/support/log.js'
+import { testHasher } from '../helpers/hasher.js'
 import { FatalError } from '../../src/support/errors.js'
 import { finalMessage } from '../../src/support/failure-text.js'
 import { assignFileNames } from '../../src/transfer/file-names.js'
@@ -222,6 +226,7 @@ function world(inputs: Record<string, string>, options: WorldOptions = {}) {
     artifacts: art.artifacts,
     memory: mem.memory,
     signal: new AbortController().signal,
+    hasher: testHasher,
     disk: {
       freeBytes: dir => {
         events.push(`statfs ${dir}`)

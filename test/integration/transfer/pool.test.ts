@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { awkwardCsv, jsonLines } from '../../../sim/data.js'
-import type { DownloadedFile, PlannedFile } from '../../../src/domain/model.js'
-import { downloadFiles, type DownloadOptions } from '../../../src/transfer/pool.js'
-import type { VerifiedRecord } from '../../../src/transfer/job.js'
+import type { DownloadedFile, PlannedFile, VerifiedCopy } from '../../../src/domain/model.js'
+import { downloadFiles as downloadWith } from '../../../src/transfer/pool.js'
+import type { TransferContext, TransferHooks } from '../../../src/transfer/job.js'
+import { testHasher } from '../../helpers/hasher.js'
 import { FatalError } from '../../../src/support/errors.js'
 import { createHttp, type Http } from '../../../src/http/transport.js'
 import { fakeClock, type FakeClock } from '../../helpers/clock.js'
@@ -137,6 +138,16 @@ function instantClock(): FakeClock {
   return fakeClock(Date.UTC(2024, 0, 1), { frozen: true })
 }
 
+type DownloadOptions = TransferContext & TransferHooks
+
+/** The pool with one object as both its context and its hooks. */
+function downloadFiles(
+  files: readonly PlannedFile[],
+  opts: DownloadOptions
+): Promise<DownloadedFile[]> {
+  return downloadWith(files, opts, opts)
+}
+
 function options(extra: Partial<DownloadOptions> = {}): DownloadOptions & {
   clock: FakeClock
   log: RecordingLog
@@ -149,6 +160,8 @@ function options(extra: Partial<DownloadOptions> = {}): DownloadOptions & {
     policy: { maxRetries: 3, baseDelayMs: 100, maxDelayMs: 1000 },
     stallTimeoutMs: 10_000,
     log: recordingLog(),
+    signal: new AbortController().signal,
+    hasher: testHasher,
     ...extra
   } as DownloadOptions & { clock: FakeClock; log: RecordingLog }
 }
@@ -879,7 +892,7 @@ describe.each([
     const stale = Buffer.from('h\n9\n9\n9\n')
     const MULTIPART = '"0123456789abcdef0123456789abcdef-3"'
     const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex')
-    const record = (extra: Partial<VerifiedRecord> = {}): Map<string, VerifiedRecord> =>
+    const record = (extra: Partial<VerifiedCopy> = {}): Map<string, VerifiedCopy> =>
       new Map([
         [
           'done.csv',
@@ -890,7 +903,7 @@ describe.each([
     async function rerun(
       etag: string,
       local: Buffer,
-      previous?: Map<string, VerifiedRecord>
+      previous?: Map<string, VerifiedCopy>
     ): Promise<{
       file: DownloadedFile | undefined
       ranges: (string | undefined)[]

@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest'
 import type { PlannedFile } from '../../../src/domain/model.js'
 import { FatalError } from '../../../src/support/errors.js'
 import { streamBody, type Http, type StreamResponse } from '../../../src/http/transport.js'
-import { freeBytesAt } from '../../../src/transfer/disk.js'
 import type { SpaceCheck } from '../../../src/transfer/job.js'
 import { downloadFiles } from '../../../src/transfer/pool.js'
-import { MARGIN_BYTES, MARGIN_PER_FILE } from '../../../src/transfer/disk-space.js'
+import { MARGIN_BYTES, MARGIN_PER_FILE, freeBytesAt } from '../../../src/transfer/disk-space.js'
+import { testHasher } from '../../helpers/hasher.js'
 import { fakeClock } from '../../helpers/clock.js'
 import { rejection } from '../../helpers/errors.js'
 import { recordingLog } from '../../helpers/log.js'
@@ -88,11 +88,14 @@ function run(
     policy: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 },
     stallTimeoutMs: 5000,
     log,
-    ...(signal ? { signal } : {}),
+    signal: signal ?? new AbortController().signal,
+    hasher: testHasher,
     space: {
-      freeBytes: at => {
-        statfsAt.push(at)
-        return Promise.resolve(space.free)
+      disk: {
+        freeBytes: at => {
+          statfsAt.push(at)
+          return Promise.resolve(space.free)
+        }
       },
       shard: space.shard,
       totalFiles: space.totalFiles ?? names.length

@@ -1,0 +1,7 @@
+import { defaultHasher } from '../../src/transfer/digest.js'
+
+/**
+ * One set of hashing threads for a test file, as a run has one: they stop by themselves when idle,
+ * so a test file need not dispose of them.
+ */
+export const testHasher = defaultHasher()
