@@ -100,6 +100,16 @@ describe('src/ architecture', () => {
     expect([...declared].filter(([, where]) => where.length > 1)).toEqual([])
   })
 
+  it('leaves every mode to its delivery target: no branch on it in the pipeline, steps or report', () => {
+    const branch = /\bmode\s*[!=]==|[!=]==\s*'(artifact|files|urls)'|case '(artifact|files|urls)'/
+    const branching = files.filter(
+      file =>
+        (file === 'pipeline.ts' || /^(steps|report)\//.test(file)) &&
+        branch.test(readFileSync(path.join(SRC, file), 'utf8'))
+    )
+    expect(branching).toEqual([])
+  })
+
   it('has no import cycles', () => {
     const state = new Map<string, 'open' | 'done'>()
     const cycles: string[] = []

@@ -1,14 +1,10 @@
 import * as path from 'node:path'
+import { artifactNameFor } from '../../../src/deliver/artifact-target.js'
 import { describe, expect, it } from 'vitest'
 import { Environment, Inputs, inputEnvName } from '../../../src/domain/action-io.js'
 import { Defaults, Limits } from '../../../src/inputs/defaults.js'
 import { InputError } from '../../../src/inputs/read.js'
-import {
-  artifactNameFor,
-  downloadPathFor,
-  parseSettings,
-  type Settings
-} from '../../../src/inputs/settings.js'
+import { downloadPathFor, parseSettings, type Settings } from '../../../src/inputs/settings.js'
 
 const TOKEN = 'Tok3nSecretValue9'
 const WORKSPACE = path.resolve('/home/runner/work/repo')
