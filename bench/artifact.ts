@@ -17,18 +17,15 @@ import { jsonLines } from '../sim/data.js'
 import { NODE } from '../sim/runner.js'
 import { repeatBody, startSimulator, type FileBody, type Simulator } from '../sim/simulator.js'
 import { Inputs, Outputs } from '../src/domain/names.js'
+import { formatMs, formatSize, median, mib, percent, type Row } from './figures.js'
 import {
   baseEnv,
   expectSuccess,
-  formatMs,
-  formatSize,
-  median,
   runActionTimed,
   timedSpawn,
   type ActionResult,
-  type Row,
   type Timed
-} from './lib.js'
+} from './timed-spawn.js'
 
 const MiB = 1024 * 1024
 /** action.yml's default `compression-level`, which is also `@actions/artifact`'s. */
@@ -65,9 +62,6 @@ export interface Bench {
 
 const sizes = (quick: boolean): { count: number; size: number } =>
   quick ? { count: 4, size: 2 * MiB } : { count: 4, size: 64 * MiB }
-
-const mib = (value: number): string => `${value.toFixed(1)} MiB`
-const percent = (value: number): string => `${(100 * value).toFixed(1)}%`
 
 // ---------------------------------------------------------------------------------------------
 // Phases: the action's log groups

@@ -33,25 +33,25 @@ import { repeatBody, startSimulator, type FileBody, type Simulator } from '../si
 import { Inputs, Outputs } from '../src/domain/names.js'
 import { csvCounter, csvEngine, type CsvEngine } from '../src/transfer/records.js'
 import { artifactMode, compressionLevels, type Bench } from './artifact.js'
+import { alternate } from './contenders.js'
 import {
-  alternate,
-  baseEnv,
-  expectSuccess,
   formatMs,
   formatRatio,
   formatSamples,
   formatSize,
-  machine,
   median,
+  mib,
+  type Row
+} from './figures.js'
+import { machine, scratch, which, waitForQuiet } from './machine.js'
+import {
+  baseEnv,
+  expectSuccess,
   runActionTimed,
-  scratch,
   timedSpawn,
-  which,
-  waitForQuiet,
   type ActionResult,
-  type Row,
   type Timed
-} from './lib.js'
+} from './timed-spawn.js'
 import { verifiedFanOut, verifiedLargeFile, type VerifiedContext } from './verified.js'
 
 const KiB = 1024
@@ -362,8 +362,6 @@ async function settle(n: number): Promise<void> {
 
 const progress = (key: string, round: number, ms: number): void =>
   log(`  ${key} run ${round + 1}: ${formatMs(ms)}`)
-
-const mib = (value: number): string => `${value.toFixed(1)} MiB`
 
 // ---------------------------------------------------------------------------------------------
 // 1. One big file, no cap: the action against curl, and the action's peak RSS.

@@ -12,20 +12,17 @@ import { NODE } from '../sim/runner.js'
 import { startSimulator, type FileBody, type SimOptions, type Simulator } from '../sim/simulator.js'
 import { Inputs, Outputs } from '../src/domain/names.js'
 import type { Manifest } from '../src/report/manifest.js'
+import { alternate } from './contenders.js'
+import { formatMs, formatRatio, formatSize, mib, type Row } from './figures.js'
+import { which } from './machine.js'
 import {
-  alternate,
   baseEnv,
   expectSuccess,
-  formatMs,
-  formatRatio,
-  formatSize,
   runActionTimed,
   timedSpawn,
-  which,
   type ActionResult,
-  type Row,
   type Timed
-} from './lib.js'
+} from './timed-spawn.js'
 import { makeThrowawayCa } from '../sim/throwaway-ca.js'
 
 const MiB = 1024 * 1024
@@ -55,8 +52,6 @@ export interface VerifiedContext {
   notes: string[]
   log: (message: string) => void
 }
-
-const mib = (value: number): string => `${value.toFixed(1)} MiB`
 
 // ---------------------------------------------------------------------------------------------
 // Verified bodies, TLS, the simulator
