@@ -20,11 +20,12 @@ import { largeFile } from './cases/large-file.js'
 import { manyFiles } from './cases/many-files.js'
 import { recordCounter } from './cases/record-counter.js'
 import { startup } from './cases/startup.js'
+import { verifiedFanOut } from './cases/verified-fan-out.js'
+import { verifiedLargeFile } from './cases/verified-large-file.js'
 import { verifyFiles } from './contenders.js'
 import { markdownReport, RESULTS_FILE } from './report.js'
-import { actionInputs, csvBody, signedUrls, TOKEN } from './serve.js'
+import { actionInputs, csvBody, TOKEN } from './serve.js'
 import { log, setUp, type Case, type Settings } from './setup.js'
-import { verifiedFanOut, verifiedLargeFile, type VerifiedContext } from './verified.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -83,7 +84,7 @@ const settings: Settings = {
 
 const world = setUp(settings, RUN_TIMEOUT_MS)
 
-// Cases 6 to 9 are lent what they need of the set-up.
+// Cases 6 and 9 are lent what they need of the set-up.
 const artifactBench = (bench: Case): ArtifactBench => ({
   ...bench,
   token: TOKEN,
@@ -94,20 +95,6 @@ const artifactBench = (bench: Case): ArtifactBench => ({
   inputs: actionInputs,
   verifyFiles
 })
-const verified = (bench: Case): VerifiedContext => ({
-  ...bench,
-  sizes: { big: bench.sizes.big, fanout: bench.sizes.fanout },
-  token: TOKEN,
-  csvBody,
-  signedUrls,
-  actionInputs,
-  nextScratch: bench.scratch,
-  settle: () => bench.settle(),
-  record: (_n, label, values, format) => bench.record(label, values, format),
-  rows: world.table.rows,
-  notes: world.table.notes
-})
-
 /** The cases by number, run in this order: the numbers are those of bench/README.md. */
 const CASES: [number, (bench: Case) => Promise<void>][] = [
   [1, largeFile],
@@ -116,8 +103,8 @@ const CASES: [number, (bench: Case) => Promise<void>][] = [
   [4, recordCounter],
   [5, startup],
   [6, bench => artifactMode(artifactBench(bench))],
-  [7, bench => verifiedLargeFile(verified(bench))],
-  [8, bench => verifiedFanOut(verified(bench))],
+  [7, verifiedLargeFile],
+  [8, verifiedFanOut],
   [9, bench => compressionLevels(artifactBench(bench))]
 ]
 
