@@ -14,17 +14,16 @@ import { writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
-import { artifactMode, compressionLevels, type Bench as ArtifactBench } from './artifact.js'
+import { artifactMode } from './cases/artifact-mode.js'
 import { cappedFile } from './cases/capped-file.js'
+import { compressionLevels } from './cases/compression-level.js'
 import { largeFile } from './cases/large-file.js'
 import { manyFiles } from './cases/many-files.js'
 import { recordCounter } from './cases/record-counter.js'
 import { startup } from './cases/startup.js'
 import { verifiedFanOut } from './cases/verified-fan-out.js'
 import { verifiedLargeFile } from './cases/verified-large-file.js'
-import { verifyFiles } from './contenders.js'
 import { markdownReport, RESULTS_FILE } from './report.js'
-import { actionInputs, csvBody, TOKEN } from './serve.js'
 import { log, setUp, type Case, type Settings } from './setup.js'
 
 const KiB = 1024
@@ -84,17 +83,6 @@ const settings: Settings = {
 
 const world = setUp(settings, RUN_TIMEOUT_MS)
 
-// Cases 6 and 9 are lent what they need of the set-up.
-const artifactBench = (bench: Case): ArtifactBench => ({
-  ...bench,
-  token: TOKEN,
-  rows: world.table.rows,
-  settle: () => bench.settle(),
-  record: (_n, label, values, format) => bench.record(label, values, format),
-  csvBody,
-  inputs: actionInputs,
-  verifyFiles
-})
 /** The cases by number, run in this order: the numbers are those of bench/README.md. */
 const CASES: [number, (bench: Case) => Promise<void>][] = [
   [1, largeFile],
@@ -102,10 +90,10 @@ const CASES: [number, (bench: Case) => Promise<void>][] = [
   [3, manyFiles],
   [4, recordCounter],
   [5, startup],
-  [6, bench => artifactMode(artifactBench(bench))],
+  [6, artifactMode],
   [7, verifiedLargeFile],
   [8, verifiedFanOut],
-  [9, bench => compressionLevels(artifactBench(bench))]
+  [9, compressionLevels]
 ]
 
 const started = performance.now()
