@@ -17,6 +17,7 @@ import { jsonLines } from '../sim/data.js'
 import { NODE } from '../sim/runner.js'
 import { repeatBody, startSimulator, type FileBody, type Simulator } from '../sim/simulator.js'
 import { Inputs, Outputs } from '../src/domain/names.js'
+import { Defaults } from '../src/inputs/defaults.js'
 import {
   baseEnv,
   expectSuccess,
@@ -31,8 +32,8 @@ import {
 } from './lib.js'
 
 const MiB = 1024 * 1024
-/** action.yml's default `compression-level`, which is also `@actions/artifact`'s. */
-const DEFAULT_LEVEL = 6
+/** action.yml's default `compression-level` (1; `@actions/artifact`'s own is 6). */
+const DEFAULT_LEVEL = Defaults.CompressionLevel
 const LEVELS = [0, 1, 6, 9] as const
 
 /** What bench.ts lends these measurements: its settings, helpers and table. */

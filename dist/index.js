@@ -32513,7 +32513,7 @@ const Defaults = {
     Mode: 'artifact',
     ApiVersion: 'v3',
     Format: 'CSV',
-    CompressionLevel: 6,
+    CompressionLevel: 1,
     PollInterval: '30s',
     WaitTimeout: '1h',
     Concurrency: 4,
