@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
-import { updateReadme } from '../../scripts/action-docs.js'
+import { COMMON, defaultCell, updateReadme } from '../../scripts/action-docs.js'
+import { DOC_FILES, lintFiles } from '../../scripts/lint-workflows.js'
 import { GENERATED, generatedSource } from '../../scripts/wasm-module.js'
 import { Inputs, Outputs } from '../../src/domain/names.js'
 
 const actionYml = readFileSync('action.yml', 'utf8')
 const meta = parse(actionYml) as {
-  inputs: Record<string, { description?: string; default?: unknown }>
+  inputs: Record<string, { description?: string; required?: boolean; default?: string }>
   outputs: Record<string, { description?: string }>
   runs: { using: string; main: string }
 }
@@ -17,6 +18,36 @@ describe('docs and metadata', () => {
     const readme = readFileSync('README.md', 'utf8')
     expect(await updateReadme(readme, actionYml)).toBe(readme)
   })
+
+  it("README's tables list every input and output of action.yml exactly once, inputs with their default", () => {
+    const readme = readFileSync('README.md', 'utf8')
+    const rows = (name: string) =>
+      readme.split('\n').filter(line => line.startsWith(`| \`${name}\` |`))
+    for (const [name, input] of Object.entries(meta.inputs)) {
+      // An input and an output may share a name (request-id, artifact-name, shard): one row each.
+      const inputRows = rows(name).filter(row => row.split(' | ').length === 3)
+      expect(inputRows, `input ${name}`).toHaveLength(1)
+      expect(inputRows[0]?.split(' | ')[1], `default of input ${name}`).toBe(defaultCell(input))
+    }
+    for (const name of Object.keys(meta.outputs)) {
+      const outputRows = rows(name).filter(row => row.split(' | ').length === 2)
+      expect(outputRows, `output ${name}`).toHaveLength(1)
+    }
+  })
+
+  it('the common inputs and outputs named in scripts/action-docs.ts are declared in action.yml', () => {
+    for (const name of COMMON.inputs)
+      expect(Object.keys(meta.inputs), 'COMMON.inputs').toContain(name)
+    for (const name of COMMON.outputs)
+      expect(Object.keys(meta.outputs), 'COMMON.outputs').toContain(name)
+  })
+
+  it('every ```yaml block of README.md and docs/ lints as a workflow (npm run lint:workflows)', async () => {
+    const problems = await lintFiles(DOC_FILES())
+    expect(
+      problems.map(p => `${p.file}:${p.line}:${p.column}: ${p.message} [${p.source}]`)
+    ).toEqual([])
+  }, 60_000)
 
   it('src/transfer/csv-scan-wasm.ts is assembled from src/transfer/csv-scan.wat (run `npm run build:wasm`)', async () => {
     expect(await generatedSource()).toBe(readFileSync(GENERATED, 'utf8'))
