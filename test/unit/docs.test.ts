@@ -49,6 +49,33 @@ describe('docs and metadata', () => {
     ).toEqual([])
   }, 60_000)
 
+  it("README's quick start is a whole workflow a newcomer can start by hand at once", () => {
+    const readme = readFileSync('README.md', 'utf8')
+    const section = readme.split('\n## Quick start\n')[1]?.split('\n## ')[0] ?? ''
+    const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? ''
+    const workflow = parse(block) as {
+      on: { schedule?: { cron: string }[]; workflow_dispatch?: unknown }
+      permissions?: Record<string, string>
+      jobs: Record<
+        string,
+        { 'timeout-minutes'?: number; steps: { with?: Record<string, unknown> }[] }
+      >
+    }
+    expect(Object.keys(workflow.on)).toEqual(
+      expect.arrayContaining(['schedule', 'workflow_dispatch'])
+    )
+    // A minute off the hour: GitHub delays, and may drop, runs due at minute 0.
+    for (const { cron } of workflow.on.schedule ?? [])
+      expect(cron.split(' ')[0]).not.toMatch(/^0?0$/)
+    expect(workflow.permissions).toEqual({ contents: 'read' })
+    for (const job of Object.values(workflow.jobs)) {
+      expect(job['timeout-minutes']).toBeGreaterThan(60)
+      const step = job.steps.find(s => s.with?.token)
+      expect(step?.with?.token).toBe('${{ secrets.DATAFINITI_TOKEN }}')
+      expect(Number(step?.with?.['num-records'])).toBeLessThanOrEqual(100)
+    }
+  })
+
   it('src/transfer/csv-scan-wasm.ts is assembled from src/transfer/csv-scan.wat (run `npm run build:wasm`)', async () => {
     expect(await generatedSource()).toBe(readFileSync(GENERATED, 'utf8'))
   })
