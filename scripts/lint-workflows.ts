@@ -260,7 +260,7 @@ function quietly<T>(run: () => T): T {
 }
 
 /** A workflow to lint: a file, or a ```yaml block of a markdown file (maybe wrapped in a job). */
-interface Source {
+export interface Source {
   file: string
   text: string
   /** Added to a problem's line to give its line in `file`. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { COMMON, defaultCell, updateReadme } from '../../scripts/action-docs.js'
-import { DOC_FILES, lintFiles } from '../../scripts/lint-workflows.js'
+import { DOC_FILES, lintFiles, markdownSources } from '../../scripts/lint-workflows.js'
 import { GENERATED, generatedSource } from '../../scripts/wasm-module.js'
 import { Inputs, Outputs } from '../../src/domain/names.js'
 
@@ -74,6 +74,25 @@ describe('docs and metadata', () => {
       expect(step?.with?.token).toBe('${{ secrets.DATAFINITI_TOKEN }}')
       expect(Number(step?.with?.['num-records'])).toBeLessThanOrEqual(100)
     }
+  })
+
+  it('lints a workflow block as it is, wraps a list of steps in a job, skips `yaml fragment`, flags the rest', () => {
+    const md = [
+      '```yaml\non: push\njobs: {}\n```',
+      '```yaml\n- run: echo hi\n```',
+      '```yaml fragment\nwith: { token: x }\n```',
+      '```yaml\nwith: { token: x }\n```',
+      '```sh\necho not yaml\n```'
+    ].join('\n\n')
+    const sources = markdownSources('doc.md', md)
+    expect(sources.map(s => s.kind)).toEqual(['workflow', 'workflow', 'neither'])
+    expect(sources[1]?.text).toContain('    steps:\n      - run: echo hi')
+    // Line 1 of the wrapped steps' own text is line 7 of the markdown.
+    expect(
+      (sources[1]?.text.split('\n').indexOf('      - run: echo hi') ?? 0) +
+        1 +
+        (sources[1]?.lineShift ?? 0)
+    ).toBe(7)
   })
 
   it('src/transfer/csv-scan-wasm.ts is assembled from src/transfer/csv-scan.wat (run `npm run build:wasm`)', async () => {
