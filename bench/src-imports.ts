@@ -5,5 +5,6 @@
  * means changing only these lines.
  */
 export { Inputs, Outputs, inputEnvName } from '../src/domain/action-io.js'
+export { Defaults } from '../src/inputs/defaults.js'
 export type { Manifest } from '../src/report/manifest.js'
 export { csvCounter, csvEngine, type CsvEngine } from '../src/transfer/records.js'

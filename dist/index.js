@@ -32518,7 +32518,7 @@ const Defaults = {
     Mode: 'artifact',
     ApiVersion: 'v3',
     Format: 'CSV',
-    CompressionLevel: 6,
+    CompressionLevel: 1,
     PollInterval: '30s',
     WaitTimeout: '1h',
     Concurrency: 4,
@@ -32774,7 +32774,7 @@ function parseShard(raw, withQuery) {
     if (withQuery) {
         throw new InputError(`Input '${Inputs.Shard}' cannot be used with '${Inputs.Query}': every shard would create, and pay for, ` +
             `a download of its own. Create the download in one job and give its '${Inputs.RequestId}' output ` +
-            `to the shards (README, "Large downloads").`);
+            `to the shards (docs/large-downloads.md).`);
     }
     const match = /^(\d{1,4})\s*\/\s*(\d{1,4})$/.exec(raw);
     const index = Number(match?.[1]);
@@ -36244,7 +36244,7 @@ function notEnoughSpace(dir, space, sizes, check) {
     const split = check.shard
         ? `split it into more shards: 'shard: K/N' with N = ${shards} or more instead of ${count}`
         : `split it across matrix jobs: 'shard: K/N' with N = ${shards} or more, one job per K from 1 to N`;
-    return `${head} To fix it, ${split} (README, "Large downloads"), or ${path}.`;
+    return `${head} To fix it, ${split} (docs/large-downloads.md), or ${path}.`;
 }
 /** `fn` over every item, at most `limit` at a time, results in order. */
 async function mapLimited(items, limit, fn) {

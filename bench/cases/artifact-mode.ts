@@ -22,9 +22,10 @@ import { formatMs, formatSize, median, mib, percent } from '../figures.js'
 import { csvBody, REQUEST_ID } from '../serve.js'
 import type { Case } from '../setup.js'
 import { UPLOAD_DIRECT, uploadDirect } from '../upload-direct.js'
+import { Defaults } from '../src-imports.js'
 
-/** action.yml's default `compression-level`, which is also `@actions/artifact`'s. */
-const DEFAULT_LEVEL = 6
+/** action.yml's default `compression-level` (1; `@actions/artifact`'s own is 6). */
+const DEFAULT_LEVEL = Defaults.CompressionLevel
 
 /** The zip's entries as the backend stored them: name, CRC-32, sizes and time, in zip order. */
 async function zipEntries(backend: ArtifactBackend, name: string): Promise<string[]> {

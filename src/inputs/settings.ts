@@ -53,7 +53,7 @@ export interface Settings {
   requestKey: string | undefined
   /** This job's share of the result files; undefined for all of them. */
   shard: Shard | undefined
-  /** File bodies on the action's own sockets where it can (support/direct-get.ts). */
+  /** File bodies on the action's own sockets where it can (http/direct-get.ts). */
   directDownloads: boolean
 }
 

@@ -14,7 +14,7 @@ import { localFiles, type RunReport } from './report.js'
 /**
  * `datafiniti-manifest.json`, written beside the files (so it travels in the artifact): what the
  * next job needs to trust and read them without long outputs. Never a URL: signed URLs are
- * credentials. README "Manifest" documents the schema; bump `version` when it changes shape.
+ * credentials. docs/manifest.md documents the schema; bump `version` when it changes shape.
  */
 export interface Manifest {
   version: 1

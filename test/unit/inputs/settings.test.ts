@@ -73,7 +73,7 @@ describe('parseSettings defaults', () => {
       path: '',
       artifactName: '',
       retentionDays: undefined,
-      compressionLevel: 6,
+      compressionLevel: 1,
       pollIntervalMs: 30_000,
       waitTimeoutMs: 3_600_000,
       concurrency: 4,
