@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { DownloadedFile } from '../../../src/domain/model.js'
+import type { ArtifactResult } from '../../../src/deliver/artifact.js'
 import type { RunReport } from '../../../src/report/report.js'
+import { reportOf, type ReportLists } from '../../helpers/report.js'
 import { SUMMARY_MAX_ROWS, renderSummary } from '../../../src/report/summary.js'
 import { expectFreeOf } from '../../helpers/leaks.js'
 
@@ -25,31 +27,37 @@ function file(name: string, bytes: number, records: number | undefined): Downloa
   }
 }
 
-function report(extra: Partial<RunReport> = {}): RunReport {
+type Extra = Partial<ReportLists> & Partial<Omit<RunReport, 'results' | 'downloads' | 'receipt'>>
+
+function report(extra: Extra = {}): RunReport {
   const names = extra.names ?? ['6073_1.csv', '6073_2.csv']
-  return {
-    requestId: '6073',
-    status: 'COMPLETED',
-    mode: 'files',
-    urls: names.map(signedUrl),
-    names,
-    expiries: names.map(() => new Date(Date.UTC(2024, 0, 8, 12, 0, 0))),
-    created: [],
-    files: [file('6073_1.csv', 2048, 1200), file('6073_2.csv', 1024, 34)],
-    downloadPath: '/ws/datafiniti/6073',
-    manifestPath: undefined,
-    expiresAt: new Date(Date.UTC(2024, 0, 8, 12, 0, 0)),
-    artifact: undefined,
-    artifactName: 'datafiniti-6073',
-    waitedMs: 190_000,
-    downloadMs: 4_000,
-    noResults: undefined,
-    ...extra
-  }
+  const { mode, urls, files, artifact, expiries, ...rest } = extra
+  return reportOf(
+    {
+      mode: mode ?? 'files',
+      urls: urls ?? names.map(signedUrl),
+      names,
+      expiries: expiries ?? names.map(() => new Date(Date.UTC(2024, 0, 8, 12, 0, 0))),
+      files: files ?? [file('6073_1.csv', 2048, 1200), file('6073_2.csv', 1024, 34)],
+      artifact,
+      artifactName: 'datafiniti-6073'
+    },
+    {
+      requestId: '6073',
+      status: 'COMPLETED',
+      downloadPath: '/ws/datafiniti/6073',
+      manifestPath: undefined,
+      expiresAt: new Date(Date.UTC(2024, 0, 8, 12, 0, 0)),
+      waitedMs: 190_000,
+      downloadMs: 4_000,
+      noResults: undefined,
+      ...rest
+    }
+  )
 }
 
 /** The summary of an artifact-mode run that uploaded `artifact`. */
-function artifactSummary(artifact: RunReport['artifact']): string {
+function artifactSummary(artifact: ArtifactResult): string {
   return renderSummary(report({ mode: 'artifact', artifact }))
 }
 
@@ -109,7 +117,10 @@ describe('renderSummary', () => {
 
   it('leaves the records cell and total empty when a format is unknown', () => {
     const md = renderSummary(
-      report({ files: [file('6073_1.csv', 10, 5), file('6073_2.bin', 20, undefined)] })
+      report({
+        names: ['6073_1.csv', '6073_2.bin'],
+        files: [file('6073_1.csv', 10, 5), file('6073_2.bin', 20, undefined)]
+      })
     )
     expect(md).not.toContain('records ·')
     expect(md).toContain('| 6073_2.bin | 20 B |  |')
