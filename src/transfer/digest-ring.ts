@@ -8,6 +8,8 @@ const MiB = 1024 * 1024
 const RING_BYTES = 8 * MiB
 /** The largest payload of one frame: bigger chunks go as several. */
 const MAX_FRAME = 1 * MiB
+/** Data a sleeping hashing thread is woken for. */
+const WAKE_EVERY = 256 * 1024
 /** Hashing threads stop after this long with no file open, and start again for the next one. */
 const IDLE_MS = 250
 /** A full ring that no thread reads from for this long: the threads are gone. */
@@ -23,6 +25,8 @@ interface Threads {
   view: DataView
   ctl: Int32Array
   write: number
+  /** The write position sleeping readers were last woken for. */
+  told: number
   waiting: Map<number, { left: number; digests: Record<string, string>; settle: Settle }>
 }
 type Settle = (result: Digests | Error) => void
@@ -58,6 +62,7 @@ export function workerHasher(threads: number): Hasher {
       view: new DataView(ring),
       ctl: new Int32Array(control),
       write: 0,
+      told: 0,
       waiting: new Map()
     }
     const fail = (why: string): void => {
@@ -130,7 +135,15 @@ export function workerHasher(threads: number): Hasher {
     if (payload) t.bytes.set(payload, at + L.HEADER)
     t.write = (t.write + size) >>> 0
     Atomics.store(t.ctl, L.WRITE, t.write | 0)
-    if (Atomics.load(t.ctl, L.READERS_ASLEEP)) Atomics.notify(t.ctl, L.WRITE)
+    // Sleeping readers are woken for every frame but data, and for data once it adds up; a
+    // reader also looks again on its own within a second.
+    if (
+      Atomics.load(t.ctl, L.READERS_ASLEEP) &&
+      (op !== L.OP_DATA || (t.write - t.told) >>> 0 >= WAKE_EVERY)
+    ) {
+      t.told = t.write
+      Atomics.notify(t.ctl, L.WRITE)
+    }
   }
 
   return {
