@@ -12,6 +12,8 @@ const MAX_FRAME = 1 * MiB
 const WAKE_EVERY = 256 * 1024
 /** Hashing threads stop after this long with no file open, and start again for the next one. */
 const IDLE_MS = 250
+/** Threads started ahead of the first file wait this long for it. */
+const PREPARED_MS = 2000
 /** A full ring that no thread reads from for this long: the threads are gone. */
 const STUCK_MS = 60_000
 /** Each hashing thread's heap: it holds a few hash states and nothing else. */
@@ -198,6 +200,13 @@ export function workerHasher(threads: number): Hasher {
           if (live === t && !failure) frame(t, L.OP_CANCEL, id)
         }
       }
+    },
+    prepare() {
+      if (failure || live) return
+      live = start()
+      if (jobs > 0) return
+      clearTimeout(idle)
+      idle = setTimeout(stop, PREPARED_MS)
     },
     dispose() {
       clearTimeout(idle)

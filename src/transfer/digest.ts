@@ -27,6 +27,11 @@ export interface DigestJob {
 
 export interface Hasher {
   open(md5: boolean): DigestJob
+  /**
+   * Files are coming: start the threads now, so that their start-up overlaps the work before
+   * the first byte (the disk check's probes). They stop again if no file opens soon.
+   */
+  prepare(): void
   /** Stops its threads at once (the run is over); a later open starts them again. */
   dispose(): void
 }
@@ -51,6 +56,7 @@ export function inThreadHasher(): Hasher {
         cancel: () => undefined
       }
     },
+    prepare: () => undefined,
     dispose: () => undefined
   }
 }
@@ -76,6 +82,14 @@ export function defaultHasher(threads = hashThreads()): Hasher {
       } catch {
         fallback = inThreadHasher()
         return fallback.open(md5)
+      }
+    },
+    prepare() {
+      if (fallback) return
+      try {
+        pool.prepare()
+      } catch {
+        fallback = inThreadHasher()
       }
     },
     dispose: () => pool.dispose()

@@ -74,6 +74,19 @@ describe.each([
     }
   })
 
+  it('hashes a file opened after prepare() started the threads, and prepare() twice is harmless', async () => {
+    const hasher = make()
+    try {
+      hasher.prepare()
+      hasher.prepare()
+      const job = hasher.open(false)
+      job.feed(Buffer.from('abc'))
+      expect((await job.finish(3)).sha256).toBe(digestsOf(Buffer.from('abc')).sha256)
+    } finally {
+      hasher.dispose()
+    }
+  })
+
   it('starts again after dispose', async () => {
     const hasher = make()
     hasher.dispose()
