@@ -21,7 +21,7 @@ import { baseEnv, expectSuccess, timedSpawn } from '../timed-spawn.js'
 const FLOOR_MODES = ['none', 'ring2', 'ring1', 'inline'] as const
 const FLOOR_LABEL: Record<(typeof FLOOR_MODES)[number], string> = {
   none: 'floor: transfer only, no digest',
-  ring2: 'floor: both digests from the receive buffer, a ring read by two threads (MD5 | sha256)',
+  ring2: 'floor: both digests from the receive buffer, a ring read by two threads (MD5; sha256)',
   ring1: 'floor: the same ring, one thread for both digests',
   inline: 'floor: both digests on the socket thread'
 }

@@ -2,17 +2,23 @@ import { isIP, connect as connectTcp, type Socket } from 'node:net'
 import { connect as connectTls, type ConnectionOptions } from 'node:tls'
 import type { Body, StreamResponse } from './body.js'
 import { ErrorBody, parseHead } from './direct-answer.js'
+import { Connection, type DirectPool, type Handler } from './direct-pool.js'
+
+export { DirectPool } from './direct-pool.js'
 
 /**
- * A GET on a socket of its own that reads into one reused buffer (`onread`), for file bodies:
- * node:http hands every chunk over in a fresh 64 KiB Buffer after a round through its parser,
- * which made a plain download 1.4–1.6× curl here; the same loop on `onread` took 0.5× curl on
- * HTTP and 1.05× on HTTPS (1 GiB from 127.0.0.1, medians of 5, issue 13). Only the simplest answer
- * is read here: `HTTP/1.1`, a status with a `Content-Length` body and no `Transfer-Encoding`.
- * An error status is read here whatever its framing, for its explanation: asking again would
- * cost the host's patience and a retry. Anything else (a redirect, a chunked or close-delimited
- * file body, an informational answer) is `undefined`, and the caller asks again through
- * @actions/http-client.
+ * A GET on a socket of the action's own that reads into one reused buffer (`onread`), for file
+ * bodies: node:http hands every chunk over in a fresh 64 KiB Buffer after a round through its
+ * parser, which made a plain download 1.4–1.6× curl here; the same loop on `onread` took 0.5× curl
+ * on HTTP and 1.05× on HTTPS (1 GiB from 127.0.0.1, medians of 5). Only the simplest answer is
+ * read here: `HTTP/1.1`, a status with a `Content-Length` body and no `Transfer-Encoding`. An
+ * error status is read here whatever its framing, for its explanation: asking again would cost the
+ * host's patience and a retry. Anything else (a redirect, a chunked or close-delimited file body,
+ * an informational answer) is `undefined`, and the caller asks again through @actions/http-client.
+ *
+ * With a `pool`, a connection whose body was read to its end is kept for the next request to the
+ * same origin (the ranged parts of a file): over HTTPS that spares a handshake, and on any link
+ * the TCP ramp-up. A kept connection that turns out closed before any answer is replaced once.
  */
 
 /** The most header bytes read before the answer counts as one this reader does not take. */
@@ -23,10 +29,15 @@ export interface DirectOptions {
   /** No answer (or no byte of the head) for this long: the request fails. */
   timeoutMs: number
   userAgent: string
+  /** Where finished connections wait for the next request; none: one connection per request. */
+  pool?: DirectPool
 }
 
+/** A kept connection closed before it answered: asked again on a new one. */
+class StaleConnection extends Error {}
+
 /** `undefined` when the answer is not one this reader takes (see above): ask elsewhere. */
-export function directGet(
+export async function directGet(
   url: URL,
   headers: Record<string, string>,
   options: DirectOptions
@@ -34,14 +45,57 @@ export function directGet(
   const bad = Object.entries(headers).find(
     ([name, value]) => /[\r\n\0:]/.test(name) || /[\r\n\0]/.test(value)
   )
-  if (bad) return Promise.reject(new Error(`invalid header ${JSON.stringify(bad[0])}`))
+  if (bad) throw new Error(`invalid header ${JSON.stringify(bad[0])}`)
+  const key = `${url.protocol}//${url.host}`
+  const kept = options.pool?.take(key)
+  if (kept) {
+    try {
+      return await request(kept, url, headers, options)
+    } catch (error) {
+      if (!(error instanceof StaleConnection)) throw error
+    }
+  }
+  return request(open(url, key), url, headers, options)
+}
+
+function open(url: URL, key: string): Connection {
+  const buffer = Buffer.allocUnsafe(BUFFER)
+  const onread = { buffer, callback: (bytes: number) => connection.handler.read(bytes) }
+  const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80)
+  const host = url.hostname.replace(/^\[|\]$/g, '')
+  const socket: Socket =
+    url.protocol === 'https:'
+      ? // `onread` is honoured when tls.connect opens the socket itself; @types/node omits it.
+        connectTls({
+          host,
+          port,
+          onread,
+          ...(isIP(host) ? {} : { servername: host })
+        } as ConnectionOptions)
+      : connectTcp({ host, port, onread })
+  const connection = new Connection(socket, buffer, key)
+  return connection
+}
+
+function request(
+  connection: Connection,
+  url: URL,
+  headers: Record<string, string>,
+  options: DirectOptions
+): Promise<StreamResponse | undefined> {
+  const { socket, buffer } = connection
+  const reused = connection.requests++ > 0
   return new Promise((resolve, reject) => {
-    const buffer = Buffer.allocUnsafe(BUFFER)
     let head: Buffer | undefined = Buffer.alloc(0)
     let body: DirectBody | ErrorBody | undefined
-    const onread = {
-      buffer,
-      callback: (bytes: number): boolean => {
+    const unsupported = (): void => {
+      socket.destroy()
+      resolve(undefined)
+    }
+    const early = (error: Error): Error =>
+      reused && head?.length === 0 ? new StaleConnection(error.message) : error
+    const handler: Handler = {
+      read: (bytes: number): boolean => {
         const chunk = buffer.subarray(0, bytes)
         if (body) return body.push(chunk)
         head = Buffer.concat([head ?? Buffer.alloc(0), chunk])
@@ -59,47 +113,34 @@ export function directGet(
         }
         // A file body has the sink's stall timer; an error body, read to the close, keeps this one.
         if (parsed.length !== undefined) socket.setTimeout(0)
+        const keep =
+          options.pool !== undefined && !/\bclose\b/i.test(parsed.headers.connection ?? '')
         body =
           parsed.length !== undefined
-            ? new DirectBody(socket, parsed.length, rest)
+            ? new DirectBody(socket, parsed.length, rest, complete => {
+                if (complete && keep) options.pool?.put(connection)
+                else socket.destroy()
+              })
             : new ErrorBody(socket, parsed.chunked, rest)
         resolve({ status: parsed.status, headers: parsed.headers, body })
         // Paused until the caller reads: the next chunk would overwrite the one buffer.
         return false
+      },
+      error: error => {
+        if (body) body.fail(error)
+        else reject(early(error))
+      },
+      close: () => {
+        if (body) body.closed()
+        else reject(early(new Error('socket hang up')))
       }
     }
-    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80)
-    const host = url.hostname.replace(/^\[|\]$/g, '')
-    const socket: Socket =
-      url.protocol === 'https:'
-        ? // `onread` is honoured when tls.connect opens the socket itself; @types/node omits it.
-          connectTls({
-            host,
-            port,
-            onread,
-            ...(isIP(host) ? {} : { servername: host })
-          } as ConnectionOptions)
-        : connectTcp({ host, port, onread })
-    const unsupported = (): void => {
-      socket.destroy()
-      resolve(undefined)
-    }
-    socket.setTimeout(options.timeoutMs, () => {
-      socket.destroy(new Error(`request timeout: no answer for ${options.timeoutMs} ms`))
-    })
-    socket.on('error', error => {
-      if (body) body.fail(error)
-      else reject(error)
-    })
-    socket.once('close', () => {
-      if (body) body.closed()
-      else reject(new Error('socket hang up'))
-    })
+    connection.serve(handler, options.timeoutMs)
     const lines = [
       `GET ${url.pathname}${url.search} HTTP/1.1`,
       `Host: ${url.host}`,
       `User-Agent: ${options.userAgent}`,
-      'Connection: close',
+      ...(options.pool ? [] : ['Connection: close']),
       ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)
     ]
     socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1')
@@ -108,7 +149,8 @@ export function directGet(
 
 /**
  * The body after the head: `length` bytes, of which `first` came with the head. Chunks go to the
- * reader straight from the socket's buffer, valid only during the call.
+ * reader straight from the socket's buffer, valid only during the call. `end` says whether the
+ * body was read to its last byte (the connection may then serve another request) or not.
  */
 class DirectBody implements Body {
   private left: number
@@ -120,7 +162,8 @@ class DirectBody implements Body {
   constructor(
     private readonly socket: Socket,
     length: number,
-    private first: Buffer
+    private first: Buffer,
+    private readonly end: (complete: boolean) => void
   ) {
     this.left = length
   }
@@ -134,7 +177,7 @@ class DirectBody implements Body {
       const first = this.first
       this.first = Buffer.alloc(0)
       if (first.length > 0 && !this.push(first)) return
-      if (this.left === 0) return this.finish()
+      if (this.left === 0) return this.finish(undefined, true)
       this.socket.resume()
     })
   }
@@ -158,7 +201,7 @@ class DirectBody implements Body {
       return false
     }
     if (!more || this.left === 0) {
-      this.finish()
+      this.finish(undefined, piece.length === chunk.length)
       return false
     }
     return true
@@ -174,16 +217,19 @@ class DirectBody implements Body {
       this.fail(this.failure ?? new Error('socket hang up: the body was cut short'))
   }
 
+  /** After the end the socket is no longer this body's: it may serve another request. */
   destroy(reason?: Error): void {
+    if (this.ended) return
     if (reason) this.fail(reason)
-    else if (!this.ended) this.finish()
+    else this.finish()
     this.socket.destroy()
   }
 
-  private finish(error?: Error): void {
+  /** `exact`: nothing came after the body's last byte, so the connection is in a known state. */
+  private finish(error?: Error, exact = false): void {
     if (this.ended) return
     this.ended = true
-    this.socket.destroy()
+    this.end(error === undefined && this.left === 0 && exact)
     if (error) this.settle?.reject(error)
     else this.settle?.resolve()
   }

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { streamBody, type Body, type StreamResponse } from './body.js'
 import { HttpClient, getProxyUrl } from '@actions/http-client'
-import { directGet } from './direct-get.js'
+import { DirectPool, directGet } from './direct-get.js'
 import { FatalError, TransientError } from '../support/errors.js'
 import { describeUrl } from '../support/secrets.js'
 
@@ -70,6 +70,8 @@ export function createHttp(options: {
   // Origins whose answers the direct reader did not take (a redirect, a chunked body): asked
   // through the client from then on, so each costs at most one request more per run.
   const indirect = new Set<string>()
+  // The direct reader's kept connections: a file's ranged parts reuse them.
+  const pool = new DirectPool()
   const clientFor = (url: URL): HttpClient => {
     let client = clients.get(url.origin)
     if (!client) {
@@ -145,7 +147,8 @@ export function createHttp(options: {
       ) {
         const answer = await directGet(target, headers, {
           timeoutMs: options.socketTimeoutMs,
-          userAgent: USER_AGENT
+          userAgent: USER_AGENT,
+          pool
         })
         if (answer) return answer
         indirect.add(target.origin)
@@ -158,6 +161,7 @@ export function createHttp(options: {
       }
     },
     dispose: () => {
+      pool.dispose()
       for (const client of clients.values()) client.dispose()
       clients.clear()
     }

@@ -1,7 +1,8 @@
+import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { DiskError, errorMessage } from '../support/errors.js'
 import { DIGEST_WORKER, RING_LAYOUT as L } from './digest-worker.js'
-import type { Digests, Hasher } from './digest.js'
+import { inThreadHasher, type Digests, type Hasher } from './digest.js'
 
 const MiB = 1024 * 1024
 /** The ring's size (a power of two): what the hashing threads may lag behind the sockets. */
@@ -18,8 +19,6 @@ const PREPARED_MS = 2000
 const STUCK_MS = 60_000
 /** Each hashing thread's heap: it holds a few hash states and nothing else. */
 const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 }
-
-type Reply = { id: number; digests: Record<string, string> } | { id: number; error: string }
 
 interface Threads {
   workers: Worker[]
@@ -78,10 +77,9 @@ export function workerHasher(threads: number): Hasher {
         workerData: { index, ring, control },
         resourceLimits: RESOURCE_LIMITS
       })
-      worker.on('message', (reply: Reply) => {
+      worker.on('message', (reply: { id: number; digests: Record<string, string> }) => {
         const entry = t.waiting.get(reply.id)
         if (!entry) return
-        if ('error' in reply) return entry.settle(new Error(reply.error))
         Object.assign(entry.digests, reply.digests)
         if (--entry.left > 0) return
         t.waiting.delete(reply.id)
@@ -98,7 +96,7 @@ export function workerHasher(threads: number): Hasher {
   /** Waits (blocking this thread) until every reader has left `need` bytes free. */
   const reserve = (t: Threads, need: number): void => {
     let since = Date.now()
-    let slowest = t.write
+    let slowest = 0
     for (;;) {
       if (failure) throw new DiskError(failure.message)
       let used = 0
@@ -212,5 +210,40 @@ export function workerHasher(threads: number): Hasher {
       clearTimeout(idle)
       stop()
     }
+  }
+}
+
+/**
+ * How many hashing threads: on 2 cores or more, MD5 and sha256 each get one, so that a verified
+ * download takes about as long as MD5 alone (the slower of the two); one thread for both would
+ * take as long as both together, for the same CPU time (bench case 10, the floor rows).
+ */
+export function hashThreads(cores = availableParallelism()): number {
+  return cores >= 2 ? 2 : 1
+}
+
+/** Hashing threads, or this thread where none can start. */
+export function defaultHasher(threads = hashThreads()): Hasher {
+  const pool = workerHasher(threads)
+  let fallback: Hasher | undefined
+  return {
+    open(md5) {
+      if (fallback) return fallback.open(md5)
+      try {
+        return pool.open(md5)
+      } catch {
+        fallback = inThreadHasher()
+        return fallback.open(md5)
+      }
+    },
+    prepare() {
+      if (fallback) return
+      try {
+        pool.prepare()
+      } catch {
+        fallback = inThreadHasher()
+      }
+    },
+    dispose: () => pool.dispose()
   }
 }

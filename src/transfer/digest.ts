@@ -1,7 +1,5 @@
 import { createHash, type Hash } from 'node:crypto'
-import { availableParallelism } from 'node:os'
 import { DiskError } from '../support/errors.js'
-import { workerHasher } from './digest-ring.js'
 
 /**
  * The MD5 and sha256 of a file, computed from the bytes as they are received, off the thread
@@ -58,40 +56,5 @@ export function inThreadHasher(): Hasher {
     },
     prepare: () => undefined,
     dispose: () => undefined
-  }
-}
-
-/**
- * How many hashing threads: MD5 and sha256 each on its own where there is a core for each besides
- * the socket thread's share, else one thread for both. A verified 1 GiB from 127.0.0.1 on 2 cores
- * took 1.9 s with two threads and 2.6 s with one (bench/floor.ts, bench/RESULTS.md).
- */
-export function hashThreads(cores = availableParallelism()): number {
-  return cores >= 2 ? 2 : 1
-}
-
-/** Hashing threads, or this thread where none can start. */
-export function defaultHasher(threads = hashThreads()): Hasher {
-  const pool = workerHasher(threads)
-  let fallback: Hasher | undefined
-  return {
-    open(md5) {
-      if (fallback) return fallback.open(md5)
-      try {
-        return pool.open(md5)
-      } catch {
-        fallback = inThreadHasher()
-        return fallback.open(md5)
-      }
-    },
-    prepare() {
-      if (fallback) return
-      try {
-        pool.prepare()
-      } catch {
-        fallback = inThreadHasher()
-      }
-    },
-    dispose: () => pool.dispose()
   }
 }

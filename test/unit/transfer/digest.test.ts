@@ -1,12 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import {
-  defaultHasher,
-  hashThreads,
-  inThreadHasher,
-  type Hasher
-} from '../../../src/transfer/digest.js'
-import { workerHasher } from '../../../src/transfer/digest-ring.js'
+import { inThreadHasher, type Hasher } from '../../../src/transfer/digest.js'
+import { defaultHasher, hashThreads, workerHasher } from '../../../src/transfer/digest-ring.js'
 
 const MiB = 1024 * 1024
 
