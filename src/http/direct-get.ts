@@ -98,9 +98,12 @@ function request(
       read: (bytes: number): boolean => {
         const chunk = buffer.subarray(0, bytes)
         if (body) return body.push(chunk)
-        head = Buffer.concat([head ?? Buffer.alloc(0), chunk])
+        // Mostly the whole head comes in the first read, with up to a MiB of body: no copy of it.
+        head = head?.length ? Buffer.concat([head, chunk]) : chunk
         const end = head.indexOf('\r\n\r\n')
         if (end < 0) {
+          // A copy: the buffer is about to be reused.
+          head = Buffer.from(head)
           if (head.length > MAX_HEAD) unsupported()
           return true
         }
