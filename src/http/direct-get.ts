@@ -92,8 +92,13 @@ function request(
       socket.destroy()
       resolve(undefined)
     }
+    // A kept connection the host closed (or reset) before any byte of an answer: not a failure.
     const early = (error: Error): Error =>
-      reused && head?.length === 0 ? new StaleConnection(error.message) : error
+      reused &&
+      head?.length === 0 &&
+      /^(ECONNRESET|EPIPE)$/.test((error as NodeJS.ErrnoException).code ?? '')
+        ? new StaleConnection(error.message)
+        : error
     const handler: Handler = {
       read: (bytes: number): boolean => {
         const chunk = buffer.subarray(0, bytes)
@@ -135,7 +140,7 @@ function request(
       },
       close: () => {
         if (body) body.closed()
-        else reject(early(new Error('socket hang up')))
+        else reject(early(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })))
       }
     }
     connection.serve(handler, options.timeoutMs)

@@ -2,7 +2,7 @@ import * as net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseHead } from '../../../src/http/direct-answer.js'
-import { directGet } from '../../../src/http/direct-get.js'
+import { DirectPool, directGet } from '../../../src/http/direct-get.js'
 import { readLimited } from '../../../src/http/transport.js'
 
 let servers: net.Server[] = []
@@ -83,5 +83,83 @@ describe('directGet', () => {
     await expect(
       directGet(url, { 'If-Range': '"a"\r\nX-Evil: 1' }, { timeoutMs: 200, userAgent: 'test' })
     ).rejects.toThrow(/invalid header "If-Range"/)
+  })
+})
+
+/**
+ * A raw TCP host that answers `answers` requests on each connection with a short body, then
+ * closes that connection when the next request arrives on it, without a word (a host's keep-alive
+ * timeout racing the request). Counts connections.
+ */
+async function keepAliveHost(
+  answers: number,
+  /** The body in two writes 20 ms apart, `hello` then `world`. */
+  split = false
+): Promise<{ url: URL; connections: () => number }> {
+  const sockets: net.Socket[] = []
+  const server = net.createServer(socket => {
+    sockets.push(socket)
+    let served = 0
+    socket.on('data', () => {
+      if (served++ >= answers) socket.destroy()
+      else if (!split) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello')
+      else {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello')
+        setTimeout(() => socket.write('world'), 20)
+      }
+    })
+  })
+  server.on('close', () => sockets.forEach(socket => socket.destroy()))
+  servers.push(server)
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/f.csv`)
+  return { url, connections: () => sockets.length }
+}
+
+describe('directGet with a pool of kept connections', () => {
+  const read = async (url: URL, pool: DirectPool): Promise<string> => {
+    const res = await directGet(url, {}, { timeoutMs: 5000, userAgent: 'test', pool })
+    if (!res) throw new Error('not taken')
+    return readLimited(res.body, 100)
+  }
+
+  it('sends the next request on the connection whose body was read to its end', async () => {
+    const host = await keepAliveHost(3)
+    const pool = new DirectPool()
+    try {
+      expect([
+        await read(host.url, pool),
+        await read(host.url, pool),
+        await read(host.url, pool)
+      ]).toEqual(['hello', 'hello', 'hello'])
+      expect(host.connections()).toBe(1)
+    } finally {
+      pool.dispose()
+    }
+  })
+
+  it('asks again on a new connection when the kept one was closed before it answered', async () => {
+    const host = await keepAliveHost(1)
+    const pool = new DirectPool()
+    try {
+      expect(await read(host.url, pool)).toBe('hello')
+      expect(await read(host.url, pool)).toBe('hello')
+      expect(host.connections()).toBe(2)
+    } finally {
+      pool.dispose()
+    }
+  })
+
+  it('does not keep a connection whose body was not read to its end', async () => {
+    const host = await keepAliveHost(3, true)
+    const pool = new DirectPool()
+    try {
+      const res = await directGet(host.url, {}, { timeoutMs: 5000, userAgent: 'test', pool })
+      await res?.body.read(() => false)
+      expect(await read(host.url, pool)).toBe('helloworld')
+      expect(host.connections()).toBe(2)
+    } finally {
+      pool.dispose()
+    }
   })
 })
