@@ -13,6 +13,7 @@ import { signatureSecrets } from './support/secrets.js'
 import { announce } from './steps/announce.js'
 import { apiClient, create } from './steps/api.js'
 import { download, noMatchesReport, plan, reportFor } from './steps/download.js'
+import { keepMark, planQuery } from './steps/incremental.js'
 
 /**
  * The whole run: inputs → (create) → wait → download → deliver → report. Every side effect goes
@@ -31,13 +32,18 @@ export async function runPipeline(
     await delivery.beforeCreate(settings.requestId)
   })
   const client = apiClient(settings, ports)
+  // The window (`since`) is composed onto the query here, before anything counts or creates.
+  const queryPlan = await planQuery(settings, ports)
   state.stage = settings.requestId ? 'wait' : 'create'
   let requestId: string
   try {
     requestId =
       settings.requestId ??
       (await createOnce(
-        () => create(client, settings.query, ports),
+        () => {
+          queryPlan.created = true
+          return create(client, queryPlan.spec, ports)
+        },
         settings,
         ports.memory,
         runner
@@ -46,7 +52,10 @@ export async function runPipeline(
     // A query that matched nothing made no download: the user's `if-no-results` says what next.
     if (!(error instanceof NoMatchesError)) throw error
     const report = noMatchesReport(delivery.downloads)
+    report.window = queryPlan.window
     await settleNoResults(report, error.message, ifNoResults, runner)
+    // Nothing matched when the download was asked for: the next window may start from then.
+    await keepMark(settings, queryPlan, '', ports)
     await publishReport(report, runner, clock)
     return report
   }
@@ -68,6 +77,7 @@ export async function runPipeline(
   state.status = completed.state.status
   runner.setOutput(Outputs.Status, completed.state.status)
   const report = reportFor(settings, requestId, completed, delivery.downloads)
+  report.window = queryPlan.window
   const count = report.results.length
   // A shard past the last file has nothing to do: worth a warning, not a failure.
   if (report.shard) runner[count > 0 ? 'info' : 'warning'](shardLine(report.shard, count))
@@ -103,6 +113,8 @@ export async function runPipeline(
     const paths = [...localFiles(report).map(file => file.path), report.manifestPath ?? []].flat()
     report.receipt = await delivery.deliver({ requestId, paths, root: report.downloadPath })
   }
+  // Only a run that got this far has delivered: a failed or cancelled one never moves the mark.
+  await keepMark(settings, queryPlan, requestId, ports)
   state.stage = 'report'
   await publishReport(report, runner, clock)
   return report

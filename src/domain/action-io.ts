@@ -26,7 +26,10 @@ export const Inputs = {
   IfNoResults: 'if-no-results',
   Overwrite: 'overwrite',
   ReuseRequest: 'reuse-request',
-  Shard: 'shard'
+  Shard: 'shard',
+  Since: 'since',
+  SinceField: 'since-field',
+  GithubToken: 'github-token'
 } as const
 
 export const Outputs = {
@@ -45,7 +48,8 @@ export const Outputs = {
   Manifest: 'manifest',
   ArtifactName: 'artifact-name',
   Shard: 'shard',
-  DownloadFileCount: 'download-file-count'
+  DownloadFileCount: 'download-file-count',
+  Since: 'since'
 } as const
 
 /**

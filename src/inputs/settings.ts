@@ -16,6 +16,8 @@ import { Defaults, Limits } from './defaults.js'
 import { parseFormat, parseQuery, parseRequestId } from './query.js'
 import { boolean, requestKey } from './request-key.js'
 import { parseShard } from './shard.js'
+import { parseWindow } from './since.js'
+import type { WindowSpec } from '../domain/window.js'
 import { InputError, duration, integer, quote, read } from './read.js'
 
 export interface Settings {
@@ -55,6 +57,10 @@ export interface Settings {
   shard: Shard | undefined
   /** File bodies on the action's own sockets where it can (http/direct-get.ts). */
   directDownloads: boolean
+  /** `since`: the window the created download is limited to; undefined for every match. */
+  window: WindowSpec | undefined
+  /** Reads and keeps the `last-success` mark's durable copy (a workflow artifact). */
+  githubToken: string
 }
 
 /** Absolute download directory, once the request id is known. */
@@ -108,7 +114,7 @@ export function parseSettings(env: Env, cwd: string): Settings {
   if (!query) {
     // `format` has a default, so it is always set: only its value can be wrong.
     parseFormat(env)
-    for (const name of [Inputs.DataType, Inputs.NumRecords, Inputs.View]) {
+    for (const name of [Inputs.DataType, Inputs.NumRecords, Inputs.View, Inputs.Since]) {
       if (read(env, name) !== '') {
         throw new InputError(
           `Input '${name}' only applies with '${Inputs.Query}'; remove it or give a query instead of '${Inputs.RequestId}'.`
@@ -164,7 +170,10 @@ export function parseSettings(env: Env, cwd: string): Settings {
     reuseRequest,
     requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined,
     shard,
-    directDownloads: parseDirectDownloads(env)
+    directDownloads: parseDirectDownloads(env),
+    window: parseWindow(env, query, apiVersion, apiUrl, token),
+    // Outside a runner the default arrives unevaluated: no token then.
+    githubToken: read(env, Inputs.GithubToken).replace(/^\$\{\{.*\}\}$/, '')
   }
 }
 

@@ -17,7 +17,7 @@ import { localFiles, type RunReport } from './report.js'
  * credentials. docs/manifest.md documents the schema; bump `version` when it changes shape.
  */
 export interface Manifest {
-  version: 1
+  version: 2
   requestId: string
   apiVersion: ApiVersion
   query: QuerySpec | null
@@ -32,6 +32,8 @@ export interface Manifest {
   files: ManifestFile[]
   /** With `shard`: this job's share; `files` and `totals` describe that share only. */
   shard: { index: number; count: number; totalFiles: number } | null
+  /** With `since`: records whose `field` is on or after `from`, as asked for at `to` (ISO 8601). */
+  window: { field: string; from: string; to: string } | null
 }
 
 export interface ManifestFile {
@@ -55,7 +57,7 @@ export function manifestFor(
     ? files.reduce((sum, f) => sum + (f.records ?? 0), 0)
     : null
   return {
-    version: 1,
+    version: 2,
     requestId: report.requestId,
     apiVersion: context.apiVersion,
     query: context.query ?? null,
@@ -71,7 +73,14 @@ export function manifestFor(
     files: report.results.flatMap(({ local: file, createdAt, expiresAt }) =>
       file ? [manifestEntry(file, createdAt, expiresAt)] : []
     ),
-    shard: report.shard ?? null
+    shard: report.shard ?? null,
+    window: report.window
+      ? {
+          field: report.window.field,
+          from: report.window.from.toISOString(),
+          to: report.window.to.toISOString()
+        }
+      : null
   }
 }
 
@@ -129,7 +138,9 @@ export async function readManifest(
     const parsed = JSON.parse(text) as unknown
     if (parsed === null || typeof parsed !== 'object') return undefined
     const manifest = parsed as Partial<Manifest>
-    return manifest.version === 1 && Array.isArray(manifest.files)
+    // Version 1 files are read too: the files' part of the schema is the same.
+    return ((manifest.version as number) === 1 || manifest.version === 2) &&
+      Array.isArray(manifest.files)
       ? (manifest as Manifest)
       : undefined
   } catch {

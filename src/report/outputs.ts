@@ -15,6 +15,7 @@ export function setOutputs(report: RunReport, setOutput: Runner['setOutput']): v
   setOutput(Outputs.TotalBytes, String(totalBytes(report)))
   setOutput(Outputs.RecordCount, records === undefined ? '' : String(records))
   setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '')
+  setOutput(Outputs.Since, report.window?.from.toISOString() ?? '')
   setOutput(Outputs.Manifest, report.manifestPath ?? '')
   for (const [name, value] of Object.entries(report.receipt?.outputs ?? {})) setOutput(name, value)
 }

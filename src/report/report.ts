@@ -1,4 +1,5 @@
 import type { DownloadedFile, Receipt } from '../domain/model.js'
+import type { Window } from '../domain/window.js'
 import { formatCount } from '../support/format.js'
 
 /** One result file of this job: from the API's listing to its verified copy on disk. */
@@ -35,6 +36,8 @@ export interface RunReport {
   noResults: string | undefined
   /** With `shard`: which share this job took; results are that share only. */
   shard?: ShardReport | undefined
+  /** With `since`: the window the created download covers. */
+  window?: Window | undefined
 }
 
 export interface ShardReport {

@@ -96,7 +96,7 @@ describe('files mode', () => {
     const manifestText = readFileSync(path.join(dir, 'datafiniti-manifest.json'), 'utf8')
     expectFreeOf(manifestText, [TOKEN, /X-Amz-Signature/i, /https?:\/\//])
     const manifest = JSON.parse(manifestText) as Manifest
-    expect(manifest).toMatchObject({ version: 1, requestId: '6073', status: 'COMPLETED' })
+    expect(manifest).toMatchObject({ version: 2, requestId: '6073', status: 'COMPLETED' })
     expect(manifest.totals).toEqual({
       files: 3,
       bytes: csvA.body.length + csvB.body.length + csvC.body.length,

@@ -15,6 +15,7 @@ import type { Manifest } from '../../src/report/manifest.js'
 import type { Ports } from '../../src/ports.js'
 import type { Artifacts } from '../../src/deliver/artifact.js'
 import type { RequestMemory } from '../../src/api/create-once.js'
+import type { MarkStore } from '../../src/api/marks.js'
 import type { Runner } from '../../src/support/log.js'
 import { testHasher } from '../helpers/hasher.js'
 import { FatalError } from '../../src/support/errors.js'
@@ -198,6 +199,16 @@ interface WorldOptions {
   remembered?: Record<string, string>
   memoryBroken?: boolean
   freeBytes?: number
+  marks?: MarkStore
+}
+
+/** A mark store that must not be asked: runs without `since: last-success`. */
+const noMarks: MarkStore = {
+  cacheUnavailable: () => 'no cache in this test',
+  fromCache: () => Promise.reject(new Error('marks asked')),
+  fromDurable: () => Promise.reject(new Error('marks asked')),
+  toCache: () => Promise.reject(new Error('marks asked')),
+  toDurable: () => Promise.reject(new Error('marks asked'))
 }
 
 function world(inputs: Record<string, string>, options: WorldOptions = {}) {
@@ -227,6 +238,7 @@ function world(inputs: Record<string, string>, options: WorldOptions = {}) {
     runner: run.runner,
     artifacts: art.artifacts,
     memory: mem.memory,
+    marks: options.marks ?? noMarks,
     signal: new AbortController().signal,
     hasher: testHasher,
     disk: {
@@ -295,7 +307,7 @@ describe('runPipeline', () => {
     expect(manifestText).not.toContain('https://')
     const manifest = JSON.parse(manifestText) as Manifest
     expect(manifest).toMatchObject({
-      version: 1,
+      version: 2,
       requestId: '7',
       apiVersion: 'v3',
       query: null,

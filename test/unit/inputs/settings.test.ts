@@ -84,7 +84,9 @@ describe('parseSettings defaults', () => {
       overwrite: false,
       reuseRequest: true,
       requestKey: undefined,
-      directDownloads: true
+      directDownloads: true,
+      window: undefined,
+      githubToken: ''
     })
     expect(pathOf(settings)).toBe(path.join(WORKSPACE, 'datafiniti', '6073'))
     expect(artifactNameFor(settings, '6073')).toBe('datafiniti-6073')
@@ -182,7 +184,9 @@ describe('parseSettings trimming and normalisation', () => {
       overwrite: false,
       reuseRequest: true,
       requestKey: undefined,
-      directDownloads: true
+      directDownloads: true,
+      window: undefined,
+      githubToken: ''
     })
     expect(pathOf(settings)).toBe(path.join(WORKSPACE, 'out'))
     expect(artifactNameFor(settings, '42')).toBe('my-artifact')

@@ -93,7 +93,8 @@ describe('setOutputs', () => {
       [Outputs.TotalBytes]: '150',
       [Outputs.RecordCount]: '7',
       [Outputs.ExpiresAt]: '2024-01-08T00:00:00.000Z',
-      [Outputs.Manifest]: ''
+      [Outputs.Manifest]: '',
+      [Outputs.Since]: ''
     })
   })
 
