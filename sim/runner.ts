@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parse } from 'yaml'
 import { Environment, inputEnvName } from '../src/domain/action-io.js'
 
@@ -36,6 +36,33 @@ export interface RunOptions {
   echo?: boolean
   /** Largest file the action may write, in bytes (RLIMIT_FSIZE): past it, writes fail (EFBIG). */
   fileSizeLimit?: number
+  /**
+   * The action's wall clock runs this far from the real one (`Date` only; timers keep real time):
+   * how a test runs a schedule's days or weeks apart in seconds.
+   */
+  clockOffsetMs?: number
+}
+
+/** A module run before the action that moves `Date` by `offsetMs`. */
+function shiftedClock(dir: string, offsetMs: number): string {
+  const file = path.join(dir, 'shifted-clock.mjs')
+  writeFileSync(
+    file,
+    `const Real = Date
+const offset = ${JSON.stringify(offsetMs)}
+class Shifted extends Real {
+  constructor(...args) {
+    if (args.length === 0) super(Real.now() + offset)
+    else super(...args)
+  }
+  static now() {
+    return Real.now() + offset
+  }
+}
+globalThis.Date = Shifted
+`
+  )
+  return file
 }
 
 /**
@@ -96,10 +123,16 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     env[inputEnvName(name)] = value
 
   // prlimit, not a shell's ulimit: a shell would drop the INPUT_* names, which have hyphens.
+  const node = [
+    ...(options.clockOffsetMs
+      ? ['--import', pathToFileURL(shiftedClock(runnerTemp, options.clockOffsetMs)).href]
+      : []),
+    DIST
+  ]
   const [command, args] =
     options.fileSizeLimit === undefined
-      ? [NODE, [DIST]]
-      : ['prlimit', [`--fsize=${options.fileSizeLimit}`, '--', NODE, DIST]]
+      ? [NODE, node]
+      : ['prlimit', [`--fsize=${options.fileSizeLimit}`, '--', NODE, ...node]]
   const child = spawn(command, args, { env, cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''

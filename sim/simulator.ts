@@ -22,6 +22,7 @@ export type {
   SimFile,
   SimOptions,
   SimQuery,
+  SimRecord,
   SimRequest,
   Simulator
 } from './types.js'

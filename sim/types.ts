@@ -86,12 +86,27 @@ export interface SimRequest {
   resultFaults?: Fault[]
 }
 
+/** A record of a query's data set: its date fields are what a `since` window filters on. */
+export interface SimRecord {
+  id: string
+  /** ISO 8601, as Datafiniti writes them (`2016-11-04T23:50:14Z`). */
+  dateAdded: string
+  dateUpdated: string
+  name?: string
+}
+
 /** A query the simulator knows: creating a download from it makes a new request. */
 export interface SimQuery {
-  /** Records that match; 0 answers the API's zero-match error. */
-  numFound: number
-  /** The new download's files, named from its id. */
-  files: (id: string) => SimFile[]
+  /** Records that match; 0 answers the API's zero-match error. Ignored where `records` is given. */
+  numFound?: number
+  /**
+   * The data set the query matches, which a test may change between runs: a date range ANDed onto
+   * the query (`(q) AND dateUpdated:[2026-11-01 TO *]`) keeps the records inside it, and the
+   * download holds exactly those (one CSV or JSON-lines file, unless `files` says otherwise).
+   */
+  records?: SimRecord[]
+  /** The new download's files, named from its id; given the matching records when there are. */
+  files?: (id: string, records: SimRecord[]) => SimFile[]
   pollsUntilComplete?: number
   finalStatus?: string
   /** v3 create answers 303 with Location (default) or 200 with the request object. */
