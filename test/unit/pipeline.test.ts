@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { shardOf } from '../../src/domain/model.js'
 import type { ArtifactResult } from '../../src/deliver/artifact.js'
 import { Inputs, Outputs, inputEnvName } from '../../src/domain/action-io.js'
-import { parseSettings } from '../../src/inputs/settings.js'
+import { parseSettings, type Settings } from '../../src/inputs/settings.js'
 import { runPipeline } from '../../src/pipeline.js'
 import { localFiles } from '../../src/report/report.js'
 import { newRunState, renderFailureSummary } from '../../src/report/failure-summary.js'
@@ -16,6 +16,7 @@ import type { Ports } from '../../src/ports.js'
 import type { Artifacts } from '../../src/deliver/artifact.js'
 import type { RequestMemory } from '../../src/api/create-once.js'
 import type { MarkStore } from '../../src/api/marks.js'
+import type { Mark } from '../../src/domain/window.js'
 import type { Runner } from '../../src/support/log.js'
 import { testHasher } from '../helpers/hasher.js'
 import { FatalError } from '../../src/support/errors.js'
@@ -863,5 +864,114 @@ describe('a query that matched nothing', () => {
     const strict = nothing('error')
     const message = await failure(runPipeline(strict.settings, strict.ports))
     expect(message).toMatch(/^The query matched no records.*as 'if-no-results: error' asks/)
+  })
+})
+
+describe('since: the window, composed before create, and the mark a success leaves', () => {
+  const RUN = { GITHUB_RUN_ID: '300', GITHUB_JOB: 'fetch', GITHUB_ACTION: 'datafiniti' }
+  const incremental = {
+    [Inputs.Query]: 'a:1 OR b:2',
+    [Inputs.DataType]: 'products',
+    [Inputs.NumRecords]: 'all',
+    [Inputs.Since]: 'last-success',
+    [Inputs.Mode]: 'urls'
+  }
+
+  /** Marks over plain values; `saved` holds what the run left. */
+  function marks(held: Mark | undefined) {
+    const saved: Mark[] = []
+    const store: MarkStore = {
+      cacheUnavailable: () => undefined,
+      fromCache: () => Promise.resolve(held),
+      fromDurable: () => Promise.resolve(undefined),
+      toCache: (_scope, mark) => (saved.push(mark), Promise.resolve()),
+      toDurable: () => Promise.resolve()
+    }
+    return { store, saved }
+  }
+
+  /** A world whose create calls' `q` are recorded. */
+  function incrementalWorld(held: Mark | undefined, options: WorldOptions = {}) {
+    const m = marks(held)
+    const w = world(incremental, { env: RUN, marks: m.store, ...options })
+    const queries: string[] = []
+    const { getText } = w.ports.http.api
+    w.ports.http.api.getText = (url, ...rest) => {
+      const q = new URL(url).searchParams.get('q')
+      if (q !== null) queries.push(q)
+      return getText(url, ...rest)
+    }
+    return { ...w, queries, saved: m.saved }
+  }
+
+  const held = (w: { settings: Settings }, createdAt: string): Mark => ({
+    version: 1,
+    createdAt,
+    field: 'dateUpdated',
+    queryHash: w.settings.window?.scope?.queryHash ?? '',
+    runId: '200',
+    requestId: '77'
+  })
+
+  it('ANDs the window onto the query it creates, and leaves the mark once delivered', async () => {
+    const probe = world(incremental, { env: RUN })
+    const w = incrementalWorld(held(probe, '2026-11-20T05:00:00Z'))
+    w.http.answer('GET /v3/data/products', createdAs('88'))
+    w.http.answer('GET /v3/requests/88', completed)
+    w.http.answer('GET /v3/results/88', resultsFor('88_1.csv'))
+    const report = await runPipeline(w.settings, w.ports)
+    expect(w.queries).toEqual(['(a:1 OR b:2) AND dateUpdated:[2026-11-20 TO *]'])
+    expect(w.outputs[Outputs.Since]).toBe('2026-11-20T00:00:00.000Z')
+    expect(report.window).toEqual({
+      field: 'dateUpdated',
+      from: new Date('2026-11-20T00:00:00Z'),
+      to: new Date(NOW)
+    })
+    expect(w.saved).toEqual([
+      {
+        version: 1,
+        createdAt: new Date(NOW).toISOString(),
+        field: 'dateUpdated',
+        queryHash: w.settings.window?.scope?.queryHash,
+        runId: '300',
+        requestId: '88'
+      }
+    ])
+    // The window is planned before the create; the mark is left after the delivery.
+    expect(w.events.indexOf('group Window')).toBeLessThan(w.events.indexOf('GET /v3/data/products'))
+    expect(w.events.indexOf('group Leave the mark')).toBeGreaterThan(
+      w.events.indexOf('GET /v3/results/88')
+    )
+  })
+
+  it('a failed run leaves the mark where it was', async () => {
+    const w = incrementalWorld(undefined)
+    w.http.answer('GET /v3/data/products', createdAs('88'))
+    w.http.answer('GET /v3/requests/88', json(200, { status: 'FAILED', error: 'boom' }))
+    await failure(runPipeline(w.settings, w.ports))
+    expect(w.queries).toEqual(['a:1 OR b:2'])
+    expect(w.saved).toEqual([])
+  })
+
+  it('a re-run that picks up an earlier attempt’s download leaves the mark where it was', async () => {
+    const probe = world(incremental, { env: RUN })
+    const key = probe.settings.requestKey ?? ''
+    const w = incrementalWorld(undefined, {
+      env: { ...RUN, GITHUB_RUN_ATTEMPT: '2' },
+      remembered: { [key]: '88' }
+    })
+    w.http.answer('GET /v3/requests/88', completed)
+    w.http.answer('GET /v3/results/88', resultsFor('88_1.csv'))
+    await runPipeline(w.settings, w.ports)
+    expect(w.queries).toEqual([])
+    expect(w.saved).toEqual([])
+    expect(w.infos.join('\n')).toContain('The mark stays where it was')
+  })
+
+  it('a window that matched nothing moves the mark: nothing changed up to then', async () => {
+    const w = incrementalWorld(undefined)
+    w.http.answer('GET /v3/data/products', json(400, { message: 'numRequested cannot be <= 0' }))
+    await runPipeline(w.settings, w.ports)
+    expect(w.saved.map(mark => mark.createdAt)).toEqual([new Date(NOW).toISOString()])
   })
 })
