@@ -895,8 +895,9 @@ describe('since: the window, composed before create, and the mark a success leav
     const m = marks(held)
     const w = world(incremental, { env: RUN, marks: m.store, ...options })
     const queries: string[] = []
-    const { getText } = w.ports.http.api
-    w.ports.http.api.getText = (url, ...rest) => {
+    const api = w.ports.http.api
+    const getText = api.getText.bind(api)
+    api.getText = (url, ...rest) => {
       const q = new URL(url).searchParams.get('q')
       if (q !== null) queries.push(q)
       return getText(url, ...rest)
