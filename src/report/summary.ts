@@ -51,6 +51,14 @@ export function renderSummary(report: RunReport): string {
       ''
     )
   }
+  if (report.window) {
+    const { field, from, to } = report.window
+    lines.push(
+      `Window: records whose \`${escapeCell(field)}\` is on or after **${from.toISOString().slice(0, 10)}** ` +
+        `(UTC), as of ${to.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+      ''
+    )
+  }
   if (report.noResults !== undefined) {
     lines.push(`No results: ${escapeCell(report.noResults)}`)
     return lines.join('\n') + '\n'

@@ -255,3 +255,17 @@ describe('job summary of a shard', () => {
     expect(whole).not.toContain('Shard')
   })
 })
+
+describe('renderSummary with a window', () => {
+  it('says which records the window took, and nothing without one', () => {
+    const window = {
+      field: 'dateUpdated',
+      from: new Date('2026-11-20T00:00:00Z'),
+      to: new Date('2026-12-08T06:17:00Z')
+    }
+    expect(renderSummary(report({ window }))).toContain(
+      'Window: records whose `dateUpdated` is on or after **2026-11-20** (UTC), as of 2026-12-08 06:17 UTC.'
+    )
+    expect(renderSummary(report())).not.toContain('Window')
+  })
+})
