@@ -32,9 +32,9 @@ export async function runPipeline(
     await delivery.beforeCreate(settings.requestId)
   })
   const client = apiClient(settings, ports)
+  state.stage = settings.requestId ? 'wait' : 'create'
   // The window (`since`) is composed onto the query here, before anything counts or creates.
   const queryPlan = await planQuery(settings, ports)
-  state.stage = settings.requestId ? 'wait' : 'create'
   let requestId: string
   try {
     requestId =

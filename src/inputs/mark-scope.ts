@@ -12,10 +12,10 @@ export interface ScopeInputs {
 }
 
 /**
- * Whose `last-success` mark a run reads and leaves: the same workflow, job, step and query inputs,
- * and the same Datafiniti account. The account is told apart by a fingerprint of the token (an
- * HMAC keyed by the rest of the scope, truncated), which cannot give the token back: the name is
- * visible to anyone who can list the repository's caches and artifacts.
+ * Whose `last-success` mark a run reads and leaves: the same workflow on the same branch, job,
+ * step and query inputs, and the same Datafiniti account. The account is told apart by a
+ * fingerprint of the token (an HMAC keyed by the rest of the scope, truncated), which cannot give
+ * the token back: the name is visible to anyone who can list the repository's caches and artifacts.
  */
 export function markScope(env: Env, inputs: ScopeInputs): MarkScope {
   const { query, apiVersion, apiUrl, field, token } = inputs
@@ -31,9 +31,11 @@ export function markScope(env: Env, inputs: ScopeInputs): MarkScope {
   }
   const identity = JSON.stringify({
     repository: env['GITHUB_REPOSITORY'] ?? '',
-    // `owner/repo/.github/workflows/x.yml@refs/heads/main`: the file, whichever ref ran it.
-    workflow:
-      (env['GITHUB_WORKFLOW_REF'] ?? '').replace(/@.*$/, '') || (env['GITHUB_WORKFLOW'] ?? ''),
+    // `owner/repo/.github/workflows/x.yml@refs/heads/main`: the file and the branch that ran it,
+    // so a run by hand on another branch never moves the schedule's mark (as cache entries, which
+    // are per branch, never do).
+    workflow: env['GITHUB_WORKFLOW_REF'] || (env['GITHUB_WORKFLOW'] ?? ''),
+    ref: env['GITHUB_WORKFLOW_REF'] ? '' : (env['GITHUB_REF'] ?? ''),
     job: env['GITHUB_JOB'] ?? '',
     step: env['GITHUB_ACTION'] ?? '',
     ...queryInputs
