@@ -80,6 +80,14 @@ function scheduled(
   )
 }
 
+/** What the cache does to an entry nobody read for 7 days, to every mark. */
+function evictMarks(): void {
+  const { entries } = world.backend.cache
+  for (let i = entries.length - 1; i >= 0; i--) {
+    if (entries[i]?.key.startsWith('datafiniti-mark-')) entries.splice(i, 1)
+  }
+}
+
 const createdQuery = (): string => world.sim.created.at(-1)?.query ?? ''
 
 describe('since: last-success on a schedule', () => {
@@ -157,11 +165,7 @@ describe('since: last-success on a schedule', () => {
     expect(mark?.createdAt.slice(0, 10)).toBe(day(Date.now() - 36 * DAY))
 
     longGap.records?.push(record('h2', START - DAY))
-    // Not read for 7 days: the cache has evicted every mark.
-    const { entries } = world.backend.cache
-    for (let i = entries.length - 1; i >= 0; i--) {
-      if (entries[i]?.key.startsWith('datafiniti-mark-')) entries.splice(i, 1)
-    }
+    evictMarks()
     const second = await scheduled('9102', 0, inputs, 'fetch-monthly')
     expect(second.code, printed(second)).toBe(0)
     expect(printed(second)).toContain('the Actions cache holds no mark')
@@ -171,6 +175,20 @@ describe('since: last-success on a schedule', () => {
     )
     expect(bought(second).sort()).toEqual([`h2@${iso(START - DAY)}`])
     world.expectNoSecrets(second, [GITHUB_TOKEN])
+  }, 120_000)
+
+  it('a mark past the artifact retention (90 days) is gone: a first run, which says so', async () => {
+    const inputs = { [Inputs.Query]: LONG_GAP_QUERY }
+    world.backend.clock.offsetMs = -100 * DAY
+    const old = await scheduled('9301', -100, inputs, 'fetch-rarely')
+    world.backend.clock.offsetMs = 0
+    expect(old.code, printed(old)).toBe(0)
+    evictMarks()
+    const run = await scheduled('9302', 0, inputs, 'fetch-rarely')
+    expect(run.code, printed(run)).toBe(0)
+    expect(printed(run)).toContain('First run: no successful run')
+    expect(createdQuery()).toBe(LONG_GAP_QUERY)
+    expect(run.outputs[Outputs.Since]).toBe('')
   }, 120_000)
 
   it('without a cache entry and without actions: read, fails before buying and names the fix', async () => {
@@ -205,6 +223,20 @@ describe('since: a duration or a date', () => {
       .filter(r => r.dateUpdated >= from)
       .map(r => `${r.id}@${r.dateUpdated}`)
     expect(bought(run).sort()).toEqual(expected.sort())
+  })
+
+  it('API v4: the window goes into the search body the same way', async () => {
+    const run = await world.run({
+      [Inputs.ApiVersion]: 'v4',
+      [Inputs.Query]: QUERY,
+      [Inputs.Since]: '36h'
+    })
+    expect(run.code, printed(run)).toBe(0)
+    const from = day(Date.now() - 36 * 3_600_000)
+    expect(world.sim.created.at(-1)).toMatchObject({
+      version: 'v4',
+      query: `(${QUERY}) AND dateUpdated:[${from} TO *]`
+    })
   })
 
   it('since: 2026-11-01 with since-field dateAdded', async () => {
