@@ -102,7 +102,7 @@ describe('files mode', () => {
       bytes: csvA.body.length + csvB.body.length + csvC.body.length,
       records: 1051
     })
-    expect(manifest.files.map(f => [f.name, f.bytes, f.records, f.sha256])).toEqual(
+    expect(manifest.files.map(f => [f.name, f.bytes, f.rows, f.sha256])).toEqual(
       files.map((file, i) => [
         path.basename(file),
         readFileSync(file).length,

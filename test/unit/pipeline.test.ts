@@ -285,7 +285,9 @@ describe('runPipeline', () => {
     expect(await readdir(dir)).toEqual(['7_1.csv', '7_2.csv', 'datafiniti-manifest.json'])
     expect(await readFile(path.join(dir, '7_1.csv'), 'utf8')).toBe(CSV)
     expect(localFiles(report).map(f => f.records)).toEqual([2, 2])
-    expect(w.outputs[Outputs.RecordCount]).toBe('4')
+    // Records as the API counts them (numDownloaded); rows as the files hold them.
+    expect(w.outputs[Outputs.RecordCount]).toBe('2')
+    expect(w.outputs[Outputs.RowCount]).toBe('4')
     expect(w.outputs[Outputs.DownloadPath]).toBe(dir)
     expect(w.uploads).toEqual([])
     expect(w.events.at(-1)).toBe(`output ${Outputs.Manifest}`)
@@ -295,7 +297,7 @@ describe('runPipeline', () => {
     expect(manifestText).not.toContain('https://')
     const manifest = JSON.parse(manifestText) as Manifest
     expect(manifest).toMatchObject({
-      version: 1,
+      version: 2,
       requestId: '7',
       apiVersion: 'v3',
       query: null,
@@ -304,14 +306,15 @@ describe('runPipeline', () => {
       // v3's date_created: when Datafiniti made the files.
       createdAt: '2026-11-30T12:00:00.000Z',
       expiresAt: '2026-12-07T12:00:00.000Z',
-      totals: { files: 2, bytes: 2 * CSV.length, records: 4 }
+      totals: { files: 2, bytes: 2 * CSV.length, records: 2, rows: 4, credits: null },
+      numFound: null
     })
     const sha256 = createHash('sha256').update(CSV).digest('hex')
     expect(manifest.files).toEqual(
       ['7_1.csv', '7_2.csv'].map(name => ({
         name,
         bytes: CSV.length,
-        records: 2,
+        rows: 2,
         sha256,
         etag: null,
         integrity: 'length',
@@ -541,7 +544,7 @@ describe('if-no-results: a COMPLETED download with no files, or with files holdi
     w.http.file('/bucket/8_2.csv', { status: 200, body: CSV })
     await runPipeline(w.settings, w.ports)
     expect(w.outputs[Outputs.FileCount]).toBe('2')
-    expect(w.outputs[Outputs.RecordCount]).toBe('2')
+    expect(w.outputs[Outputs.RowCount]).toBe('2')
     expect(w.uploads).toHaveLength(1)
   })
 })
