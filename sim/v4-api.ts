@@ -88,7 +88,7 @@ function search(
     format,
     numRecords: typeof num === 'number' ? num : undefined,
     view: typeof body['view'] === 'string' ? body['view'] : undefined,
-    download: body['download'] === true
+    download: true
   })
   if (!made) return
   json(res, 202, {
