@@ -33910,26 +33910,26 @@ function receiptOf(name, artifact) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/deliver/delivery.ts
+/** The hooks of a target that leaves the files where the download put them. */
+const IN_PLACE = {
+    beforeCreate: () => Promise.resolve(),
+    beforeWait: () => Promise.resolve(),
+    deliver: () => Promise.resolve(undefined)
+};
+
 ;// CONCATENATED MODULE: ./src/deliver/files-target.ts
+
 /** `mode: files`: the verified files stay in the download directory for the job's next steps. */
 function filesTarget() {
-    return {
-        downloads: true,
-        beforeCreate: () => Promise.resolve(),
-        beforeWait: () => Promise.resolve(),
-        deliver: () => Promise.resolve(undefined)
-    };
+    return { downloads: true, ...IN_PLACE };
 }
 
 ;// CONCATENATED MODULE: ./src/deliver/urls-target.ts
+
 /** `mode: urls`: nothing is downloaded; the outputs carry the signed URLs for a later step. */
 function urlsTarget() {
-    return {
-        downloads: false,
-        beforeCreate: () => Promise.resolve(),
-        beforeWait: () => Promise.resolve(),
-        deliver: () => Promise.resolve(undefined)
-    };
+    return { downloads: false, ...IN_PLACE };
 }
 
 ;// CONCATENATED MODULE: ./src/deliver/targets.ts
