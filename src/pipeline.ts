@@ -60,6 +60,8 @@ export async function runPipeline(
     // A query that matched nothing made no download: the user's `if-no-results` says what next.
     if (!(error instanceof NoMatchesError)) throw error
     const report = noMatchesReport(delivery.downloads)
+    if (matches)
+      report.bill = { count: matches, records: undefined, cost: undefined, rowsAreRecords: false }
     await settleNoResults(report, error.message, ifNoResults, runner)
     await publishReport(report, runner, clock)
     return report

@@ -44,6 +44,8 @@ export function renderSummary(report: RunReport): string {
     `### Datafiniti download${report.requestId ? ` ${escapeCell(report.requestId)}` : ''}${shard}: ${escapeCell(report.status)}`,
     ''
   )
+  // A dry run has no files to describe: what it counted is the whole story.
+  if (report.bill?.wouldBuy !== undefined) return [...lines, ...billLines(report)].join('\n') + '\n'
   const facts = [
     `**${report.results.length}** file(s)`,
     report.downloads ? `**${formatBytes(totalBytes(report))}**` : undefined,
@@ -62,7 +64,6 @@ export function renderSummary(report: RunReport): string {
     )
   }
   lines.push(...billLines(report))
-  if (report.bill?.wouldBuy !== undefined) return lines.join('\n') + '\n'
   if (report.noResults !== undefined) {
     lines.push(`No results: ${escapeCell(report.noResults)}`)
     return lines.join('\n') + '\n'

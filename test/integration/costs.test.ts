@@ -93,6 +93,14 @@ describe('max-records', () => {
     expect(run.outputs[Outputs.NumFound]).toBe(String(MATCHES))
   })
 
+  it('a query that matches nothing: counted, and settled as if-no-results says', async () => {
+    const run = await world.run({ [Inputs.MaxRecords]: '10', [Inputs.Query]: 'nothing:here' })
+    expect(run.code, printed(run)).toBe(0)
+    expect(run.outputs[Outputs.NumFound]).toBe('0')
+    expect(run.outputs[Outputs.Status]).toBe('NO MATCHES')
+    expect(run.summary).toContain('Counted before buying: the query matched **0** records.')
+  })
+
   it('with num-records within it: the download cannot exceed it, so nothing is counted', async () => {
     const counts = world.sim.counts.length
     const run = await world.run({ [Inputs.MaxRecords]: '1000', [Inputs.NumRecords]: '1000' })
