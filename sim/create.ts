@@ -61,7 +61,7 @@ export function createDownload(
     numRequested,
     pollsUntilComplete: spec.pollsUntilComplete ?? 1,
     files: spec.files
-      ? spec.files(id, records ?? [])
+      ? spec.files(id, { numRequested, format: ask.format, view: ask.view, records: records ?? [] })
       : recordFiles(id, (records ?? []).slice(0, numRequested), ask.format),
     ...(spec.finalStatus ? { finalStatus: spec.finalStatus } : {}),
     ...(spec.pollFaults ? { requestFaults: [...spec.pollFaults] } : {})

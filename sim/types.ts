@@ -67,6 +67,8 @@ export interface SimRequest {
   id: number | string
   dataFormat?: 'csv' | 'json'
   numRequested?: number
+  /** Credits the download costs (v4 `total_cost`); default one a record. */
+  totalCost?: number
   /** Status polls answered STARTED (v4: queued, then running) before COMPLETED. */
   pollsUntilComplete?: number
   /** `/v3/results` answers 404 this many times after completion. */
@@ -101,20 +103,42 @@ export interface SimQuery {
   numFound?: number
   /**
    * The data set the query matches, which a test may change between runs: a date range ANDed onto
-   * the query (`(q) AND dateUpdated:[2026-11-01 TO *]`) keeps the records inside it, and the
-   * download holds exactly those (one CSV or JSON-lines file, unless `files` says otherwise).
+   * the query (`(q) AND dateUpdated:[2026-11-01 TO *]`) keeps the records inside it, counts and
+   * downloads see only those, and the download holds them (one CSV or JSON-lines file, unless
+   * `files` says otherwise).
    */
   records?: SimRecord[]
-  /** The new download's files, named from its id; given the matching records when there are. */
-  files?: (id: string, records: SimRecord[]) => SimFile[]
+  /**
+   * The new download's files, named from its id, for what the create asked: `numRequested` records
+   * (the matches, at most `num-records`), in `format`, through `view` (see `flattens` in data.ts).
+   */
+  files?: (id: string, ask: FileAsk) => SimFile[]
   pollsUntilComplete?: number
   finalStatus?: string
   /** v3 create answers 303 with Location (default) or 200 with the request object. */
   v3Answer?: 'redirect' | 'body'
   /** Misbehaviour of the create call, one per call. */
   createFaults?: Fault[]
+  /** Misbehaviour of a v4 count (a search without `download`), one per call. */
+  countFaults?: Fault[]
   /** Misbehaviour of the new download's status polls. */
   pollFaults?: Fault[]
+}
+
+/** What a download created from a query holds: its files are made to match. */
+export interface FileAsk {
+  numRequested: number
+  format: string
+  view: string | undefined
+  /** The matching records, where the query has a data set (`records`); else empty. */
+  records: SimRecord[]
+}
+
+/** A v4 search without `download`: a count (and a preview of records), no download. */
+export interface CountCall {
+  query: string
+  dataType: string
+  numRecords: number | undefined
 }
 
 export interface CreatedDownload {
@@ -161,6 +185,8 @@ export interface Simulator {
   createCalls: { version: 'v3' | 'v4'; path: string }[]
   /** Downloads created from queries. */
   created: CreatedDownload[]
+  /** v4 searches without `download`: counts, which create nothing. */
+  counts: CountCall[]
   /** How many times a request's status was polled. */
   polls(id: number | string): number
   stop(): Promise<void>

@@ -13,7 +13,9 @@ import { signatureSecrets } from './support/secrets.js'
 import { announce } from './steps/announce.js'
 import { apiClient, create } from './steps/api.js'
 import { download, noMatchesReport, plan, reportFor } from './steps/download.js'
+import { dryRun, estimate } from './steps/estimate.js'
 import { keepMark, planQuery } from './steps/incremental.js'
+import type { MatchCount } from './domain/model.js'
 
 /**
  * The whole run: inputs → (create) → wait → download → deliver → report. Every side effect goes
@@ -35,14 +37,25 @@ export async function runPipeline(
   state.stage = settings.requestId ? 'wait' : 'create'
   // The window (`since`) is composed onto the query here, before anything counts or creates.
   const queryPlan = await planQuery(settings, ports)
+  const spec = queryPlan.spec
+  if (spec && settings.dryRun) {
+    // Counted on the very spec a real run would create; nothing is created, the mark stays.
+    const report = await dryRun(client, spec, settings, ports, delivery.downloads)
+    report.window = queryPlan.window
+    await publishReport(report, runner, clock)
+    return report
+  }
   let requestId: string
+  let matches: MatchCount | undefined
   try {
     requestId =
       settings.requestId ??
       (await createOnce(
-        () => {
+        async () => {
+          // Right before the create, on the spec it sends: a re-run reusing a download skips both.
+          if (spec) matches = await estimate(client, spec, settings, ports)
           queryPlan.created = true
-          return create(client, queryPlan.spec, ports)
+          return create(client, spec, ports)
         },
         settings,
         ports.memory,
@@ -53,6 +66,8 @@ export async function runPipeline(
     if (!(error instanceof NoMatchesError)) throw error
     const report = noMatchesReport(delivery.downloads)
     report.window = queryPlan.window
+    if (matches)
+      report.bill = { count: matches, records: undefined, cost: undefined, rowsAreRecords: false }
     await settleNoResults(report, error.message, ifNoResults, runner)
     // Nothing matched when the download was asked for: the next window may start from then.
     await keepMark(settings, queryPlan, '', ports)
@@ -76,7 +91,7 @@ export async function runPipeline(
   )
   state.status = completed.state.status
   runner.setOutput(Outputs.Status, completed.state.status)
-  const report = reportFor(settings, requestId, completed, delivery.downloads)
+  const report = reportFor(settings, requestId, completed, delivery.downloads, matches)
   report.window = queryPlan.window
   const count = report.results.length
   // A shard past the last file has nothing to do: worth a warning, not a failure.

@@ -23,6 +23,13 @@ export interface Delivery {
   deliver(shipment: Shipment): Promise<Receipt | undefined>
 }
 
+/** The hooks of a target that leaves the files where the download put them. */
+export const IN_PLACE: Omit<Delivery, 'downloads'> = {
+  beforeCreate: () => Promise.resolve(),
+  beforeWait: () => Promise.resolve(),
+  deliver: () => Promise.resolve(undefined)
+}
+
 /** The files of a finished download, as a target takes them. */
 export interface Shipment {
   requestId: string

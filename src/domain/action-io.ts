@@ -27,6 +27,8 @@ export const Inputs = {
   Overwrite: 'overwrite',
   ReuseRequest: 'reuse-request',
   Shard: 'shard',
+  MaxRecords: 'max-records',
+  DryRun: 'dry-run',
   Since: 'since',
   SinceField: 'since-field',
   GithubToken: 'github-token'
@@ -41,6 +43,9 @@ export const Outputs = {
   FileCount: 'file-count',
   TotalBytes: 'total-bytes',
   RecordCount: 'record-count',
+  RowCount: 'row-count',
+  NumFound: 'num-found',
+  Credits: 'credits',
   ExpiresAt: 'expires-at',
   ArtifactId: 'artifact-id',
   ArtifactUrl: 'artifact-url',

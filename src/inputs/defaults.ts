@@ -16,6 +16,7 @@ export const Defaults = {
   ArtifactFallback: 'fail',
   Overwrite: false,
   ReuseRequest: true,
+  DryRun: false,
   SinceField: 'dateUpdated'
 } as const
 

@@ -84,6 +84,8 @@ describe('parseSettings defaults', () => {
       overwrite: false,
       reuseRequest: true,
       requestKey: undefined,
+      maxRecords: undefined,
+      dryRun: false,
       directDownloads: true,
       window: undefined,
       githubToken: ''
@@ -184,6 +186,8 @@ describe('parseSettings trimming and normalisation', () => {
       overwrite: false,
       reuseRequest: true,
       requestKey: undefined,
+      maxRecords: undefined,
+      dryRun: false,
       directDownloads: true,
       window: undefined,
       githubToken: ''
