@@ -32004,7 +32004,9 @@ const Inputs = {
     IfNoResults: 'if-no-results',
     Overwrite: 'overwrite',
     ReuseRequest: 'reuse-request',
-    Shard: 'shard'
+    Shard: 'shard',
+    MaxRecords: 'max-records',
+    DryRun: 'dry-run'
 };
 const Outputs = {
     RequestId: 'request-id',
@@ -32015,6 +32017,9 @@ const Outputs = {
     FileCount: 'file-count',
     TotalBytes: 'total-bytes',
     RecordCount: 'record-count',
+    RowCount: 'row-count',
+    NumFound: 'num-found',
+    Credits: 'credits',
     ExpiresAt: 'expires-at',
     ArtifactId: 'artifact-id',
     ArtifactUrl: 'artifact-url',
@@ -32527,7 +32532,8 @@ const Defaults = {
     IfNoResults: 'warn',
     ArtifactFallback: 'fail',
     Overwrite: false,
-    ReuseRequest: true
+    ReuseRequest: true,
+    DryRun: false
 };
 const Limits = {
     MaxConcurrency: 64,
@@ -32632,6 +32638,90 @@ function duration(env, name, fallback, minMs) {
     return ms;
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+;// CONCATENATED MODULE: ./src/inputs/request-key.ts
+
+
+/**
+ * The key under which a created download is remembered for later attempts of the same run: the
+ * run id and job, then a hash of the step and of every input that decides what is bought. A new
+ * attempt of the run has the same key (GITHUB_RUN_ATTEMPT is left out on purpose); another run,
+ * step, or query has another. The token never goes into it: a key is visible to anyone who can
+ * list the repository's caches.
+ */
+function requestKey(env, query, apiVersion, apiUrl) {
+    const runId = env['GITHUB_RUN_ID'];
+    if (!query || !runId)
+        return undefined;
+    const job = env['GITHUB_JOB'] ?? '';
+    const identity = JSON.stringify({
+        // The step's id, or the runner's name for it (`__owner_repo`, `__owner_repo_2`, ...).
+        step: env['GITHUB_ACTION'] ?? '',
+        action: env['GITHUB_ACTION_REPOSITORY'] ?? '',
+        apiVersion,
+        apiUrl,
+        query: query.query,
+        dataType: query.dataType,
+        format: query.format,
+        numRecords: query.numRecords,
+        view: query.view ?? ''
+    });
+    const hash = (0,external_node_crypto_.createHash)('sha256').update(identity).digest('hex').slice(0, 32);
+    // Cache keys hold no commas and at most 512 characters.
+    const safe = (text) => text.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
+    return `datafiniti-request-${safe(runId)}-${safe(job)}-${hash}`;
+}
+/** A true/false input. */
+function request_key_boolean(env, name, fallback) {
+    const raw = read(env, name);
+    const value = raw.toLowerCase();
+    if (value === '')
+        return fallback;
+    if (value === 'true')
+        return true;
+    if (value === 'false')
+        return false;
+    throw new InputError(`Input '${name}' must be true or false; got ${quote(raw)}.`);
+}
+
+;// CONCATENATED MODULE: ./src/inputs/budget.ts
+
+
+
+
+/**
+ * `max-records` and `dry-run`: both need a query (a given `request-id` is bought already) and API
+ * v4, the one version that counts a query's matches without creating a download.
+ */
+function parseBudget(env, withQuery, version) {
+    const rawMax = read(env, Inputs.MaxRecords);
+    let maxRecords;
+    if (rawMax !== '') {
+        maxRecords = /^\d+$/.test(rawMax) ? Number(rawMax) : NaN;
+        if (!Number.isSafeInteger(maxRecords) || maxRecords < 1) {
+            throw new InputError(`Input '${Inputs.MaxRecords}' must be a positive whole number such as 10000: the most records a ` +
+                `query may match before the run fails without buying; got ${quote(rawMax)}.`);
+        }
+    }
+    const dryRun = request_key_boolean(env, Inputs.DryRun, Defaults.DryRun);
+    const asked = [
+        ...(maxRecords !== undefined ? [Inputs.MaxRecords] : []),
+        ...(dryRun ? [Inputs.DryRun] : [])
+    ];
+    const named = asked.map(name => `'${name}'`).join(' and ');
+    const [subject, verb] = asked.length > 1 ? ['Inputs', ''] : ['Input', 's'];
+    if (asked.length > 0 && !withQuery) {
+        throw new InputError(`${subject} ${named} only appl${verb ? 'ies' : 'y'} with '${Inputs.Query}': a download given by '${Inputs.RequestId}' ` +
+            `is bought already. Remove it, or give a query instead.`);
+    }
+    if (asked.length > 0 && version !== 'v4') {
+        throw new InputError(`${subject} ${named} need${verb} '${Inputs.ApiVersion}: v4': API ${version} cannot count a query's matches ` +
+            `without creating (and paying for) the download.`);
+    }
+    return { maxRecords, dryRun };
+}
+
 ;// CONCATENATED MODULE: ./src/inputs/environment.ts
 
 
@@ -32716,53 +32806,6 @@ function parseQuery(env, query, version) {
     };
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
-;// CONCATENATED MODULE: ./src/inputs/request-key.ts
-
-
-/**
- * The key under which a created download is remembered for later attempts of the same run: the
- * run id and job, then a hash of the step and of every input that decides what is bought. A new
- * attempt of the run has the same key (GITHUB_RUN_ATTEMPT is left out on purpose); another run,
- * step, or query has another. The token never goes into it: a key is visible to anyone who can
- * list the repository's caches.
- */
-function requestKey(env, query, apiVersion, apiUrl) {
-    const runId = env['GITHUB_RUN_ID'];
-    if (!query || !runId)
-        return undefined;
-    const job = env['GITHUB_JOB'] ?? '';
-    const identity = JSON.stringify({
-        // The step's id, or the runner's name for it (`__owner_repo`, `__owner_repo_2`, ...).
-        step: env['GITHUB_ACTION'] ?? '',
-        action: env['GITHUB_ACTION_REPOSITORY'] ?? '',
-        apiVersion,
-        apiUrl,
-        query: query.query,
-        dataType: query.dataType,
-        format: query.format,
-        numRecords: query.numRecords,
-        view: query.view ?? ''
-    });
-    const hash = (0,external_node_crypto_.createHash)('sha256').update(identity).digest('hex').slice(0, 32);
-    // Cache keys hold no commas and at most 512 characters.
-    const safe = (text) => text.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
-    return `datafiniti-request-${safe(runId)}-${safe(job)}-${hash}`;
-}
-/** A true/false input. */
-function request_key_boolean(env, name, fallback) {
-    const raw = read(env, name);
-    const value = raw.toLowerCase();
-    if (value === '')
-        return fallback;
-    if (value === 'true')
-        return true;
-    if (value === 'false')
-        return false;
-    throw new InputError(`Input '${name}' must be true or false; got ${quote(raw)}.`);
-}
-
 ;// CONCATENATED MODULE: ./src/inputs/shard.ts
 
 
@@ -32787,6 +32830,7 @@ function parseShard(raw, withQuery) {
 }
 
 ;// CONCATENATED MODULE: ./src/inputs/settings.ts
+
 
 
 
@@ -32829,6 +32873,7 @@ function parseSettings(env, cwd) {
             (rawId === '' ? '; neither is set.' : '; both are set.'));
     }
     const shard = parseShard(read(env, Inputs.Shard), rawQuery !== '');
+    const budget = parseBudget(env, rawQuery !== '', apiVersion);
     const requestId = rawId === '' ? undefined : parseRequestId(rawId, apiVersion);
     const query = rawQuery === '' ? undefined : parseQuery(env, rawQuery, apiVersion);
     if (!query) {
@@ -32879,6 +32924,7 @@ function parseSettings(env, cwd) {
         reuseRequest,
         requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined,
         shard,
+        ...budget,
         directDownloads: parseDirectDownloads(env)
     };
 }
@@ -33660,6 +33706,7 @@ function downloadState(record, fields, failed) {
         error,
         numDownloaded: optionalNumber(record[fields.downloaded]),
         numRequested: optionalNumber(record[fields.requested]),
+        totalCost: fields.cost === undefined ? undefined : optionalNumber(record[fields.cost]),
         format: format === 'csv' || format === 'json' ? format : undefined
     };
 }
@@ -33910,26 +33957,26 @@ function receiptOf(name, artifact) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/deliver/delivery.ts
+/** The hooks of a target that leaves the files where the download put them. */
+const IN_PLACE = {
+    beforeCreate: () => Promise.resolve(),
+    beforeWait: () => Promise.resolve(),
+    deliver: () => Promise.resolve(undefined)
+};
+
 ;// CONCATENATED MODULE: ./src/deliver/files-target.ts
+
 /** `mode: files`: the verified files stay in the download directory for the job's next steps. */
 function filesTarget() {
-    return {
-        downloads: true,
-        beforeCreate: () => Promise.resolve(),
-        beforeWait: () => Promise.resolve(),
-        deliver: () => Promise.resolve(undefined)
-    };
+    return { downloads: true, ...IN_PLACE };
 }
 
 ;// CONCATENATED MODULE: ./src/deliver/urls-target.ts
+
 /** `mode: urls`: nothing is downloaded; the outputs carry the signed URLs for a later step. */
 function urlsTarget() {
-    return {
-        downloads: false,
-        beforeCreate: () => Promise.resolve(),
-        beforeWait: () => Promise.resolve(),
-        deliver: () => Promise.resolve(undefined)
-    };
+    return { downloads: false, ...IN_PLACE };
 }
 
 ;// CONCATENATED MODULE: ./src/deliver/targets.ts
@@ -33970,8 +34017,8 @@ function shardLine(shard, files) {
 function totalBytes(report) {
     return localFiles(report).reduce((sum, file) => sum + file.bytes, 0);
 }
-/** Undefined when a file's format was unknown, or nothing was downloaded. */
-function totalRecords(report) {
+/** Rows the downloaded files hold; undefined when a file's format was unknown, or nothing was downloaded. */
+function totalRows(report) {
     if (!report.downloads)
         return undefined;
     let sum = 0;
@@ -33982,8 +34029,67 @@ function totalRecords(report) {
     }
     return sum;
 }
+/**
+ * Records delivered: the API's count for the whole download; else (a shard, or no count from the
+ * API) the rows, but only of JSON lines, where a row is a record. Never CSV rows, which a view
+ * without flattening spreads one record over.
+ */
+function recordCount(report) {
+    const bill = report.bill;
+    if (bill?.records !== undefined && !report.shard)
+        return bill.records;
+    return bill?.rowsAreRecords ? totalRows(report) : undefined;
+}
+/** Credits this run reports: the download's cost and the count's, where the API gave either. */
+function creditsOf(bill) {
+    const costs = [bill?.cost, bill?.count?.cost].filter(cost => cost !== undefined);
+    return costs.length > 0 ? costs.reduce((sum, cost) => sum + cost, 0) : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/report/bill.ts
+
+
+
+const credits = (n) => `${formatCount(n)} credit${n === 1 ? '' : 's'}`;
+/**
+ * The summary's lines on what was counted, bought and paid, and on records against rows where the
+ * two differ: Datafiniti counts and charges records, and a CSV without a flattening view spreads one
+ * record's nested fields (categories, prices, …) over several rows.
+ */
+function billLines(report) {
+    const { bill } = report;
+    if (!bill)
+        return [];
+    const lines = [];
+    const { count } = bill;
+    if (bill.wouldBuy !== undefined && count) {
+        lines.push(`**Dry run**: the query matches **${formatCount(count.numFound)}** records; a real run would buy ` +
+            `**${formatCount(bill.wouldBuy)}** of them. Nothing was bought.`);
+    }
+    else if (count) {
+        lines.push(`Counted before buying: the query matched **${formatCount(count.numFound)}** records.`);
+    }
+    if (count?.cost !== undefined)
+        lines.push(`The count cost ${credits(count.cost)}.`);
+    const records = recordCount(report);
+    if (bill.wouldBuy === undefined && (bill.records !== undefined || bill.cost !== undefined)) {
+        const what = bill.records === undefined ? 'The download' : `**${formatCount(bill.records)}** records`;
+        const cost = bill.cost === undefined ? '' : ` for **${credits(bill.cost)}**`;
+        const whole = report.shard ? ' (the whole download, every shard together)' : '';
+        lines.push(`Bought: ${what}${cost}${whole}, as Datafiniti counts them.`);
+    }
+    const rows = totalRows(report);
+    if (rows !== undefined && bill.records !== undefined && rows !== (records ?? bill.records)) {
+        lines.push(report.shard
+            ? `This shard's files hold **${formatCount(rows)}** rows of the download's ${formatCount(bill.records)} records.`
+            : `The files hold **${formatCount(rows)}** rows for ${formatCount(bill.records)} records: without a ` +
+                `flattening '${Inputs.View}', Datafiniti's CSV spreads one record's nested fields over several rows.`);
+    }
+    return lines.length > 0 ? [...lines, ''] : [];
+}
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
+
 
 
 
@@ -34010,13 +34116,18 @@ function escapeCell(text) {
  */
 function renderSummary(report) {
     const lines = [];
-    const records = totalRecords(report);
+    const records = recordCount(report);
+    const rows = totalRows(report);
     const shard = report.shard ? `, ${describeShard(report.shard)}` : '';
     lines.push(`### Datafiniti download${report.requestId ? ` ${escapeCell(report.requestId)}` : ''}${shard}: ${escapeCell(report.status)}`, '');
+    // A dry run has no files to describe: what it counted is the whole story.
+    if (report.bill?.wouldBuy !== undefined)
+        return [...lines, ...billLines(report)].join('\n') + '\n';
     const facts = [
         `**${report.results.length}** file(s)`,
         report.downloads ? `**${formatBytes(totalBytes(report))}**` : undefined,
         records === undefined ? undefined : `**${formatCount(records)}** records`,
+        rows === undefined || rows === records ? undefined : `**${formatCount(rows)}** rows`,
         `waited ${formatDuration(report.waitedMs)}`,
         report.downloads ? `downloaded in ${formatDuration(report.downloadMs)}` : undefined
     ].filter(Boolean);
@@ -34026,6 +34137,7 @@ function renderSummary(report) {
         lines.push(`Shard **${index}** of **${count}**: ${formatCount(report.results.length)} of the download's ` +
             `**${formatCount(totalFiles)}** result file(s); the other shards take the rest.`, '');
     }
+    lines.push(...billLines(report));
     if (report.noResults !== undefined) {
         lines.push(`No results: ${escapeCell(report.noResults)}`);
         return lines.join('\n') + '\n';
@@ -34040,7 +34152,7 @@ function renderSummary(report) {
         }
     }
     else {
-        lines.push('| File | Size | Records | Expires | Check |', '| --- | ---: | ---: | --- | --- |');
+        lines.push('| File | Size | Rows | Expires | Check |', '| --- | ---: | ---: | --- | --- |');
         for (const { local: file, expiresAt } of shown) {
             if (!file)
                 continue;
@@ -34129,13 +34241,13 @@ function renderFailureSummary(state, message) {
 
 
 
+/** The manifest's shape; readers of earlier versions' files are listed in `READABLE`. */
+const MANIFEST_VERSION = 2;
+const READABLE = [1, MANIFEST_VERSION];
 function manifestFor(report, context) {
     const files = localFiles(report);
-    const records = files.every(f => f.records !== undefined)
-        ? files.reduce((sum, f) => sum + (f.records ?? 0), 0)
-        : null;
     return {
-        version: 1,
+        version: MANIFEST_VERSION,
         requestId: report.requestId,
         apiVersion: context.apiVersion,
         query: context.query ?? null,
@@ -34146,8 +34258,11 @@ function manifestFor(report, context) {
         totals: {
             files: files.length,
             bytes: files.reduce((sum, f) => sum + f.bytes, 0),
-            records
+            records: recordCount(report) ?? null,
+            rows: totalRows(report) ?? null,
+            credits: creditsOf(report.bill) ?? null
         },
+        numFound: report.bill?.count?.numFound ?? null,
         files: report.results.flatMap(({ local: file, createdAt, expiresAt }) => file ? [manifestEntry(file, createdAt, expiresAt)] : []),
         shard: report.shard ?? null
     };
@@ -34156,7 +34271,7 @@ function manifestEntry(file, createdAt, expiresAt) {
     return {
         name: file.name,
         bytes: file.bytes,
-        records: file.records ?? null,
+        rows: file.records ?? null,
         sha256: file.sha256,
         etag: file.etag ?? null,
         integrity: file.integrity,
@@ -34196,7 +34311,8 @@ async function readManifest(dir, shard = null) {
         if (parsed === null || typeof parsed !== 'object')
             return undefined;
         const manifest = parsed;
-        return manifest.version === 1 && Array.isArray(manifest.files)
+        // An earlier version's files carry everything a re-run checks (name, bytes, sha256, etag).
+        return READABLE.includes(Number(manifest.version)) && Array.isArray(manifest.files)
             ? manifest
             : undefined;
     }
@@ -34248,7 +34364,7 @@ function noResultsReason(report) {
         return `Datafiniti download request ${report.requestId} is ${report.status} but lists no result files: nothing to download.`;
     }
     const files = localFiles(report);
-    if (files.length > 0 && totalRecords(report) === 0) {
+    if (files.length > 0 && totalRows(report) === 0) {
         return `Download ${report.requestId} holds no records: its ${files.length} file(s) are empty but for headers.`;
     }
     return undefined;
@@ -34297,8 +34413,8 @@ async function settleResults(report, context, log) {
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 
 
+const outputs_text = (value) => (value === undefined ? '' : String(value));
 function setOutputs(report, setOutput) {
-    const records = totalRecords(report);
     setOutput(Outputs.RequestId, report.requestId);
     setOutput(Outputs.Status, report.status);
     setOutput(Outputs.Urls, JSON.stringify(urlsOf(report)));
@@ -34308,7 +34424,10 @@ function setOutputs(report, setOutput) {
     setOutput(Outputs.Shard, report.shard ? `${report.shard.index}/${report.shard.count}` : '');
     setOutput(Outputs.DownloadFileCount, String(report.shard?.totalFiles ?? report.results.length));
     setOutput(Outputs.TotalBytes, String(totalBytes(report)));
-    setOutput(Outputs.RecordCount, records === undefined ? '' : String(records));
+    setOutput(Outputs.RecordCount, outputs_text(recordCount(report)));
+    setOutput(Outputs.RowCount, outputs_text(totalRows(report)));
+    setOutput(Outputs.NumFound, outputs_text(report.bill?.count?.numFound));
+    setOutput(Outputs.Credits, outputs_text(creditsOf(report.bill)));
     setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '');
     setOutput(Outputs.Manifest, report.manifestPath ?? '');
     for (const [name, value] of Object.entries(report.receipt?.outputs ?? {}))
@@ -34335,12 +34454,20 @@ function warnAbout(report, log, clock) {
     }
 }
 function conclusion(report) {
-    const records = totalRecords(report);
+    const { bill } = report;
+    if (bill?.wouldBuy !== undefined) {
+        return (`Dry run: the query matches ${formatCount(bill.count?.numFound ?? 0)} records, a real run would buy ` +
+            `${formatCount(bill.wouldBuy)}; nothing was bought`);
+    }
+    const records = recordCount(report);
+    const rows = totalRows(report);
     const parts = [`${report.results.length} file(s)`];
     if (report.downloads)
         parts.push(formatBytes(totalBytes(report)));
     if (records !== undefined)
         parts.push(`${formatCount(records)} records`);
+    if (rows !== undefined && rows !== records)
+        parts.push(`${formatCount(rows)} rows`);
     return `Datafiniti download ${report.requestId} ${report.status}: ${parts.join(', ')}`;
 }
 
@@ -34414,6 +34541,8 @@ function expiryFromUrl(url) {
 ;// CONCATENATED MODULE: ./src/api/v3.ts
 
 
+
+
 const FAILED_STATUSES = new Set(['failed', 'error', 'cancelled', 'canceled']);
 /** Datafiniti API v3: HTTP Basic with the token as user name and an empty password. */
 class V3Client {
@@ -34466,6 +34595,14 @@ class V3Client {
             }
             return String(id);
         }, { idempotent: false });
+    }
+    /**
+     * v3 documents no count that does not buy: a request object's `numFound` exists only once the
+     * download is created (and charged). Refused before any request, rather than guessed.
+     */
+    countMatches(spec) {
+        return Promise.reject(new FatalError(`API v3 cannot count the records a query matches without creating (and paying for) a download ` +
+            `of ${spec.dataType}: '${Inputs.MaxRecords}' and '${Inputs.DryRun}' need '${Inputs.ApiVersion}: v4'.`));
     }
     async getRequest(id, options) {
         const endpoint = `GET /v3/requests/${id}`;
@@ -34549,6 +34686,30 @@ class V4Client {
             return id;
         }, { idempotent: false });
     }
+    /**
+     * `POST /v4/{type}/search` without `download` is a search: it answers `num_found` (every match)
+     * and returns `num_records` records, charged as such (`total_cost`). One record is the least it
+     * takes, so the count costs at most one record and creates nothing.
+     */
+    async countMatches(spec) {
+        const endpoint = `POST /v4/${spec.dataType}/search`;
+        const body = JSON.stringify({ query: spec.query, num_records: 1 });
+        return this.ctx.call(endpoint, async () => {
+            const res = await this.ctx.http.postText(`${this.ctx.baseUrl}/v4/${spec.dataType}/search`, { ...this.headers(), 'Content-Type': 'application/json' }, body);
+            if (res.status < 200 || res.status >= 300) {
+                failForStatus(endpoint, res, this.secrets, this.ctx.now());
+            }
+            const answer = parseJson(endpoint, res, this.secrets);
+            const record = answer !== null && typeof answer === 'object' && !Array.isArray(answer)
+                ? answer
+                : {};
+            const numFound = optionalNumber(record['num_found']);
+            if (numFound === undefined || !Number.isSafeInteger(numFound)) {
+                throw wrongShape(endpoint, res.status, 'no "num_found" count', res.text, this.secrets);
+            }
+            return { numFound, cost: optionalNumber(record['total_cost']) };
+        });
+    }
     async download(id, options) {
         const endpoint = `GET /v4/downloads/${id}`;
         return this.ctx.call(endpoint, async () => {
@@ -34562,7 +34723,12 @@ class V4Client {
     }
     async getRequest(id, options) {
         const { record } = await this.download(id, options);
-        return downloadState(record, { downloaded: 'num_downloaded', requested: 'num_records', format: 'format' }, FAILED);
+        return downloadState(record, {
+            downloaded: 'num_downloaded',
+            requested: 'num_records',
+            format: 'format',
+            cost: 'total_cost'
+        }, FAILED);
     }
     /** `results` fills in while the download runs: it is read only once the download is complete. */
     async getResults(id, options) {
@@ -36459,7 +36625,7 @@ function once(fn) {
 
 
 /** The run's report once the result files are listed: this job's share of them, named. */
-function reportFor(settings, requestId, completed, downloads) {
+function reportFor(settings, requestId, completed, downloads, count) {
     const { shard } = settings;
     // Named over the whole list, so that a file has the same name whichever shard takes it.
     const names = assignFileNames(completed.results.map(result => result.url));
@@ -36482,7 +36648,13 @@ function reportFor(settings, requestId, completed, downloads) {
         waitedMs: completed.waitedMs,
         downloadMs: 0,
         noResults: undefined,
-        shard: shard && { ...shard, totalFiles: completed.results.length }
+        shard: shard && { ...shard, totalFiles: completed.results.length },
+        bill: {
+            count,
+            records: completed.state.numDownloaded,
+            cost: completed.state.totalCost,
+            rowsAreRecords: names.length > 0 && names.every(name => formatOf(name, completed.state.format) === 'json')
+        }
     };
 }
 /** The report of a query that matched nothing: no request, no files. */
@@ -36534,7 +36706,7 @@ async function download(planned, { downloadPath: dir, shard }, settings, { http,
             onSize: progress.expect
         });
         for (const [i, file] of files.entries()) {
-            const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`;
+            const records = file.records === undefined ? '' : `, ${formatCount(file.records)} rows`;
             runner.info(`${file.name}: ${formatBytes(file.bytes)}${records} from ${describeUrl(planned[i]?.url ?? '')}`);
         }
         return files;
@@ -36544,7 +36716,90 @@ async function download(planned, { downloadPath: dir, shard }, settings, { http,
     }
 }
 
+;// CONCATENATED MODULE: ./src/steps/estimate.ts
+
+
+
+
+/** Records a download of `spec` would buy out of `numFound` matches. */
+function wouldBuy(spec, numFound) {
+    return spec.numRecords === 'all' ? numFound : Math.min(spec.numRecords, numFound);
+}
+/**
+ * Whether the run must count before buying: a dry run always; `max-records` only when the download
+ * could exceed it. A `num-records` at or below `max-records` caps the download already, so the
+ * count (a call, and up to one record's cost) would change nothing.
+ */
+function needsCount(spec, budget) {
+    if (budget.dryRun)
+        return true;
+    if (budget.maxRecords === undefined)
+        return false;
+    return spec.numRecords === 'all' || spec.numRecords > budget.maxRecords;
+}
+/** Why a download of `spec` is refused: it would buy more than `max-records`, and what to do. */
+function overBudget(spec, numFound, maxRecords) {
+    const buys = wouldBuy(spec, numFound);
+    const capped = buys < numFound
+        ? ` ('${Inputs.NumRecords}' ${spec.numRecords} would buy ${formatCount(buys)})`
+        : '';
+    return (`The query matches ${formatCount(numFound)} records${capped}, more than '${Inputs.MaxRecords}' ` +
+        `${formatCount(maxRecords)} allows: nothing was bought. Narrow the query, raise '${Inputs.MaxRecords}' ` +
+        `to at least ${buys}, or set '${Inputs.NumRecords}: ${maxRecords}' to take only ${formatCount(maxRecords)} ` +
+        `records on purpose.`);
+}
+/**
+ * Counts the records `spec` matches, right before the download of exactly that spec is created, when
+ * `max-records` or `dry-run` asks; fails, before anything is bought, when the download would exceed
+ * `max-records` (a dry run only warns). Undefined when nothing was counted.
+ */
+async function estimate(client, spec, budget, { runner }) {
+    if (!needsCount(spec, budget)) {
+        if (budget.maxRecords !== undefined) {
+            runner.info(`'${Inputs.NumRecords}' ${spec.numRecords} is within '${Inputs.MaxRecords}' ${budget.maxRecords}: ` +
+                `the download cannot exceed it, so the matches are not counted.`);
+        }
+        return undefined;
+    }
+    return runner.group('Count matching records', async () => {
+        const count = await client.countMatches(spec);
+        // Set at once: a run refused below still tells the user how many records the query matches.
+        runner.setOutput(Outputs.NumFound, String(count.numFound));
+        const cost = count.cost === undefined ? '' : ` (the count cost ${formatCount(count.cost)} credit(s))`;
+        runner.info(`The query matches ${formatCount(count.numFound)} ${spec.dataType} records; a download would buy ` +
+            `${formatCount(wouldBuy(spec, count.numFound))} of them${cost}`);
+        const { maxRecords } = budget;
+        if (maxRecords !== undefined && wouldBuy(spec, count.numFound) > maxRecords) {
+            const message = overBudget(spec, count.numFound, maxRecords);
+            if (!budget.dryRun)
+                throw new FatalError(message);
+            runner.warning(`A run without '${Inputs.DryRun}' would fail: ${message}`);
+        }
+        return count;
+    });
+}
+/** A dry run: counts the matches of the spec a real run would create, and creates nothing. */
+async function dryRun(client, spec, budget, ports, downloads) {
+    const count = (await estimate(client, spec, { ...budget, dryRun: true }, ports)) ?? {
+        numFound: 0,
+        cost: undefined
+    };
+    ports.runner.info(`'${Inputs.DryRun}' is true: no download is created, nothing is bought.`);
+    return {
+        ...noMatchesReport(downloads),
+        status: 'DRY RUN',
+        bill: {
+            count,
+            records: undefined,
+            cost: undefined,
+            rowsAreRecords: false,
+            wouldBuy: wouldBuy(spec, count.numFound)
+        }
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline.ts
+
 
 
 
@@ -36572,17 +36827,32 @@ async function runPipeline(settings, ports, state = newRunState()) {
     });
     const client = apiClient(settings, ports);
     state.stage = settings.requestId ? 'wait' : 'create';
+    const spec = settings.query;
+    if (spec && settings.dryRun) {
+        // Counted on the very spec a real run would create; nothing is created.
+        const report = await dryRun(client, spec, settings, ports, delivery.downloads);
+        await publishReport(report, runner, clock);
+        return report;
+    }
     let requestId;
+    let matches;
     try {
         requestId =
             settings.requestId ??
-                (await createOnce(() => create(client, settings.query, ports), settings, ports.memory, runner));
+                (await createOnce(async () => {
+                    // Right before the create, on the spec it sends: a re-run reusing a download skips both.
+                    if (spec)
+                        matches = await estimate(client, spec, settings, ports);
+                    return create(client, spec, ports);
+                }, settings, ports.memory, runner));
     }
     catch (error) {
         // A query that matched nothing made no download: the user's `if-no-results` says what next.
         if (!(error instanceof NoMatchesError))
             throw error;
         const report = noMatchesReport(delivery.downloads);
+        if (matches)
+            report.bill = { count: matches, records: undefined, cost: undefined, rowsAreRecords: false };
         await settleNoResults(report, error.message, ifNoResults, runner);
         await publishReport(report, runner, clock);
         return report;
@@ -36601,7 +36871,7 @@ async function runPipeline(settings, ports, state = newRunState()) {
     }));
     state.status = completed.state.status;
     runner.setOutput(Outputs.Status, completed.state.status);
-    const report = reportFor(settings, requestId, completed, delivery.downloads);
+    const report = reportFor(settings, requestId, completed, delivery.downloads, matches);
     const count = report.results.length;
     // A shard past the last file has nothing to do: worth a warning, not a failure.
     if (report.shard)
