@@ -191,6 +191,30 @@ describe('since: last-success on a schedule', () => {
     expect(run.outputs[Outputs.Since]).toBe('')
   }, 120_000)
 
+  it('a dry run counts the window and never moves the mark; max-records counts the window too', async () => {
+    const inputs = { [Inputs.ApiVersion]: 'v4', [Inputs.Query]: LONG_GAP_QUERY }
+    const step = 'fetch-counted'
+    const first = await scheduled('9401', -10, inputs, step)
+    expect(first.code, printed(first)).toBe(0)
+    const marksBefore = world.backend
+      .allArtifacts()
+      .filter(a => a.name.startsWith('datafiniti-mark-'))
+    const created = world.sim.created.length
+    const dry = await scheduled('9402', 0, { ...inputs, [Inputs.DryRun]: 'true' }, step)
+    expect(dry.code, printed(dry)).toBe(0)
+    expect(world.sim.created.length).toBe(created)
+    // Only h2 (a day old) changed since the first run, ten days ago.
+    expect(dry.outputs[Outputs.NumFound]).toBe('1')
+    expect(dry.outputs[Outputs.Since]).toBe(`${day(Date.now() - 10 * DAY)}T00:00:00.000Z`)
+    expect(world.backend.allArtifacts().filter(a => a.name.startsWith('datafiniti-mark-'))).toEqual(
+      marksBefore
+    )
+    const guarded = await scheduled('9403', 0, { ...inputs, [Inputs.MaxRecords]: '1' }, step)
+    expect(guarded.code, printed(guarded)).toBe(0)
+    expect(guarded.outputs[Outputs.NumFound]).toBe('1')
+    expect(bought(guarded)).toEqual([`h2@${iso(START - DAY)}`])
+  }, 120_000)
+
   it('without a cache entry and without actions: read, fails before buying and names the fix', async () => {
     const created = world.sim.created.length
     const run = await scheduled(
