@@ -32006,7 +32006,10 @@ const Inputs = {
     ReuseRequest: 'reuse-request',
     Shard: 'shard',
     MaxRecords: 'max-records',
-    DryRun: 'dry-run'
+    DryRun: 'dry-run',
+    Since: 'since',
+    SinceField: 'since-field',
+    GithubToken: 'github-token'
 };
 const Outputs = {
     RequestId: 'request-id',
@@ -32027,7 +32030,8 @@ const Outputs = {
     Manifest: 'manifest',
     ArtifactName: 'artifact-name',
     Shard: 'shard',
-    DownloadFileCount: 'download-file-count'
+    DownloadFileCount: 'download-file-count',
+    Since: 'since'
 };
 /**
  * Environment variables the action reads besides its inputs, as the toolkit's
@@ -32266,6 +32270,64 @@ function artifactUrl(env, id) {
     return `${server}/${repository}/actions/runs/${runId}/artifacts/${id}`;
 }
 
+;// CONCATENATED MODULE: ./src/support/format.ts
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+/**
+ * Parses `30`, `200ms`, `1.5s`, `10m`, `2h` or a compound such as `1h30m`. A bare number is seconds.
+ * Returns milliseconds, or undefined when the text is not a duration.
+ */
+function parseDuration(text) {
+    const value = text.trim().toLowerCase();
+    if (/^\d+(?:\.\d+)?$/.test(value))
+        return Math.round(Number(value) * 1000);
+    if (value === '')
+        return undefined;
+    PART.lastIndex = 0;
+    let total = 0;
+    let consumed = 0;
+    for (const match of value.matchAll(PART)) {
+        const [whole, amount, unit] = match;
+        total += Number(amount) * (UNIT_MS[unit ?? ''] ?? NaN);
+        consumed += whole.length;
+    }
+    if (consumed !== value.length || !Number.isFinite(total))
+        return undefined;
+    return Math.round(total);
+}
+/** `3m10s`, `1h2m`, `850ms`: compact, for log lines. */
+function formatDuration(ms) {
+    const rounded = Math.max(0, Math.round(ms));
+    if (rounded < 1000)
+        return `${rounded}ms`;
+    let seconds = Math.round(ms / 1000);
+    const hours = Math.floor(seconds / 3600);
+    seconds -= hours * 3600;
+    const minutes = Math.floor(seconds / 60);
+    seconds -= minutes * 60;
+    if (hours > 0)
+        return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
+    if (minutes > 0)
+        return seconds > 0 ? `${minutes}m${seconds}s` : `${minutes}m`;
+    return `${seconds}s`;
+}
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
+}
+/** `95,378`. Not toLocaleString: its first call loads ICU data, tens of milliseconds. */
+function formatCount(value) {
+    const [whole = '', fraction] = String(value).split('.');
+    const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    return fraction === undefined ? grouped : `${grouped}.${fraction}`;
+}
+
 ;// CONCATENATED MODULE: ./src/support/text.ts
 /**
  * Text the action does not control (API answers, URLs, file names, host explanations) on its way
@@ -32373,7 +32435,205 @@ function signatureSecrets(urls) {
     return [...found];
 }
 
+;// CONCATENATED MODULE: ./src/api/windowed-query.ts
+const DAY_MS = 86_400_000;
+/** The start of the UTC day of a moment: the finest bound a Datafiniti date range is sure to take. */
+function dayStart(moment) {
+    return new Date(Math.floor(moment.getTime() / DAY_MS) * DAY_MS);
+}
+/** `2026-11-01`, as a range bound. */
+function dayText(moment) {
+    return dayStart(moment).toISOString().slice(0, 10);
+}
+/**
+ * The user's query limited to records whose `field` is on or after the UTC day of `from`:
+ * `(USER QUERY) AND field:[YYYY-MM-DD TO *]`. The parentheses keep the query's meaning whatever it
+ * holds (an `OR` would otherwise bind to the range). Day-granular, as Datafiniti documents ranges:
+ * the window reaches back to the start of that day, so it overlaps the previous one by up to a day
+ * and never leaves a gap.
+ */
+function windowedQuery(spec, field, from) {
+    return { ...spec, query: `(${spec.query}) AND ${field}:[${dayText(from)} TO *]` };
+}
+
+;// CONCATENATED MODULE: ./src/api/marks.ts
+
+
+
+
+
+/**
+ * The window of this run, or undefined for every match (no `since`, or a first `last-success` run).
+ * `now` is when the run asks for its download: the window's end, and the next run's mark.
+ */
+async function planWindow(spec, store, now, log) {
+    const { since, field } = spec;
+    const window = (from) => ({ field, from: dayStart(from), to: now });
+    const range = (from) => `records whose ${field} is on or after ${dayText(from)} (UTC; the range is day-granular, so the window starts at that day's start)`;
+    if (since.kind === 'ago') {
+        const from = new Date(now.getTime() - since.ms);
+        log.info(`Window: ${range(from)}, ${formatDuration(since.ms)} before the run started.`);
+        return window(from);
+    }
+    if (since.kind === 'date') {
+        log.info(`Window: ${range(since.from)}.`);
+        if (since.from > now)
+            log.warning(`'${Inputs.Since}' is in the future: nothing can match yet.`);
+        return window(since.from);
+    }
+    if (!spec.scope)
+        throw new FatalError(`'${Inputs.Since}: last-success' has no mark scope.`);
+    const found = await readMark(spec.scope, field, store, log);
+    if (!found) {
+        log.info(`First run: no successful run of this workflow, job, step and query has left a mark, so ` +
+            `this run takes every record the query matches; when it succeeds, it leaves the mark the next run starts from.`);
+        return undefined;
+    }
+    const { mark, from } = found;
+    const created = new Date(mark.createdAt);
+    log.info(`Since the last success: run ${mark.runId} created its download at ${created.toISOString()} ` +
+        `(mark read from ${from}). Window: ${range(created)}.`);
+    return window(created);
+}
+async function readMark(scope, field, store, log) {
+    const fits = (mark) => mark !== undefined &&
+        mark.field === field &&
+        mark.queryHash === scope.queryHash &&
+        !Number.isNaN(new Date(mark.createdAt).getTime());
+    let missed = store.cacheUnavailable();
+    if (missed === undefined) {
+        try {
+            const cached = await store.fromCache(scope);
+            if (fits(cached))
+                return { mark: cached, from: 'the Actions cache' };
+            missed = 'the Actions cache holds no mark (an entry not read for 7 days is evicted)';
+        }
+        catch (error) {
+            missed = `the Actions cache could not be read (${redact(errorMessage(error))})`;
+        }
+    }
+    log.info(`No mark in the Actions cache: ${missed}. Reading the durable copy (artifact ${scope.name}).`);
+    let durable;
+    try {
+        durable = await store.fromDurable(scope);
+    }
+    catch (error) {
+        throw new FatalError(`'${Inputs.Since}: last-success' cannot tell which records are new, so nothing was bought: ` +
+            `${missed}, and the durable copy of the mark could not be read (${redact(errorMessage(error))}). ` +
+            `Grant the job 'permissions: actions: read' (the mark is kept as artifact ${scope.name} and read with ` +
+            `'${Inputs.GithubToken}'), or set '${Inputs.Since}' to a date or a duration for this run.`, { cause: error });
+    }
+    return fits(durable) ? { mark: durable, from: `artifact ${scope.name}` } : undefined;
+}
+/**
+ * Leaves the mark for the next run, once this run has delivered: in the cache for the next run to
+ * find fast, and as the durable copy. Either may fail without failing a run that has delivered;
+ * the next run then starts from an earlier mark, which overlaps and never leaves a gap.
+ */
+async function leaveMark(scope, mark, store, log) {
+    const kept = [];
+    const failed = [];
+    const cacheOff = store.cacheUnavailable();
+    if (cacheOff === undefined) {
+        await store.toCache(scope, mark).then(() => kept.push('the Actions cache'), (error) => failed.push(`the Actions cache (${redact(errorMessage(error))})`));
+    }
+    await store.toDurable(scope, mark).then(() => kept.push(`artifact ${scope.name}`), (error) => failed.push(`artifact ${scope.name} (${redact(errorMessage(error))})`));
+    if (kept.length > 0) {
+        log.info(`Left the mark for the next run: ${mark.createdAt}, in ${kept.join(' and ')}.`);
+    }
+    if (failed.length > 0) {
+        log.warning(`Could not keep the 'since: last-success' mark in ${failed.join(' or ')}` +
+            (kept.length > 0
+                ? '.'
+                : `: the next run starts from the earlier mark, buying some records again rather than missing any.`));
+    }
+}
+/** A stored mark read back, or undefined when it is not one. */
+function asMark(value) {
+    if (value === null || typeof value !== 'object')
+        return undefined;
+    const mark = value;
+    const texts = ['createdAt', 'field', 'queryHash', 'runId', 'requestId'];
+    return mark['version'] === 1 && texts.every(name => typeof mark[name] === 'string')
+        ? mark
+        : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/deliver/mark-artifact.ts
+
+
+
+
+const FILE = 'mark.json';
+/**
+ * The durable copy of a `since: last-success` mark: a one-file workflow artifact that every
+ * successful run uploads, found again through the GitHub REST API by its name across the
+ * repository's runs (newest first, expired ones skipped) and read with `github-token`, which needs
+ * `actions: read`. Returns the mark's JSON, or undefined when no unexpired artifact holds one.
+ */
+async function readMarkArtifact(name, env, http, token) {
+    const repository = env['GITHUB_REPOSITORY'] ?? '';
+    const [owner = '', repo = ''] = repository.split('/');
+    if (!owner || !repo)
+        throw new Error('not a workflow run (GITHUB_REPOSITORY is not set)');
+    if (!token)
+        throw new Error(`'${Inputs.GithubToken}' is empty`);
+    const api = (env['GITHUB_API_URL'] || 'https://api.github.com').replace(/\/+$/, '');
+    const url = `${api}/repos/${owner}/${repo}/actions/artifacts?name=${encodeURIComponent(name)}&per_page=30`;
+    const answer = await http.getText(url, {
+        Accept: 'application/vnd.github+json',
+        Authorization: `Bearer ${token}`,
+        'X-GitHub-Api-Version': '2022-11-28'
+    });
+    if (answer.status === 401 || answer.status === 403 || answer.status === 404) {
+        throw new Error(`the GitHub API answered ${answer.status} to listing the repository's artifacts: ` +
+            `'${Inputs.GithubToken}' needs 'actions: read'`);
+    }
+    if (answer.status !== 200) {
+        throw new Error(`the GitHub API answered ${answer.status} to listing the repository's artifacts`);
+    }
+    const listed = JSON.parse(answer.text).artifacts ?? [];
+    const newest = listed
+        .filter(a => a.name === name && a.expired !== true && typeof a.id === 'number')
+        .sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)))[0];
+    const runId = newest?.workflow_run?.id;
+    if (!newest || typeof runId !== 'number')
+        return undefined;
+    const dir = await (0,promises_.mkdtemp)(external_node_path_.join(env['RUNNER_TEMP'] || (0,external_node_os_.tmpdir)(), 'datafiniti-mark-'));
+    try {
+        const { DefaultArtifactClient } = await Promise.all(/* import() */[__nccwpck_require__.e(533), __nccwpck_require__.e(850)]).then(__nccwpck_require__.bind(__nccwpck_require__, 76850));
+        await new DefaultArtifactClient().downloadArtifact(newest.id, {
+            path: dir,
+            findBy: { token, workflowRunId: runId, repositoryOwner: owner, repositoryName: repo }
+        });
+        return JSON.parse(await (0,promises_.readFile)(external_node_path_.join(dir, FILE), 'utf8'));
+    }
+    finally {
+        await (0,promises_.rm)(dir, { recursive: true, force: true });
+    }
+}
+/** Uploads the mark as this run's artifact `name`, replacing one an earlier attempt left. */
+async function writeMarkArtifact(name, mark, env, artifacts) {
+    const blocked = artifacts.blocker();
+    if (blocked !== undefined)
+        throw new Error(blocked);
+    const dir = await (0,promises_.mkdtemp)(external_node_path_.join(env['RUNNER_TEMP'] || (0,external_node_os_.tmpdir)(), 'datafiniti-mark-'));
+    try {
+        const file = external_node_path_.join(dir, FILE);
+        await (0,promises_.writeFile)(file, `${JSON.stringify(mark)}\n`);
+        if ((await artifacts.find(name)) !== undefined)
+            await artifacts.remove(name);
+        // The repository's retention (90 days unless changed): longer than any schedule's gap.
+        await artifacts.upload(name, [file], dir, { retentionDays: undefined, compressionLevel: 6 });
+    }
+    finally {
+        await (0,promises_.rm)(dir, { recursive: true, force: true });
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/github.ts
+
+
 
 
 
@@ -32421,11 +32681,7 @@ function githubRequestMemory(env) {
     const pattern = (key) => `~/.cache/datafiniti-requests/${key}.json`;
     const file = (key) => external_node_path_.join((0,external_node_os_.homedir)(), '.cache', 'datafiniti-requests', `${key}.json`);
     return {
-        unavailable: () => {
-            const v2 = Boolean(env['ACTIONS_CACHE_SERVICE_V2']) && !isGhes(env);
-            const url = v2 ? env['ACTIONS_RESULTS_URL'] : env['ACTIONS_CACHE_URL'];
-            return env['ACTIONS_RUNTIME_TOKEN'] && url ? undefined : 'no Actions cache service here';
-        },
+        unavailable: () => cacheUnavailable(env),
         recall: async (key) => {
             const { restoreCache } = await Promise.all(/* import() */[__nccwpck_require__.e(533), __nccwpck_require__.e(692)]).then(__nccwpck_require__.bind(__nccwpck_require__, 45692));
             try {
@@ -32452,6 +32708,51 @@ function githubRequestMemory(env) {
                 await (0,promises_.rm)(file(key), { force: true });
             }
         }
+    };
+}
+function cacheUnavailable(env) {
+    const v2 = Boolean(env['ACTIONS_CACHE_SERVICE_V2']) && !isGhes(env);
+    const url = v2 ? env['ACTIONS_RESULTS_URL'] : env['ACTIONS_CACHE_URL'];
+    return env['ACTIONS_RUNTIME_TOKEN'] && url ? undefined : 'no Actions cache service here';
+}
+/**
+ * The `since: last-success` mark: in the Actions cache under a key of its own per run (entries are
+ * immutable; a prefix restore finds the newest), and as a small artifact that outlives the cache's
+ * 7-day eviction, read back through the REST API with `github-token`.
+ */
+function githubMarks(env, http, githubToken) {
+    const pattern = '~/.cache/datafiniti-marks/mark.json';
+    const file = external_node_path_.join((0,external_node_os_.homedir)(), '.cache', 'datafiniti-marks', 'mark.json');
+    const artifacts = githubArtifacts(env);
+    return {
+        cacheUnavailable: () => cacheUnavailable(env),
+        fromCache: async (scope) => {
+            const { restoreCache } = await Promise.all(/* import() */[__nccwpck_require__.e(533), __nccwpck_require__.e(692)]).then(__nccwpck_require__.bind(__nccwpck_require__, 45692));
+            try {
+                const key = `${scope.name}-${scope.runId}-${scope.runAttempt}`;
+                if ((await restoreCache([pattern], key, [`${scope.name}-`])) === undefined)
+                    return undefined;
+                return asMark(JSON.parse(await (0,promises_.readFile)(file, 'utf8')));
+            }
+            finally {
+                await (0,promises_.rm)(file, { force: true });
+            }
+        },
+        fromDurable: async (scope) => asMark(await readMarkArtifact(scope.name, env, http, githubToken)) ?? undefined,
+        toCache: async (scope, mark) => {
+            const { saveCache } = await Promise.all(/* import() */[__nccwpck_require__.e(533), __nccwpck_require__.e(692)]).then(__nccwpck_require__.bind(__nccwpck_require__, 45692));
+            await (0,promises_.mkdir)(external_node_path_.dirname(file), { recursive: true });
+            await (0,promises_.writeFile)(file, JSON.stringify(mark));
+            try {
+                const key = `${scope.name}-${scope.runId}-${scope.runAttempt}`;
+                if ((await saveCache([pattern], key)) === -1)
+                    throw new Error('the cache service did not store it');
+            }
+            finally {
+                await (0,promises_.rm)(file, { force: true });
+            }
+        },
+        toDurable: (scope, mark) => writeMarkArtifact(scope.name, mark, env, artifacts)
     };
 }
 /**
@@ -32533,7 +32834,8 @@ const Defaults = {
     ArtifactFallback: 'fail',
     Overwrite: false,
     ReuseRequest: true,
-    DryRun: false
+    DryRun: false,
+    SinceField: 'dateUpdated'
 };
 const Limits = {
     MaxConcurrency: 64,
@@ -32543,64 +32845,6 @@ const Limits = {
     // repository's maximum; this bound only keeps the expiry a representable date.
     MaxRetentionDays: 100_000
 };
-
-;// CONCATENATED MODULE: ./src/support/format.ts
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-/**
- * Parses `30`, `200ms`, `1.5s`, `10m`, `2h` or a compound such as `1h30m`. A bare number is seconds.
- * Returns milliseconds, or undefined when the text is not a duration.
- */
-function parseDuration(text) {
-    const value = text.trim().toLowerCase();
-    if (/^\d+(?:\.\d+)?$/.test(value))
-        return Math.round(Number(value) * 1000);
-    if (value === '')
-        return undefined;
-    PART.lastIndex = 0;
-    let total = 0;
-    let consumed = 0;
-    for (const match of value.matchAll(PART)) {
-        const [whole, amount, unit] = match;
-        total += Number(amount) * (UNIT_MS[unit ?? ''] ?? NaN);
-        consumed += whole.length;
-    }
-    if (consumed !== value.length || !Number.isFinite(total))
-        return undefined;
-    return Math.round(total);
-}
-/** `3m10s`, `1h2m`, `850ms`: compact, for log lines. */
-function formatDuration(ms) {
-    const rounded = Math.max(0, Math.round(ms));
-    if (rounded < 1000)
-        return `${rounded}ms`;
-    let seconds = Math.round(ms / 1000);
-    const hours = Math.floor(seconds / 3600);
-    seconds -= hours * 3600;
-    const minutes = Math.floor(seconds / 60);
-    seconds -= minutes * 60;
-    if (hours > 0)
-        return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
-    if (minutes > 0)
-        return seconds > 0 ? `${minutes}m${seconds}s` : `${minutes}m`;
-    return `${seconds}s`;
-}
-function formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
-}
-/** `95,378`. Not toLocaleString: its first call loads ICU data, tens of milliseconds. */
-function formatCount(value) {
-    const [whole = '', fraction] = String(value).split('.');
-    const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-    return fraction === undefined ? grouped : `${grouped}.${fraction}`;
-}
 
 ;// CONCATENATED MODULE: ./src/inputs/read.ts
 
@@ -32829,7 +33073,121 @@ function parseShard(raw, withQuery) {
     return { index, count };
 }
 
+;// CONCATENATED MODULE: ./src/inputs/mark-scope.ts
+
+/**
+ * Whose `last-success` mark a run reads and leaves: the same workflow on the same branch, job,
+ * step and query inputs, and the same Datafiniti account. The account is told apart by a
+ * fingerprint of the token (an HMAC keyed by the rest of the scope, truncated), which cannot give
+ * the token back: the name is visible to anyone who can list the repository's caches and artifacts.
+ */
+function markScope(env, inputs) {
+    const { query, apiVersion, apiUrl, field, token } = inputs;
+    const queryInputs = {
+        apiVersion,
+        apiUrl,
+        query: query.query,
+        dataType: query.dataType,
+        format: query.format,
+        numRecords: query.numRecords,
+        view: query.view ?? '',
+        field
+    };
+    const identity = JSON.stringify({
+        repository: env['GITHUB_REPOSITORY'] ?? '',
+        // `owner/repo/.github/workflows/x.yml@refs/heads/main`: the file and the branch that ran it,
+        // so a run by hand on another branch never moves the schedule's mark (as cache entries, which
+        // are per branch, never do).
+        workflow: env['GITHUB_WORKFLOW_REF'] || (env['GITHUB_WORKFLOW'] ?? ''),
+        ref: env['GITHUB_WORKFLOW_REF'] ? '' : (env['GITHUB_REF'] ?? ''),
+        job: env['GITHUB_JOB'] ?? '',
+        step: env['GITHUB_ACTION'] ?? '',
+        ...queryInputs
+    });
+    const fingerprint = (0,external_node_crypto_.createHmac)('sha256', identity).update(token).digest('hex').slice(0, 16);
+    const hash = (0,external_node_crypto_.createHash)('sha256').update(`${identity}\n${fingerprint}`).digest('hex');
+    return {
+        name: `datafiniti-mark-${hash.slice(0, 32)}`,
+        queryHash: (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify(queryInputs)).digest('hex').slice(0, 16),
+        runId: env['GITHUB_RUN_ID'] ?? '',
+        runAttempt: env['GITHUB_RUN_ATTEMPT'] ?? '1'
+    };
+}
+
+;// CONCATENATED MODULE: ./src/inputs/since.ts
+
+
+
+
+
+// A Datafiniti field name as a query names it: `dateUpdated`, `prices.dateSeen`.
+const FIELD = /^[A-Za-z][A-Za-z0-9_.]*$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+const DAYS = /^(\d+(?:\.\d+)?)d(.*)$/;
+/**
+ * `since` and `since-field`: the window a download created from `query` is limited to, or
+ * undefined without one. Pure, like every input, so a bad value stops the run before any request.
+ */
+function parseWindow(env, query, apiVersion, apiUrl, token) {
+    const rawField = read(env, Inputs.SinceField) || Defaults.SinceField;
+    if (!FIELD.test(rawField)) {
+        throw new InputError(`Input '${Inputs.SinceField}' must be a Datafiniti date field name such as dateUpdated or ` +
+            `dateAdded (a letter, then letters, digits, '_' or '.'); got ${quote(rawField)}.`);
+    }
+    const raw = read(env, Inputs.Since);
+    if (raw === '')
+        return undefined;
+    if (!query) {
+        throw new InputError(`Input '${Inputs.Since}' only applies with '${Inputs.Query}': it limits the download the ` +
+            `action creates. Remove it, or give a query instead of '${Inputs.RequestId}'.`);
+    }
+    const since = parseSince(raw);
+    const scope = since.kind === 'last-success'
+        ? markScope(env, { query, apiVersion, apiUrl, field: rawField, token })
+        : undefined;
+    return { since, field: rawField, scope };
+}
+function parseSince(raw) {
+    if (raw.toLowerCase() === 'last-success')
+        return { kind: 'last-success' };
+    const ms = sinceDuration(raw);
+    if (ms !== undefined)
+        return { kind: 'ago', ms };
+    const from = sinceDate(raw);
+    if (from !== undefined)
+        return { kind: 'date', from };
+    throw new InputError(`Input '${Inputs.Since}' must be last-success, a duration with a unit (36h, 7d, 1d12h), a ` +
+        `date (2026-11-01) or a date-time with a zone (2026-11-01T06:00:00Z); got ${quote(raw)}.`);
+}
+/** `7d`, `36h`, `1d12h`, `90m`: a unit is required (a bare number could be anything). */
+function sinceDuration(raw) {
+    const text = raw.trim().toLowerCase();
+    const days = DAYS.exec(text);
+    const dayMs = days ? Number(days[1]) * 86_400_000 : 0;
+    const rest = days ? (days[2] ?? '') : text;
+    if (rest !== '' && (/^\d+(?:\.\d+)?$/.test(rest) || parseDuration(rest) === undefined)) {
+        return undefined;
+    }
+    const ms = dayMs + (rest === '' ? 0 : (parseDuration(rest) ?? 0));
+    return ms > 0 && Number.isFinite(ms) && (days || rest !== '') ? Math.round(ms) : undefined;
+}
+function sinceDate(raw) {
+    const day = DATE.exec(raw);
+    if (day) {
+        const [year, month, date] = [Number(day[1]), Number(day[2]), Number(day[3])];
+        const value = new Date(Date.UTC(year, month - 1, date));
+        // 2026-02-30 is no day: Date would roll it over to March.
+        return value.getUTCMonth() === month - 1 && value.getUTCDate() === date ? value : undefined;
+    }
+    if (!DATE_TIME.test(raw))
+        return undefined;
+    const value = new Date(raw);
+    return Number.isNaN(value.getTime()) ? undefined : value;
+}
+
 ;// CONCATENATED MODULE: ./src/inputs/settings.ts
+
 
 
 
@@ -32879,7 +33237,7 @@ function parseSettings(env, cwd) {
     if (!query) {
         // `format` has a default, so it is always set: only its value can be wrong.
         parseFormat(env);
-        for (const name of [Inputs.DataType, Inputs.NumRecords, Inputs.View]) {
+        for (const name of [Inputs.DataType, Inputs.NumRecords, Inputs.View, Inputs.Since]) {
             if (read(env, name) !== '') {
                 throw new InputError(`Input '${name}' only applies with '${Inputs.Query}'; remove it or give a query instead of '${Inputs.RequestId}'.`);
             }
@@ -32925,7 +33283,10 @@ function parseSettings(env, cwd) {
         requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined,
         shard,
         ...budget,
-        directDownloads: parseDirectDownloads(env)
+        directDownloads: parseDirectDownloads(env),
+        window: parseWindow(env, query, apiVersion, apiUrl, token),
+        // Outside a runner the default arrives unevaluated: no token then.
+        githubToken: read(env, Inputs.GithubToken).replace(/^\$\{\{.*\}\}$/, '')
     };
 }
 function parseFallback(raw) {
@@ -34137,6 +34498,11 @@ function renderSummary(report) {
         lines.push(`Shard **${index}** of **${count}**: ${formatCount(report.results.length)} of the download's ` +
             `**${formatCount(totalFiles)}** result file(s); the other shards take the rest.`, '');
     }
+    if (report.window) {
+        const { field, from, to } = report.window;
+        lines.push(`Window: records whose \`${escapeCell(field)}\` is on or after **${from.toISOString().slice(0, 10)}** ` +
+            `(UTC), as of ${to.toISOString().slice(0, 16).replace('T', ' ')} UTC.`, '');
+    }
     lines.push(...billLines(report));
     if (report.noResults !== undefined) {
         lines.push(`No results: ${escapeCell(report.noResults)}`);
@@ -34264,7 +34630,14 @@ function manifestFor(report, context) {
         },
         numFound: report.bill?.count?.numFound ?? null,
         files: report.results.flatMap(({ local: file, createdAt, expiresAt }) => file ? [manifestEntry(file, createdAt, expiresAt)] : []),
-        shard: report.shard ?? null
+        shard: report.shard ?? null,
+        window: report.window
+            ? {
+                field: report.window.field,
+                from: report.window.from.toISOString(),
+                to: report.window.to.toISOString()
+            }
+            : null
     };
 }
 function manifestEntry(file, createdAt, expiresAt) {
@@ -34429,6 +34802,7 @@ function setOutputs(report, setOutput) {
     setOutput(Outputs.NumFound, outputs_text(report.bill?.count?.numFound));
     setOutput(Outputs.Credits, outputs_text(creditsOf(report.bill)));
     setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '');
+    setOutput(Outputs.Since, report.window?.from.toISOString() ?? '');
     setOutput(Outputs.Manifest, report.manifestPath ?? '');
     for (const [name, value] of Object.entries(report.receipt?.outputs ?? {}))
         setOutput(name, value);
@@ -36798,7 +37172,61 @@ async function dryRun(client, spec, budget, ports, downloads) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/steps/incremental.ts
+
+
+
+/** Reads the mark where `since: last-success` asks, and composes the query, before any create. */
+async function planQuery(settings, ports) {
+    const { runner, clock } = ports;
+    const askedAt = new Date(clock.now());
+    const spec = settings.window;
+    let window;
+    if (spec && settings.query) {
+        window = await runner.group('Window', () => planWindow(spec, ports.marks, askedAt, runner));
+    }
+    runner.setOutput(Outputs.Since, window?.from.toISOString() ?? '');
+    return {
+        spec: settings.query && window
+            ? windowedQuery(settings.query, window.field, window.from)
+            : settings.query,
+        window,
+        askedAt,
+        created: false
+    };
+}
+/** After a successful run that created its download: the mark the next `last-success` run reads. */
+async function keepMark(settings, plan, requestId, ports, numRequested) {
+    const scope = settings.window?.scope;
+    if (!scope || !settings.window)
+        return;
+    const cap = settings.query?.numRecords;
+    if (plan.created &&
+        typeof cap === 'number' &&
+        numRequested !== undefined &&
+        numRequested >= cap) {
+        ports.runner.warning(`The download reached '${Inputs.NumRecords}' (${cap}): if more records changed since the last ` +
+            `success, the rest are not bought, and the mark moves past them. Use '${Inputs.NumRecords}: all' ` +
+            `for incremental runs.`);
+    }
+    if (!plan.created) {
+        ports.runner.info(`The mark stays where it was: this attempt did not create the download it delivered, so the ` +
+            `moment it was created is not known here. The next run overlaps rather than leaving a gap.`);
+        return;
+    }
+    const mark = {
+        version: 1,
+        createdAt: plan.askedAt.toISOString(),
+        field: settings.window.field,
+        queryHash: scope.queryHash,
+        runId: scope.runId,
+        requestId
+    };
+    await ports.runner.group('Leave the mark', () => leaveMark(scope, mark, ports.marks, ports.runner));
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline.ts
+
 
 
 
@@ -36827,10 +37255,13 @@ async function runPipeline(settings, ports, state = newRunState()) {
     });
     const client = apiClient(settings, ports);
     state.stage = settings.requestId ? 'wait' : 'create';
-    const spec = settings.query;
+    // The window (`since`) is composed onto the query here, before anything counts or creates.
+    const queryPlan = await planQuery(settings, ports);
+    const spec = queryPlan.spec;
     if (spec && settings.dryRun) {
-        // Counted on the very spec a real run would create; nothing is created.
+        // Counted on the very spec a real run would create; nothing is created, the mark stays.
         const report = await dryRun(client, spec, settings, ports, delivery.downloads);
+        report.window = queryPlan.window;
         await publishReport(report, runner, clock);
         return report;
     }
@@ -36843,6 +37274,7 @@ async function runPipeline(settings, ports, state = newRunState()) {
                     // Right before the create, on the spec it sends: a re-run reusing a download skips both.
                     if (spec)
                         matches = await estimate(client, spec, settings, ports);
+                    queryPlan.created = true;
                     return create(client, spec, ports);
                 }, settings, ports.memory, runner));
     }
@@ -36851,9 +37283,12 @@ async function runPipeline(settings, ports, state = newRunState()) {
         if (!(error instanceof NoMatchesError))
             throw error;
         const report = noMatchesReport(delivery.downloads);
+        report.window = queryPlan.window;
         if (matches)
             report.bill = { count: matches, records: undefined, cost: undefined, rowsAreRecords: false };
         await settleNoResults(report, error.message, ifNoResults, runner);
+        // Nothing matched when the download was asked for: the next window may start from then.
+        await keepMark(settings, queryPlan, '', ports);
         await publishReport(report, runner, clock);
         return report;
     }
@@ -36872,6 +37307,7 @@ async function runPipeline(settings, ports, state = newRunState()) {
     state.status = completed.state.status;
     runner.setOutput(Outputs.Status, completed.state.status);
     const report = reportFor(settings, requestId, completed, delivery.downloads, matches);
+    report.window = queryPlan.window;
     const count = report.results.length;
     // A shard past the last file has nothing to do: worth a warning, not a failure.
     if (report.shard)
@@ -36901,6 +37337,8 @@ async function runPipeline(settings, ports, state = newRunState()) {
         const paths = [...localFiles(report).map(file => file.path), report.manifestPath ?? []].flat();
         report.receipt = await delivery.deliver({ requestId, paths, root: report.downloadPath });
     }
+    // Only a run that got this far has delivered: a failed or cancelled one never moves the mark.
+    await keepMark(settings, queryPlan, requestId, ports, completed.state.numRequested);
     state.stage = 'report';
     await publishReport(report, runner, clock);
     return report;
@@ -37258,6 +37696,7 @@ async function run(env = process.env) {
             runner,
             artifacts: githubArtifacts(env),
             memory: githubRequestMemory(env),
+            marks: githubMarks(env, api, settings.githubToken),
             signal: lifetime.signal,
             disk: { freeBytes: freeBytesAt },
             hasher
