@@ -33143,6 +33143,14 @@ function parseWindow(env, query, apiVersion, apiUrl, token) {
             `action creates. Remove it, or give a query instead of '${Inputs.RequestId}'.`);
     }
     const since = parseSince(raw);
+    if (since.kind === 'last-success' && typeof query.numRecords === 'number') {
+        // Capped, a window that matched more than the cap would either skip the rest for good (the mark
+        // moves past it) or buy the same first records again (it does not): neither is paid for rightly.
+        throw new InputError(`Input '${Inputs.Since}: last-success' buys every record changed since the last success, so ` +
+            `'${Inputs.NumRecords}' must be all (got ${query.numRecords}): a cap would skip the rest of ` +
+            `the window for good. Set '${Inputs.NumRecords}: all' and put the budget in ` +
+            `'${Inputs.MaxRecords}: ${query.numRecords}', which fails before buying when more match.`);
+    }
     const scope = since.kind === 'last-success'
         ? markScope(env, { query, apiVersion, apiUrl, field: rawField, token })
         : undefined;
@@ -37196,19 +37204,10 @@ async function planQuery(settings, ports) {
     };
 }
 /** After a successful run that created its download: the mark the next `last-success` run reads. */
-async function keepMark(settings, plan, requestId, ports, numRequested) {
+async function keepMark(settings, plan, requestId, ports) {
     const scope = settings.window?.scope;
     if (!scope || !settings.window)
         return;
-    const cap = settings.query?.numRecords;
-    if (plan.created &&
-        typeof cap === 'number' &&
-        numRequested !== undefined &&
-        numRequested >= cap) {
-        ports.runner.warning(`The download reached '${Inputs.NumRecords}' (${cap}): if more records changed since the last ` +
-            `success, the rest are not bought, and the mark moves past them. Use '${Inputs.NumRecords}: all' ` +
-            `for incremental runs.`);
-    }
     if (!plan.created) {
         ports.runner.info(`The mark stays where it was: this attempt did not create the download it delivered, so the ` +
             `moment it was created is not known here. The next run overlaps rather than leaving a gap.`);
@@ -37338,7 +37337,7 @@ async function runPipeline(settings, ports, state = newRunState()) {
         report.receipt = await delivery.deliver({ requestId, paths, root: report.downloadPath });
     }
     // Only a run that got this far has delivered: a failed or cancelled one never moves the mark.
-    await keepMark(settings, queryPlan, requestId, ports, completed.state.numRequested);
+    await keepMark(settings, queryPlan, requestId, ports);
     state.stage = 'report';
     await publishReport(report, runner, clock);
     return report;

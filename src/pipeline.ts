@@ -129,7 +129,7 @@ export async function runPipeline(
     report.receipt = await delivery.deliver({ requestId, paths, root: report.downloadPath })
   }
   // Only a run that got this far has delivered: a failed or cancelled one never moves the mark.
-  await keepMark(settings, queryPlan, requestId, ports, completed.state.numRequested)
+  await keepMark(settings, queryPlan, requestId, ports)
   state.stage = 'report'
   await publishReport(report, runner, clock)
   return report

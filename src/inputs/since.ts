@@ -40,6 +40,16 @@ export function parseWindow(
     )
   }
   const since = parseSince(raw)
+  if (since.kind === 'last-success' && typeof query.numRecords === 'number') {
+    // Capped, a window that matched more than the cap would either skip the rest for good (the mark
+    // moves past it) or buy the same first records again (it does not): neither is paid for rightly.
+    throw new InputError(
+      `Input '${Inputs.Since}: last-success' buys every record changed since the last success, so ` +
+        `'${Inputs.NumRecords}' must be all (got ${query.numRecords}): a cap would skip the rest of ` +
+        `the window for good. Set '${Inputs.NumRecords}: all' and put the budget in ` +
+        `'${Inputs.MaxRecords}: ${query.numRecords}', which fails before buying when more match.`
+    )
+  }
   const scope =
     since.kind === 'last-success'
       ? markScope(env, { query, apiVersion, apiUrl, field: rawField, token })

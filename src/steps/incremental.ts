@@ -47,24 +47,10 @@ export async function keepMark(
   settings: Settings,
   plan: QueryPlan,
   requestId: string,
-  ports: Ports,
-  numRequested?: number
+  ports: Ports
 ): Promise<void> {
   const scope = settings.window?.scope
   if (!scope || !settings.window) return
-  const cap = settings.query?.numRecords
-  if (
-    plan.created &&
-    typeof cap === 'number' &&
-    numRequested !== undefined &&
-    numRequested >= cap
-  ) {
-    ports.runner.warning(
-      `The download reached '${Inputs.NumRecords}' (${cap}): if more records changed since the last ` +
-        `success, the rest are not bought, and the mark moves past them. Use '${Inputs.NumRecords}: all' ` +
-        `for incremental runs.`
-    )
-  }
   if (!plan.created) {
     ports.runner.info(
       `The mark stays where it was: this attempt did not create the download it delivered, so the ` +

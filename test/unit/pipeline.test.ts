@@ -991,35 +991,6 @@ describe('since: the window, composed before create, and the mark a success leav
   })
 })
 
-describe('since: last-success with a num-records cap', () => {
-  it('warns when the download reached the cap: the rest of the window would never be bought', async () => {
-    const store: MarkStore = {
-      cacheUnavailable: () => undefined,
-      fromCache: () => Promise.resolve(undefined),
-      fromDurable: () => Promise.resolve(undefined),
-      toCache: () => Promise.resolve(),
-      toDurable: () => Promise.resolve()
-    }
-    const w = world(
-      {
-        [Inputs.Query]: 'a:1',
-        [Inputs.DataType]: 'products',
-        [Inputs.NumRecords]: '2',
-        [Inputs.Since]: 'last-success',
-        [Inputs.Mode]: 'urls'
-      },
-      { env: { GITHUB_RUN_ID: '1' }, marks: store }
-    )
-    w.http.answer('GET /v3/data/products', createdAs('88'))
-    w.http.answer('GET /v3/requests/88', completed)
-    w.http.answer('GET /v3/results/88', resultsFor('88_1.csv'))
-    await runPipeline(w.settings, w.ports)
-    expect(w.warnings).toEqual([
-      expect.stringMatching(/^The download reached 'num-records' \(2\): if more records changed/)
-    ])
-  })
-})
-
 describe('counting before buying (v4)', () => {
   const ID = 'd0d0d0d0d0d0d0d0d0d0d0d0'
   const query = (inputs: Record<string, string>) => {

@@ -97,6 +97,20 @@ describe('since and since-field in parseSettings', () => {
     )
   })
 
+  it('refuses last-success with a capped num-records, which would skip the rest of a window', () => {
+    const capped = rejected({
+      ...QUERY,
+      [Inputs.NumRecords]: '500',
+      [Inputs.Since]: 'last-success'
+    })
+    expect(capped).toMatch(/^Input 'since: last-success' buys every record changed since/)
+    expect(capped).toContain(`'max-records: 500'`)
+    // A fixed window may be capped: it has no mark to move past what it did not buy.
+    expect(
+      parse({ ...QUERY, [Inputs.NumRecords]: '500', [Inputs.Since]: '7d' }).window
+    ).toBeDefined()
+  })
+
   it('takes github-token, and an unevaluated expression as none', () => {
     expect(parse({ ...QUERY, [Inputs.GithubToken]: 'ghs_abc' }).githubToken).toBe('ghs_abc')
     expect(parse({ ...QUERY, [Inputs.GithubToken]: '${{ github.token }}' }).githubToken).toBe('')
