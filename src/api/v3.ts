@@ -1,9 +1,10 @@
-import type {
-  CallOptions,
-  ClientContext,
-  DatafinitiClient,
-  DownloadState,
-  ResultFile
+import {
+  maskUrls,
+  type CallOptions,
+  type ClientContext,
+  type DatafinitiClient,
+  type DownloadState,
+  type ResultFile
 } from './client.js'
 import type { QuerySpec } from '../domain/model.js'
 import { expiryFromCreated, expiryFromUrl, parseApiDate } from './expiry.js'
@@ -124,7 +125,7 @@ export class V3Client implements DatafinitiClient {
         if (res.status !== 200) failForStatus(endpoint, res, this.secrets, this.ctx.now())
         const body = parseJson(endpoint, res, this.secrets)
         const items = Array.isArray(body) ? (body as unknown[]) : [body]
-        return items.map((item, index) => {
+        const files = items.map((item, index) => {
           const url = resultUrl(item, index, {
             endpoint,
             res,
@@ -138,6 +139,8 @@ export class V3Client implements DatafinitiClient {
             createdAt: parseApiDate(created)
           }
         })
+        maskUrls(files, this.ctx.mask)
+        return files
       },
       options
     )

@@ -1,5 +1,5 @@
 import { formatBytes } from '../support/format.js'
-import { escapeCell } from './summary.js'
+import { inert } from './summary.js'
 
 /** The stages of a run, in order, as a failure summary names them. */
 export const Stages = {
@@ -43,19 +43,19 @@ export function newRunProgress(): RunProgress {
  * every secret (finalMessage); everything here is escaped, as it may quote a server.
  */
 export function renderFailureSummary(progress: RunProgress, message: string): string {
-  const id = progress.requestId === undefined ? '' : ` ${escapeCell(progress.requestId)}`
+  const id = progress.requestId === undefined ? '' : ` ${inert(progress.requestId)}`
   const lines = [
     `### Datafiniti download${id}: failed while ${Stages[progress.stage]}`,
     '',
-    ...message.split('\n').map(line => `> ${escapeCell(line)}`),
+    ...message.split('\n').map(line => `> ${inert(line)}`),
     ''
   ]
   const facts: string[] = []
-  if (progress.status !== undefined) facts.push(`Last status: ${escapeCell(progress.status)}`)
+  if (progress.status !== undefined) facts.push(`Last status: ${inert(progress.status)}`)
   if (progress.filesTotal !== undefined) {
     const kept =
       progress.filesDone > 0 && progress.downloadPath !== undefined
-        ? `, kept in \`${escapeCell(progress.downloadPath)}\``
+        ? `, kept in ${inert(progress.downloadPath)}`
         : ''
     facts.push(
       `${progress.filesDone} of ${progress.filesTotal} file(s) downloaded and verified ` +
