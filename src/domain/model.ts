@@ -134,3 +134,12 @@ export const MAX_SHARDS = 256
 export function shardOf<T>(items: readonly T[], shard: Shard | undefined): T[] {
   return items.filter((_, i) => shard === undefined || i % shard.count === shard.index - 1)
 }
+
+// Device names Windows reserves in every directory, whatever the case and whatever follows the
+// first dot (`nul.tar.gz` is NUL too); superscript digits count as digits there.
+const WINDOWS_DEVICE = /^(?:con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³]|conin\$|conout\$)\s*(?:\.|$)/i
+
+/** A name Windows takes for a device wherever it is used: a file or directory must not have it. */
+export function isWindowsDeviceName(name: string): boolean {
+  return WINDOWS_DEVICE.test(name)
+}

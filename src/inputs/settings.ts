@@ -3,6 +3,7 @@ import * as path from 'node:path'
 import {
   ApiVersions,
   Modes,
+  isWindowsDeviceName,
   NoResultsActions,
   type ApiVersion,
   type NoResultsAction,
@@ -57,10 +58,14 @@ export interface Settings {
   directDownloads: boolean
 }
 
-/** An id as it may appear in a file or artifact name (v4 ids are opaque strings). */
-function idForName(requestId: string): string {
+/**
+ * An id as it may appear in a file or artifact name (v4 ids are opaque strings): a Windows device
+ * name (`CON`, `nul.x`) gets a `_` in front, as a file name does (file-names.ts).
+ */
+export function idForName(requestId: string): string {
   const name = requestId.replace(/[^A-Za-z0-9._-]/g, '_')
-  return /^\.*$/.test(name) ? name.replace(/\./g, '_') : name
+  if (/^\.*$/.test(name)) return name.replace(/\./g, '_')
+  return isWindowsDeviceName(name) ? `_${name}` : name
 }
 
 /** Absolute download directory, once the request id is known. */
@@ -175,7 +180,7 @@ export function parseSettings(env: Env, cwd: string): Settings {
     ifNoResults: parseIfNoResults(read(env, Inputs.IfNoResults)),
     overwrite: boolean(env, Inputs.Overwrite, Defaults.Overwrite),
     reuseRequest,
-    requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined,
+    requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl, token) : undefined,
     shard,
     directDownloads: parseDirectDownloads(env)
   }
