@@ -1,5 +1,6 @@
 /** What the v3 and v4 API roles share: the auth check, JSON answers and scripted status faults. */
 import type * as http from 'node:http'
+import { hostileAnswer } from './hostile.js'
 import type { ApiVersion, SimState } from './state.js'
 import type { Fault } from './types.js'
 
@@ -40,6 +41,7 @@ export function authorize(
 export function statusFault(res: http.ServerResponse, faults: Fault[] | undefined): boolean {
   const fault = faults?.shift()
   if (!fault) return false
+  if (hostileAnswer(res, fault)) return true
   if ('status' in fault) {
     const body =
       fault.body ??
