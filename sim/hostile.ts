@@ -37,8 +37,6 @@ export interface HalfOpenPeer {
   origin: string
   /** Connections taken so far. */
   readonly connections: number
-  /** Connections still open (the client has not destroyed them). */
-  readonly open: number
   stop(): Promise<void>
 }
 
@@ -72,9 +70,6 @@ export async function startHalfOpenPeer(answer = ''): Promise<HalfOpenPeer> {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     get connections() {
       return connections
-    },
-    get open() {
-      return sockets.size
     },
     stop: async () => {
       for (const socket of sockets) socket.destroy()
