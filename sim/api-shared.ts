@@ -29,10 +29,10 @@ export function authorize(
   req: http.IncomingMessage,
   res: http.ServerResponse
 ): boolean {
-  const { token } = state.options
-  const expected =
+  const tokens = [state.options.token, ...(state.options.otherAccounts ?? [])]
+  const expected = (token: string): string =>
     version === 'v4' ? `Bearer ${token}` : `Basic ${Buffer.from(`${token}:`).toString('base64')}`
-  if (req.headers.authorization === expected) return true
+  if (tokens.some(token => req.headers.authorization === expected(token))) return true
   apiError(res, 401, 'Unauthorized', 'Authentication required. Please provide a valid API token')
   return false
 }

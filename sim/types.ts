@@ -135,6 +135,11 @@ export interface CreatedDownload {
 
 export interface SimOptions {
   token: string
+  /**
+   * Tokens of other accounts the API also takes (matrix legs with a secret each); they share the
+   * requests and queries, so a test tells accounts apart by the downloads each creates.
+   */
+  otherAccounts?: string[]
   requests: SimRequest[]
   /** Queries that create downloads, by query text. Unknown queries match nothing. */
   queries?: Record<string, SimQuery>
