@@ -48,6 +48,12 @@ const requests: SimRequest[] = [
     files: [file('9_1.csv', { faults: redirects('https://metadata.test/latest/meta-data/') })]
   },
   { id: 10, files: [file('10_1.csv', { faults: redirects('https://internal.test/10_1.csv') })] },
+  // 17 MiB of result list: past the 16 MiB an API answer may be.
+  {
+    id: 12,
+    resultFaults: [{ status: 200, body: `[${'"x",'.repeat(17 * 256 * 1024)}"x"]` }],
+    files: []
+  },
   {
     id: 11,
     files: [file('11_1.csv', { faults: redirects('https://169.254.169.254/latest/meta-data/') })]
@@ -263,5 +269,21 @@ describe('where a file request may go', () => {
       /redirected to 169\.254\.169\.254\/…\/meta-data: refused: 169\.254\.169\.254 is a link-local address/,
       []
     )
+  })
+})
+
+describe('an API answer over the size limit', () => {
+  it('fails at once with its own error: not cut, not retried as "not JSON"', async () => {
+    const before = world.sim.log.length
+    const result = await run(12)
+    expect(result.code).not.toBe(0)
+    expect(failureOf(result)).toMatch(
+      /answered HTTP 200 with more than 16\.0 MiB, the most an API answer may be .*: not read/
+    )
+    expect(failureOf(result)).not.toMatch(/not JSON/)
+    const calls = world.sim.log
+      .slice(before)
+      .filter(entry => entry.path.startsWith('/v3/results/12'))
+    expect(calls).toHaveLength(1)
   })
 })
