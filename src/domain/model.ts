@@ -35,6 +35,16 @@ export interface QuerySpec {
   view: string | undefined
 }
 
+/**
+ * An id as it may appear in a file, directory or artifact name (v4 ids are opaque strings): a
+ * Windows device name (`CON`, `nul.x`) gets a `_` in front, as a file name does (file-names.ts).
+ */
+export function idForName(requestId: string): string {
+  const name = requestId.replace(/[^A-Za-z0-9._-]/g, '_')
+  if (/^\.*$/.test(name)) return name.replace(/\./g, '_')
+  return isWindowsDeviceName(name) ? `_${name}` : name
+}
+
 /** The form of a request id: what the input accepts and what a created id must have. */
 export function isRequestId(id: string, version: ApiVersion): boolean {
   return version === 'v3'
@@ -103,12 +113,19 @@ export interface DownloadedFile {
   reused?: boolean
 }
 
-export interface ArtifactResult {
-  id: number
-  size: number | undefined
-  digest: string | undefined
-  /** As actions/upload-artifact builds it; undefined outside a workflow run. */
+/**
+ * What a delivery target made of the files (an artifact, say), for the outputs and the job summary:
+ * the report shows it without knowing which target made it.
+ */
+export interface Receipt {
+  /** What the summary calls it: `Artifact`. */
+  kind: string
+  name: string
   url: string | undefined
+  /** What the summary says after the name, e.g. `id 42, 1.2 MiB zipped`. */
+  details: string
+  /** The outputs this target sets, by output name. */
+  outputs: Record<string, string>
 }
 
 /** The manifest's file name in the download directory; no result file may take it. */

@@ -6,7 +6,7 @@ export const Defaults = {
   Mode: 'artifact' as Mode,
   ApiVersion: 'v3' as ApiVersion,
   Format: 'CSV' as Format,
-  CompressionLevel: 6,
+  CompressionLevel: 1,
   PollInterval: '30s',
   WaitTimeout: '1h',
   Concurrency: 4,

@@ -1,5 +1,4 @@
-import type { Env } from '../domain/action-io.js'
-import { Environment, Inputs } from '../domain/action-io.js'
+import { Environment, Inputs, type Env } from '../domain/action-io.js'
 import { Limits } from './defaults.js'
 import { InputError, quote, read } from './read.js'
 

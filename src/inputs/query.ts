@@ -1,4 +1,3 @@
-import type { Env } from '../domain/action-io.js'
 import {
   DataTypes,
   Formats,
@@ -8,7 +7,7 @@ import {
   type Format,
   type QuerySpec
 } from '../domain/model.js'
-import { Inputs } from '../domain/action-io.js'
+import { Inputs, type Env } from '../domain/action-io.js'
 import { Defaults } from './defaults.js'
 import { InputError, quote, read } from './read.js'
 

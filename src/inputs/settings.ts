@@ -1,9 +1,8 @@
-import type { Env } from '../domain/action-io.js'
 import * as path from 'node:path'
 import {
   ApiVersions,
   Modes,
-  isWindowsDeviceName,
+  idForName,
   NoResultsActions,
   type ApiVersion,
   type NoResultsAction,
@@ -11,7 +10,7 @@ import {
   type QuerySpec,
   type Shard
 } from '../domain/model.js'
-import { Inputs } from '../domain/action-io.js'
+import { Inputs, type Env } from '../domain/action-io.js'
 import { parseDirectDownloads, parseRetention } from './environment.js'
 import { Defaults, Limits } from './defaults.js'
 import { parseFormat, parseQuery, parseRequestId } from './query.js'
@@ -54,18 +53,8 @@ export interface Settings {
   requestKey: string | undefined
   /** This job's share of the result files; undefined for all of them. */
   shard: Shard | undefined
-  /** File bodies on the action's own sockets where it can (support/direct-get.ts). */
+  /** File bodies on the action's own sockets where it can (http/direct-get.ts). */
   directDownloads: boolean
-}
-
-/**
- * An id as it may appear in a file or artifact name (v4 ids are opaque strings): a Windows device
- * name (`CON`, `nul.x`) gets a `_` in front, as a file name does (file-names.ts).
- */
-export function idForName(requestId: string): string {
-  const name = requestId.replace(/[^A-Za-z0-9._-]/g, '_')
-  if (/^\.*$/.test(name)) return name.replace(/\./g, '_')
-  return isWindowsDeviceName(name) ? `_${name}` : name
 }
 
 /** Absolute download directory, once the request id is known. */
@@ -74,13 +63,6 @@ export function downloadPathFor(settings: Settings, requestId: string): string {
     settings.workspace,
     settings.path || path.join('datafiniti', idForName(requestId))
   )
-}
-
-export function artifactNameFor(settings: Settings, requestId: string): string {
-  if (settings.artifactName) return settings.artifactName
-  // Each shard's own name, which `pattern: datafiniti-<id>-shard-*` gathers in a merge job.
-  const suffix = settings.shard ? `-shard-${settings.shard.index}-of-${settings.shard.count}` : ''
-  return `datafiniti-${idForName(requestId)}${suffix}`
 }
 
 // Characters that @actions/artifact refuses in an artifact name.

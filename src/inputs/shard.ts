@@ -9,7 +9,7 @@ export function parseShard(raw: string, withQuery: boolean): Shard | undefined {
     throw new InputError(
       `Input '${Inputs.Shard}' cannot be used with '${Inputs.Query}': every shard would create, and pay for, ` +
         `a download of its own. Create the download in one job and give its '${Inputs.RequestId}' output ` +
-        `to the shards (README, "Large downloads").`
+        `to the shards (docs/large-downloads.md).`
     )
   }
   const match = /^(\d{1,4})\s*\/\s*(\d{1,4})$/.exec(raw)

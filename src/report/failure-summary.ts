@@ -7,7 +7,7 @@ export const Stages = {
   create: 'creating the download',
   wait: 'waiting for the download',
   download: 'downloading the files',
-  upload: 'uploading the artifact',
+  deliver: 'delivering the files',
   report: 'reporting'
 } as const
 export type Stage = keyof typeof Stages
@@ -16,7 +16,7 @@ export type Stage = keyof typeof Stages
  * How far a run got, kept up to date by the pipeline as it goes, so that a failure (which carries
  * only its message) can still be summarised with the request and the files already done.
  */
-export interface RunProgress {
+export interface RunState {
   stage: Stage
   requestId: string | undefined
   status: string | undefined
@@ -26,7 +26,7 @@ export interface RunProgress {
   downloadPath: string | undefined
 }
 
-export function newRunProgress(): RunProgress {
+export function newRunState(): RunState {
   return {
     stage: 'inputs',
     requestId: undefined,
@@ -42,24 +42,24 @@ export function newRunProgress(): RunProgress {
  * The job summary of a failed run. `message` is the run's final failure line, already stripped of
  * every secret (finalMessage); everything here is escaped, as it may quote a server.
  */
-export function renderFailureSummary(progress: RunProgress, message: string): string {
-  const id = progress.requestId === undefined ? '' : ` ${inert(progress.requestId)}`
+export function renderFailureSummary(state: RunState, message: string): string {
+  const id = state.requestId === undefined ? '' : ` ${inert(state.requestId)}`
   const lines = [
-    `### Datafiniti download${id}: failed while ${Stages[progress.stage]}`,
+    `### Datafiniti download${id}: failed while ${Stages[state.stage]}`,
     '',
     ...message.split('\n').map(line => `> ${inert(line)}`),
     ''
   ]
   const facts: string[] = []
-  if (progress.status !== undefined) facts.push(`Last status: ${inert(progress.status)}`)
-  if (progress.filesTotal !== undefined) {
+  if (state.status !== undefined) facts.push(`Last status: ${inert(state.status)}`)
+  if (state.filesTotal !== undefined) {
     const kept =
-      progress.filesDone > 0 && progress.downloadPath !== undefined
-        ? `, kept in ${inert(progress.downloadPath)}`
+      state.filesDone > 0 && state.downloadPath !== undefined
+        ? `, kept in ${inert(state.downloadPath)}`
         : ''
     facts.push(
-      `${progress.filesDone} of ${progress.filesTotal} file(s) downloaded and verified ` +
-        `(${formatBytes(progress.bytesDone)})${kept}`
+      `${state.filesDone} of ${state.filesTotal} file(s) downloaded and verified ` +
+        `(${formatBytes(state.bytesDone)})${kept}`
     )
   }
   if (facts.length > 0) lines.push(facts.join(' · '), '')

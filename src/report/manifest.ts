@@ -3,17 +3,18 @@ import * as path from 'node:path'
 import {
   MANIFEST_NAME,
   type ApiVersion,
+  type DownloadedFile,
   type IntegrityCheck,
   type QuerySpec,
   type VerifiedCopy
 } from '../domain/model.js'
 import { onDisk } from '../support/errors.js'
-import type { RunReport } from './report.js'
+import { localFiles, type RunReport } from './report.js'
 
 /**
  * `datafiniti-manifest.json`, written beside the files (so it travels in the artifact): what the
  * next job needs to trust and read them without long outputs. Never a URL: signed URLs are
- * credentials. README "Manifest" documents the schema; bump `version` when it changes shape.
+ * credentials. docs/manifest.md documents the schema; bump `version` when it changes shape.
  */
 export interface Manifest {
   version: 1
@@ -49,8 +50,9 @@ export function manifestFor(
   report: RunReport,
   context: { apiVersion: ApiVersion; query: QuerySpec | undefined; now: number }
 ): Manifest {
-  const records = report.files.every(f => f.records !== undefined)
-    ? report.files.reduce((sum, f) => sum + (f.records ?? 0), 0)
+  const files = localFiles(report)
+  const records = files.every(f => f.records !== undefined)
+    ? files.reduce((sum, f) => sum + (f.records ?? 0), 0)
     : null
   return {
     version: 1,
@@ -59,24 +61,34 @@ export function manifestFor(
     query: context.query ?? null,
     status: report.status,
     writtenAt: new Date(context.now).toISOString(),
-    createdAt: earliest(report.created)?.toISOString() ?? null,
+    createdAt: earliest(report.results.map(result => result.createdAt))?.toISOString() ?? null,
     expiresAt: report.expiresAt?.toISOString() ?? null,
     totals: {
-      files: report.files.length,
-      bytes: report.files.reduce((sum, f) => sum + f.bytes, 0),
+      files: files.length,
+      bytes: files.reduce((sum, f) => sum + f.bytes, 0),
       records
     },
-    files: report.files.map(file => ({
-      name: file.name,
-      bytes: file.bytes,
-      records: file.records ?? null,
-      sha256: file.sha256,
-      etag: file.etag ?? null,
-      integrity: file.integrity,
-      createdAt: report.created[report.names.indexOf(file.name)]?.toISOString() ?? null,
-      expiresAt: report.expiries[report.names.indexOf(file.name)]?.toISOString() ?? null
-    })),
+    files: report.results.flatMap(({ local: file, createdAt, expiresAt }) =>
+      file ? [manifestEntry(file, createdAt, expiresAt)] : []
+    ),
     shard: report.shard ?? null
+  }
+}
+
+function manifestEntry(
+  file: DownloadedFile,
+  createdAt: Date | undefined,
+  expiresAt: Date | undefined
+): ManifestFile {
+  return {
+    name: file.name,
+    bytes: file.bytes,
+    records: file.records ?? null,
+    sha256: file.sha256,
+    etag: file.etag ?? null,
+    integrity: file.integrity,
+    createdAt: createdAt?.toISOString() ?? null,
+    expiresAt: expiresAt?.toISOString() ?? null
   }
 }
 

@@ -4,7 +4,7 @@ import { Inputs } from '../domain/action-io.js'
 import { FatalError, onDisk } from '../support/errors.js'
 import type { Logger } from '../support/log.js'
 import { manifestFor, writeManifest } from './manifest.js'
-import { totalRecords, type RunReport } from './report.js'
+import { localFiles, totalRecords, type RunReport } from './report.js'
 
 /**
  * Why a COMPLETED download has nothing to deliver, or undefined when it has: no result files, or
@@ -13,11 +13,12 @@ import { totalRecords, type RunReport } from './report.js'
  * `if-no-files-found` is.
  */
 export function noResultsReason(report: RunReport): string | undefined {
-  if (report.urls.length === 0) {
+  if (report.results.length === 0) {
     return `Datafiniti download request ${report.requestId} is ${report.status} but lists no result files: nothing to download.`
   }
-  if (report.files.length > 0 && totalRecords(report) === 0) {
-    return `Download ${report.requestId} holds no records: its ${report.files.length} file(s) are empty but for headers.`
+  const files = localFiles(report)
+  if (files.length > 0 && totalRecords(report) === 0) {
+    return `Download ${report.requestId} holds no records: its ${files.length} file(s) are empty but for headers.`
   }
   return undefined
 }
@@ -33,7 +34,7 @@ export async function settleNoResults(
   action: NoResultsAction,
   log: Logger
 ): Promise<void> {
-  for (const file of report.files) await onDisk(() => rm(file.path, { force: true }))
+  for (const file of localFiles(report)) await onDisk(() => rm(file.path, { force: true }))
   if (action === 'error') {
     throw new FatalError(
       `${reason} Failing, as '${Inputs.IfNoResults}: error' asks; with warn or ignore the step succeeds with file-count 0.`
@@ -48,11 +49,7 @@ export async function settleNoResults(
     log.info(`${reason} ${delivered}`)
   }
   report.noResults = reason
-  report.urls = []
-  report.names = []
-  report.expiries = []
-  report.created = []
-  report.files = []
+  report.results = []
 }
 
 /**
@@ -66,13 +63,13 @@ export async function settleResults(
 ): Promise<boolean> {
   // A shard past the download's last file: the download has results, this job has none of them
   // (the pipeline warned); there is nothing to write or upload, and nothing to fail for.
-  if (report.urls.length === 0 && (report.shard?.totalFiles ?? 0) > 0) return false
+  if (report.results.length === 0 && (report.shard?.totalFiles ?? 0) > 0) return false
   const reason = noResultsReason(report)
   if (reason !== undefined) {
     await settleNoResults(report, reason, context.ifNoResults, log)
     return false
   }
-  if (report.mode !== 'urls') {
+  if (report.downloads) {
     report.manifestPath = await writeManifest(report.downloadPath, manifestFor(report, context))
   }
   return true

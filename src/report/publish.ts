@@ -32,8 +32,8 @@ function warnAbout(report: RunReport, log: Logger, clock: Clock): void {
 
 function conclusion(report: RunReport): string {
   const records = totalRecords(report)
-  const parts = [`${report.urls.length} file(s)`]
-  if (report.mode !== 'urls') parts.push(formatBytes(totalBytes(report)))
+  const parts = [`${report.results.length} file(s)`]
+  if (report.downloads) parts.push(formatBytes(totalBytes(report)))
   if (records !== undefined) parts.push(`${formatCount(records)} records`)
   return `Datafiniti download ${report.requestId} ${report.status}: ${parts.join(', ')}`
 }

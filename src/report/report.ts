@@ -1,33 +1,39 @@
-import type { Mode } from '../domain/model.js'
+import type { DownloadedFile, Receipt } from '../domain/model.js'
 import { formatCount } from '../support/format.js'
-import type { ArtifactResult, DownloadedFile } from '../domain/model.js'
+
+/** One result file of this job: from the API's listing to its verified copy on disk. */
+export interface ResultEntry {
+  /** The signed URL: a credential, for the outputs only, never the log or the summary. */
+  url: string
+  /** The local name, distinct within the download. */
+  name: string
+  /** When the URL stops working, where known. */
+  expiresAt: Date | undefined
+  /** When Datafiniti made the file, where the API says (v3). */
+  createdAt: Date | undefined
+  /** The verified copy on disk, once downloaded; never in urls mode. */
+  local?: DownloadedFile | undefined
+}
 
 /** Everything a finished run reports, in outputs and in the job summary. */
 export interface RunReport {
   requestId: string
   status: string
-  mode: Mode
-  /** The signed result URLs, in API order. Credentials: outputs only, never the log or summary. */
-  urls: string[]
-  /** Local names, in the same order as `urls`. */
-  names: string[]
-  /** When each URL expires, in the same order as `urls`. */
-  expiries: (Date | undefined)[]
-  /** When Datafiniti made each file, where the API says (v3), in the same order as `urls`. */
-  created: (Date | undefined)[]
-  /** Empty in urls mode. */
-  files: DownloadedFile[]
+  /** False where the delivery target needs no bytes (urls mode): nothing is downloaded. */
+  downloads: boolean
+  /** This job's result files, in the order the API lists them. */
+  results: ResultEntry[]
   downloadPath: string
-  /** `datafiniti-manifest.json` in downloadPath, once written (not in urls mode). */
+  /** `datafiniti-manifest.json` in downloadPath, once written (only where files are downloaded). */
   manifestPath: string | undefined
   expiresAt: Date | undefined
-  artifact: ArtifactResult | undefined
-  artifactName: string
+  /** What the delivery target made of the files (an artifact), if anything. */
+  receipt: Receipt | undefined
   waitedMs: number
   downloadMs: number
-  /** Why the download delivered nothing ('if-no-results' warn or ignore); urls and files are then empty. */
+  /** Why the download delivered nothing ('if-no-results' warn or ignore); results are then empty. */
   noResults: string | undefined
-  /** With `shard`: which share this job took; urls, names, expiries and files are that share only. */
+  /** With `shard`: which share this job took; results are that share only. */
   shard?: ShardReport | undefined
 }
 
@@ -36,6 +42,16 @@ export interface ShardReport {
   count: number
   /** Result files of the whole download, every shard together. */
   totalFiles: number
+}
+
+/** The signed URLs, in API order. */
+export function urlsOf(report: RunReport): string[] {
+  return report.results.map(result => result.url)
+}
+
+/** The verified copies on disk, in API order. */
+export function localFiles(report: RunReport): DownloadedFile[] {
+  return report.results.flatMap(result => (result.local ? [result.local] : []))
 }
 
 /** `shard 2 of 8`, as the log and the summary say it. */
@@ -51,14 +67,14 @@ export function shardLine(shard: ShardReport, files: number): string {
 }
 
 export function totalBytes(report: RunReport): number {
-  return report.files.reduce((sum, file) => sum + file.bytes, 0)
+  return localFiles(report).reduce((sum, file) => sum + file.bytes, 0)
 }
 
-/** Undefined when a file's format was unknown, or in urls mode. */
+/** Undefined when a file's format was unknown, or nothing was downloaded. */
 export function totalRecords(report: RunReport): number | undefined {
-  if (report.mode === 'urls') return undefined
+  if (!report.downloads) return undefined
   let sum = 0
-  for (const file of report.files) {
+  for (const file of localFiles(report)) {
     if (file.records === undefined) return undefined
     sum += file.records
   }

@@ -2,7 +2,7 @@ import type { IntegrityCheck } from '../domain/model.js'
 import { formatDuration } from '../support/format.js'
 import { formatBytes, formatCount } from '../support/format.js'
 import { safeText } from '../support/text.js'
-import { describeShard, totalBytes, totalRecords, type RunReport } from './report.js'
+import { describeShard, localFiles, totalBytes, totalRecords, type RunReport } from './report.js'
 
 /** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */
 export const SUMMARY_MAX_ROWS = 100
@@ -54,17 +54,17 @@ export function renderSummary(report: RunReport): string {
     ''
   )
   const facts = [
-    `**${report.urls.length}** file(s)`,
-    report.mode === 'urls' ? undefined : `**${formatBytes(totalBytes(report))}**`,
+    `**${report.results.length}** file(s)`,
+    report.downloads ? `**${formatBytes(totalBytes(report))}**` : undefined,
     records === undefined ? undefined : `**${formatCount(records)}** records`,
     `waited ${formatDuration(report.waitedMs)}`,
-    report.mode === 'urls' ? undefined : `downloaded in ${formatDuration(report.downloadMs)}`
+    report.downloads ? `downloaded in ${formatDuration(report.downloadMs)}` : undefined
   ].filter(Boolean)
   lines.push(facts.join(' · '), '')
   if (report.shard) {
     const { index, count, totalFiles } = report.shard
     lines.push(
-      `Shard **${index}** of **${count}**: ${formatCount(report.urls.length)} of the download's ` +
+      `Shard **${index}** of **${count}**: ${formatCount(report.results.length)} of the download's ` +
         `**${formatCount(totalFiles)}** result file(s); the other shards take the rest.`,
       ''
     )
@@ -74,33 +74,35 @@ export function renderSummary(report: RunReport): string {
     return lines.join('\n') + '\n'
   }
 
-  const expiry = (i: number): string => {
-    const date = report.expiries[i]
-    return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''
-  }
-  if (report.mode === 'urls') {
+  const expiry = (date: Date | undefined): string =>
+    date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''
+  const shown = report.results.slice(0, SUMMARY_MAX_ROWS)
+  if (!report.downloads) {
     lines.push('| File | Host | Expires |', '| --- | --- | --- |')
-    report.urls.slice(0, SUMMARY_MAX_ROWS).forEach((url, i) => {
-      const host = inert(new URL(url).host, { cell: true })
-      lines.push(`| ${inert(report.names[i] ?? '', { cell: true })} | ${host} | ${expiry(i)} |`)
-    })
+    for (const result of shown) {
+      const host = inert(new URL(result.url).host, { cell: true })
+      lines.push(
+        `| ${inert(result.name, { cell: true })} | ${host} | ${expiry(result.expiresAt)} |`
+      )
+    }
   } else {
     lines.push('| File | Size | Records | Expires | Check |', '| --- | ---: | ---: | --- | --- |')
-    report.files.slice(0, SUMMARY_MAX_ROWS).forEach((file, i) => {
+    for (const { local: file, expiresAt } of shown) {
+      if (!file) continue
       const count = file.records === undefined ? '' : formatCount(file.records)
       const size = formatBytes(file.bytes)
       lines.push(
-        `| ${inert(file.name, { cell: true })} | ${size} | ${count} | ${expiry(i)} | ${CHECKS[file.integrity]} |`
+        `| ${inert(file.name, { cell: true })} | ${size} | ${count} | ${expiry(expiresAt)} | ${CHECKS[file.integrity]} |`
       )
-    })
+    }
   }
-  if (report.urls.length > SUMMARY_MAX_ROWS) {
-    const rest = report.files.slice(SUMMARY_MAX_ROWS)
+  if (report.results.length > SUMMARY_MAX_ROWS) {
+    const rest = localFiles(report).slice(SUMMARY_MAX_ROWS)
     const restBytes = rest.reduce((sum, file) => sum + file.bytes, 0)
     const detail = rest.length > 0 ? ` (${formatBytes(restBytes)})` : ''
     lines.push(
       '',
-      `…and ${formatCount(report.urls.length - SUMMARY_MAX_ROWS)} more file(s)${detail}: the \`files\` output lists them all.`
+      `…and ${formatCount(report.results.length - SUMMARY_MAX_ROWS)} more file(s)${detail}: the \`files\` output lists them all.`
     )
   }
   lines.push('')
@@ -109,20 +111,18 @@ export function renderSummary(report: RunReport): string {
       `Result files expire at ${report.expiresAt.toISOString()} (7 days after Datafiniti made them).`
     )
   }
-  if (report.mode === 'urls') {
+  if (!report.downloads) {
     lines.push(
       '',
       '> [!WARNING]',
       '> The `urls` output holds signed download links: anyone with one can fetch the file until it expires. Do not paste them anywhere public.'
     )
   }
-  if (report.artifact) {
-    const name = escapeCell(report.artifactName)
-    const link = report.artifact.url ? `[${name}](${report.artifact.url})` : name
-    const size =
-      report.artifact.size === undefined ? '' : `, ${formatBytes(report.artifact.size)} zipped`
-    lines.push('', `Artifact: ${link} (id ${report.artifact.id}${size}).`)
-  } else if (report.mode !== 'urls') {
+  if (report.receipt) {
+    const { kind, name, url, details } = report.receipt
+    const link = url ? `[${escapeCell(name)}](${url})` : escapeCell(name)
+    lines.push('', `${kind}: ${link} (${escapeCell(details)}).`)
+  } else if (report.downloads) {
     lines.push('', `Files are in ${inert(report.downloadPath)}.`)
   }
   return lines.join('\n') + '\n'

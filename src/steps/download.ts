@@ -1,10 +1,10 @@
 import type { Completed } from '../api/wait.js'
 import { shardOf, type DownloadedFile, type PlannedFile } from '../domain/model.js'
-import { artifactNameFor, downloadPathFor, type Settings } from '../inputs/settings.js'
+import { downloadPathFor, type Settings } from '../inputs/settings.js'
 import type { Ports } from '../ports.js'
 import { verifiedEarlier } from '../report/manifest.js'
 import { startProgress } from '../report/progress.js'
-import type { RunReport } from '../report/report.js'
+import type { ResultEntry, RunReport } from '../report/report.js'
 import { formatBytes, formatCount } from '../support/format.js'
 import { retryPolicy } from '../support/retry.js'
 import { describeUrl } from '../support/secrets.js'
@@ -14,28 +14,33 @@ import { downloadFiles } from '../transfer/pool.js'
 import { formatOf } from '../transfer/records.js'
 
 /** The run's report once the result files are listed: this job's share of them, named. */
-export function reportFor(settings: Settings, requestId: string, completed: Completed): RunReport {
+export function reportFor(
+  settings: Settings,
+  requestId: string,
+  completed: Completed,
+  downloads: boolean
+): RunReport {
   const { shard } = settings
   // Named over the whole list, so that a file has the same name whichever shard takes it.
-  const names = shardOf(assignFileNames(completed.results.map(result => result.url)), shard)
-  const results = shardOf(completed.results, shard)
-  const urls = results.map(result => result.url)
-  const expiries = results.map(result => result.expiresAt)
-  const created = results.map(result => result.createdAt)
-  const times = expiries.flatMap(date => (date ? [date.getTime()] : []))
+  const names = assignFileNames(completed.results.map(result => result.url))
+  const results: ResultEntry[] = shardOf(
+    completed.results.map((result, i) => ({
+      url: result.url,
+      name: names[i] ?? `result-${i + 1}`,
+      expiresAt: result.expiresAt,
+      createdAt: result.createdAt
+    })),
+    shard
+  )
+  const times = results.flatMap(result => (result.expiresAt ? [result.expiresAt.getTime()] : []))
   return {
     requestId,
     status: completed.state.status,
-    mode: settings.mode,
-    urls,
-    names,
-    expiries,
-    created,
-    files: [],
+    downloads,
+    results,
     downloadPath: downloadPathFor(settings, requestId),
     expiresAt: times.length > 0 ? new Date(Math.min(...times)) : undefined,
-    artifact: undefined,
-    artifactName: artifactNameFor(settings, requestId),
+    receipt: undefined,
     manifestPath: undefined,
     waitedMs: completed.waitedMs,
     downloadMs: 0,
@@ -45,20 +50,15 @@ export function reportFor(settings: Settings, requestId: string, completed: Comp
 }
 
 /** The report of a query that matched nothing: no request, no files. */
-export function noMatchesReport(settings: Settings): RunReport {
+export function noMatchesReport(downloads: boolean): RunReport {
   return {
     requestId: '',
     status: 'NO MATCHES',
-    mode: settings.mode,
-    urls: [],
-    names: [],
-    expiries: [],
-    created: [],
-    files: [],
+    downloads,
+    results: [],
     downloadPath: '',
     expiresAt: undefined,
-    artifact: undefined,
-    artifactName: '',
+    receipt: undefined,
     manifestPath: undefined,
     waitedMs: 0,
     downloadMs: 0,
@@ -68,10 +68,11 @@ export function noMatchesReport(settings: Settings): RunReport {
 }
 
 export function plan(report: RunReport, completed: Completed): PlannedFile[] {
-  return report.urls.map((url, i) => {
-    const name = report.names[i] ?? `result-${i + 1}`
-    return { url, name, format: formatOf(name, completed.state.format) }
-  })
+  return report.results.map(({ url, name }) => ({
+    url,
+    name,
+    format: formatOf(name, completed.state.format)
+  }))
 }
 
 export async function download(

@@ -133,7 +133,7 @@ function notEnoughSpace(
   const split = check.shard
     ? `split it into more shards: 'shard: K/N' with N = ${shards} or more instead of ${count}`
     : `split it across matrix jobs: 'shard: K/N' with N = ${shards} or more, one job per K from 1 to N`
-  return `${head} To fix it, ${split} (README, "Large downloads"), or ${path}.`
+  return `${head} To fix it, ${split} (docs/large-downloads.md), or ${path}.`
 }
 
 /** `fn` over every item, at most `limit` at a time, results in order. */

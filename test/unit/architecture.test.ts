@@ -100,6 +100,16 @@ describe('src/ architecture', () => {
     expect([...declared].filter(([, where]) => where.length > 1)).toEqual([])
   })
 
+  it('leaves every mode to its delivery target: no branch on it in the pipeline, steps or report', () => {
+    const branch = /\bmode\s*[!=]==|[!=]==\s*'(artifact|files|urls)'|case '(artifact|files|urls)'/
+    const branching = files.filter(
+      file =>
+        (file === 'pipeline.ts' || /^(steps|report)\//.test(file)) &&
+        branch.test(readFileSync(path.join(SRC, file), 'utf8'))
+    )
+    expect(branching).toEqual([])
+  })
+
   it('has no import cycles', () => {
     const state = new Map<string, 'open' | 'done'>()
     const cycles: string[] = []
@@ -125,5 +135,34 @@ describe('src/ architecture', () => {
     expect(lines('main.ts')).toBeLessThanOrEqual(60)
     const index = readFileSync(path.join(SRC, 'index.ts'), 'utf8')
     expect(index.replace(/^import .*\n/gm, '').trim()).toBe('void run()')
+  })
+
+  it('mirrors src/ in test/unit, and keeps tests that start servers under test/integration', () => {
+    const UNIT = path.join(ROOT, 'test', 'unit')
+    const tests = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
+        const full = path.join(dir, entry.name)
+        if (entry.isDirectory()) return tests(full)
+        return entry.name.endsWith('.test.ts') ? [path.relative(UNIT, full)] : []
+      })
+    // Checks of the repository as a whole rather than of one module.
+    const WHOLE_REPO = ['architecture', 'docs', 'docs-links', 'large-downloads-doc']
+    const unit = tests(UNIT)
+    const orphans = unit.filter(test => {
+      const module = test.replace(/\.test\.ts$/, '')
+      return (
+        !WHOLE_REPO.includes(module) &&
+        !files.some(file => file.replace(/\.(ts|cjs)$/, '') === module)
+      )
+    })
+    expect(orphans).toEqual([])
+    const servers = unit.filter(
+      test =>
+        !WHOLE_REPO.includes(test.replace(/\.test\.ts$/, '')) &&
+        /createServer|startSimulator|startArtifactBackend|runAction\(/.test(
+          readFileSync(path.join(UNIT, test), 'utf8')
+        )
+    )
+    expect(servers).toEqual([])
   })
 })

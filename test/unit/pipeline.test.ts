@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { shardOf, type ArtifactResult } from '../../src/domain/model.js'
+import { shardOf } from '../../src/domain/model.js'
+import type { ArtifactResult } from '../../src/deliver/artifact.js'
 import { Inputs, Outputs, inputEnvName } from '../../src/domain/action-io.js'
 import { parseSettings } from '../../src/inputs/settings.js'
 import { runPipeline } from '../../src/pipeline.js'
-import { newRunProgress, renderFailureSummary } from '../../src/report/failure-summary.js'
+import { localFiles } from '../../src/report/report.js'
+import { newRunState, renderFailureSummary } from '../../src/report/failure-summary.js'
 import type { Manifest } from '../../src/report/manifest.js'
 import type { Ports } from '../../src/ports.js'
 import type { Artifacts } from '../../src/deliver/artifact.js'
@@ -264,7 +266,7 @@ describe('runPipeline', () => {
     )
     expect(w.events.filter(e => e.startsWith('FILE'))).toEqual([])
     expect(w.clock.sleeps).toEqual([1000])
-    expect(report.files).toEqual([])
+    expect(localFiles(report)).toEqual([])
     expect(JSON.parse(w.outputs[Outputs.Urls] ?? '[]')).toHaveLength(1)
     expect(w.outputs[Outputs.FileCount]).toBe('1')
     // The URL, its path and its signature are masked for later steps, as the URL arrived; the
@@ -290,7 +292,7 @@ describe('runPipeline', () => {
     const dir = path.join(workspace, 'datafiniti', '7')
     expect(await readdir(dir)).toEqual(['7_1.csv', '7_2.csv', 'datafiniti-manifest.json'])
     expect(await readFile(path.join(dir, '7_1.csv'), 'utf8')).toBe(CSV)
-    expect(report.files.map(f => f.records)).toEqual([2, 2])
+    expect(localFiles(report).map(f => f.records)).toEqual([2, 2])
     expect(w.outputs[Outputs.RecordCount]).toBe('4')
     expect(w.outputs[Outputs.DownloadPath]).toBe(dir)
     expect(w.uploads).toEqual([])
@@ -384,7 +386,7 @@ describe('runPipeline', () => {
       { status: 200, body: CSV }
     )
     const report = await runPipeline(w.settings, w.ports)
-    expect(report.files[0]?.records).toBe(2)
+    expect(localFiles(report)[0]?.records).toBe(2)
     expect(w.events.filter(e => e === 'GET /v3/results/5')).toHaveLength(2)
     expect(w.events.filter(e => e.startsWith('FILE'))).toEqual([
       'FILE /bucket/5_1.csv bytes=0-0',
@@ -425,7 +427,7 @@ describe('runPipeline', () => {
     const report = await runPipeline(kept.settings, kept.ports)
     expect(kept.warnings[0]).toMatch(/No artifacts here\. 'artifact-fallback: files' is set/)
     expect(kept.uploads).toEqual([])
-    expect(report.files).toHaveLength(1)
+    expect(localFiles(report)).toHaveLength(1)
     expect(kept.outputs[Outputs.ArtifactId]).toBeUndefined()
   })
 
@@ -568,7 +570,7 @@ describe('how far a failed run got', () => {
       status: 404,
       body: '<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>'
     })
-    const progress = newRunProgress()
+    const progress = newRunState()
     let message = ''
     try {
       await runPipeline(w.settings, w.ports, progress)
@@ -599,7 +601,7 @@ describe('how far a failed run got', () => {
       'GET /v3/requests/9',
       json(200, { status: 'STARTED', error: 'Query <b>bad</b> | x' })
     )
-    const progress = newRunProgress()
+    const progress = newRunState()
     const message = await failure(runPipeline(w.settings, w.ports, progress))
     expect(progress).toMatchObject({ stage: 'wait', requestId: '9', filesTotal: undefined })
     const summary = renderFailureSummary(progress, message)
@@ -610,7 +612,7 @@ describe('how far a failed run got', () => {
 
   it('names the inputs stage before any request', async () => {
     const w = world({ [Inputs.RequestId]: '3' }, { blocker: 'No artifacts here.' })
-    const progress = newRunProgress()
+    const progress = newRunState()
     const message = await failure(runPipeline(w.settings, w.ports, progress))
     expect(renderFailureSummary(progress, message)).toBe(
       '### Datafiniti download: failed while validating the inputs\n\n> `No artifacts here.`\n\n'
@@ -759,7 +761,7 @@ describe('runPipeline with shard and the disk port', () => {
 
     const expected = shardOf(assignFileNames(urlsOf(all)), { index: 2, count: 2 })
     expect(expected).not.toEqual(assignFileNames(urlsOf(['a.csv', 'a.csv'])))
-    expect(report.files.map(f => f.name)).toEqual(expected)
+    expect(localFiles(report).map(f => f.name)).toEqual(expected)
     const dir = path.join(workspace, 'datafiniti', '9')
     expect(w.uploads).toEqual([
       {

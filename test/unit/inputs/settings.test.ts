@@ -1,14 +1,10 @@
 import * as path from 'node:path'
+import { artifactNameFor } from '../../../src/deliver/artifact-target.js'
 import { describe, expect, it } from 'vitest'
 import { Environment, Inputs, inputEnvName } from '../../../src/domain/action-io.js'
 import { Defaults, Limits } from '../../../src/inputs/defaults.js'
 import { InputError } from '../../../src/inputs/read.js'
-import {
-  artifactNameFor,
-  downloadPathFor,
-  parseSettings,
-  type Settings
-} from '../../../src/inputs/settings.js'
+import { downloadPathFor, parseSettings, type Settings } from '../../../src/inputs/settings.js'
 
 const TOKEN = 'Tok3nSecretValue9'
 const WORKSPACE = path.resolve('/home/runner/work/repo')
@@ -77,7 +73,7 @@ describe('parseSettings defaults', () => {
       path: '',
       artifactName: '',
       retentionDays: undefined,
-      compressionLevel: 6,
+      compressionLevel: 1,
       pollIntervalMs: 30_000,
       waitTimeoutMs: 3_600_000,
       concurrency: 4,

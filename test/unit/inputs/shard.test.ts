@@ -1,9 +1,10 @@
 import * as path from 'node:path'
+import { artifactNameFor } from '../../../src/deliver/artifact-target.js'
 import { describe, expect, it } from 'vitest'
 import { shardOf } from '../../../src/domain/model.js'
 import { Inputs, inputEnvName } from '../../../src/domain/action-io.js'
 import { InputError } from '../../../src/inputs/read.js'
-import { artifactNameFor, downloadPathFor, parseSettings } from '../../../src/inputs/settings.js'
+import { downloadPathFor, parseSettings } from '../../../src/inputs/settings.js'
 import { manifestName } from '../../../src/report/manifest.js'
 import { thrown } from '../../helpers/errors.js'
 

@@ -2,34 +2,41 @@ import { describe, expect, it } from 'vitest'
 import { Outputs } from '../../../src/domain/action-io.js'
 import { setOutputs } from '../../../src/report/outputs.js'
 import type { RunReport } from '../../../src/report/report.js'
+import { reportOf, type ReportLists } from '../../helpers/report.js'
 
 const URLS = ['https://s3.example/b/6073_1.csv?sig=1', 'https://s3.example/b/6073_2.csv?sig=2']
 
 const CHECKED = { sha256: 'a'.repeat(64), integrity: 'md5', etag: undefined } as const
 
-function report(extra: Partial<RunReport> = {}): RunReport {
-  return {
-    requestId: '6073',
-    status: 'COMPLETED',
-    mode: 'files',
-    urls: URLS,
-    names: ['6073_1.csv', '6073_2.csv'],
-    expiries: [new Date(Date.UTC(2024, 0, 8)), new Date(Date.UTC(2024, 0, 9))],
-    created: [],
-    files: [
-      { name: '6073_1.csv', path: '/ws/d/6073_1.csv', bytes: 100, records: 3, ...CHECKED },
-      { name: '6073_2.csv', path: '/ws/d/6073_2.csv', bytes: 50, records: 4, ...CHECKED }
-    ],
-    downloadPath: '/ws/d',
-    manifestPath: undefined,
-    expiresAt: new Date(Date.UTC(2024, 0, 8)),
-    artifact: undefined,
-    artifactName: 'datafiniti-6073',
-    waitedMs: 1000,
-    downloadMs: 1000,
-    noResults: undefined,
-    ...extra
-  }
+type Extra = Partial<ReportLists> & Partial<Omit<RunReport, 'results' | 'downloads' | 'receipt'>>
+
+function report(extra: Extra = {}): RunReport {
+  const { mode, urls, names, files, artifact, expiries, ...rest } = extra
+  return reportOf(
+    {
+      mode: mode ?? 'files',
+      urls: urls ?? URLS,
+      names: names ?? ['6073_1.csv', '6073_2.csv'],
+      expiries: expiries ?? [new Date(Date.UTC(2024, 0, 8)), new Date(Date.UTC(2024, 0, 9))],
+      files: files ?? [
+        { name: '6073_1.csv', path: '/ws/d/6073_1.csv', bytes: 100, records: 3, ...CHECKED },
+        { name: '6073_2.csv', path: '/ws/d/6073_2.csv', bytes: 50, records: 4, ...CHECKED }
+      ],
+      artifact,
+      artifactName: 'datafiniti-6073'
+    },
+    {
+      requestId: '6073',
+      status: 'COMPLETED',
+      downloadPath: '/ws/d',
+      manifestPath: undefined,
+      expiresAt: new Date(Date.UTC(2024, 0, 8)),
+      waitedMs: 1000,
+      downloadMs: 1000,
+      noResults: undefined,
+      ...rest
+    }
+  )
 }
 
 function collect(r: RunReport): { map: Map<string, string>; order: string[] } {
@@ -111,13 +118,15 @@ describe('setOutputs', () => {
 
   it('leaves record-count empty when any file has an unknown format', () => {
     const r = report()
-    r.files = r.files.map((f, i) => (i === 1 ? { ...f, records: undefined } : f))
+    r.results.forEach((result, i) => {
+      if (i === 1 && result.local) result.local = { ...result.local, records: undefined }
+    })
     expect(collect(r).map.get(Outputs.RecordCount)).toBe('')
   })
 
   it('reports zero records as "0", not empty', () => {
     const r = report()
-    r.files = r.files.map(f => ({ ...f, records: 0 }))
+    for (const result of r.results) if (result.local) result.local = { ...result.local, records: 0 }
     expect(collect(r).map.get(Outputs.RecordCount)).toBe('0')
   })
 

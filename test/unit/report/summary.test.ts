@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { DownloadedFile } from '../../../src/domain/model.js'
+import type { ArtifactResult } from '../../../src/deliver/artifact.js'
 import type { RunReport } from '../../../src/report/report.js'
-import { newRunProgress, renderFailureSummary } from '../../../src/report/failure-summary.js'
+import { newRunState, renderFailureSummary } from '../../../src/report/failure-summary.js'
+import { reportOf, type ReportLists } from '../../helpers/report.js'
 import { SUMMARY_MAX_ROWS, inert, renderSummary } from '../../../src/report/summary.js'
 import { expectFreeOf } from '../../helpers/leaks.js'
 
@@ -26,31 +28,37 @@ function file(name: string, bytes: number, records: number | undefined): Downloa
   }
 }
 
-function report(extra: Partial<RunReport> = {}): RunReport {
+type Extra = Partial<ReportLists> & Partial<Omit<RunReport, 'results' | 'downloads' | 'receipt'>>
+
+function report(extra: Extra = {}): RunReport {
   const names = extra.names ?? ['6073_1.csv', '6073_2.csv']
-  return {
-    requestId: '6073',
-    status: 'COMPLETED',
-    mode: 'files',
-    urls: names.map(signedUrl),
-    names,
-    expiries: names.map(() => new Date(Date.UTC(2024, 0, 8, 12, 0, 0))),
-    created: [],
-    files: [file('6073_1.csv', 2048, 1200), file('6073_2.csv', 1024, 34)],
-    downloadPath: '/ws/datafiniti/6073',
-    manifestPath: undefined,
-    expiresAt: new Date(Date.UTC(2024, 0, 8, 12, 0, 0)),
-    artifact: undefined,
-    artifactName: 'datafiniti-6073',
-    waitedMs: 190_000,
-    downloadMs: 4_000,
-    noResults: undefined,
-    ...extra
-  }
+  const { mode, urls, files, artifact, expiries, ...rest } = extra
+  return reportOf(
+    {
+      mode: mode ?? 'files',
+      urls: urls ?? names.map(signedUrl),
+      names,
+      expiries: expiries ?? names.map(() => new Date(Date.UTC(2024, 0, 8, 12, 0, 0))),
+      files: files ?? [file('6073_1.csv', 2048, 1200), file('6073_2.csv', 1024, 34)],
+      artifact,
+      artifactName: 'datafiniti-6073'
+    },
+    {
+      requestId: '6073',
+      status: 'COMPLETED',
+      downloadPath: '/ws/datafiniti/6073',
+      manifestPath: undefined,
+      expiresAt: new Date(Date.UTC(2024, 0, 8, 12, 0, 0)),
+      waitedMs: 190_000,
+      downloadMs: 4_000,
+      noResults: undefined,
+      ...rest
+    }
+  )
 }
 
 /** The summary of an artifact-mode run that uploaded `artifact`. */
-function artifactSummary(artifact: RunReport['artifact']): string {
+function artifactSummary(artifact: ArtifactResult): string {
   return renderSummary(report({ mode: 'artifact', artifact }))
 }
 
@@ -110,7 +118,10 @@ describe('renderSummary', () => {
 
   it('leaves the records cell and total empty when a format is unknown', () => {
     const md = renderSummary(
-      report({ files: [file('6073_1.csv', 10, 5), file('6073_2.bin', 20, undefined)] })
+      report({
+        names: ['6073_1.csv', '6073_2.bin'],
+        files: [file('6073_1.csv', 10, 5), file('6073_2.bin', 20, undefined)]
+      })
     )
     expect(md).not.toContain('records ·')
     expect(md).toContain('| `6073_2.bin` | 20 B |  |')
@@ -264,7 +275,7 @@ describe('text from outside in the summary', () => {
   })
 
   it('a failure summary sets the message, status and id in code spans', () => {
-    const progress = { ...newRunProgress(), requestId: IMAGE, status: LINK }
+    const progress = { ...newRunState(), requestId: IMAGE, status: LINK }
     expectInert(renderFailureSummary(progress, `The download failed: ${LINK} ${IMAGE}`))
   })
 

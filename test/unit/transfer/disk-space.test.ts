@@ -134,7 +134,7 @@ describe('disk check before the first byte', () => {
         `They need 8.8 KiB (9,000 bytes) plus 1.0 MiB to spare; the file system has ` +
         `1.0 MiB (${free.toLocaleString('en-US')} bytes) free. Nothing was downloaded. To fix it, ` +
         `split it across matrix jobs: 'shard: K/N' with N = 2 or more, one job per K from 1 to N ` +
-        `(README, "Large downloads"), or set 'path' to a directory on a larger disk.`
+        `(docs/large-downloads.md), or set 'path' to a directory on a larger disk.`
     )
     expect(host.requests.every(request => request.endsWith('bytes=0-0'))).toBe(true)
     await expect(statfs(r.dir)).rejects.toThrow(/ENOENT/)
