@@ -32004,7 +32004,9 @@ const Inputs = {
     IfNoResults: 'if-no-results',
     Overwrite: 'overwrite',
     ReuseRequest: 'reuse-request',
-    Shard: 'shard'
+    Shard: 'shard',
+    MaxRecords: 'max-records',
+    DryRun: 'dry-run'
 };
 const Outputs = {
     RequestId: 'request-id',
@@ -32015,6 +32017,9 @@ const Outputs = {
     FileCount: 'file-count',
     TotalBytes: 'total-bytes',
     RecordCount: 'record-count',
+    RowCount: 'row-count',
+    NumFound: 'num-found',
+    Credits: 'credits',
     ExpiresAt: 'expires-at',
     ArtifactId: 'artifact-id',
     ArtifactUrl: 'artifact-url',
@@ -32489,6 +32494,11 @@ const DataTypes = {
 const Formats = ['CSV', 'JSON'];
 /** Result files expire this long after their `date_created`. */
 const RESULT_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+/** An id as it may appear in a file, directory or artifact name (v4 ids are opaque strings). */
+function idForName(requestId) {
+    const name = requestId.replace(/[^A-Za-z0-9._-]/g, '_');
+    return /^\.*$/.test(name) ? name.replace(/\./g, '_') : name;
+}
 /** The form of a request id: what the input accepts and what a created id must have. */
 function isRequestId(id, version) {
     return version === 'v3'
@@ -32513,7 +32523,7 @@ const Defaults = {
     Mode: 'artifact',
     ApiVersion: 'v3',
     Format: 'CSV',
-    CompressionLevel: 6,
+    CompressionLevel: 1,
     PollInterval: '30s',
     WaitTimeout: '1h',
     Concurrency: 4,
@@ -32522,7 +32532,8 @@ const Defaults = {
     IfNoResults: 'warn',
     ArtifactFallback: 'fail',
     Overwrite: false,
-    ReuseRequest: true
+    ReuseRequest: true,
+    DryRun: false
 };
 const Limits = {
     MaxConcurrency: 64,
@@ -32627,6 +32638,90 @@ function duration(env, name, fallback, minMs) {
     return ms;
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+;// CONCATENATED MODULE: ./src/inputs/request-key.ts
+
+
+/**
+ * The key under which a created download is remembered for later attempts of the same run: the
+ * run id and job, then a hash of the step and of every input that decides what is bought. A new
+ * attempt of the run has the same key (GITHUB_RUN_ATTEMPT is left out on purpose); another run,
+ * step, or query has another. The token never goes into it: a key is visible to anyone who can
+ * list the repository's caches.
+ */
+function requestKey(env, query, apiVersion, apiUrl) {
+    const runId = env['GITHUB_RUN_ID'];
+    if (!query || !runId)
+        return undefined;
+    const job = env['GITHUB_JOB'] ?? '';
+    const identity = JSON.stringify({
+        // The step's id, or the runner's name for it (`__owner_repo`, `__owner_repo_2`, ...).
+        step: env['GITHUB_ACTION'] ?? '',
+        action: env['GITHUB_ACTION_REPOSITORY'] ?? '',
+        apiVersion,
+        apiUrl,
+        query: query.query,
+        dataType: query.dataType,
+        format: query.format,
+        numRecords: query.numRecords,
+        view: query.view ?? ''
+    });
+    const hash = (0,external_node_crypto_.createHash)('sha256').update(identity).digest('hex').slice(0, 32);
+    // Cache keys hold no commas and at most 512 characters.
+    const safe = (text) => text.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
+    return `datafiniti-request-${safe(runId)}-${safe(job)}-${hash}`;
+}
+/** A true/false input. */
+function request_key_boolean(env, name, fallback) {
+    const raw = read(env, name);
+    const value = raw.toLowerCase();
+    if (value === '')
+        return fallback;
+    if (value === 'true')
+        return true;
+    if (value === 'false')
+        return false;
+    throw new InputError(`Input '${name}' must be true or false; got ${quote(raw)}.`);
+}
+
+;// CONCATENATED MODULE: ./src/inputs/budget.ts
+
+
+
+
+/**
+ * `max-records` and `dry-run`: both need a query (a given `request-id` is bought already) and API
+ * v4, the one version that counts a query's matches without creating a download.
+ */
+function parseBudget(env, withQuery, version) {
+    const rawMax = read(env, Inputs.MaxRecords);
+    let maxRecords;
+    if (rawMax !== '') {
+        maxRecords = /^\d+$/.test(rawMax) ? Number(rawMax) : NaN;
+        if (!Number.isSafeInteger(maxRecords) || maxRecords < 1) {
+            throw new InputError(`Input '${Inputs.MaxRecords}' must be a positive whole number such as 10000: the most records a ` +
+                `query may match before the run fails without buying; got ${quote(rawMax)}.`);
+        }
+    }
+    const dryRun = request_key_boolean(env, Inputs.DryRun, Defaults.DryRun);
+    const asked = [
+        ...(maxRecords !== undefined ? [Inputs.MaxRecords] : []),
+        ...(dryRun ? [Inputs.DryRun] : [])
+    ];
+    const named = asked.map(name => `'${name}'`).join(' and ');
+    const [subject, verb] = asked.length > 1 ? ['Inputs', ''] : ['Input', 's'];
+    if (asked.length > 0 && !withQuery) {
+        throw new InputError(`${subject} ${named} only appl${verb ? 'ies' : 'y'} with '${Inputs.Query}': a download given by '${Inputs.RequestId}' ` +
+            `is bought already. Remove it, or give a query instead.`);
+    }
+    if (asked.length > 0 && version !== 'v4') {
+        throw new InputError(`${subject} ${named} need${verb} '${Inputs.ApiVersion}: v4': API ${version} cannot count a query's matches ` +
+            `without creating (and paying for) the download.`);
+    }
+    return { maxRecords, dryRun };
+}
+
 ;// CONCATENATED MODULE: ./src/inputs/environment.ts
 
 
@@ -32711,53 +32806,6 @@ function parseQuery(env, query, version) {
     };
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
-;// CONCATENATED MODULE: ./src/inputs/request-key.ts
-
-
-/**
- * The key under which a created download is remembered for later attempts of the same run: the
- * run id and job, then a hash of the step and of every input that decides what is bought. A new
- * attempt of the run has the same key (GITHUB_RUN_ATTEMPT is left out on purpose); another run,
- * step, or query has another. The token never goes into it: a key is visible to anyone who can
- * list the repository's caches.
- */
-function requestKey(env, query, apiVersion, apiUrl) {
-    const runId = env['GITHUB_RUN_ID'];
-    if (!query || !runId)
-        return undefined;
-    const job = env['GITHUB_JOB'] ?? '';
-    const identity = JSON.stringify({
-        // The step's id, or the runner's name for it (`__owner_repo`, `__owner_repo_2`, ...).
-        step: env['GITHUB_ACTION'] ?? '',
-        action: env['GITHUB_ACTION_REPOSITORY'] ?? '',
-        apiVersion,
-        apiUrl,
-        query: query.query,
-        dataType: query.dataType,
-        format: query.format,
-        numRecords: query.numRecords,
-        view: query.view ?? ''
-    });
-    const hash = (0,external_node_crypto_.createHash)('sha256').update(identity).digest('hex').slice(0, 32);
-    // Cache keys hold no commas and at most 512 characters.
-    const safe = (text) => text.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
-    return `datafiniti-request-${safe(runId)}-${safe(job)}-${hash}`;
-}
-/** A true/false input. */
-function request_key_boolean(env, name, fallback) {
-    const raw = read(env, name);
-    const value = raw.toLowerCase();
-    if (value === '')
-        return fallback;
-    if (value === 'true')
-        return true;
-    if (value === 'false')
-        return false;
-    throw new InputError(`Input '${name}' must be true or false; got ${quote(raw)}.`);
-}
-
 ;// CONCATENATED MODULE: ./src/inputs/shard.ts
 
 
@@ -32769,7 +32817,7 @@ function parseShard(raw, withQuery) {
     if (withQuery) {
         throw new InputError(`Input '${Inputs.Shard}' cannot be used with '${Inputs.Query}': every shard would create, and pay for, ` +
             `a download of its own. Create the download in one job and give its '${Inputs.RequestId}' output ` +
-            `to the shards (README, "Large downloads").`);
+            `to the shards (docs/large-downloads.md).`);
     }
     const match = /^(\d{1,4})\s*\/\s*(\d{1,4})$/.exec(raw);
     const index = Number(match?.[1]);
@@ -32791,21 +32839,10 @@ function parseShard(raw, withQuery) {
 
 
 
-/** An id as it may appear in a file or artifact name (v4 ids are opaque strings). */
-function idForName(requestId) {
-    const name = requestId.replace(/[^A-Za-z0-9._-]/g, '_');
-    return /^\.*$/.test(name) ? name.replace(/\./g, '_') : name;
-}
+
 /** Absolute download directory, once the request id is known. */
 function downloadPathFor(settings, requestId) {
     return external_node_path_.resolve(settings.workspace, settings.path || external_node_path_.join('datafiniti', idForName(requestId)));
-}
-function artifactNameFor(settings, requestId) {
-    if (settings.artifactName)
-        return settings.artifactName;
-    // Each shard's own name, which `pattern: datafiniti-<id>-shard-*` gathers in a merge job.
-    const suffix = settings.shard ? `-shard-${settings.shard.index}-of-${settings.shard.count}` : '';
-    return `datafiniti-${idForName(requestId)}${suffix}`;
 }
 // Characters that @actions/artifact refuses in an artifact name.
 const ARTIFACT_NAME_FORBIDDEN = /[":<>|*?\r\n\\/]/;
@@ -32836,6 +32873,7 @@ function parseSettings(env, cwd) {
             (rawId === '' ? '; neither is set.' : '; both are set.'));
     }
     const shard = parseShard(read(env, Inputs.Shard), rawQuery !== '');
+    const budget = parseBudget(env, rawQuery !== '', apiVersion);
     const requestId = rawId === '' ? undefined : parseRequestId(rawId, apiVersion);
     const query = rawQuery === '' ? undefined : parseQuery(env, rawQuery, apiVersion);
     if (!query) {
@@ -32886,6 +32924,7 @@ function parseSettings(env, cwd) {
         reuseRequest,
         requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined,
         shard,
+        ...budget,
         directDownloads: parseDirectDownloads(env)
     };
 }
@@ -33667,6 +33706,7 @@ function downloadState(record, fields, failed) {
         error,
         numDownloaded: optionalNumber(record[fields.downloaded]),
         numRequested: optionalNumber(record[fields.requested]),
+        totalCost: fields.cost === undefined ? undefined : optionalNumber(record[fields.cost]),
         format: format === 'csv' || format === 'json' ? format : undefined
     };
 }
@@ -33836,8 +33876,134 @@ async function replaceArtifact(name, artifacts, log) {
     log.info(`Deleted the earlier artifact '${name}' (id ${id}) ('${Inputs.Overwrite}: true').`);
 }
 
+;// CONCATENATED MODULE: ./src/deliver/artifact-target.ts
+
+
+
+
+
+/** The artifact's name: the `artifact-name` input, or one made from the request id. */
+function artifactNameFor(settings, requestId) {
+    if (settings.artifactName)
+        return settings.artifactName;
+    // Each shard's own name, which `pattern: datafiniti-<id>-shard-*` gathers in a merge job.
+    const suffix = settings.shard ? `-shard-${settings.shard.index}-of-${settings.shard.count}` : '';
+    return `datafiniti-${idForName(requestId)}${suffix}`;
+}
+/**
+ * `mode: artifact`: the files and the manifest become one workflow artifact. What would make the
+ * upload fail at the end (no artifact service, a name already taken) fails before anything is
+ * created or waited for; with `artifact-fallback: files` a missing service keeps the files instead.
+ */
+function artifactTarget(settings, ports) {
+    const { artifacts, runner } = ports;
+    let blocked = false;
+    let nameChecked = false;
+    const checkName = async (requestId) => {
+        if (blocked || nameChecked)
+            return;
+        // The default name holds the request id: it is checked once the id is known.
+        if (requestId === undefined && !settings.artifactName)
+            return;
+        nameChecked = true;
+        const name = artifactNameFor(settings, requestId ?? '');
+        await checkArtifactName(name, settings.overwrite, artifacts, runner);
+    };
+    return {
+        downloads: true,
+        beforeCreate: async (requestId) => {
+            const blocker = artifacts.blocker();
+            if (blocker !== undefined) {
+                if (settings.artifactFallback !== 'files')
+                    throw new FatalError(blocker);
+                runner.warning(`${blocker} 'artifact-fallback: files' is set: the files will be downloaded and kept.`);
+                blocked = true;
+            }
+            await checkName(requestId);
+        },
+        beforeWait: checkName,
+        deliver: async ({ requestId, paths, root }) => {
+            if (blocked)
+                return undefined;
+            const name = artifactNameFor(settings, requestId);
+            const artifact = await runner.group(`Upload artifact ${name}`, async () => {
+                if (settings.overwrite)
+                    await replaceArtifact(name, artifacts, runner);
+                const uploaded = await artifacts.upload(name, paths, root, {
+                    retentionDays: settings.retentionDays,
+                    compressionLevel: settings.compressionLevel
+                });
+                runner.info(`Artifact ${name} uploaded: id ${uploaded.id}${uploaded.url ? `, ${uploaded.url}` : ''}`);
+                return uploaded;
+            });
+            return receiptOf(name, artifact);
+        }
+    };
+}
+/** The artifact as the outputs and the summary show it. */
+function receiptOf(name, artifact) {
+    const size = artifact.size === undefined ? '' : `, ${formatBytes(artifact.size)} zipped`;
+    return {
+        kind: 'Artifact',
+        name,
+        url: artifact.url,
+        details: `id ${artifact.id}${size}`,
+        outputs: {
+            [Outputs.ArtifactName]: name,
+            [Outputs.ArtifactId]: String(artifact.id),
+            [Outputs.ArtifactUrl]: artifact.url ?? '',
+            [Outputs.ArtifactDigest]: artifact.digest ?? ''
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/deliver/delivery.ts
+/** The hooks of a target that leaves the files where the download put them. */
+const IN_PLACE = {
+    beforeCreate: () => Promise.resolve(),
+    beforeWait: () => Promise.resolve(),
+    deliver: () => Promise.resolve(undefined)
+};
+
+;// CONCATENATED MODULE: ./src/deliver/files-target.ts
+
+/** `mode: files`: the verified files stay in the download directory for the job's next steps. */
+function filesTarget() {
+    return { downloads: true, ...IN_PLACE };
+}
+
+;// CONCATENATED MODULE: ./src/deliver/urls-target.ts
+
+/** `mode: urls`: nothing is downloaded; the outputs carry the signed URLs for a later step. */
+function urlsTarget() {
+    return { downloads: false, ...IN_PLACE };
+}
+
+;// CONCATENATED MODULE: ./src/deliver/targets.ts
+
+
+
+/** Every value of the `mode` input, and the target that implements it. */
+const TARGETS = {
+    artifact: artifactTarget,
+    files: filesTarget,
+    urls: urlsTarget
+};
+/** The target the `mode` input names. */
+function deliveryFor(settings, ports) {
+    return TARGETS[settings.mode](settings, ports);
+}
+
 ;// CONCATENATED MODULE: ./src/report/report.ts
 
+/** The signed URLs, in API order. */
+function urlsOf(report) {
+    return report.results.map(result => result.url);
+}
+/** The verified copies on disk, in API order. */
+function localFiles(report) {
+    return report.results.flatMap(result => (result.local ? [result.local] : []));
+}
 /** `shard 2 of 8`, as the log and the summary say it. */
 function describeShard(shard) {
     return `shard ${shard.index} of ${shard.count}`;
@@ -33849,22 +34015,81 @@ function shardLine(shard, files) {
         : `${line}. A shard count of at most ${formatCount(shard.totalFiles)} keeps every job busy.`;
 }
 function totalBytes(report) {
-    return report.files.reduce((sum, file) => sum + file.bytes, 0);
+    return localFiles(report).reduce((sum, file) => sum + file.bytes, 0);
 }
-/** Undefined when a file's format was unknown, or in urls mode. */
-function totalRecords(report) {
-    if (report.mode === 'urls')
+/** Rows the downloaded files hold; undefined when a file's format was unknown, or nothing was downloaded. */
+function totalRows(report) {
+    if (!report.downloads)
         return undefined;
     let sum = 0;
-    for (const file of report.files) {
+    for (const file of localFiles(report)) {
         if (file.records === undefined)
             return undefined;
         sum += file.records;
     }
     return sum;
 }
+/**
+ * Records delivered: the API's count for the whole download; else (a shard, or no count from the
+ * API) the rows, but only of JSON lines, where a row is a record. Never CSV rows, which a view
+ * without flattening spreads one record over.
+ */
+function recordCount(report) {
+    const bill = report.bill;
+    if (bill?.records !== undefined && !report.shard)
+        return bill.records;
+    return bill?.rowsAreRecords ? totalRows(report) : undefined;
+}
+/** Credits this run reports: the download's cost and the count's, where the API gave either. */
+function creditsOf(bill) {
+    const costs = [bill?.cost, bill?.count?.cost].filter(cost => cost !== undefined);
+    return costs.length > 0 ? costs.reduce((sum, cost) => sum + cost, 0) : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/report/bill.ts
+
+
+
+const credits = (n) => `${formatCount(n)} credit${n === 1 ? '' : 's'}`;
+/**
+ * The summary's lines on what was counted, bought and paid, and on records against rows where the
+ * two differ: Datafiniti counts and charges records, and a CSV without a flattening view spreads one
+ * record's nested fields (categories, prices, …) over several rows.
+ */
+function billLines(report) {
+    const { bill } = report;
+    if (!bill)
+        return [];
+    const lines = [];
+    const { count } = bill;
+    if (bill.wouldBuy !== undefined && count) {
+        lines.push(`**Dry run**: the query matches **${formatCount(count.numFound)}** records; a real run would buy ` +
+            `**${formatCount(bill.wouldBuy)}** of them. Nothing was bought.`);
+    }
+    else if (count) {
+        lines.push(`Counted before buying: the query matched **${formatCount(count.numFound)}** records.`);
+    }
+    if (count?.cost !== undefined)
+        lines.push(`The count cost ${credits(count.cost)}.`);
+    const records = recordCount(report);
+    if (bill.wouldBuy === undefined && (bill.records !== undefined || bill.cost !== undefined)) {
+        const what = bill.records === undefined ? 'The download' : `**${formatCount(bill.records)}** records`;
+        const cost = bill.cost === undefined ? '' : ` for **${credits(bill.cost)}**`;
+        const whole = report.shard ? ' (the whole download, every shard together)' : '';
+        lines.push(`Bought: ${what}${cost}${whole}, as Datafiniti counts them.`);
+    }
+    const rows = totalRows(report);
+    if (rows !== undefined && bill.records !== undefined && rows !== (records ?? bill.records)) {
+        lines.push(report.shard
+            ? `This shard's files hold **${formatCount(rows)}** rows of the download's ${formatCount(bill.records)} records.`
+            : `The files hold **${formatCount(rows)}** rows for ${formatCount(bill.records)} records: without a ` +
+                `flattening '${Inputs.View}', Datafiniti's CSV spreads one record's nested fields over several rows.`);
+    }
+    return lines.length > 0 ? [...lines, ''] : [];
+}
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
+
 
 
 
@@ -33891,65 +34116,70 @@ function escapeCell(text) {
  */
 function renderSummary(report) {
     const lines = [];
-    const records = totalRecords(report);
+    const records = recordCount(report);
+    const rows = totalRows(report);
     const shard = report.shard ? `, ${describeShard(report.shard)}` : '';
     lines.push(`### Datafiniti download${report.requestId ? ` ${escapeCell(report.requestId)}` : ''}${shard}: ${escapeCell(report.status)}`, '');
+    // A dry run has no files to describe: what it counted is the whole story.
+    if (report.bill?.wouldBuy !== undefined)
+        return [...lines, ...billLines(report)].join('\n') + '\n';
     const facts = [
-        `**${report.urls.length}** file(s)`,
-        report.mode === 'urls' ? undefined : `**${formatBytes(totalBytes(report))}**`,
+        `**${report.results.length}** file(s)`,
+        report.downloads ? `**${formatBytes(totalBytes(report))}**` : undefined,
         records === undefined ? undefined : `**${formatCount(records)}** records`,
+        rows === undefined || rows === records ? undefined : `**${formatCount(rows)}** rows`,
         `waited ${formatDuration(report.waitedMs)}`,
-        report.mode === 'urls' ? undefined : `downloaded in ${formatDuration(report.downloadMs)}`
+        report.downloads ? `downloaded in ${formatDuration(report.downloadMs)}` : undefined
     ].filter(Boolean);
     lines.push(facts.join(' · '), '');
     if (report.shard) {
         const { index, count, totalFiles } = report.shard;
-        lines.push(`Shard **${index}** of **${count}**: ${formatCount(report.urls.length)} of the download's ` +
+        lines.push(`Shard **${index}** of **${count}**: ${formatCount(report.results.length)} of the download's ` +
             `**${formatCount(totalFiles)}** result file(s); the other shards take the rest.`, '');
     }
+    lines.push(...billLines(report));
     if (report.noResults !== undefined) {
         lines.push(`No results: ${escapeCell(report.noResults)}`);
         return lines.join('\n') + '\n';
     }
-    const expiry = (i) => {
-        const date = report.expiries[i];
-        return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
-    };
-    if (report.mode === 'urls') {
+    const expiry = (date) => date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+    const shown = report.results.slice(0, SUMMARY_MAX_ROWS);
+    if (!report.downloads) {
         lines.push('| File | Host | Expires |', '| --- | --- | --- |');
-        report.urls.slice(0, SUMMARY_MAX_ROWS).forEach((url, i) => {
-            const host = escapeCell(new URL(url).host);
-            lines.push(`| ${escapeCell(report.names[i] ?? '')} | ${host} | ${expiry(i)} |`);
-        });
+        for (const result of shown) {
+            const host = escapeCell(new URL(result.url).host);
+            lines.push(`| ${escapeCell(result.name)} | ${host} | ${expiry(result.expiresAt)} |`);
+        }
     }
     else {
-        lines.push('| File | Size | Records | Expires | Check |', '| --- | ---: | ---: | --- | --- |');
-        report.files.slice(0, SUMMARY_MAX_ROWS).forEach((file, i) => {
+        lines.push('| File | Size | Rows | Expires | Check |', '| --- | ---: | ---: | --- | --- |');
+        for (const { local: file, expiresAt } of shown) {
+            if (!file)
+                continue;
             const count = file.records === undefined ? '' : formatCount(file.records);
             const size = formatBytes(file.bytes);
-            lines.push(`| ${escapeCell(file.name)} | ${size} | ${count} | ${expiry(i)} | ${CHECKS[file.integrity]} |`);
-        });
+            lines.push(`| ${escapeCell(file.name)} | ${size} | ${count} | ${expiry(expiresAt)} | ${CHECKS[file.integrity]} |`);
+        }
     }
-    if (report.urls.length > SUMMARY_MAX_ROWS) {
-        const rest = report.files.slice(SUMMARY_MAX_ROWS);
+    if (report.results.length > SUMMARY_MAX_ROWS) {
+        const rest = localFiles(report).slice(SUMMARY_MAX_ROWS);
         const restBytes = rest.reduce((sum, file) => sum + file.bytes, 0);
         const detail = rest.length > 0 ? ` (${formatBytes(restBytes)})` : '';
-        lines.push('', `…and ${formatCount(report.urls.length - SUMMARY_MAX_ROWS)} more file(s)${detail}: the \`files\` output lists them all.`);
+        lines.push('', `…and ${formatCount(report.results.length - SUMMARY_MAX_ROWS)} more file(s)${detail}: the \`files\` output lists them all.`);
     }
     lines.push('');
     if (report.expiresAt) {
         lines.push(`Result files expire at ${report.expiresAt.toISOString()} (7 days after Datafiniti made them).`);
     }
-    if (report.mode === 'urls') {
+    if (!report.downloads) {
         lines.push('', '> [!WARNING]', '> The `urls` output holds signed download links: anyone with one can fetch the file until it expires. Do not paste them anywhere public.');
     }
-    if (report.artifact) {
-        const name = escapeCell(report.artifactName);
-        const link = report.artifact.url ? `[${name}](${report.artifact.url})` : name;
-        const size = report.artifact.size === undefined ? '' : `, ${formatBytes(report.artifact.size)} zipped`;
-        lines.push('', `Artifact: ${link} (id ${report.artifact.id}${size}).`);
+    if (report.receipt) {
+        const { kind, name, url, details } = report.receipt;
+        const link = url ? `[${escapeCell(name)}](${url})` : escapeCell(name);
+        lines.push('', `${kind}: ${link} (${escapeCell(details)}).`);
     }
-    else if (report.mode !== 'urls') {
+    else if (report.downloads) {
         lines.push('', `Files are in \`${escapeCell(report.downloadPath)}\`.`);
     }
     return lines.join('\n') + '\n';
@@ -33964,10 +34194,10 @@ const Stages = {
     create: 'creating the download',
     wait: 'waiting for the download',
     download: 'downloading the files',
-    upload: 'uploading the artifact',
+    deliver: 'delivering the files',
     report: 'reporting'
 };
-function newRunProgress() {
+function newRunState() {
     return {
         stage: 'inputs',
         requestId: undefined,
@@ -33982,23 +34212,23 @@ function newRunProgress() {
  * The job summary of a failed run. `message` is the run's final failure line, already stripped of
  * every secret (finalMessage); everything here is escaped, as it may quote a server.
  */
-function renderFailureSummary(progress, message) {
-    const id = progress.requestId === undefined ? '' : ` ${escapeCell(progress.requestId)}`;
+function renderFailureSummary(state, message) {
+    const id = state.requestId === undefined ? '' : ` ${escapeCell(state.requestId)}`;
     const lines = [
-        `### Datafiniti download${id}: failed while ${Stages[progress.stage]}`,
+        `### Datafiniti download${id}: failed while ${Stages[state.stage]}`,
         '',
         ...message.split('\n').map(line => `> ${escapeCell(line)}`),
         ''
     ];
     const facts = [];
-    if (progress.status !== undefined)
-        facts.push(`Last status: ${escapeCell(progress.status)}`);
-    if (progress.filesTotal !== undefined) {
-        const kept = progress.filesDone > 0 && progress.downloadPath !== undefined
-            ? `, kept in \`${escapeCell(progress.downloadPath)}\``
+    if (state.status !== undefined)
+        facts.push(`Last status: ${escapeCell(state.status)}`);
+    if (state.filesTotal !== undefined) {
+        const kept = state.filesDone > 0 && state.downloadPath !== undefined
+            ? `, kept in \`${escapeCell(state.downloadPath)}\``
             : '';
-        facts.push(`${progress.filesDone} of ${progress.filesTotal} file(s) downloaded and verified ` +
-            `(${formatBytes(progress.bytesDone)})${kept}`);
+        facts.push(`${state.filesDone} of ${state.filesTotal} file(s) downloaded and verified ` +
+            `(${formatBytes(state.bytesDone)})${kept}`);
     }
     if (facts.length > 0)
         lines.push(facts.join(' · '), '');
@@ -34010,35 +34240,43 @@ function renderFailureSummary(progress, message) {
 
 
 
+
+/** The manifest's shape; readers of earlier versions' files are listed in `READABLE`. */
+const MANIFEST_VERSION = 2;
+const READABLE = [1, MANIFEST_VERSION];
 function manifestFor(report, context) {
-    const records = report.files.every(f => f.records !== undefined)
-        ? report.files.reduce((sum, f) => sum + (f.records ?? 0), 0)
-        : null;
+    const files = localFiles(report);
     return {
-        version: 1,
+        version: MANIFEST_VERSION,
         requestId: report.requestId,
         apiVersion: context.apiVersion,
         query: context.query ?? null,
         status: report.status,
         writtenAt: new Date(context.now).toISOString(),
-        createdAt: earliest(report.created)?.toISOString() ?? null,
+        createdAt: earliest(report.results.map(result => result.createdAt))?.toISOString() ?? null,
         expiresAt: report.expiresAt?.toISOString() ?? null,
         totals: {
-            files: report.files.length,
-            bytes: report.files.reduce((sum, f) => sum + f.bytes, 0),
-            records
+            files: files.length,
+            bytes: files.reduce((sum, f) => sum + f.bytes, 0),
+            records: recordCount(report) ?? null,
+            rows: totalRows(report) ?? null,
+            credits: creditsOf(report.bill) ?? null
         },
-        files: report.files.map(file => ({
-            name: file.name,
-            bytes: file.bytes,
-            records: file.records ?? null,
-            sha256: file.sha256,
-            etag: file.etag ?? null,
-            integrity: file.integrity,
-            createdAt: report.created[report.names.indexOf(file.name)]?.toISOString() ?? null,
-            expiresAt: report.expiries[report.names.indexOf(file.name)]?.toISOString() ?? null
-        })),
+        numFound: report.bill?.count?.numFound ?? null,
+        files: report.results.flatMap(({ local: file, createdAt, expiresAt }) => file ? [manifestEntry(file, createdAt, expiresAt)] : []),
         shard: report.shard ?? null
+    };
+}
+function manifestEntry(file, createdAt, expiresAt) {
+    return {
+        name: file.name,
+        bytes: file.bytes,
+        rows: file.records ?? null,
+        sha256: file.sha256,
+        etag: file.etag ?? null,
+        integrity: file.integrity,
+        createdAt: createdAt?.toISOString() ?? null,
+        expiresAt: expiresAt?.toISOString() ?? null
     };
 }
 function earliest(dates) {
@@ -34073,7 +34311,8 @@ async function readManifest(dir, shard = null) {
         if (parsed === null || typeof parsed !== 'object')
             return undefined;
         const manifest = parsed;
-        return manifest.version === 1 && Array.isArray(manifest.files)
+        // An earlier version's files carry everything a re-run checks (name, bytes, sha256, etag).
+        return READABLE.includes(Number(manifest.version)) && Array.isArray(manifest.files)
             ? manifest
             : undefined;
     }
@@ -34121,11 +34360,12 @@ async function verifiedEarlier(dir, shard = null) {
  * `if-no-files-found` is.
  */
 function noResultsReason(report) {
-    if (report.urls.length === 0) {
+    if (report.results.length === 0) {
         return `Datafiniti download request ${report.requestId} is ${report.status} but lists no result files: nothing to download.`;
     }
-    if (report.files.length > 0 && totalRecords(report) === 0) {
-        return `Download ${report.requestId} holds no records: its ${report.files.length} file(s) are empty but for headers.`;
+    const files = localFiles(report);
+    if (files.length > 0 && totalRows(report) === 0) {
+        return `Download ${report.requestId} holds no records: its ${files.length} file(s) are empty but for headers.`;
     }
     return undefined;
 }
@@ -34135,7 +34375,7 @@ function noResultsReason(report) {
  * directory agree, and no artifact is uploaded.
  */
 async function settleNoResults(report, reason, action, log) {
-    for (const file of report.files)
+    for (const file of localFiles(report))
         await onDisk(() => (0,promises_.rm)(file.path, { force: true }));
     if (action === 'error') {
         throw new FatalError(`${reason} Failing, as '${Inputs.IfNoResults}: error' asks; with warn or ignore the step succeeds with file-count 0.`);
@@ -34148,11 +34388,7 @@ async function settleNoResults(report, reason, action, log) {
         log.info(`${reason} ${delivered}`);
     }
     report.noResults = reason;
-    report.urls = [];
-    report.names = [];
-    report.expiries = [];
-    report.created = [];
-    report.files = [];
+    report.results = [];
 }
 /**
  * Once the files are on disk (or, in urls mode, listed): settles a run with no results, or writes
@@ -34161,14 +34397,14 @@ async function settleNoResults(report, reason, action, log) {
 async function settleResults(report, context, log) {
     // A shard past the download's last file: the download has results, this job has none of them
     // (the pipeline warned); there is nothing to write or upload, and nothing to fail for.
-    if (report.urls.length === 0 && (report.shard?.totalFiles ?? 0) > 0)
+    if (report.results.length === 0 && (report.shard?.totalFiles ?? 0) > 0)
         return false;
     const reason = noResultsReason(report);
     if (reason !== undefined) {
         await settleNoResults(report, reason, context.ifNoResults, log);
         return false;
     }
-    if (report.mode !== 'urls') {
+    if (report.downloads) {
         report.manifestPath = await writeManifest(report.downloadPath, manifestFor(report, context));
     }
     return true;
@@ -34177,26 +34413,25 @@ async function settleResults(report, context, log) {
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 
 
+const outputs_text = (value) => (value === undefined ? '' : String(value));
 function setOutputs(report, setOutput) {
-    const records = totalRecords(report);
     setOutput(Outputs.RequestId, report.requestId);
     setOutput(Outputs.Status, report.status);
-    setOutput(Outputs.Urls, JSON.stringify(report.urls));
-    setOutput(Outputs.Files, JSON.stringify(report.files.map(file => file.path)));
+    setOutput(Outputs.Urls, JSON.stringify(urlsOf(report)));
+    setOutput(Outputs.Files, JSON.stringify(localFiles(report).map(file => file.path)));
     setOutput(Outputs.DownloadPath, report.downloadPath);
-    setOutput(Outputs.FileCount, String(report.urls.length));
+    setOutput(Outputs.FileCount, String(report.results.length));
     setOutput(Outputs.Shard, report.shard ? `${report.shard.index}/${report.shard.count}` : '');
-    setOutput(Outputs.DownloadFileCount, String(report.shard?.totalFiles ?? report.urls.length));
+    setOutput(Outputs.DownloadFileCount, String(report.shard?.totalFiles ?? report.results.length));
     setOutput(Outputs.TotalBytes, String(totalBytes(report)));
-    setOutput(Outputs.RecordCount, records === undefined ? '' : String(records));
+    setOutput(Outputs.RecordCount, outputs_text(recordCount(report)));
+    setOutput(Outputs.RowCount, outputs_text(totalRows(report)));
+    setOutput(Outputs.NumFound, outputs_text(report.bill?.count?.numFound));
+    setOutput(Outputs.Credits, outputs_text(creditsOf(report.bill)));
     setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '');
     setOutput(Outputs.Manifest, report.manifestPath ?? '');
-    if (report.artifact) {
-        setOutput(Outputs.ArtifactName, report.artifactName);
-        setOutput(Outputs.ArtifactId, String(report.artifact.id));
-        setOutput(Outputs.ArtifactUrl, report.artifact.url ?? '');
-        setOutput(Outputs.ArtifactDigest, report.artifact.digest ?? '');
-    }
+    for (const [name, value] of Object.entries(report.receipt?.outputs ?? {}))
+        setOutput(name, value);
 }
 
 ;// CONCATENATED MODULE: ./src/report/publish.ts
@@ -34219,13 +34454,33 @@ function warnAbout(report, log, clock) {
     }
 }
 function conclusion(report) {
-    const records = totalRecords(report);
-    const parts = [`${report.urls.length} file(s)`];
-    if (report.mode !== 'urls')
+    const { bill } = report;
+    if (bill?.wouldBuy !== undefined) {
+        return (`Dry run: the query matches ${formatCount(bill.count?.numFound ?? 0)} records, a real run would buy ` +
+            `${formatCount(bill.wouldBuy)}; nothing was bought`);
+    }
+    const records = recordCount(report);
+    const rows = totalRows(report);
+    const parts = [`${report.results.length} file(s)`];
+    if (report.downloads)
         parts.push(formatBytes(totalBytes(report)));
     if (records !== undefined)
         parts.push(`${formatCount(records)} records`);
+    if (rows !== undefined && rows !== records)
+        parts.push(`${formatCount(rows)} rows`);
     return `Datafiniti download ${report.requestId} ${report.status}: ${parts.join(', ')}`;
+}
+
+;// CONCATENATED MODULE: ./src/steps/announce.ts
+
+/** The run's plan, in two lines, before any request: what, where, how often, how many at once. */
+function announce(settings, log) {
+    const source = settings.requestId
+        ? `Request ${settings.requestId}`
+        : `New ${settings.query?.dataType ?? ''} download from a query`;
+    log.info(`${source} at ${new URL(settings.apiUrl).host} (API ${settings.apiVersion}), mode ${settings.mode}`);
+    log.info(`Poll every ${formatDuration(settings.pollIntervalMs)} for up to ${formatDuration(settings.waitTimeoutMs)}; ` +
+        `${settings.concurrency} download(s) at once, ${settings.maxRetries} retries`);
 }
 
 ;// CONCATENATED MODULE: ./src/api/expiry.ts
@@ -34286,6 +34541,8 @@ function expiryFromUrl(url) {
 ;// CONCATENATED MODULE: ./src/api/v3.ts
 
 
+
+
 const FAILED_STATUSES = new Set(['failed', 'error', 'cancelled', 'canceled']);
 /** Datafiniti API v3: HTTP Basic with the token as user name and an empty password. */
 class V3Client {
@@ -34338,6 +34595,14 @@ class V3Client {
             }
             return String(id);
         }, { idempotent: false });
+    }
+    /**
+     * v3 documents no count that does not buy: a request object's `numFound` exists only once the
+     * download is created (and charged). Refused before any request, rather than guessed.
+     */
+    countMatches(spec) {
+        return Promise.reject(new FatalError(`API v3 cannot count the records a query matches without creating (and paying for) a download ` +
+            `of ${spec.dataType}: '${Inputs.MaxRecords}' and '${Inputs.DryRun}' need '${Inputs.ApiVersion}: v4'.`));
     }
     async getRequest(id, options) {
         const endpoint = `GET /v3/requests/${id}`;
@@ -34421,6 +34686,30 @@ class V4Client {
             return id;
         }, { idempotent: false });
     }
+    /**
+     * `POST /v4/{type}/search` without `download` is a search: it answers `num_found` (every match)
+     * and returns `num_records` records, charged as such (`total_cost`). One record is the least it
+     * takes, so the count costs at most one record and creates nothing.
+     */
+    async countMatches(spec) {
+        const endpoint = `POST /v4/${spec.dataType}/search`;
+        const body = JSON.stringify({ query: spec.query, num_records: 1 });
+        return this.ctx.call(endpoint, async () => {
+            const res = await this.ctx.http.postText(`${this.ctx.baseUrl}/v4/${spec.dataType}/search`, { ...this.headers(), 'Content-Type': 'application/json' }, body);
+            if (res.status < 200 || res.status >= 300) {
+                failForStatus(endpoint, res, this.secrets, this.ctx.now());
+            }
+            const answer = parseJson(endpoint, res, this.secrets);
+            const record = answer !== null && typeof answer === 'object' && !Array.isArray(answer)
+                ? answer
+                : {};
+            const numFound = optionalNumber(record['num_found']);
+            if (numFound === undefined || !Number.isSafeInteger(numFound)) {
+                throw wrongShape(endpoint, res.status, 'no "num_found" count', res.text, this.secrets);
+            }
+            return { numFound, cost: optionalNumber(record['total_cost']) };
+        });
+    }
     async download(id, options) {
         const endpoint = `GET /v4/downloads/${id}`;
         return this.ctx.call(endpoint, async () => {
@@ -34434,7 +34723,12 @@ class V4Client {
     }
     async getRequest(id, options) {
         const { record } = await this.download(id, options);
-        return downloadState(record, { downloaded: 'num_downloaded', requested: 'num_records', format: 'format' }, FAILED);
+        return downloadState(record, {
+            downloaded: 'num_downloaded',
+            requested: 'num_records',
+            format: 'format',
+            cost: 'total_cost'
+        }, FAILED);
     }
     /** `results` fills in while the download runs: it is read only once the download is complete. */
     async getResults(id, options) {
@@ -36116,7 +36410,7 @@ function notEnoughSpace(dir, space, sizes, check) {
     const split = check.shard
         ? `split it into more shards: 'shard: K/N' with N = ${shards} or more instead of ${count}`
         : `split it across matrix jobs: 'shard: K/N' with N = ${shards} or more, one job per K from 1 to N`;
-    return `${head} To fix it, ${split} (README, "Large downloads"), or ${path}.`;
+    return `${head} To fix it, ${split} (docs/large-downloads.md), or ${path}.`;
 }
 /** `fn` over every item, at most `limit` at a time, results in order. */
 async function mapLimited(items, limit, fn) {
@@ -36331,50 +36625,48 @@ function once(fn) {
 
 
 /** The run's report once the result files are listed: this job's share of them, named. */
-function reportFor(settings, requestId, completed) {
+function reportFor(settings, requestId, completed, downloads, count) {
     const { shard } = settings;
     // Named over the whole list, so that a file has the same name whichever shard takes it.
-    const names = shardOf(assignFileNames(completed.results.map(result => result.url)), shard);
-    const results = shardOf(completed.results, shard);
-    const urls = results.map(result => result.url);
-    const expiries = results.map(result => result.expiresAt);
-    const created = results.map(result => result.createdAt);
-    const times = expiries.flatMap(date => (date ? [date.getTime()] : []));
+    const names = assignFileNames(completed.results.map(result => result.url));
+    const results = shardOf(completed.results.map((result, i) => ({
+        url: result.url,
+        name: names[i] ?? `result-${i + 1}`,
+        expiresAt: result.expiresAt,
+        createdAt: result.createdAt
+    })), shard);
+    const times = results.flatMap(result => (result.expiresAt ? [result.expiresAt.getTime()] : []));
     return {
         requestId,
         status: completed.state.status,
-        mode: settings.mode,
-        urls,
-        names,
-        expiries,
-        created,
-        files: [],
+        downloads,
+        results,
         downloadPath: downloadPathFor(settings, requestId),
         expiresAt: times.length > 0 ? new Date(Math.min(...times)) : undefined,
-        artifact: undefined,
-        artifactName: artifactNameFor(settings, requestId),
+        receipt: undefined,
         manifestPath: undefined,
         waitedMs: completed.waitedMs,
         downloadMs: 0,
         noResults: undefined,
-        shard: shard && { ...shard, totalFiles: completed.results.length }
+        shard: shard && { ...shard, totalFiles: completed.results.length },
+        bill: {
+            count,
+            records: completed.state.numDownloaded,
+            cost: completed.state.totalCost,
+            rowsAreRecords: names.length > 0 && names.every(name => formatOf(name, completed.state.format) === 'json')
+        }
     };
 }
 /** The report of a query that matched nothing: no request, no files. */
-function noMatchesReport(settings) {
+function noMatchesReport(downloads) {
     return {
         requestId: '',
         status: 'NO MATCHES',
-        mode: settings.mode,
-        urls: [],
-        names: [],
-        expiries: [],
-        created: [],
-        files: [],
+        downloads,
+        results: [],
         downloadPath: '',
         expiresAt: undefined,
-        artifact: undefined,
-        artifactName: '',
+        receipt: undefined,
         manifestPath: undefined,
         waitedMs: 0,
         downloadMs: 0,
@@ -36383,10 +36675,11 @@ function noMatchesReport(settings) {
     };
 }
 function plan(report, completed) {
-    return report.urls.map((url, i) => {
-        const name = report.names[i] ?? `result-${i + 1}`;
-        return { url, name, format: formatOf(name, completed.state.format) };
-    });
+    return report.results.map(({ url, name }) => ({
+        url,
+        name,
+        format: formatOf(name, completed.state.format)
+    }));
 }
 async function download(planned, { downloadPath: dir, shard }, settings, { http, clock, runner, signal, disk, hasher }, hooks) {
     runner.info(`Downloading to ${dir}`);
@@ -36413,7 +36706,7 @@ async function download(planned, { downloadPath: dir, shard }, settings, { http,
             onSize: progress.expect
         });
         for (const [i, file] of files.entries()) {
-            const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`;
+            const records = file.records === undefined ? '' : `, ${formatCount(file.records)} rows`;
             runner.info(`${file.name}: ${formatBytes(file.bytes)}${records} from ${describeUrl(planned[i]?.url ?? '')}`);
         }
         return files;
@@ -36423,38 +36716,86 @@ async function download(planned, { downloadPath: dir, shard }, settings, { http,
     }
 }
 
-;// CONCATENATED MODULE: ./src/steps/announce.ts
+;// CONCATENATED MODULE: ./src/steps/estimate.ts
 
 
 
 
+/** Records a download of `spec` would buy out of `numFound` matches. */
+function wouldBuy(spec, numFound) {
+    return spec.numRecords === 'all' ? numFound : Math.min(spec.numRecords, numFound);
+}
 /**
- * What can be known before any network call: where artifact mode cannot upload, fail now (or go
- * on with the files kept, if the user said so) rather than after an hour of waiting.
+ * Whether the run must count before buying: a dry run always; `max-records` only when the download
+ * could exceed it. A `num-records` at or below `max-records` caps the download already, so the
+ * count (a call, and up to one record's cost) would change nothing.
  */
-async function preflight(settings, { runner, artifacts }) {
-    let uploadBlocked = false;
-    const blocker = settings.mode === 'artifact' ? artifacts.blocker() : undefined;
-    if (blocker !== undefined) {
-        if (settings.artifactFallback !== 'files')
-            throw new FatalError(blocker);
-        runner.warning(`${blocker} 'artifact-fallback: files' is set: the files will be downloaded and kept.`);
-        uploadBlocked = true;
+function needsCount(spec, budget) {
+    if (budget.dryRun)
+        return true;
+    if (budget.maxRecords === undefined)
+        return false;
+    return spec.numRecords === 'all' || spec.numRecords > budget.maxRecords;
+}
+/** Why a download of `spec` is refused: it would buy more than `max-records`, and what to do. */
+function overBudget(spec, numFound, maxRecords) {
+    const buys = wouldBuy(spec, numFound);
+    const capped = buys < numFound
+        ? ` ('${Inputs.NumRecords}' ${spec.numRecords} would buy ${formatCount(buys)})`
+        : '';
+    return (`The query matches ${formatCount(numFound)} records${capped}, more than '${Inputs.MaxRecords}' ` +
+        `${formatCount(maxRecords)} allows: nothing was bought. Narrow the query, raise '${Inputs.MaxRecords}' ` +
+        `to at least ${buys}, or set '${Inputs.NumRecords}: ${maxRecords}' to take only ${formatCount(maxRecords)} ` +
+        `records on purpose.`);
+}
+/**
+ * Counts the records `spec` matches, right before the download of exactly that spec is created, when
+ * `max-records` or `dry-run` asks; fails, before anything is bought, when the download would exceed
+ * `max-records` (a dry run only warns). Undefined when nothing was counted.
+ */
+async function estimate(client, spec, budget, { runner }) {
+    if (!needsCount(spec, budget)) {
+        if (budget.maxRecords !== undefined) {
+            runner.info(`'${Inputs.NumRecords}' ${spec.numRecords} is within '${Inputs.MaxRecords}' ${budget.maxRecords}: ` +
+                `the download cannot exceed it, so the matches are not counted.`);
+        }
+        return undefined;
     }
-    const source = settings.requestId
-        ? `Request ${settings.requestId}`
-        : `New ${settings.query?.dataType ?? ''} download from a query`;
-    runner.info(`${source} at ${new URL(settings.apiUrl).host} (API ${settings.apiVersion}), mode ${settings.mode}`);
-    runner.info(`Poll every ${formatDuration(settings.pollIntervalMs)} for up to ${formatDuration(settings.waitTimeoutMs)}; ` +
-        `${settings.concurrency} download(s) at once, ${settings.maxRetries} retries`);
-    // Known before anything is created when given, or when the request id is.
-    const name = settings.requestId
-        ? artifactNameFor(settings, settings.requestId)
-        : settings.artifactName;
-    const nameChecked = settings.mode === 'artifact' && !uploadBlocked && name !== '';
-    if (nameChecked)
-        await checkArtifactName(name, settings.overwrite, artifacts, runner);
-    return { uploadBlocked, nameChecked };
+    return runner.group('Count matching records', async () => {
+        const count = await client.countMatches(spec);
+        // Set at once: a run refused below still tells the user how many records the query matches.
+        runner.setOutput(Outputs.NumFound, String(count.numFound));
+        const cost = count.cost === undefined ? '' : ` (the count cost ${formatCount(count.cost)} credit(s))`;
+        runner.info(`The query matches ${formatCount(count.numFound)} ${spec.dataType} records; a download would buy ` +
+            `${formatCount(wouldBuy(spec, count.numFound))} of them${cost}`);
+        const { maxRecords } = budget;
+        if (maxRecords !== undefined && wouldBuy(spec, count.numFound) > maxRecords) {
+            const message = overBudget(spec, count.numFound, maxRecords);
+            if (!budget.dryRun)
+                throw new FatalError(message);
+            runner.warning(`A run without '${Inputs.DryRun}' would fail: ${message}`);
+        }
+        return count;
+    });
+}
+/** A dry run: counts the matches of the spec a real run would create, and creates nothing. */
+async function dryRun(client, spec, budget, ports, downloads) {
+    const count = (await estimate(client, spec, { ...budget, dryRun: true }, ports)) ?? {
+        numFound: 0,
+        cost: undefined
+    };
+    ports.runner.info(`'${Inputs.DryRun}' is true: no download is created, nothing is bought.`);
+    return {
+        ...noMatchesReport(downloads),
+        status: 'DRY RUN',
+        bill: {
+            count,
+            records: undefined,
+            cost: undefined,
+            rowsAreRecords: false,
+            wouldBuy: wouldBuy(spec, count.numFound)
+        }
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline.ts
@@ -36476,36 +36817,51 @@ async function preflight(settings, { runner, artifacts }) {
  * The whole run: inputs → (create) → wait → download → deliver → report. Every side effect goes
  * through `ports`, so this function is tested with plain objects.
  */
-async function runPipeline(settings, ports, progress = newRunProgress()) {
+async function runPipeline(settings, ports, state = newRunState()) {
     const { runner, clock } = ports;
     const { apiVersion, query, ifNoResults } = settings;
-    const { uploadBlocked, nameChecked } = await runner.group('Validate inputs', () => preflight(settings, ports));
+    const delivery = deliveryFor(settings, ports);
+    await runner.group('Validate inputs', async () => {
+        announce(settings, runner);
+        await delivery.beforeCreate(settings.requestId);
+    });
     const client = apiClient(settings, ports);
-    progress.stage = settings.requestId ? 'wait' : 'create';
+    state.stage = settings.requestId ? 'wait' : 'create';
+    const spec = settings.query;
+    if (spec && settings.dryRun) {
+        // Counted on the very spec a real run would create; nothing is created.
+        const report = await dryRun(client, spec, settings, ports, delivery.downloads);
+        await publishReport(report, runner, clock);
+        return report;
+    }
     let requestId;
+    let matches;
     try {
         requestId =
             settings.requestId ??
-                (await createOnce(() => create(client, settings.query, ports), settings, ports.memory, runner));
+                (await createOnce(async () => {
+                    // Right before the create, on the spec it sends: a re-run reusing a download skips both.
+                    if (spec)
+                        matches = await estimate(client, spec, settings, ports);
+                    return create(client, spec, ports);
+                }, settings, ports.memory, runner));
     }
     catch (error) {
         // A query that matched nothing made no download: the user's `if-no-results` says what next.
         if (!(error instanceof NoMatchesError))
             throw error;
-        const report = noMatchesReport(settings);
+        const report = noMatchesReport(delivery.downloads);
+        if (matches)
+            report.bill = { count: matches, records: undefined, cost: undefined, rowsAreRecords: false };
         await settleNoResults(report, error.message, ifNoResults, runner);
         await publishReport(report, runner, clock);
         return report;
     }
-    if (settings.mode === 'artifact' && !uploadBlocked && !nameChecked) {
-        // The default name holds the request id: checked once it is known, still before the wait.
-        const name = artifactNameFor(settings, requestId);
-        await checkArtifactName(name, settings.overwrite, ports.artifacts, runner);
-    }
-    progress.requestId = requestId;
+    await delivery.beforeWait(requestId);
+    state.requestId = requestId;
     // Set at once: if the wait fails, this is how the user finds the download again.
     runner.setOutput(Outputs.RequestId, requestId);
-    progress.stage = 'wait';
+    state.stage = 'wait';
     const completed = await runner.group(`Wait for download request ${requestId}`, () => waitForResults(client, requestId, {
         pollIntervalMs: settings.pollIntervalMs,
         waitTimeoutMs: settings.waitTimeoutMs,
@@ -36513,47 +36869,39 @@ async function runPipeline(settings, ports, progress = newRunProgress()) {
         log: runner,
         signal: ports.signal
     }));
-    progress.status = completed.state.status;
+    state.status = completed.state.status;
     runner.setOutput(Outputs.Status, completed.state.status);
-    const report = reportFor(settings, requestId, completed);
+    const report = reportFor(settings, requestId, completed, delivery.downloads, matches);
+    const count = report.results.length;
     // A shard past the last file has nothing to do: worth a warning, not a failure.
     if (report.shard)
-        runner[report.urls.length > 0 ? 'info' : 'warning'](shardLine(report.shard, report.urls.length));
+        runner[count > 0 ? 'info' : 'warning'](shardLine(report.shard, count));
     // The signature of a signed URL is the credential: masked in case a later step prints a URL.
-    for (const secret of signatureSecrets(report.urls))
+    for (const secret of signatureSecrets(urlsOf(report)))
         runner.setSecret(secret);
-    if (settings.mode !== 'urls' && report.urls.length > 0) {
-        progress.stage = 'download';
-        Object.assign(progress, { filesTotal: report.urls.length, downloadPath: report.downloadPath });
+    if (delivery.downloads && count > 0) {
+        state.stage = 'download';
+        Object.assign(state, { filesTotal: count, downloadPath: report.downloadPath });
         // Expired or revoked URLs: ask for the results once more, for fresh ones.
         const refreshUrls = async () => ((await client.getResults(requestId)) ?? []).map(result => result.url);
         const started = clock.now();
-        report.files = await runner.group(`Download ${report.urls.length} file(s)`, () => download(plan(report, completed), report, settings, ports, {
+        const files = await runner.group(`Download ${count} file(s)`, () => download(plan(report, completed), report, settings, ports, {
             refreshUrls,
             onFile: file => {
-                progress.filesDone++;
-                progress.bytesDone += file.bytes;
+                state.filesDone++;
+                state.bytesDone += file.bytes;
             }
         }));
+        report.results.forEach((result, i) => (result.local = files[i]));
         report.downloadMs = clock.now() - started;
     }
     const delivered = await settleResults(report, { apiVersion, query, ifNoResults, now: clock.now() }, runner);
-    if (settings.mode === 'artifact' && !uploadBlocked && delivered) {
-        progress.stage = 'upload';
-        const name = report.artifactName;
-        report.artifact = await runner.group(`Upload artifact ${name}`, async () => {
-            const paths = [...report.files.map(file => file.path), report.manifestPath ?? []].flat();
-            if (settings.overwrite)
-                await replaceArtifact(name, ports.artifacts, runner);
-            const artifact = await ports.artifacts.upload(name, paths, report.downloadPath, {
-                retentionDays: settings.retentionDays,
-                compressionLevel: settings.compressionLevel
-            });
-            runner.info(`Artifact ${name} uploaded: id ${artifact.id}${artifact.url ? `, ${artifact.url}` : ''}`);
-            return artifact;
-        });
+    if (delivered) {
+        state.stage = 'deliver';
+        const paths = [...localFiles(report).map(file => file.path), report.manifestPath ?? []].flat();
+        report.receipt = await delivery.deliver({ requestId, paths, root: report.downloadPath });
     }
-    progress.stage = 'report';
+    state.stage = 'report';
     await publishReport(report, runner, clock);
     return report;
 }
@@ -36893,7 +37241,7 @@ async function run(env = process.env) {
     for (const secret of secrets)
         runner.setSecret(secret);
     const lifetime = watchProcess();
-    const progress = newRunProgress();
+    const state = newRunState();
     const http = [];
     const hasher = defaultHasher();
     try {
@@ -36914,13 +37262,13 @@ async function run(env = process.env) {
             disk: { freeBytes: freeBytesAt },
             hasher
         };
-        await runPipeline(settings, ports, progress);
+        await runPipeline(settings, ports, state);
     }
     catch (error) {
         const message = finalMessage(error, secrets);
         core/* setFailed */.C1(message);
         // The page says what failed too; a summary that cannot be written must not hide the failure.
-        await runner.summary(renderFailureSummary(progress, message)).catch(() => undefined);
+        await runner.summary(renderFailureSummary(state, message)).catch(() => undefined);
     }
     finally {
         for (const client of http)

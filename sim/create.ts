@@ -55,7 +55,7 @@ export function createDownload(
     dataFormat: ask.format === 'JSON' ? 'json' : 'csv',
     numRequested,
     pollsUntilComplete: spec.pollsUntilComplete ?? 1,
-    files: spec.files(id),
+    files: spec.files(id, { numRequested, format: ask.format, view: ask.view }),
     ...(spec.finalStatus ? { finalStatus: spec.finalStatus } : {}),
     ...(spec.pollFaults ? { requestFaults: [...spec.pollFaults] } : {})
   }

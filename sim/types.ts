@@ -87,6 +87,8 @@ export interface SimRequest {
   id: number | string
   dataFormat?: 'csv' | 'json'
   numRequested?: number
+  /** Credits the download costs (v4 `total_cost`); default one a record. */
+  totalCost?: number
   /** Status polls answered STARTED (v4: queued, then running) before COMPLETED. */
   pollsUntilComplete?: number
   /** `/v3/results` answers 404 this many times after completion. */
@@ -110,16 +112,35 @@ export interface SimRequest {
 export interface SimQuery {
   /** Records that match; 0 answers the API's zero-match error. */
   numFound: number
-  /** The new download's files, named from its id. */
-  files: (id: string) => SimFile[]
+  /**
+   * The new download's files, named from its id, for what the create asked: `numRequested` records
+   * (the matches, at most `num-records`), in `format`, through `view` (see `flattens` in data.ts).
+   */
+  files: (id: string, ask: FileAsk) => SimFile[]
   pollsUntilComplete?: number
   finalStatus?: string
   /** v3 create answers 303 with Location (default) or 200 with the request object. */
   v3Answer?: 'redirect' | 'body'
   /** Misbehaviour of the create call, one per call. */
   createFaults?: Fault[]
+  /** Misbehaviour of a v4 count (a search without `download`), one per call. */
+  countFaults?: Fault[]
   /** Misbehaviour of the new download's status polls. */
   pollFaults?: Fault[]
+}
+
+/** What a download created from a query holds: its files are made to match. */
+export interface FileAsk {
+  numRequested: number
+  format: string
+  view: string | undefined
+}
+
+/** A v4 search without `download`: a count (and a preview of records), no download. */
+export interface CountCall {
+  query: string
+  dataType: string
+  numRecords: number | undefined
 }
 
 export interface CreatedDownload {
@@ -171,6 +192,8 @@ export interface Simulator {
   createCalls: { version: 'v3' | 'v4'; path: string }[]
   /** Downloads created from queries. */
   created: CreatedDownload[]
+  /** v4 searches without `download`: counts, which create nothing. */
+  counts: CountCall[]
   /** How many times a request's status was polled. */
   polls(id: number | string): number
   stop(): Promise<void>

@@ -13,6 +13,8 @@ import { signatureSecrets } from './support/secrets.js'
 import { announce } from './steps/announce.js'
 import { apiClient, create } from './steps/api.js'
 import { download, noMatchesReport, plan, reportFor } from './steps/download.js'
+import { dryRun, estimate } from './steps/estimate.js'
+import type { MatchCount } from './domain/model.js'
 
 /**
  * The whole run: inputs → (create) → wait → download → deliver → report. Every side effect goes
@@ -32,12 +34,24 @@ export async function runPipeline(
   })
   const client = apiClient(settings, ports)
   state.stage = settings.requestId ? 'wait' : 'create'
+  const spec = settings.query
+  if (spec && settings.dryRun) {
+    // Counted on the very spec a real run would create; nothing is created.
+    const report = await dryRun(client, spec, settings, ports, delivery.downloads)
+    await publishReport(report, runner, clock)
+    return report
+  }
   let requestId: string
+  let matches: MatchCount | undefined
   try {
     requestId =
       settings.requestId ??
       (await createOnce(
-        () => create(client, settings.query, ports),
+        async () => {
+          // Right before the create, on the spec it sends: a re-run reusing a download skips both.
+          if (spec) matches = await estimate(client, spec, settings, ports)
+          return create(client, spec, ports)
+        },
         settings,
         ports.memory,
         runner
@@ -46,6 +60,8 @@ export async function runPipeline(
     // A query that matched nothing made no download: the user's `if-no-results` says what next.
     if (!(error instanceof NoMatchesError)) throw error
     const report = noMatchesReport(delivery.downloads)
+    if (matches)
+      report.bill = { count: matches, records: undefined, cost: undefined, rowsAreRecords: false }
     await settleNoResults(report, error.message, ifNoResults, runner)
     await publishReport(report, runner, clock)
     return report
@@ -67,7 +83,7 @@ export async function runPipeline(
   )
   state.status = completed.state.status
   runner.setOutput(Outputs.Status, completed.state.status)
-  const report = reportFor(settings, requestId, completed, delivery.downloads)
+  const report = reportFor(settings, requestId, completed, delivery.downloads, matches)
   const count = report.results.length
   // A shard past the last file has nothing to do: worth a warning, not a failure.
   if (report.shard) runner[count > 0 ? 'info' : 'warning'](shardLine(report.shard, count))

@@ -4,9 +4,12 @@ import {
   type ClientContext,
   type DatafinitiClient,
   type DownloadState,
+  type MatchCount,
   type ResultFile
 } from './client.js'
 import type { QuerySpec } from '../domain/model.js'
+import { Inputs } from '../domain/action-io.js'
+import { FatalError } from '../support/errors.js'
 import { expiryFromCreated, expiryFromUrl, parseApiDate } from './expiry.js'
 import {
   downloadState,
@@ -79,6 +82,19 @@ export class V3Client implements DatafinitiClient {
         return String(id)
       },
       { idempotent: false }
+    )
+  }
+
+  /**
+   * v3 documents no count that does not buy: a request object's `numFound` exists only once the
+   * download is created (and charged). Refused before any request, rather than guessed.
+   */
+  countMatches(spec: QuerySpec): Promise<MatchCount> {
+    return Promise.reject(
+      new FatalError(
+        `API v3 cannot count the records a query matches without creating (and paying for) a download ` +
+          `of ${spec.dataType}: '${Inputs.MaxRecords}' and '${Inputs.DryRun}' need '${Inputs.ApiVersion}: v4'.`
+      )
     )
   }
 

@@ -26,7 +26,9 @@ export const Inputs = {
   IfNoResults: 'if-no-results',
   Overwrite: 'overwrite',
   ReuseRequest: 'reuse-request',
-  Shard: 'shard'
+  Shard: 'shard',
+  MaxRecords: 'max-records',
+  DryRun: 'dry-run'
 } as const
 
 export const Outputs = {
@@ -38,6 +40,9 @@ export const Outputs = {
   FileCount: 'file-count',
   TotalBytes: 'total-bytes',
   RecordCount: 'record-count',
+  RowCount: 'row-count',
+  NumFound: 'num-found',
+  Credits: 'credits',
   ExpiresAt: 'expires-at',
   ArtifactId: 'artifact-id',
   ArtifactUrl: 'artifact-url',

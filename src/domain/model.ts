@@ -59,10 +59,21 @@ export interface DownloadState {
   phase: 'pending' | 'completed' | 'failed'
   /** The API's error text, for a failed request. */
   error: string
+  /** Records delivered, as Datafiniti counts (and charges) them: not the rows of a CSV file. */
   numDownloaded: number | undefined
   numRequested: number | undefined
+  /** Credits the download cost, where the API says (v4 `total_cost`). */
+  totalCost?: number | undefined
   /** `csv` or `json` when the API says. */
   format: RecordFormat | undefined
+}
+
+/** What a query matches, learnt before buying, and what learning it cost. */
+export interface MatchCount {
+  /** Records the query matches: what a download of every match would buy. */
+  numFound: number
+  /** Credits the count itself cost, where the API says (v4 `total_cost`: at most one record). */
+  cost: number | undefined
 }
 
 export interface ResultFile {

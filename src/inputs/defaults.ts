@@ -15,7 +15,8 @@ export const Defaults = {
   IfNoResults: 'warn' as NoResultsAction,
   ArtifactFallback: 'fail',
   Overwrite: false,
-  ReuseRequest: true
+  ReuseRequest: true,
+  DryRun: false
 } as const
 
 export const Limits = {

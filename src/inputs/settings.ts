@@ -11,6 +11,7 @@ import {
   type Shard
 } from '../domain/model.js'
 import { Inputs, type Env } from '../domain/action-io.js'
+import { parseBudget, type Budget } from './budget.js'
 import { parseDirectDownloads, parseRetention } from './environment.js'
 import { Defaults, Limits } from './defaults.js'
 import { parseFormat, parseQuery, parseRequestId } from './query.js'
@@ -18,7 +19,7 @@ import { boolean, requestKey } from './request-key.js'
 import { parseShard } from './shard.js'
 import { InputError, duration, integer, quote, read } from './read.js'
 
-export interface Settings {
+export interface Settings extends Budget {
   token: string
   apiVersion: ApiVersion
   /** The download to fetch; undefined when `query` creates one. */
@@ -103,6 +104,7 @@ export function parseSettings(env: Env, cwd: string): Settings {
     )
   }
   const shard = parseShard(read(env, Inputs.Shard), rawQuery !== '')
+  const budget = parseBudget(env, rawQuery !== '', apiVersion)
   const requestId = rawId === '' ? undefined : parseRequestId(rawId, apiVersion)
   const query = rawQuery === '' ? undefined : parseQuery(env, rawQuery, apiVersion)
   if (!query) {
@@ -164,6 +166,7 @@ export function parseSettings(env: Env, cwd: string): Settings {
     reuseRequest,
     requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl, token) : undefined,
     shard,
+    ...budget,
     directDownloads: parseDirectDownloads(env)
   }
 }

@@ -2,7 +2,15 @@ import type { IntegrityCheck } from '../domain/model.js'
 import { formatDuration } from '../support/format.js'
 import { formatBytes, formatCount } from '../support/format.js'
 import { safeText } from '../support/text.js'
-import { describeShard, localFiles, totalBytes, totalRecords, type RunReport } from './report.js'
+import { billLines } from './bill.js'
+import {
+  describeShard,
+  localFiles,
+  recordCount,
+  totalBytes,
+  totalRows,
+  type RunReport
+} from './report.js'
 
 /** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */
 export const SUMMARY_MAX_ROWS = 100
@@ -47,16 +55,20 @@ export function escapeCell(text: string): string {
  */
 export function renderSummary(report: RunReport): string {
   const lines: string[] = []
-  const records = totalRecords(report)
+  const records = recordCount(report)
+  const rows = totalRows(report)
   const shard = report.shard ? `, ${describeShard(report.shard)}` : ''
   lines.push(
     `### Datafiniti download${report.requestId ? ` ${inert(report.requestId)}` : ''}${shard}: ${inert(report.status)}`,
     ''
   )
+  // A dry run has no files to describe: what it counted is the whole story.
+  if (report.bill?.wouldBuy !== undefined) return [...lines, ...billLines(report)].join('\n') + '\n'
   const facts = [
     `**${report.results.length}** file(s)`,
     report.downloads ? `**${formatBytes(totalBytes(report))}**` : undefined,
     records === undefined ? undefined : `**${formatCount(records)}** records`,
+    rows === undefined || rows === records ? undefined : `**${formatCount(rows)}** rows`,
     `waited ${formatDuration(report.waitedMs)}`,
     report.downloads ? `downloaded in ${formatDuration(report.downloadMs)}` : undefined
   ].filter(Boolean)
@@ -69,6 +81,7 @@ export function renderSummary(report: RunReport): string {
       ''
     )
   }
+  lines.push(...billLines(report))
   if (report.noResults !== undefined) {
     lines.push(`No results: ${inert(report.noResults)}`)
     return lines.join('\n') + '\n'
@@ -86,7 +99,7 @@ export function renderSummary(report: RunReport): string {
       )
     }
   } else {
-    lines.push('| File | Size | Records | Expires | Check |', '| --- | ---: | ---: | --- | --- |')
+    lines.push('| File | Size | Rows | Expires | Check |', '| --- | ---: | ---: | --- | --- |')
     for (const { local: file, expiresAt } of shown) {
       if (!file) continue
       const count = file.records === undefined ? '' : formatCount(file.records)

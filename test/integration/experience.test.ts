@@ -25,11 +25,13 @@ const world = useWorld(
     requests: [
       {
         id: 301,
+        numRequested: 360,
         pollsUntilComplete: 1,
         files: [1, 2, 3].map(n => ({ name: `301_${n}.csv`, body: bufferBody(csv.body) }))
       },
       {
         id: 302,
+        numRequested: 60_000,
         files: Array.from({ length: 500 }, (_, i) => ({
           name: `302_${i + 1}.csv`,
           body: bufferBody(csv.body)
@@ -77,7 +79,7 @@ describe('job summary and log', () => {
     expect(summary).toMatch(
       /\*\*3\*\* file\(s\) · \*\*[\d.]+ KiB\*\* · \*\*360\*\* records · waited \d+ms · downloaded in \d+ms/
     )
-    expect(summary).toContain('| File | Size | Records | Expires |')
+    expect(summary).toContain('| File | Size | Rows | Expires |')
     for (const n of [1, 2, 3])
       expect(summary).toMatch(
         new RegExp(
@@ -117,7 +119,7 @@ describe('annotations', () => {
   it('warns when a download holds zero records', async () => {
     const result = await runFiles('304')
     expect(result.code, printed(result)).toBe(0)
-    expect(result.outputs[Outputs.RecordCount]).toBe('0')
+    expect(result.outputs[Outputs.RowCount]).toBe('0')
     expect(warnings(result).join('\n')).toMatch(/Download 304 holds no records/)
   })
 

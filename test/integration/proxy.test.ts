@@ -257,7 +257,7 @@ function expectDownloaded(run: ActionRun): void {
   expect(run.outputs[Outputs.Status]).toBe('COMPLETED')
   expect(run.outputs[Outputs.FileCount]).toBe('2')
   expect(run.outputs[Outputs.TotalBytes]).toBe(String(csvA.body.length + csvB.body.length))
-  expect(run.outputs[Outputs.RecordCount]).toBe(String(400 + 250))
+  expect(run.outputs[Outputs.RowCount]).toBe(String(400 + 250))
   world.expectNoSecrets(run)
 }
 

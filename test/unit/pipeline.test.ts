@@ -54,11 +54,22 @@ function fakeHttp(events: string[]) {
     getText: (url, headers) => {
       const { pathname } = new URL(url)
       events.push(`GET ${pathname}`)
-      expect(headers['Authorization']).toBe(`Basic ${Buffer.from(`${TOKEN}:`).toString('base64')}`)
+      expect(headers['Authorization']).toBeOneOf([
+        `Basic ${Buffer.from(`${TOKEN}:`).toString('base64')}`,
+        `Bearer ${TOKEN}`
+      ])
       const answer = next(text.get(`GET ${pathname}`), `GET ${pathname}`)
       return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer)
     },
-    postText: url => Promise.reject(new Error(`unexpected POST ${url}`)),
+    // v4: a search, told apart by whether it asks for a download (a create) or not (a count).
+    postText: (url, headers, body) => {
+      const { pathname } = new URL(url)
+      expect(headers['Authorization']).toBe(`Bearer ${TOKEN}`)
+      const kind = (JSON.parse(body) as { download?: boolean }).download ? 'create' : 'count'
+      events.push(`POST ${pathname} ${kind}`)
+      const answer = next(text.get(`POST ${pathname} ${kind}`), `POST ${pathname} ${kind}`)
+      return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer)
+    },
     getStream: (url, headers) => {
       const { pathname } = new URL(url)
       events.push(`FILE ${pathname}${headers['Range'] ? ` ${headers['Range']}` : ''}`)
@@ -293,7 +304,9 @@ describe('runPipeline', () => {
     expect(await readdir(dir)).toEqual(['7_1.csv', '7_2.csv', 'datafiniti-manifest.json'])
     expect(await readFile(path.join(dir, '7_1.csv'), 'utf8')).toBe(CSV)
     expect(localFiles(report).map(f => f.records)).toEqual([2, 2])
-    expect(w.outputs[Outputs.RecordCount]).toBe('4')
+    // Records as the API counts them (numDownloaded); rows as the files hold them.
+    expect(w.outputs[Outputs.RecordCount]).toBe('2')
+    expect(w.outputs[Outputs.RowCount]).toBe('4')
     expect(w.outputs[Outputs.DownloadPath]).toBe(dir)
     expect(w.uploads).toEqual([])
     expect(w.events.at(-1)).toBe(`output ${Outputs.Manifest}`)
@@ -303,7 +316,7 @@ describe('runPipeline', () => {
     expect(manifestText).not.toContain('https://')
     const manifest = JSON.parse(manifestText) as Manifest
     expect(manifest).toMatchObject({
-      version: 1,
+      version: 2,
       requestId: '7',
       apiVersion: 'v3',
       query: null,
@@ -312,14 +325,15 @@ describe('runPipeline', () => {
       // v3's date_created: when Datafiniti made the files.
       createdAt: '2026-11-30T12:00:00.000Z',
       expiresAt: '2026-12-07T12:00:00.000Z',
-      totals: { files: 2, bytes: 2 * CSV.length, records: 4 }
+      totals: { files: 2, bytes: 2 * CSV.length, records: 2, rows: 4, credits: null },
+      numFound: null
     })
     const sha256 = createHash('sha256').update(CSV).digest('hex')
     expect(manifest.files).toEqual(
       ['7_1.csv', '7_2.csv'].map(name => ({
         name,
         bytes: CSV.length,
-        records: 2,
+        rows: 2,
         sha256,
         etag: null,
         integrity: 'length',
@@ -549,7 +563,7 @@ describe('if-no-results: a COMPLETED download with no files, or with files holdi
     w.http.file('/bucket/8_2.csv', { status: 200, body: CSV })
     await runPipeline(w.settings, w.ports)
     expect(w.outputs[Outputs.FileCount]).toBe('2')
-    expect(w.outputs[Outputs.RecordCount]).toBe('2')
+    expect(w.outputs[Outputs.RowCount]).toBe('2')
     expect(w.uploads).toHaveLength(1)
   })
 })
@@ -864,5 +878,127 @@ describe('a query that matched nothing', () => {
     const strict = nothing('error')
     const message = await failure(runPipeline(strict.settings, strict.ports))
     expect(message).toMatch(/^The query matched no records.*as 'if-no-results: error' asks/)
+  })
+})
+
+describe('counting before buying (v4)', () => {
+  const ID = 'd0d0d0d0d0d0d0d0d0d0d0d0'
+  const query = (inputs: Record<string, string>) => {
+    const w = world({
+      [Inputs.ApiVersion]: 'v4',
+      [Inputs.Mode]: 'files',
+      [Inputs.Query]: 'categories:hotels',
+      [Inputs.DataType]: 'businesses',
+      ...inputs
+    })
+    w.http.answer(
+      'POST /v4/businesses/search count',
+      json(200, { num_found: 1_200, num_records: 1, total_cost: 1, records: [{}] })
+    )
+    w.http.answer('POST /v4/businesses/search create', json(202, { id: ID, status: 'queued' }))
+    w.http.answer(
+      `GET /v4/downloads/${ID}`,
+      json(200, {
+        status: 'completed',
+        num_records: 1_200,
+        num_downloaded: 2,
+        total_cost: 2,
+        format: 'CSV',
+        results: [`https://files.example/bucket/${ID}_1.csv?X-Amz-Signature=sig0123456789`]
+      })
+    )
+    w.http.file(`/bucket/${ID}_1.csv`, { status: 200, body: CSV })
+    return w
+  }
+  const calls = (events: string[]) => events.filter(e => e.startsWith('POST'))
+
+  it('dry-run counts, reports and creates nothing, whatever the memory holds', async () => {
+    const w = query({ [Inputs.NumRecords]: '1000', [Inputs.DryRun]: 'true' })
+    const report = await runPipeline(w.settings, w.ports)
+    expect(calls(w.events)).toEqual(['POST /v4/businesses/search count'])
+    expect(w.events.some(e => e.startsWith('recall') || e.startsWith('GET'))).toBe(false)
+    expect(report.status).toBe('DRY RUN')
+    expect(w.outputs).toMatchObject({
+      [Outputs.NumFound]: '1200',
+      [Outputs.Credits]: '1',
+      [Outputs.RequestId]: '',
+      [Outputs.FileCount]: '0'
+    })
+    expect(w.summaries.join('')).toContain('a real run would buy **1,000** of them')
+  })
+
+  it('max-records below the matches fails before the create, naming both numbers and the fix', async () => {
+    const w = query({ [Inputs.NumRecords]: 'all', [Inputs.MaxRecords]: '1000' })
+    const message = await failure(runPipeline(w.settings, w.ports))
+    expect(message).toBe(
+      "The query matches 1,200 records, more than 'max-records' 1,000 allows: nothing was bought. " +
+        "Narrow the query, raise 'max-records' to at least 1200, or set 'num-records: 1000' to take " +
+        'only 1,000 records on purpose.'
+    )
+    expect(calls(w.events)).toEqual(['POST /v4/businesses/search count'])
+    expect(w.outputs[Outputs.NumFound]).toBe('1200')
+  })
+
+  it('max-records above the matches counts, then creates that very query', async () => {
+    const w = query({ [Inputs.NumRecords]: 'all', [Inputs.MaxRecords]: '5000' })
+    await runPipeline(w.settings, w.ports)
+    expect(calls(w.events)).toEqual([
+      'POST /v4/businesses/search count',
+      'POST /v4/businesses/search create'
+    ])
+    expect(w.outputs).toMatchObject({
+      [Outputs.NumFound]: '1200',
+      [Outputs.RecordCount]: '2',
+      [Outputs.RowCount]: '2',
+      // The download's total_cost and the count's own.
+      [Outputs.Credits]: '3'
+    })
+  })
+
+  it('a num-records within max-records caps the download already: no count', async () => {
+    const w = query({ [Inputs.NumRecords]: '1000', [Inputs.MaxRecords]: '1000' })
+    await runPipeline(w.settings, w.ports)
+    expect(calls(w.events)).toEqual(['POST /v4/businesses/search create'])
+    expect(w.outputs[Outputs.NumFound]).toBe('')
+  })
+
+  it('a re-run reusing the download it created counts nothing and buys nothing', async () => {
+    const env = { GITHUB_RUN_ID: '4242', GITHUB_JOB: 'fetch', GITHUB_ACTION: 'datafiniti' }
+    const w = world(
+      {
+        [Inputs.ApiVersion]: 'v4',
+        [Inputs.Query]: 'categories:hotels',
+        [Inputs.DataType]: 'businesses',
+        [Inputs.NumRecords]: 'all',
+        [Inputs.MaxRecords]: '10'
+      },
+      { env }
+    )
+    const key = w.settings.requestKey
+    expect(key).toBeDefined()
+    const again = world(
+      {
+        [Inputs.ApiVersion]: 'v4',
+        [Inputs.Mode]: 'files',
+        [Inputs.Query]: 'categories:hotels',
+        [Inputs.DataType]: 'businesses',
+        [Inputs.NumRecords]: 'all',
+        [Inputs.MaxRecords]: '10'
+      },
+      { env: { ...env, GITHUB_RUN_ATTEMPT: '2' }, remembered: { [key ?? '']: ID } }
+    )
+    again.http.answer(
+      `GET /v4/downloads/${ID}`,
+      json(200, {
+        status: 'completed',
+        num_downloaded: 2,
+        format: 'CSV',
+        results: [`https://files.example/bucket/${ID}_1.csv?X-Amz-Signature=sig0123456789`]
+      })
+    )
+    again.http.file(`/bucket/${ID}_1.csv`, { status: 200, body: CSV })
+    await runPipeline(again.settings, again.ports)
+    expect(calls(again.events)).toEqual([])
+    expect(again.outputs[Outputs.RecordCount]).toBe('2')
   })
 })

@@ -84,6 +84,8 @@ describe('parseSettings defaults', () => {
       overwrite: false,
       reuseRequest: true,
       requestKey: undefined,
+      maxRecords: undefined,
+      dryRun: false,
       directDownloads: true
     })
     expect(pathOf(settings)).toBe(path.join(WORKSPACE, 'datafiniti', '6073'))
@@ -182,6 +184,8 @@ describe('parseSettings trimming and normalisation', () => {
       overwrite: false,
       reuseRequest: true,
       requestKey: undefined,
+      maxRecords: undefined,
+      dryRun: false,
       directDownloads: true
     })
     expect(pathOf(settings)).toBe(path.join(WORKSPACE, 'out'))

@@ -83,10 +83,10 @@ describe('renderSummary', () => {
     const md = renderSummary(report())
     expect(md.startsWith('### Datafiniti download `6073`: `COMPLETED`\n\n')).toBe(true)
     expect(md).toContain(
-      '**2** file(s) · **3.0 KiB** · **1,234** records · waited 3m10s · downloaded in 4s'
+      '**2** file(s) · **3.0 KiB** · **1,234** rows · waited 3m10s · downloaded in 4s'
     )
     expect(md).toContain(
-      '| File | Size | Records | Expires | Check |\n| --- | ---: | ---: | --- | --- |'
+      '| File | Size | Rows | Expires | Check |\n| --- | ---: | ---: | --- | --- |'
     )
     expectRows(md, [
       ['`6073_1.csv`', '2.0 KiB', '1,200', '2024-01-08 12:00 UTC', 'MD5'],
@@ -240,7 +240,7 @@ describe('renderSummary', () => {
   it('reports totals across all files, not only the rows shown', () => {
     const names = Array.from({ length: 150 }, (_, i) => `f${i}.csv`)
     const md = renderSummary(report({ names, files: names.map(n => file(n, 1024, 2)) }))
-    expect(md).toContain('**150** file(s) · **150 KiB** · **300** records')
+    expect(md).toContain('**150** file(s) · **150 KiB** · **300** rows')
   })
 })
 
