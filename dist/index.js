@@ -12159,7 +12159,7 @@ module.exports = {
 
 
 const { kConstruct } = __nccwpck_require__(20109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(76798)
+const { urlEquals, getFieldValues } = __nccwpck_require__(54417)
 const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
 const { webidl } = __nccwpck_require__(45893)
 const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(99051)
@@ -13190,7 +13190,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 76798:
+/***/ 54417:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -32393,7 +32393,15 @@ function safeDecode(segment) {
     }
 }
 const URL_PATTERN = /\bhttps?:\/\/[^\s"'<>]+/gi;
-const SIGNATURE_PARAM = /([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|AWSAccessKeyId|sig)=)[^&\s"'<>]*/gi;
+/**
+ * A query parameter that may hold a credential, whatever the signer calls it: `X-Amz-Signature`,
+ * `X-Amz-Security-Token`, `X-Amz-Credential`, `Signature`, `X-Goog-Signature`, `sig`, `sv`'s
+ * `sig`, `AWSAccessKeyId`, `api_key`, `token`...
+ */
+const CREDENTIAL_NAME = /signature|sig|token|credential|key/i;
+const CREDENTIAL_PARAM = /([?&][^=&\s"'<>?#]*(?:signature|sig|token|credential|key)[^=&\s"'<>?#]*=)[^&\s"'<>#]*/gi;
+/** A path with a query outside a URL (`GET /a/b.csv?X-Amz-...`), as some libraries word errors. */
+const PATH_QUERY = /(^|[\s"'(=:])(\/[^\s"'<>?]*)\?[^\s"'<>]*/g;
 const registered = new Set();
 /** Secrets that every later redact() removes, wherever the text came from. */
 function registerSecret(secret) {
@@ -32412,7 +32420,11 @@ function redact(text, secrets = []) {
             out = out.split(secret).join('***');
     }
     out = out.replace(URL_PATTERN, match => describeUrl(match));
-    return out.replace(SIGNATURE_PARAM, '$1***');
+    out = out.replace(CREDENTIAL_PARAM, '$1***');
+    return out.replace(PATH_QUERY, (_match, before, pathname) => {
+        const last = pathname.split('/').filter(Boolean).at(-1) ?? '';
+        return `${before}/…/${safeText(safeDecode(last))}`;
+    });
 }
 /** Every form the token takes on the wire or in a URL: the token, its Basic form, URL-encoded. */
 function tokenSecrets(token) {
@@ -32421,18 +32433,27 @@ function tokenSecrets(token) {
     const basic = Buffer.from(`${token}:`).toString('base64');
     return [...new Set([token, basic, encodeURIComponent(token)])];
 }
-/** The signatures of signed URLs: each is a credential on its own. */
-function signatureSecrets(urls) {
-    const found = new Set();
-    for (const url of urls) {
-        if (!URL.canParse(url))
+/**
+ * What to mask of a URL the API hands out, in every form it may be printed: the URL, its path
+ * (a v3 path holds the token), and each credential-like parameter's value as sent and decoded.
+ */
+function urlSecrets(url) {
+    if (!URL.canParse(url))
+        return url.length >= 8 ? [url] : [];
+    const parsed = new URL(url);
+    const found = new Set([url, parsed.href, `${parsed.origin}${parsed.pathname}`]);
+    // A short path (`/a.csv`) is no credential, and masking it would hide ordinary text.
+    if (parsed.pathname.length >= 16)
+        found.add(parsed.pathname);
+    for (const pair of parsed.search.slice(1).split('&')) {
+        const [name = '', raw = ''] = pair.split('=', 2);
+        if (!CREDENTIAL_NAME.test(safeDecode(name)) || raw.length < 8)
             continue;
-        for (const [key, value] of new URL(url).searchParams) {
-            if (/signature|security-token/i.test(key) && value.length >= 8)
-                found.add(value);
-        }
+        found.add(raw);
+        found.add(safeDecode(raw.replace(/\+/g, ' ')));
+        found.add(encodeURIComponent(safeDecode(raw)));
     }
-    return [...found];
+    return [...found].filter(secret => secret.length >= 8);
 }
 
 ;// CONCATENATED MODULE: ./src/api/windowed-query.ts
@@ -32795,10 +32816,15 @@ const DataTypes = {
 const Formats = ['CSV', 'JSON'];
 /** Result files expire this long after their `date_created`. */
 const RESULT_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
-/** An id as it may appear in a file, directory or artifact name (v4 ids are opaque strings). */
+/**
+ * An id as it may appear in a file, directory or artifact name (v4 ids are opaque strings): a
+ * Windows device name (`CON`, `nul.x`) gets a `_` in front, as a file name does (file-names.ts).
+ */
 function idForName(requestId) {
     const name = requestId.replace(/[^A-Za-z0-9._-]/g, '_');
-    return /^\.*$/.test(name) ? name.replace(/\./g, '_') : name;
+    if (/^\.*$/.test(name))
+        return name.replace(/\./g, '_');
+    return isWindowsDeviceName(name) ? `_${name}` : name;
 }
 /** The form of a request id: what the input accepts and what a created id must have. */
 function isRequestId(id, version) {
@@ -32815,6 +32841,13 @@ const MAX_SHARDS = 256;
 /** The items of a list that fall to `shard`, in order; all of them without a shard. */
 function shardOf(items, shard) {
     return items.filter((_, i) => shard === undefined || i % shard.count === shard.index - 1);
+}
+// Device names Windows reserves in every directory, whatever the case and whatever follows the
+// first dot (`nul.tar.gz` is NUL too); superscript digits count as digits there.
+const WINDOWS_DEVICE = /^(?:con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³]|conin\$|conout\$)\s*(?:\.|$)/i;
+/** A name Windows takes for a device wherever it is used: a file or directory must not have it. */
+function isWindowsDeviceName(name) {
+    return WINDOWS_DEVICE.test(name);
 }
 
 ;// CONCATENATED MODULE: ./src/inputs/defaults.ts
@@ -32891,10 +32924,11 @@ var external_node_crypto_ = __nccwpck_require__(77598);
  * The key under which a created download is remembered for later attempts of the same run: the
  * run id and job, then a hash of the step and of every input that decides what is bought. A new
  * attempt of the run has the same key (GITHUB_RUN_ATTEMPT is left out on purpose); another run,
- * step, or query has another. The token never goes into it: a key is visible to anyone who can
- * list the repository's caches.
+ * step, or query has another. The token goes in only as a fingerprint that cannot give it back
+ * (tokenFingerprint), so that matrix legs with the same query and different tokens (accounts)
+ * recall their own download: a key is visible to anyone who can list the repository's caches.
  */
-function requestKey(env, query, apiVersion, apiUrl) {
+function requestKey(env, query, apiVersion, apiUrl, token) {
     const runId = env['GITHUB_RUN_ID'];
     if (!query || !runId)
         return undefined;
@@ -32909,12 +32943,24 @@ function requestKey(env, query, apiVersion, apiUrl) {
         dataType: query.dataType,
         format: query.format,
         numRecords: query.numRecords,
-        view: query.view ?? ''
+        view: query.view ?? '',
+        account: tokenFingerprint(token, runId)
     });
     const hash = (0,external_node_crypto_.createHash)('sha256').update(identity).digest('hex').slice(0, 32);
     // Cache keys hold no commas and at most 512 characters.
     const safe = (text) => text.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
     return `datafiniti-request-${safe(runId)}-${safe(job)}-${hash}`;
+}
+/**
+ * 64 bits of an HMAC-SHA256 of the token keyed by the run id: enough to tell accounts apart, too
+ * few to test a guess against offline for long, and tied to one run (the same token gives another
+ * fingerprint in every run). It then goes through the key's own hash, so the key shows only that.
+ */
+function tokenFingerprint(token, runId) {
+    return (0,external_node_crypto_.createHmac)('sha256', `datafiniti-request-key:${runId}`)
+        .update(token)
+        .digest('hex')
+        .slice(0, 16);
 }
 /** A true/false input. */
 function request_key_boolean(env, name, fallback) {
@@ -33288,7 +33334,7 @@ function parseSettings(env, cwd) {
         ifNoResults: parseIfNoResults(read(env, Inputs.IfNoResults)),
         overwrite: request_key_boolean(env, Inputs.Overwrite, Defaults.Overwrite),
         reuseRequest,
-        requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined,
+        requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl, token) : undefined,
         shard,
         ...budget,
         directDownloads: parseDirectDownloads(env),
@@ -33454,11 +33500,360 @@ function streamBody(stream) {
         }
     };
 }
+/** A header's value, the first one when it came more than once. */
+function header(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
+/** `Content-Length` as a number, when the server sent a valid one. */
+function contentLength(headers) {
+    const raw = headers['content-length'];
+    if (raw === undefined || !/^\d+$/.test(raw))
+        return undefined;
+    return Number(raw);
+}
 
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
 var lib = __nccwpck_require__(44942);
+// EXTERNAL MODULE: external "node:dns"
+var external_node_dns_ = __nccwpck_require__(40610);
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(77030);
+;// CONCATENATED MODULE: ./src/http/address.ts
+
+
+
+
+/**
+ * Where a file request may go. A result URL is a bearer credential and its answer becomes a result
+ * file, so an on-path attacker who can redirect a request (or answer a DNS query) must not be able
+ * to send it to a cloud metadata service or a host inside the runner's network.
+ */
+/** A file request refused for where it would go: no retry reaches another place. */
+class RefusedHostError extends FatalError {
+    name = 'RefusedHostError';
+}
+/** dns.lookup, read when called so that a test's replacement of it is the one used. */
+const systemLookup = (hostname, options, callback) => external_node_dns_.lookup(hostname, options, callback);
+const WHY = {
+    loopback: 'a loopback address, which only a loopback host may redirect to',
+    private: 'a private network address, which no redirect may reach',
+    'link-local': 'a link-local address, where cloud metadata services answer',
+    unspecified: 'an unspecified address'
+};
+function ipv4Kind(address) {
+    const [a = 0, b = 0] = address.split('.').map(Number);
+    if (a === 127)
+        return 'loopback';
+    if (a === 0)
+        return 'unspecified';
+    if (a === 169 && b === 254)
+        return 'link-local';
+    if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168))
+        return 'private';
+    // Carrier-grade NAT space: inside someone's network, never a public file host.
+    if (a === 100 && b >= 64 && b <= 127)
+        return 'private';
+    return 'public';
+}
+/** The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail included). */
+function ipv6Groups(address) {
+    let text = address.toLowerCase().replace(/%.*$/, '');
+    const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+    if (v4) {
+        const [a, b, c, d] = v4.slice(1).map(Number);
+        text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    }
+    const [head = '', tail] = text.split('::');
+    const parse = (part) => part === '' ? [] : part.split(':').map(group => parseInt(group, 16));
+    const start = parse(head);
+    const end = tail === undefined ? [] : parse(tail);
+    return [...start, ...new Array(8 - start.length - end.length).fill(0), ...end];
+}
+/** What kind of address an IP literal is (IPv4, IPv6 and IPv4-mapped IPv6). */
+function addressKind(address) {
+    const family = (0,external_node_net_.isIP)(address);
+    if (family === 4)
+        return ipv4Kind(address);
+    if (family !== 6)
+        return 'public';
+    const groups = ipv6Groups(address);
+    const [first = 0] = groups;
+    if (groups.slice(0, 5).every(group => group === 0) && groups[5] === 0xffff) {
+        const [hi = 0, lo = 0] = groups.slice(6);
+        return ipv4Kind(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+    }
+    if (groups.every(group => group === 0))
+        return 'unspecified';
+    if (groups.slice(0, 7).every(group => group === 0) && groups[7] === 1)
+        return 'loopback';
+    if ((first & 0xffc0) === 0xfe80)
+        return 'link-local';
+    if ((first & 0xfe00) === 0xfc00)
+        return 'private';
+    return 'public';
+}
+/** Why a rule refuses an address, or undefined when it may be reached. */
+function refusal(address, rule) {
+    const kind = addressKind(address);
+    if (kind === 'public')
+        return undefined;
+    if (kind === 'loopback' && rule.loopback)
+        return undefined;
+    if (kind === 'private' && rule.private)
+        return undefined;
+    return WHY[kind];
+}
+/** A URL's host without IPv6 brackets. */
+function bareHost(url) {
+    return url.hostname.replace(/^\[|\]$/g, '');
+}
+/** localhost, 127.0.0.0/8 or ::1, by name: what may be asked over plain http (the `api-url` rule). */
+function isLoopbackHost(url) {
+    const host = bareHost(url).toLowerCase();
+    if (host === 'localhost' || host.endsWith('.localhost'))
+        return true;
+    return (0,external_node_net_.isIP)(host) !== 0 && addressKind(host) === 'loopback';
+}
+/**
+ * Refuses, before any connection, a file URL that is not https (loopback excepted) and an IP
+ * literal the rule refuses. `redirectedFrom` is the hop that sent us here, for the message.
+ */
+function checkFileUrl(url, rule, redirectedFrom) {
+    const where = redirectedFrom
+        ? `${describeUrl(redirectedFrom.href)} redirected to ${describeUrl(url.href)}`
+        : `The result URL ${describeUrl(url.href)}`;
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url))) {
+        throw new RefusedHostError(`${where}, over ${url.protocol.replace(/:$/, '')}: refused. Result files are fetched over https only ` +
+            '(plain http only from a loopback host): a signed URL is a credential.');
+    }
+    const host = bareHost(url);
+    const why = (0,external_node_net_.isIP)(host) !== 0 ? refusal(host, rule) : undefined;
+    if (why)
+        throw new RefusedHostError(`${where}: refused: ${host} is ${why}.`);
+}
+/**
+ * A lookup that checks every address a name resolves to before node connects to any: one refused
+ * address refuses the name (an attacker's answer may mix them).
+ */
+function guardedLookup(lookup, rule) {
+    return (hostname, options, callback) => {
+        lookup(hostname, { ...options, all: true }, (error, found) => {
+            if (error)
+                return callback(error, '', 0);
+            const addresses = (Array.isArray(found) ? found : [{ address: found, family: 4 }]);
+            for (const { address } of addresses) {
+                const why = refusal(address, rule);
+                if (why) {
+                    const refused = new RefusedHostError(`${hostname} resolves to ${address}, ${why}`);
+                    return callback(refused, '', 0);
+                }
+            }
+            if (options.all)
+                return callback(null, addresses);
+            const [first] = addresses;
+            if (!first)
+                return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+            callback(null, first.address, first.family);
+        });
+    };
+}
+
+;// CONCATENATED MODULE: ./src/http/deadline.ts
+
+
+/** The error of a host that went silent: transient, naming the host and what we waited for. */
+function stallError(host, stage, idleMs) {
+    return new TransientError(`${host} sent nothing for ${formatDuration(idleMs)} ${stage}`);
+}
+/**
+ * The body with an idle timer and the run's signal: either destroys the connection, and the read
+ * in progress rejects with the reason. A caller's own, shorter timer (the sink's) still applies.
+ */
+function guardBody(body, guard, host, stage) {
+    return {
+        read(onChunk) {
+            const { signal, dispose } = guard.scope();
+            if (signal?.aborted) {
+                dispose();
+                body.destroy(signal.reason);
+                return Promise.reject(signal.reason);
+            }
+            const timer = setTimeout(() => body.destroy(stallError(host, stage, guard.idleMs)), guard.idleMs);
+            const onAbort = () => body.destroy(signal?.reason);
+            signal?.addEventListener('abort', onAbort, { once: true });
+            return body
+                .read(chunk => {
+                timer.refresh();
+                return onChunk(chunk);
+            })
+                .finally(() => {
+                clearTimeout(timer);
+                signal?.removeEventListener('abort', onAbort);
+                dispose();
+            });
+        },
+        destroy: reason => body.destroy(reason)
+    };
+}
+/** An answer longer than the most the caller takes, when it must be whole (an API answer). */
+class AnswerTooLargeError extends FatalError {
+    name = 'AnswerTooLargeError';
+}
+/**
+ * Reads at most `limit` bytes of a body as text. `overLimit: 'cut'` discards the rest (an error
+ * page: its start is the explanation); 'fail' stops reading and throws AnswerTooLargeError, for
+ * answers that are useless cut (JSON).
+ */
+async function readLimited(body, limit, overLimit = 'cut') {
+    const chunks = [];
+    let size = 0;
+    const cut = { over: false };
+    try {
+        await body.read(chunk => {
+            if (size + chunk.length > limit && overLimit === 'fail') {
+                cut.over = true;
+                return false;
+            }
+            if (size < limit) {
+                // A copy: the chunk's memory may be reused.
+                const part = Buffer.from(chunk.subarray(0, limit - size));
+                chunks.push(part);
+                size += part.length;
+            }
+            return true;
+        });
+    }
+    catch (error) {
+        if (error instanceof TransientError || error instanceof FatalError)
+            throw error;
+        throw new TransientError(`the connection broke while reading the response (${error.message})`);
+    }
+    if (cut.over)
+        throw new AnswerTooLargeError(`the answer is larger than ${limit} bytes`);
+    return Buffer.concat(chunks).toString('utf8');
+}
+
+;// CONCATENATED MODULE: ./src/http/client-pool.ts
+
+
+
+
+
+/**
+ * @actions/http-client clients, one per origin and address check, each request's head under a
+ * deadline and the run's signal: either destroys the socket (the client's own timeout only
+ * half-closes it, which a peer that ignores our FIN never answers, and words its error with the
+ * URL's path and query).
+ */
+class ClientPool {
+    userAgent;
+    timeoutMs;
+    scope;
+    lookup;
+    clients = new Map();
+    // Set while the client prepares a request, which it does synchronously in request(): the
+    // handler hands the request its signal and lookup, which the client has no option for.
+    preparing;
+    handler = {
+        prepareRequest: (request) => {
+            if (!this.preparing)
+                return;
+            request.signal = this.preparing.signal;
+            if (this.preparing.lookup)
+                request.lookup = this.preparing.lookup;
+        },
+        canHandleAuthentication: () => false,
+        handleAuthentication: () => Promise.reject(new Error('no authentication handler'))
+        // The client's own type for its handlers is not exported.
+    };
+    constructor(userAgent, timeoutMs, 
+    /** The run's signal, one child per request. */
+    scope, 
+    /** Resolves names for requests under an address rule (address.ts checks what it finds). */
+    lookup) {
+        this.userAgent = userAgent;
+        this.timeoutMs = timeoutMs;
+        this.scope = scope;
+        this.lookup = lookup;
+    }
+    /** The answer's head; with a `rule`, the host's addresses are checked before connecting. */
+    async ask(method, url, headers, body, rule) {
+        const { timeoutMs } = this;
+        const { signal, dispose } = this.scope();
+        // Behind a proxy the proxy resolves names: only the URL rules (address.ts) apply there.
+        const ruleKey = rule && !(0,lib/* getProxyUrl */.s_)(url.href) ? JSON.stringify(rule) : '';
+        const lookup = rule && ruleKey ? this.lookupFor(rule, ruleKey) : undefined;
+        signal?.throwIfAborted();
+        const controller = new AbortController();
+        const onAbort = () => controller.abort(signal?.reason);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const timer = setTimeout(() => controller.abort(stallError(url.host, 'before its answer', timeoutMs)), timeoutMs);
+        try {
+            this.preparing = { signal: controller.signal, lookup };
+            const pending = this.clientFor(url, ruleKey).request(method, url.href, body, { ...headers });
+            this.preparing = undefined;
+            return (await pending).message;
+        }
+        catch (error) {
+            if (controller.signal.aborted)
+                throw controller.signal.reason;
+            throw unsentError(error, url);
+        }
+        finally {
+            this.preparing = undefined;
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
+            dispose();
+        }
+    }
+    lookups = new Map();
+    lookupFor(rule, key) {
+        let lookup = this.lookups.get(key);
+        if (!lookup)
+            this.lookups.set(key, (lookup = guardedLookup(this.lookup, rule)));
+        return lookup;
+    }
+    dispose() {
+        for (const client of this.clients.values())
+            client.dispose();
+        this.clients.clear();
+    }
+    /**
+     * A client keeps the agent of its first request, direct or a proxy tunnel, whatever the next URL
+     * is: one per origin, and per address rule, since an agent reuses a socket whatever resolved it.
+     */
+    clientFor(url, ruleKey) {
+        const key = `${url.origin} ${ruleKey}`;
+        let client = this.clients.get(key);
+        if (!client) {
+            client = new lib/* HttpClient */.Qq(this.userAgent, [this.handler], {
+                keepAlive: true,
+                allowRetries: false,
+                allowRedirects: false,
+                // A backstop only: the deadline above comes first.
+                socketTimeout: this.timeoutMs * 4
+            });
+            this.clients.set(key, client);
+        }
+        return client;
+    }
+}
+/**
+ * A failure before the answer, worded without the URL's path or query (a signed URL's credential):
+ * a refused address says which URL, anything else keeps its code (what decides a retry).
+ */
+function unsentError(error, url) {
+    if (error instanceof RefusedHostError) {
+        return new RefusedHostError(`${describeUrl(url.href)}: refused: ${error.message}.`);
+    }
+    if (!(error instanceof Error) || error instanceof FatalError || error instanceof TransientError)
+        return error;
+    return Object.assign(new Error(`${url.host}: ${redact(error.message)}`), {
+        code: error.code
+    });
+}
+
 // EXTERNAL MODULE: external "node:tls"
 var external_node_tls_ = __nccwpck_require__(41692);
 ;// CONCATENATED MODULE: ./src/http/direct-answer.ts
@@ -33585,6 +33980,7 @@ function dechunk(raw) {
 
 
 
+
 /**
  * A GET on a socket of its own that reads into one reused buffer (`onread`), for file bodies:
  * node:http hands every chunk over in a fresh 64 KiB Buffer after a round through its parser,
@@ -33604,6 +34000,12 @@ function directGet(url, headers, options) {
     const bad = Object.entries(headers).find(([name, value]) => /[\r\n\0:]/.test(name) || /[\r\n\0]/.test(value));
     if (bad)
         return Promise.reject(new Error(`invalid header ${JSON.stringify(bad[0])}`));
+    const { lookup } = options;
+    const { signal, dispose } = options.scope?.() ?? {};
+    if (signal?.aborted) {
+        dispose?.();
+        return Promise.reject(signal.reason);
+    }
     return new Promise((resolve, reject) => {
         const buffer = Buffer.allocUnsafe(BUFFER);
         let head = Buffer.alloc(0);
@@ -33648,15 +34050,24 @@ function directGet(url, headers, options) {
                     host,
                     port,
                     onread,
+                    ...(lookup ? { lookup } : {}),
                     ...((0,external_node_net_.isIP)(host) ? {} : { servername: host })
                 })
-            : (0,external_node_net_.connect)({ host, port, onread });
+            : (0,external_node_net_.connect)({ host, port, onread, ...(lookup ? { lookup } : {}) });
+        const onAbort = () => {
+            socket.destroy(signal?.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        socket.once('close', () => {
+            signal?.removeEventListener('abort', onAbort);
+            dispose?.();
+        });
         const unsupported = () => {
             socket.destroy();
             resolve(undefined);
         };
         socket.setTimeout(options.timeoutMs, () => {
-            socket.destroy(new Error(`request timeout: no answer for ${options.timeoutMs} ms`));
+            socket.destroy(stallError(url.host, 'before its answer', options.timeoutMs));
         });
         socket.on('error', error => {
             if (body)
@@ -33768,7 +34179,64 @@ class DirectBody {
     }
 }
 
+;// CONCATENATED MODULE: ./src/support/abort.ts
+/**
+ * A controller that aborts when `parent` does, for work that must also stop on its own (the first
+ * failure of several transfers stops the rest). `dispose` unhooks it from the parent.
+ */
+function linkedAbort(parent) {
+    const controller = new AbortController();
+    const forward = () => controller.abort(parent?.reason);
+    if (parent?.aborted)
+        forward();
+    else
+        parent?.addEventListener('abort', forward, { once: true });
+    return { controller, dispose: () => parent?.removeEventListener('abort', forward) };
+}
+/**
+ * Signals for many tasks under one parent, with one listener on the parent however many tasks
+ * there are. Each transfer listens to its signal (a request, a body, a retry's sleep): on one
+ * shared signal that is a listener per file or part in flight, and Node warns past ten
+ * (MaxListenersExceededWarning) when the job is normal, a hundred files at 16 connections.
+ */
+class AbortFanout {
+    parent;
+    children = new Set();
+    forward = () => {
+        for (const child of this.children)
+            child.abort(this.parent.reason);
+        this.children.clear();
+    };
+    constructor(parent) {
+        this.parent = parent;
+        parent.addEventListener('abort', this.forward, { once: true });
+    }
+    /** A signal that aborts with the parent; `dispose` once its task is done. */
+    child() {
+        const controller = new AbortController();
+        if (this.parent.aborted)
+            controller.abort(this.parent.reason);
+        else
+            this.children.add(controller);
+        return {
+            signal: controller.signal,
+            dispose: () => {
+                this.children.delete(controller);
+            }
+        };
+    }
+    dispose() {
+        this.parent.removeEventListener('abort', this.forward);
+        this.children.clear();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/http/transport.ts
+
+
+
+
+
 
 
 
@@ -33779,38 +34247,39 @@ const USER_AGENT = 'datafiniti-download-action';
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
 /**
+ * The most an API answer may be: a v3 result list carries one signed URL of 1–2 KiB per file, so
+ * a list of thousands of files is a few MiB; past this the answer is not one to parse.
+ */
+const MAX_API_ANSWER = 16 * 1024 * 1024;
+/**
  * @actions/http-client over node:http: it streams, keeps connections alive and honours
- * HTTPS_PROXY / NO_PROXY. One client per origin (scheme, host, port): a client keeps the agent of
- * its first request, direct or a proxy tunnel, whatever the next URL is, so one shared client sent
- * an `https:` file URL to an `http:` agent, or through a tunnel made for another host and scheme.
- * Redirects are followed here rather than by the client, for the same reason, and each hop gets its
- * own copy of the headers: the caller's object is never edited, and Authorization is dropped once a
- * redirect leaves the origin, as curl does.
+ * HTTPS_PROXY / NO_PROXY. One client per origin (scheme, host, port) and address rule: a client
+ * keeps the agent of its first request, direct or a proxy tunnel, whatever the next URL is, so one
+ * shared client sent an `https:` file URL to an `http:` agent, or through a tunnel made for
+ * another host and scheme. Redirects are followed here rather than by the client, for the same
+ * reason, and each hop gets its own copy of the headers: the caller's object is never edited, and
+ * Authorization is dropped once a redirect leaves the origin, as curl does.
  */
 function createHttp(options) {
-    const clients = new Map();
     // Origins whose answers the direct reader did not take (a redirect, a chunked body): asked
     // through the client from then on, so each costs at most one request more per run.
     const indirect = new Set();
-    const clientFor = (url) => {
-        let client = clients.get(url.origin);
-        if (!client) {
-            client = new lib/* HttpClient */.Qq(USER_AGENT, [], {
-                keepAlive: true,
-                allowRetries: false,
-                allowRedirects: false,
-                socketTimeout: options.socketTimeoutMs
-            });
-            clients.set(url.origin, client);
-        }
-        return client;
-    };
+    const fanout = options.signal ? new AbortFanout(options.signal) : undefined;
+    const scope = () => fanout?.child() ?? { signal: undefined, dispose: () => undefined };
+    const guard = { idleMs: options.socketTimeoutMs, scope };
+    const lookup = options.files?.lookup ?? systemLookup;
+    const pool = new ClientPool(USER_AGENT, options.socketTimeoutMs, scope, lookup);
+    const firstLookup = options.files ? guardedLookup(lookup, FIRST_HOP) : undefined;
+    const guarded = (res, url) => ({
+        ...res,
+        body: guardBody(res.body, guard, url.host, stageOf(res.status))
+    });
     const send = async (method, url, headers, body, followRedirects) => {
         let current = new URL(url);
         let hopHeaders = { ...headers };
+        let rule = options.files ? FIRST_HOP : undefined;
         for (let hop = 0;; hop++) {
-            const res = await clientFor(current).request(method, current.href, body, { ...hopHeaders });
-            const { message } = res;
+            const message = await pool.ask(method, current, hopHeaders, body, rule);
             const location = message.headers.location;
             if (!followRedirects ||
                 hop >= MAX_REDIRECTS ||
@@ -33824,26 +34293,41 @@ function createHttp(options) {
             if (current.protocol === 'https:' && next.protocol !== 'https:') {
                 throw new FatalError(`${describeUrl(current.href)} redirected to plain http (${describeUrl(next.href)}): refused`);
             }
+            if (options.files) {
+                // A redirect may reach neither a private network nor, from elsewhere, this machine.
+                rule = { private: false, loopback: isLoopbackHost(current) };
+                checkFileUrl(next, rule, current);
+            }
             if (next.origin !== current.origin) {
                 hopHeaders = Object.fromEntries(Object.entries(hopHeaders).filter(([name]) => name.toLowerCase() !== 'authorization'));
             }
             current = next;
         }
     };
-    const text = async (message, limitBytes) => ({
-        status: message.statusCode ?? 0,
-        headers: message.headers,
-        text: await readLimited(streamBody(message), limitBytes)
-    });
+    const text = async (url, message, limit) => {
+        const status = message.statusCode ?? 0;
+        const body = guardBody(streamBody(message), guard, new URL(url).host, stageOf(status));
+        try {
+            return { status, headers: message.headers, text: await readLimited(body, limit, 'fail') };
+        }
+        catch (error) {
+            if (!(error instanceof AnswerTooLargeError))
+                throw error;
+            throw new AnswerTooLargeError(`${describeUrl(url)} answered HTTP ${status} with more than ${formatBytes(limit)}, the most ` +
+                'an API answer may be (the longest result lists take a few MiB): not read.');
+        }
+    };
     return {
-        async getText(url, headers, limitBytes = 4 * 1024 * 1024, followRedirects = true) {
-            return text(await send('GET', url, headers, null, followRedirects), limitBytes);
+        async getText(url, headers, limitBytes = MAX_API_ANSWER, followRedirects = true) {
+            return text(url, await send('GET', url, headers, null, followRedirects), limitBytes);
         },
         async postText(url, headers, body) {
-            return text(await send('POST', url, headers, body, false), 4 * 1024 * 1024);
+            return text(url, await send('POST', url, headers, body, false), MAX_API_ANSWER);
         },
         async getStream(url, headers, { headOnly = false } = {}) {
             const target = new URL(url);
+            if (options.files)
+                checkFileUrl(target, FIRST_HOP);
             if (options.direct !== false &&
                 !headOnly &&
                 (target.protocol === 'http:' || target.protocol === 'https:') &&
@@ -33853,61 +34337,29 @@ function createHttp(options) {
                 !(0,lib/* getProxyUrl */.s_)(target.href)) {
                 const answer = await directGet(target, headers, {
                     timeoutMs: options.socketTimeoutMs,
-                    userAgent: USER_AGENT
+                    userAgent: USER_AGENT,
+                    scope,
+                    lookup: firstLookup
+                }).catch((error) => {
+                    throw unsentError(error, target);
                 });
                 if (answer)
-                    return answer;
+                    return guarded(answer, target);
                 indirect.add(target.origin);
             }
             const message = await send('GET', url, headers, null, true);
-            return {
-                status: message.statusCode ?? 0,
-                headers: message.headers,
-                body: streamBody(message)
-            };
+            const { statusCode: status = 0, headers: head } = message;
+            return guarded({ status, headers: head, body: streamBody(message) }, target);
         },
         dispose: () => {
-            for (const client of clients.values())
-                client.dispose();
-            clients.clear();
+            pool.dispose();
+            fanout?.dispose();
         }
     };
 }
-/**
- * Reads at most `limit` bytes of a body as text and discards the rest, so that a huge error page
- * cannot fill memory.
- */
-async function readLimited(body, limit) {
-    const chunks = [];
-    let size = 0;
-    try {
-        await body.read(chunk => {
-            if (size < limit) {
-                // A copy: the chunk's memory may be reused.
-                const part = Buffer.from(chunk.subarray(0, limit - size));
-                chunks.push(part);
-                size += part.length;
-            }
-            return true;
-        });
-    }
-    catch (error) {
-        throw new TransientError(`the connection broke while reading the response (${error.message})`);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-}
-/** A header's value, the first one when it came more than once. */
-function header(headers, name) {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-}
-/** `Content-Length` as a number, when the server sent a valid one. */
-function contentLength(headers) {
-    const raw = headers['content-length'];
-    if (raw === undefined || !/^\d+$/.test(raw))
-        return undefined;
-    return Number(raw);
-}
+/** The first URL of a file request may be in a private network (a VPC endpoint of S3's). */
+const FIRST_HOP = { private: true, loopback: true };
+const stageOf = (status) => status >= 400 ? `in the middle of its HTTP ${status} answer` : 'in the middle of the body';
 /**
  * A file request that gives up when the signal aborts (a cancelled job), even while the host has
  * not answered yet: a late answer is then thrown away. The client itself takes no signal.
@@ -34471,13 +34923,31 @@ const CHECKS = {
     length: 'length',
     none: 'none'
 };
-/** A line break would end the table row (or the heading) and let the rest be any Markdown. */
+/**
+ * Text from outside (a status, an error, a file name, a request id, a host) as a code span: in
+ * one, nothing is Markdown (no link, image, HTML, emphasis or bare-URL autolink), where escaping
+ * each metacharacter would still leave GitHub's autolinks live. One line (a line break would end
+ * the row or the heading); `cell`: a pipe is escaped as GFM tables want, inside spans too.
+ */
+function inert(text, { cell = false } = {}) {
+    const line = safeText(text);
+    if (line === '')
+        return '';
+    const safe = cell ? line.replace(/\|/g, '\\|') : line;
+    // A fence longer than any run of backticks inside; a space keeps one at either end apart.
+    const longest = Math.max(0, ...Array.from(safe.matchAll(/`+/g), run => run[0].length));
+    const fence = '`'.repeat(longest + 1);
+    const pad = /^`|`$|^ .* $/.test(safe) ? ' ' : '';
+    return `${fence}${pad}${safe}${pad}${fence}`;
+}
+/** Our own text for a table cell or a heading: one line, no pipe, no HTML. */
 function escapeCell(text) {
     return safeText(text)
         .replace(/&/g, '&amp;')
         .replace(/</g, '&lt;')
         .replace(/>/g, '&gt;')
-        .replace(/\|/g, '&#124;');
+        .replace(/\|/g, '&#124;')
+        .replace(/[[\]]/g, '\\$&');
 }
 /**
  * The job summary as Markdown. Shows file names and hosts only: never the token, never a signed
@@ -34488,7 +34958,7 @@ function renderSummary(report) {
     const records = recordCount(report);
     const rows = totalRows(report);
     const shard = report.shard ? `, ${describeShard(report.shard)}` : '';
-    lines.push(`### Datafiniti download${report.requestId ? ` ${escapeCell(report.requestId)}` : ''}${shard}: ${escapeCell(report.status)}`, '');
+    lines.push(`### Datafiniti download${report.requestId ? ` ${inert(report.requestId)}` : ''}${shard}: ${inert(report.status)}`, '');
     // A dry run has no files to describe: what it counted is the whole story.
     if (report.bill?.wouldBuy !== undefined)
         return [...lines, ...billLines(report)].join('\n') + '\n';
@@ -34513,7 +34983,7 @@ function renderSummary(report) {
     }
     lines.push(...billLines(report));
     if (report.noResults !== undefined) {
-        lines.push(`No results: ${escapeCell(report.noResults)}`);
+        lines.push(`No results: ${inert(report.noResults)}`);
         return lines.join('\n') + '\n';
     }
     const expiry = (date) => date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
@@ -34521,8 +34991,8 @@ function renderSummary(report) {
     if (!report.downloads) {
         lines.push('| File | Host | Expires |', '| --- | --- | --- |');
         for (const result of shown) {
-            const host = escapeCell(new URL(result.url).host);
-            lines.push(`| ${escapeCell(result.name)} | ${host} | ${expiry(result.expiresAt)} |`);
+            const host = inert(new URL(result.url).host, { cell: true });
+            lines.push(`| ${inert(result.name, { cell: true })} | ${host} | ${expiry(result.expiresAt)} |`);
         }
     }
     else {
@@ -34532,7 +35002,7 @@ function renderSummary(report) {
                 continue;
             const count = file.records === undefined ? '' : formatCount(file.records);
             const size = formatBytes(file.bytes);
-            lines.push(`| ${escapeCell(file.name)} | ${size} | ${count} | ${expiry(expiresAt)} | ${CHECKS[file.integrity]} |`);
+            lines.push(`| ${inert(file.name, { cell: true })} | ${size} | ${count} | ${expiry(expiresAt)} | ${CHECKS[file.integrity]} |`);
         }
     }
     if (report.results.length > SUMMARY_MAX_ROWS) {
@@ -34554,7 +35024,7 @@ function renderSummary(report) {
         lines.push('', `${kind}: ${link} (${escapeCell(details)}).`);
     }
     else if (report.downloads) {
-        lines.push('', `Files are in \`${escapeCell(report.downloadPath)}\`.`);
+        lines.push('', `Files are in ${inert(report.downloadPath)}.`);
     }
     return lines.join('\n') + '\n';
 }
@@ -34587,19 +35057,19 @@ function newRunState() {
  * every secret (finalMessage); everything here is escaped, as it may quote a server.
  */
 function renderFailureSummary(state, message) {
-    const id = state.requestId === undefined ? '' : ` ${escapeCell(state.requestId)}`;
+    const id = state.requestId === undefined ? '' : ` ${inert(state.requestId)}`;
     const lines = [
         `### Datafiniti download${id}: failed while ${Stages[state.stage]}`,
         '',
-        ...message.split('\n').map(line => `> ${escapeCell(line)}`),
+        ...message.split('\n').map(line => `> ${inert(line)}`),
         ''
     ];
     const facts = [];
     if (state.status !== undefined)
-        facts.push(`Last status: ${escapeCell(state.status)}`);
+        facts.push(`Last status: ${inert(state.status)}`);
     if (state.filesTotal !== undefined) {
         const kept = state.filesDone > 0 && state.downloadPath !== undefined
-            ? `, kept in \`${escapeCell(state.downloadPath)}\``
+            ? `, kept in ${inert(state.downloadPath)}`
             : '';
         facts.push(`${state.filesDone} of ${state.filesTotal} file(s) downloaded and verified ` +
             `(${formatBytes(state.bytesDone)})${kept}`);
@@ -34668,7 +35138,10 @@ function earliest(dates) {
 async function writeManifest(dir, manifest) {
     const target = external_node_path_.join(dir, manifestName(manifest.shard));
     const part = `${target}.part`;
-    await onDisk(() => (0,promises_.writeFile)(part, `${JSON.stringify(manifest, null, 2)}\n`));
+    // As a data file's: whatever is there (a symlink planted to redirect the write) goes first, and
+    // the open is exclusive, so a link made in between is refused rather than followed.
+    await onDisk(() => (0,promises_.rm)(part, { force: true }));
+    await onDisk(() => (0,promises_.writeFile)(part, `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' }));
     await onDisk(() => (0,promises_.rename)(part, target));
     return target;
 }
@@ -34865,6 +35338,17 @@ function announce(settings, log) {
         `${settings.concurrency} download(s) at once, ${settings.maxRetries} retries`);
 }
 
+;// CONCATENATED MODULE: ./src/api/client.ts
+
+/** Masks each URL of a result list in every form it could be printed (secrets.ts urlSecrets). */
+function maskUrls(files, mask) {
+    if (!mask)
+        return;
+    for (const file of files)
+        for (const secret of urlSecrets(file.url))
+            mask(secret);
+}
+
 ;// CONCATENATED MODULE: ./src/api/expiry.ts
 
 const API_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
@@ -34921,6 +35405,7 @@ function expiryFromUrl(url) {
 }
 
 ;// CONCATENATED MODULE: ./src/api/v3.ts
+
 
 
 
@@ -35008,7 +35493,7 @@ class V3Client {
                 failForStatus(endpoint, res, this.secrets, this.ctx.now());
             const body = parseJson(endpoint, res, this.secrets);
             const items = Array.isArray(body) ? body : [body];
-            return items.map((item, index) => {
+            const files = items.map((item, index) => {
                 const url = resultUrl(item, index, {
                     endpoint,
                     res,
@@ -35022,11 +35507,14 @@ class V3Client {
                     createdAt: parseApiDate(created)
                 };
             });
+            maskUrls(files, this.ctx.mask);
+            return files;
         }, options);
     }
 }
 
 ;// CONCATENATED MODULE: ./src/api/v4.ts
+
 
 
 
@@ -35123,10 +35611,12 @@ class V4Client {
             throw wrongShape(`GET /v4/downloads/${id}`, res.status, 'no "results" array', res.text, this.secrets);
         }
         const endpoint = `GET /v4/downloads/${id}`;
-        return results.map((item, index) => {
+        const files = results.map((item, index) => {
             const url = resultUrl(item, index, { endpoint, res, secrets: this.secrets, strings: true });
             return { url, expiresAt: expiryFromUrl(url) };
         });
+        maskUrls(files, this.ctx.mask);
+        return files;
     }
 }
 
@@ -35234,7 +35724,8 @@ function apiClient(settings, { http, clock, runner, signal }) {
         baseUrl: settings.apiUrl,
         token: settings.token,
         call,
-        now: () => clock.now()
+        now: () => clock.now(),
+        mask: secret => runner.setSecret(secret)
     });
 }
 async function create(client, spec, { runner }) {
@@ -35295,9 +35786,6 @@ function startProgress(label, log, clock, everyMs = 5000) {
 // controls, line separators and bidirectional overrides that would make a log line lie.
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069"*:<>?|\\/]/g;
-// Device names Windows reserves in every directory, whatever the case and whatever follows the
-// first dot (`nul.tar.gz` is NUL too); superscript digits count as digits there.
-const WINDOWS_DEVICE = /^(?:con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³]|conin\$|conout\$)\s*(?:\.|$)/i;
 const PART_SUFFIX = '.part';
 /**
  * Most file systems take 255 bytes per name, and each file also owns `<name>.part` while it
@@ -35353,7 +35841,7 @@ function fitted(name, tag) {
     const chars = Array.from(stem);
     for (let cut = 0;; cut++) {
         const candidate = `${chars.slice(cut).join('').trimStart()}${tag}${ext}`;
-        const safe = WINDOWS_DEVICE.test(candidate) ? `_${candidate}` : candidate;
+        const safe = isWindowsDeviceName(candidate) ? `_${candidate}` : candidate;
         if (bytes(safe) <= MAX_NAME_BYTES || cut >= chars.length)
             return safe;
     }
@@ -35386,58 +35874,6 @@ function assignFileNames(urls) {
         taken.add(sameFile(name + PART_SUFFIX));
         return name;
     });
-}
-
-;// CONCATENATED MODULE: ./src/support/abort.ts
-/**
- * A controller that aborts when `parent` does, for work that must also stop on its own (the first
- * failure of several transfers stops the rest). `dispose` unhooks it from the parent.
- */
-function linkedAbort(parent) {
-    const controller = new AbortController();
-    const forward = () => controller.abort(parent?.reason);
-    if (parent?.aborted)
-        forward();
-    else
-        parent?.addEventListener('abort', forward, { once: true });
-    return { controller, dispose: () => parent?.removeEventListener('abort', forward) };
-}
-/**
- * Signals for many tasks under one parent, with one listener on the parent however many tasks
- * there are. Each transfer listens to its signal (a request, a body, a retry's sleep): on one
- * shared signal that is a listener per file or part in flight, and Node warns past ten
- * (MaxListenersExceededWarning) when the job is normal, a hundred files at 16 connections.
- */
-class AbortFanout {
-    parent;
-    children = new Set();
-    forward = () => {
-        for (const child of this.children)
-            child.abort(this.parent.reason);
-        this.children.clear();
-    };
-    constructor(parent) {
-        this.parent = parent;
-        parent.addEventListener('abort', this.forward, { once: true });
-    }
-    /** A signal that aborts with the parent; `dispose` once its task is done. */
-    child() {
-        const controller = new AbortController();
-        if (this.parent.aborted)
-            controller.abort(this.parent.reason);
-        else
-            this.children.add(controller);
-        return {
-            signal: controller.signal,
-            dispose: () => {
-                this.children.delete(controller);
-            }
-        };
-    }
-    dispose() {
-        this.parent.removeEventListener('abort', this.forward);
-        this.children.clear();
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/transfer/csv-scan-wasm.ts
@@ -35803,8 +36239,15 @@ async function requestFile(http, file, headers, accepted, signal, now) {
     const res = await getStreamUnlessAborted(http, file.url, headers, signal);
     if (accepted.includes(res.status))
         return res;
-    const text = await readLimited(res.body, 16 * 1024).catch(() => '');
-    throw fileStatusError(file, res.status, text, header(res.headers, 'retry-after'), now());
+    // A body that breaks or stalls still leaves the status to go by; the stall is named with it.
+    let broken = '';
+    const text = await readLimited(res.body, 16 * 1024).catch((error) => {
+        broken = ` (its body: ${errorMessage(error)})`;
+        return '';
+    });
+    const error = fileStatusError(file, res.status, text, header(res.headers, 'retry-after'), now());
+    error.message += broken;
+    throw error;
 }
 /**
  * What the host says about a file, from a request for its first byte: a pre-signed URL is signed
@@ -37239,7 +37682,6 @@ async function keepMark(settings, plan, requestId, ports) {
 
 
 
-
 /**
  * The whole run: inputs → (create) → wait → download → deliver → report. Every side effect goes
  * through `ports`, so this function is tested with plain objects.
@@ -37311,9 +37753,6 @@ async function runPipeline(settings, ports, state = newRunState()) {
     // A shard past the last file has nothing to do: worth a warning, not a failure.
     if (report.shard)
         runner[count > 0 ? 'info' : 'warning'](shardLine(report.shard, count));
-    // The signature of a signed URL is the credential: masked in case a later step prints a URL.
-    for (const secret of signatureSecrets(urlsOf(report)))
-        runner.setSecret(secret);
     if (delivery.downloads && count > 0) {
         state.stage = 'download';
         Object.assign(state, { filesTotal: count, downloadPath: report.downloadPath });
@@ -37683,11 +38122,10 @@ async function run(env = process.env) {
     const hasher = defaultHasher();
     try {
         const settings = parseSettings(env, process.cwd());
-        // The socket timeout catches a host that never answers; a body that stops mid-way is caught
-        // sooner, and named, by the downloader's own stall timer.
-        const transport = { socketTimeoutMs: settings.stallTimeoutMs * 2 };
+        // Every answer, head and body, API or file, is under the stall timeout and the job's signal.
+        const transport = { socketTimeoutMs: settings.stallTimeoutMs, signal: lifetime.signal };
         const api = createHttp({ ...transport, direct: false });
-        const files = createHttp({ ...transport, direct: settings.directDownloads });
+        const files = createHttp({ ...transport, direct: settings.directDownloads, files: {} });
         http.push(api, files);
         const ports = {
             http: { api, files },

@@ -72,6 +72,11 @@ export interface ArtifactBackend {
   calls: string[]
   /** The Actions cache (service v2) on the same Results service. */
   cache: ReturnType<typeof createCacheService>['state']
+  /**
+   * While true, every ListArtifacts call is refused (403, which the toolkit does not retry), as
+   * for a token that may upload but not list: the action must warn and go on.
+   */
+  failListing: boolean
   /** The uploaded zip, read back from blob storage. */
   download(name: string): Promise<Buffer>
   /** Tokens the REST API takes, and what they may do (add or change some to model permissions). */
@@ -145,6 +150,8 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
   }
   const cache = createCacheService(sign)
   const calls: string[] = []
+  // Filled in once the service listens; the handlers read its knobs (failListing) as they change.
+  const backend = { failListing: false } as ArtifactBackend
   /** Artifacts by run backend id, then by name: a name is unique within a run. */
   const runs = new Map<string, Map<string, StoredArtifact>>()
   const artifactsOf = (run: string): Map<string, StoredArtifact> => {
@@ -238,6 +245,10 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
       artifact.hash = typeof hash === 'string' ? hash : undefined
       artifact.finalized = true
       reply(200, { ok: true, artifact_id: String(artifact.id) })
+      return
+    }
+    if (method === 'ListArtifacts' && backend.failListing) {
+      reply(403, { code: 'permission_denied', msg: 'simulated: this token may not list artifacts' })
       return
     }
     if (method === 'ListArtifacts') {
@@ -345,7 +356,7 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
     }
   }
 
-  return {
+  Object.assign(backend, {
     env: envFor({}),
     envFor,
     artifacts: artifactsOf(defaultRun),
@@ -389,7 +400,8 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
       await azurite.stop()
       rmSync(location, { recursive: true, force: true })
     }
-  }
+  } satisfies Omit<ArtifactBackend, 'failListing'>)
+  return backend
 }
 
 async function startAzurite(location: string): Promise<{ port: number; stop(): Promise<void> }> {

@@ -13,6 +13,9 @@ import { Environment, inputEnvName } from '../src/domain/action-io.js'
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const DIST = path.join(ROOT, 'dist', 'index.js')
 /** CI sets ACTION_NODE to run the same tests under another Node (24). */
+/** The guard every action run loads first. */
+const LOOPBACK_ONLY = pathToFileURL(path.join(ROOT, 'sim', 'loopback-only.js')).href
+
 export const NODE = process.env['ACTION_NODE'] || process.execPath
 
 export interface ActionRun {
@@ -122,8 +125,13 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   for (const [name, value] of Object.entries({ ...actionDefaults(), ...options.inputs }))
     env[inputEnvName(name)] = value
 
+  // Every run of the action is held to loopback (sim/loopback-only.js): a name the test did not map
+  // fails to resolve instead of asking the machine's DNS server, which is not on loopback.
+  env['DATAFINITI_SIM_HOSTS'] ??= '{}'
   // prlimit, not a shell's ulimit: a shell would drop the INPUT_* names, which have hyphens.
   const node = [
+    '--import',
+    LOOPBACK_ONLY,
     ...(options.clockOffsetMs
       ? ['--import', pathToFileURL(shiftedClock(runnerTemp, options.clockOffsetMs)).href]
       : []),

@@ -31,6 +31,13 @@ export type Fault =
   | { pass: true }
   /** Answer only after this long (a host that keeps the client waiting for headers). */
   | { delay: number }
+  /**
+   * Answer this error status with `Content-Length: 200`, send a few bytes of the body, then
+   * nothing, ever (sim/hostile.ts): an error body that stalls after the head.
+   */
+  | { stalledError: number }
+  /** Answer 302 to this URL (any scheme or host: a hostile or hijacked file host). */
+  | { redirect: string }
 
 export interface SimFile {
   name: string
@@ -60,7 +67,20 @@ export interface SimFile {
   ignoreIfRange?: boolean
   /** After this many GETs the object is replaced: a new body (and ETag), as an upload would. */
   changeAfter?: { requests: number; body: FileBody; etag?: string }
+  /**
+   * Hand the URL out on this origin instead of the file host's (e.g. `http://files.test` or a
+   * half-open peer's): read when the URL is signed, so a test may set it once the peer listens.
+   */
+  origin?: string
+  /**
+   * How each `/results` answer signs this file's URL, by answer (the last one repeats): S3's
+   * `X-Amz-Signature` (default), with temporary credentials' `X-Amz-Security-Token`, CloudFront's
+   * `Signature`, or Google Cloud Storage's `X-Goog-Signature`.
+   */
+  signatureStyles?: SignatureStyle[]
 }
+
+export type SignatureStyle = 'amz' | 'amz-token' | 'signature' | 'goog'
 
 export interface SimRequest {
   /** A number for v3; v4 ids are strings (v4 also serves numeric ids as strings). */
@@ -154,6 +174,11 @@ export interface CreatedDownload {
 
 export interface SimOptions {
   token: string
+  /**
+   * Tokens of other accounts the API also takes (matrix legs with a secret each); they share the
+   * requests and queries, so a test tells accounts apart by the downloads each creates.
+   */
+  otherAccounts?: string[]
   requests: SimRequest[]
   /** Queries that create downloads, by query text. Unknown queries match nothing. */
   queries?: Record<string, SimQuery>

@@ -24,11 +24,10 @@ export async function run(env: Env = process.env): Promise<void> {
   const hasher = defaultHasher()
   try {
     const settings = parseSettings(env, process.cwd())
-    // The socket timeout catches a host that never answers; a body that stops mid-way is caught
-    // sooner, and named, by the downloader's own stall timer.
-    const transport = { socketTimeoutMs: settings.stallTimeoutMs * 2 }
+    // Every answer, head and body, API or file, is under the stall timeout and the job's signal.
+    const transport = { socketTimeoutMs: settings.stallTimeoutMs, signal: lifetime.signal }
     const api = createHttp({ ...transport, direct: false })
-    const files = createHttp({ ...transport, direct: settings.directDownloads })
+    const files = createHttp({ ...transport, direct: settings.directDownloads, files: {} })
     http.push(api, files)
     const ports = {
       http: { api, files },

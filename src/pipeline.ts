@@ -8,8 +8,7 @@ import type { Ports } from './ports.js'
 import { newRunState, type RunState } from './report/failure-summary.js'
 import { settleNoResults, settleResults } from './report/no-results.js'
 import { publishReport } from './report/publish.js'
-import { localFiles, shardLine, urlsOf, type RunReport } from './report/report.js'
-import { signatureSecrets } from './support/secrets.js'
+import { localFiles, shardLine, type RunReport } from './report/report.js'
 import { announce } from './steps/announce.js'
 import { apiClient, create } from './steps/api.js'
 import { download, noMatchesReport, plan, reportFor } from './steps/download.js'
@@ -96,8 +95,6 @@ export async function runPipeline(
   const count = report.results.length
   // A shard past the last file has nothing to do: worth a warning, not a failure.
   if (report.shard) runner[count > 0 ? 'info' : 'warning'](shardLine(report.shard, count))
-  // The signature of a signed URL is the credential: masked in case a later step prints a URL.
-  for (const secret of signatureSecrets(urlsOf(report))) runner.setSecret(secret)
 
   if (delivery.downloads && count > 0) {
     state.stage = 'download'

@@ -1,5 +1,6 @@
 import type { DownloadState, MatchCount, QuerySpec, ResultFile } from '../domain/model.js'
 import type { Http } from '../http/transport.js'
+import { urlSecrets } from '../support/secrets.js'
 
 export type { DownloadState, MatchCount, ResultFile }
 
@@ -42,4 +43,18 @@ export interface ClientContext {
   token: string
   call: CallRunner
   now: () => number
+  /**
+   * Masks a credential in the log (runner.setSecret): every URL the API hands out, first list or
+   * refreshed, is masked the moment it arrives, before anything could print it.
+   */
+  mask?: (secret: string) => void
+}
+
+/** Masks each URL of a result list in every form it could be printed (secrets.ts urlSecrets). */
+export function maskUrls(
+  files: readonly ResultFile[],
+  mask: ((secret: string) => void) | undefined
+): void {
+  if (!mask) return
+  for (const file of files) for (const secret of urlSecrets(file.url)) mask(secret)
 }

@@ -1,10 +1,11 @@
-import type {
-  CallOptions,
-  ClientContext,
-  DatafinitiClient,
-  DownloadState,
-  MatchCount,
-  ResultFile
+import {
+  maskUrls,
+  type CallOptions,
+  type ClientContext,
+  type DatafinitiClient,
+  type DownloadState,
+  type MatchCount,
+  type ResultFile
 } from './client.js'
 import type { QuerySpec } from '../domain/model.js'
 import { Inputs } from '../domain/action-io.js'
@@ -140,7 +141,7 @@ export class V3Client implements DatafinitiClient {
         if (res.status !== 200) failForStatus(endpoint, res, this.secrets, this.ctx.now())
         const body = parseJson(endpoint, res, this.secrets)
         const items = Array.isArray(body) ? (body as unknown[]) : [body]
-        return items.map((item, index) => {
+        const files = items.map((item, index) => {
           const url = resultUrl(item, index, {
             endpoint,
             res,
@@ -154,6 +155,8 @@ export class V3Client implements DatafinitiClient {
             createdAt: parseApiDate(created)
           }
         })
+        maskUrls(files, this.ctx.mask)
+        return files
       },
       options
     )

@@ -1,11 +1,12 @@
 import { isRequestId, type QuerySpec } from '../domain/model.js'
-import type {
-  CallOptions,
-  ClientContext,
-  DatafinitiClient,
-  DownloadState,
-  MatchCount,
-  ResultFile
+import {
+  maskUrls,
+  type CallOptions,
+  type ClientContext,
+  type DatafinitiClient,
+  type DownloadState,
+  type MatchCount,
+  type ResultFile
 } from './client.js'
 import type { TextResponse } from '../http/transport.js'
 import { expiryFromUrl } from './expiry.js'
@@ -161,9 +162,11 @@ export class V4Client implements DatafinitiClient {
       )
     }
     const endpoint = `GET /v4/downloads/${id}`
-    return results.map((item: unknown, index) => {
+    const files = results.map((item: unknown, index) => {
       const url = resultUrl(item, index, { endpoint, res, secrets: this.secrets, strings: true })
       return { url, expiresAt: expiryFromUrl(url) }
     })
+    maskUrls(files, this.ctx.mask)
+    return files
   }
 }

@@ -1,6 +1,8 @@
 import { isIP, connect as connectTcp, type Socket } from 'node:net'
 import { connect as connectTls, type ConnectionOptions } from 'node:tls'
+import type { Lookup } from './address.js'
 import type { Body, StreamResponse } from './body.js'
+import { stallError, type Scope } from './deadline.js'
 import { ErrorBody, parseHead } from './direct-answer.js'
 
 /**
@@ -23,6 +25,10 @@ export interface DirectOptions {
   /** No answer (or no byte of the head) for this long: the request fails. */
   timeoutMs: number
   userAgent: string
+  /** The run's signal: destroys the socket when it aborts, head or body. */
+  scope?: Scope
+  /** Resolves the host (node's default: dns.lookup); a checked one refuses some addresses. */
+  lookup?: Lookup | undefined
 }
 
 /** `undefined` when the answer is not one this reader takes (see above): ask elsewhere. */
@@ -35,6 +41,12 @@ export function directGet(
     ([name, value]) => /[\r\n\0:]/.test(name) || /[\r\n\0]/.test(value)
   )
   if (bad) return Promise.reject(new Error(`invalid header ${JSON.stringify(bad[0])}`))
+  const { lookup } = options
+  const { signal, dispose } = options.scope?.() ?? {}
+  if (signal?.aborted) {
+    dispose?.()
+    return Promise.reject(signal.reason as Error)
+  }
   return new Promise((resolve, reject) => {
     const buffer = Buffer.allocUnsafe(BUFFER)
     let head: Buffer | undefined = Buffer.alloc(0)
@@ -77,15 +89,24 @@ export function directGet(
             host,
             port,
             onread,
+            ...(lookup ? { lookup } : {}),
             ...(isIP(host) ? {} : { servername: host })
           } as ConnectionOptions)
-        : connectTcp({ host, port, onread })
+        : connectTcp({ host, port, onread, ...(lookup ? { lookup } : {}) })
+    const onAbort = (): void => {
+      socket.destroy(signal?.reason as Error)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    socket.once('close', () => {
+      signal?.removeEventListener('abort', onAbort)
+      dispose?.()
+    })
     const unsupported = (): void => {
       socket.destroy()
       resolve(undefined)
     }
     socket.setTimeout(options.timeoutMs, () => {
-      socket.destroy(new Error(`request timeout: no answer for ${options.timeoutMs} ms`))
+      socket.destroy(stallError(url.host, 'before its answer', options.timeoutMs))
     })
     socket.on('error', error => {
       if (body) body.fail(error)

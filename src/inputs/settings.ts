@@ -170,7 +170,7 @@ export function parseSettings(env: Env, cwd: string): Settings {
     ifNoResults: parseIfNoResults(read(env, Inputs.IfNoResults)),
     overwrite: boolean(env, Inputs.Overwrite, Defaults.Overwrite),
     reuseRequest,
-    requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined,
+    requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl, token) : undefined,
     shard,
     ...budget,
     directDownloads: parseDirectDownloads(env),

@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import {
   MANIFEST_NAME,
@@ -127,7 +127,10 @@ function earliest(dates: readonly (Date | undefined)[]): Date | undefined {
 export async function writeManifest(dir: string, manifest: Manifest): Promise<string> {
   const target = path.join(dir, manifestName(manifest.shard))
   const part = `${target}.part`
-  await onDisk(() => writeFile(part, `${JSON.stringify(manifest, null, 2)}\n`))
+  // As a data file's: whatever is there (a symlink planted to redirect the write) goes first, and
+  // the open is exclusive, so a link made in between is refused rather than followed.
+  await onDisk(() => rm(part, { force: true }))
+  await onDisk(() => writeFile(part, `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' }))
   await onDisk(() => rename(part, target))
   return target
 }

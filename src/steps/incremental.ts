@@ -1,6 +1,6 @@
 import { leaveMark, planWindow } from '../api/marks.js'
 import { windowedQuery } from '../api/windowed-query.js'
-import { Inputs, Outputs } from '../domain/action-io.js'
+import { Outputs } from '../domain/action-io.js'
 import type { QuerySpec } from '../domain/model.js'
 import type { Window } from '../domain/window.js'
 import type { Settings } from '../inputs/settings.js'

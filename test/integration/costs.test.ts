@@ -184,9 +184,11 @@ describe('records and rows', () => {
       `The files hold **${rows.toLocaleString('en-US')}** rows for 400 records: without a flattening 'view'`
     )
     for (const file of manifest.files) {
-      expect(run.summary).toContain(`| ${file.name} | `)
+      expect(run.summary).toContain(`| \`${file.name}\` | `)
       expect(run.summary).toMatch(
-        new RegExp(`\\| ${file.name} \\| [^|]+ \\| ${(file.rows ?? 0).toLocaleString('en-US')} \\|`)
+        new RegExp(
+          `\\| \`${file.name}\` \\| [^|]+ \\| ${(file.rows ?? 0).toLocaleString('en-US')} \\|`
+        )
       )
     }
   })

@@ -208,7 +208,7 @@ describe('creating a download from a query', () => {
       expect(quiet.outputs[Outputs.Status]).toBe('NO MATCHES')
       expect(quiet.outputs[Outputs.FileCount]).toBe('0')
       expect(quiet.outputs[Outputs.Manifest]).toBe('')
-      expect(quiet.summary).toMatch(/^### Datafiniti download: NO MATCHES/)
+      expect(quiet.summary).toMatch(/^### Datafiniti download: `NO MATCHES`/)
       const strict = await world.run({ ...inputs, [Inputs.IfNoResults]: 'error' })
       expect(strict.code).not.toBe(0)
       expect(failureOf(strict)).toMatch(noMatches)
@@ -249,7 +249,7 @@ describe('the create call is never sent twice', () => {
     [
       'a dropped connection',
       'create:hangup',
-      /Creating the download failed \((socket hang up|.*ECONNRESET.*)\), and the request may have reached Datafiniti: it may have created, and charged for, a download\. It was not sent again/
+      /Creating the download failed \((127\.0\.0\.1:\d+: )?(socket hang up|.*ECONNRESET.*)\), and the request may have reached Datafiniti: it may have created, and charged for, a download\. It was not sent again/
     ]
   ])('after %s: one call, and a clear failure', async (_label, query, message) => {
     const before = world.sim.createCalls.length

@@ -75,7 +75,7 @@ describe('job summary and log', () => {
       'Upload artifact datafiniti-301'
     ])
     const summary = result.summary
-    expect(summary).toContain('### Datafiniti download 301: COMPLETED')
+    expect(summary).toContain('### Datafiniti download `301`: `COMPLETED`')
     expect(summary).toMatch(
       /\*\*3\*\* file\(s\) · \*\*[\d.]+ KiB\*\* · \*\*360\*\* records · waited \d+ms · downloaded in \d+ms/
     )
@@ -83,7 +83,7 @@ describe('job summary and log', () => {
     for (const n of [1, 2, 3])
       expect(summary).toMatch(
         new RegExp(
-          `\\| 301_${n}\\.csv \\| [\\d.]+ KiB \\| 120 \\| \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC \\|`
+          `\\| \`301_${n}\\.csv\` \\| [\\d.]+ KiB \\| 120 \\| \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC \\|`
         )
       )
     expect(summary).toContain(`[datafiniti-301](${result.outputs[Outputs.ArtifactUrl] ?? ''})`)
@@ -97,7 +97,7 @@ describe('job summary and log', () => {
     expect(result.code, printed(result)).toBe(0)
     expect(result.outputs[Outputs.FileCount]).toBe('500')
     expect(outputFiles(result).length).toBe(500)
-    const rows = result.summary.split('\n').filter(line => /^\| 302_\d+\.csv \|/.test(line))
+    const rows = result.summary.split('\n').filter(line => /^\| `302_\d+\.csv` \|/.test(line))
     expect(rows).toHaveLength(100)
     expect(result.summary).toMatch(
       /…and 400 more file\(s\) \([\d.]+ MiB\): the `files` output lists them all\./

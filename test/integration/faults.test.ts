@@ -260,7 +260,9 @@ describe('broken transfers resume or restart, and are verified', () => {
   it('a stalled transfer is dropped after stall-timeout and resumed', async () => {
     const result = await run(5)
     expectSuccess(result, 5, [big.body])
-    expect(result.stdout).toMatch(/5_1\.csv .*failed \(no data for 500ms\); retry 1 of 5/)
+    expect(result.stdout).toMatch(
+      /5_1\.csv .*failed \(127\.0\.0\.1:\d+ sent nothing for 500ms in the middle of the body\); retry 1 of 5/
+    )
     expect(transfers('5_1.csv')[1]?.range).toMatch(/^bytes=\d+-$/)
   })
 

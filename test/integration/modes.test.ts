@@ -113,7 +113,7 @@ describe('files mode', () => {
     // Progress while waiting, one line per poll.
     expect(run.stdout).toMatch(/STARTED \d[\d,]* \/ 1,051 records \(\d+%\), \d+ms elapsed/)
     expect(run.stdout).toContain('result files not listed yet')
-    expect(run.summary).toContain('| 6073_1.csv |')
+    expect(run.summary).toContain('| `6073_1.csv` |')
     expect(run.summary).toContain('| 700 |')
     expect(run.summary).toContain('1,051')
     expectNoSecrets(run)

@@ -127,7 +127,9 @@ describe('shard: K/N', () => {
       expect(manifest.files.map(f => f.name)).toEqual(names)
       expect(manifest.totals.files).toBe(names.length)
 
-      expect(run.summary).toContain(`### Datafiniti download 6073, shard ${index} of 3: COMPLETED`)
+      expect(run.summary).toContain(
+        `### Datafiniti download \`6073\`, shard ${index} of 3: \`COMPLETED\``
+      )
       expect(run.summary).toContain(
         `Shard **${index}** of **3**: ${names.length} of the download's **7** result file(s)`
       )

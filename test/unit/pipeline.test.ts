@@ -293,8 +293,16 @@ describe('runPipeline', () => {
     expect(localFiles(report)).toEqual([])
     expect(JSON.parse(w.outputs[Outputs.Urls] ?? '[]')).toHaveLength(1)
     expect(w.outputs[Outputs.FileCount]).toBe('1')
-    // The URL's signature is masked for later steps; the summary shows no URL query.
-    expect(w.secrets).toEqual(['sig_6073_1csv_0123456789'])
+    // The URL, its path and its signature are masked for later steps, as the URL arrived; the
+    // summary shows no URL query.
+    expect(new Set(w.secrets)).toEqual(
+      new Set([
+        'https://files.example/bucket/6073_1.csv?X-Amz-Signature=sig_6073_1csv_0123456789',
+        'https://files.example/bucket/6073_1.csv',
+        '/bucket/6073_1.csv',
+        'sig_6073_1csv_0123456789'
+      ])
+    )
     expect(w.summaries.join('')).not.toContain('sig_')
   })
 
@@ -605,9 +613,9 @@ describe('how far a failed run got', () => {
       bytesDone: CSV.length
     })
     const summary = renderFailureSummary(progress, message)
-    expect(summary).toMatch(/^### Datafiniti download 6: failed while downloading the files\n/)
+    expect(summary).toMatch(/^### Datafiniti download `6`: failed while downloading the files\n/)
     expect(summary).toMatch(
-      /> The file host has no 6_2\.csv \(files\.example\/…\/6_2\.csv\): HTTP 404/
+      /> `The file host has no 6_2\.csv \(files\.example\/…\/6_2\.csv\): HTTP 404/
     )
     expect(summary).toContain('1 of 2 file(s) downloaded and verified')
     expect(summary).not.toContain(TOKEN)
@@ -624,9 +632,9 @@ describe('how far a failed run got', () => {
     const message = await failure(runPipeline(w.settings, w.ports, progress))
     expect(progress).toMatchObject({ stage: 'wait', requestId: '9', filesTotal: undefined })
     const summary = renderFailureSummary(progress, message)
-    expect(summary).toMatch(/^### Datafiniti download 9: failed while waiting for the download/)
-    // What the server said is escaped, never raw Markdown or HTML.
-    expect(summary).toContain('Query &lt;b&gt;bad&lt;/b&gt; &#124; x')
+    expect(summary).toMatch(/^### Datafiniti download `9`: failed while waiting for the download/)
+    // What the server said is in a code span, never raw Markdown or HTML.
+    expect(summary).toMatch(/`[^`\n]*Query <b>bad<\/b> \| x[^`\n]*`/)
   })
 
   it('names the inputs stage before any request', async () => {
@@ -634,7 +642,7 @@ describe('how far a failed run got', () => {
     const progress = newRunState()
     const message = await failure(runPipeline(w.settings, w.ports, progress))
     expect(renderFailureSummary(progress, message)).toBe(
-      '### Datafiniti download: failed while validating the inputs\n\n> No artifacts here.\n\n'
+      '### Datafiniti download: failed while validating the inputs\n\n> `No artifacts here.`\n\n'
     )
   })
 })
@@ -733,6 +741,11 @@ describe('re-runs', () => {
     expect(new Set([key, otherRun, otherQuery.requestKey]).size).toBe(3)
     expect(off.requestKey).toBeUndefined()
     expect(key).not.toContain(TOKEN)
+    // another matrix leg: same run, job, step and query, another token (account)
+    const otherToken = world({ ...query, [Inputs.Token]: 'tok_other_account' }, { env: RUN })
+    expect(otherToken.settings.token).toBe('tok_other_account')
+    expect(otherToken.settings.requestKey).not.toBe(key)
+    expect(world(query, { env: RUN }).settings.requestKey).toBe(key)
   })
 
   it('warns and creates when the memory is out of order; the run still succeeds', async () => {
@@ -797,7 +810,7 @@ describe('runPipeline with shard and the disk port', () => {
     ) as Manifest
     expect(manifest.shard).toEqual({ index: 2, count: 2, totalFiles: 5 })
     expect(manifest.files.map(f => f.name)).toEqual(expected)
-    expect(w.summaries.join('')).toContain('### Datafiniti download 9, shard 2 of 2: COMPLETED')
+    expect(w.summaries.join('')).toContain('### Datafiniti download `9`, shard 2 of 2: `COMPLETED`')
     expect(w.summaries.join('')).toContain("Shard **2** of **2**: 2 of the download's **5**")
     // The disk check asked the disk port about the download directory, before any file body.
     const statfs = w.events.indexOf(`statfs ${dir}`)

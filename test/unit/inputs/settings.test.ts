@@ -757,6 +757,20 @@ describe('downloadPathFor and artifactNameFor', () => {
     const dir = downloadPathFor(settings, '..')
     expect(dir.startsWith(path.join(WORKSPACE, 'datafiniti') + path.sep)).toBe(true)
   })
+
+  it.each(['CON', 'con', 'PRN', 'aux', 'NUL', 'nul.tar', 'COM1', 'com9.x', 'LPT1', 'lpt3.csv'])(
+    'puts a _ before a v4 id that Windows takes for a device (%s), as before a file name',
+    id => {
+      const settings = parse(queryInputs({ [Inputs.ApiVersion]: 'v4' }))
+      expect(downloadPathFor(settings, id)).toBe(path.join(WORKSPACE, 'datafiniti', `_${id}`))
+      expect(artifactNameFor(settings, id)).toBe(`datafiniti-_${id}`)
+    }
+  )
+
+  it.each(['CONSOLE', 'COM10', 'LPT0', 'nullable', 'x.CON'])('leaves %s as it is', id => {
+    const settings = parse(queryInputs({ [Inputs.ApiVersion]: 'v4' }))
+    expect(downloadPathFor(settings, id)).toBe(path.join(WORKSPACE, 'datafiniti', id))
+  })
 })
 
 describe('parseSettings never echoes the token', () => {

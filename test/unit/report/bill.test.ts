@@ -80,7 +80,7 @@ describe('records and rows', () => {
     expect(md).toContain(
       "The files hold **2,512** rows for 1,000 records: without a flattening 'view', Datafiniti's CSV spreads one record's nested fields over several rows."
     )
-    expect(md).toContain('| abc_1.csv | 100 B | 1,500 |')
+    expect(md).toContain('| `abc_1.csv` | 100 B | 1,500 |')
     const manifest = manifestFor(r, { apiVersion: 'v4', query: undefined, now: 0 })
     expect(manifest.version).toBe(2)
     expect(manifest.totals).toEqual({
