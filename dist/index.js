@@ -32920,6 +32920,18 @@ var external_node_crypto_ = __nccwpck_require__(77598);
 ;// CONCATENATED MODULE: ./src/inputs/request-key.ts
 
 
+/** Every input that decides what a download buys: the same values, the same records. */
+function purchaseInputs(query, apiVersion, apiUrl) {
+    return {
+        apiVersion,
+        apiUrl,
+        query: query.query,
+        dataType: query.dataType,
+        format: query.format,
+        numRecords: query.numRecords,
+        view: query.view ?? ''
+    };
+}
 /**
  * The key under which a created download is remembered for later attempts of the same run: the
  * run id and job, then a hash of the step and of every input that decides what is bought. A new
@@ -32937,13 +32949,7 @@ function requestKey(env, query, apiVersion, apiUrl, token) {
         // The step's id, or the runner's name for it (`__owner_repo`, `__owner_repo_2`, ...).
         step: env['GITHUB_ACTION'] ?? '',
         action: env['GITHUB_ACTION_REPOSITORY'] ?? '',
-        apiVersion,
-        apiUrl,
-        query: query.query,
-        dataType: query.dataType,
-        format: query.format,
-        numRecords: query.numRecords,
-        view: query.view ?? '',
+        ...purchaseInputs(query, apiVersion, apiUrl),
         account: tokenFingerprint(token, runId)
     });
     const hash = (0,external_node_crypto_.createHash)('sha256').update(identity).digest('hex').slice(0, 32);
@@ -33121,6 +33127,7 @@ function parseShard(raw, withQuery) {
 
 ;// CONCATENATED MODULE: ./src/inputs/mark-scope.ts
 
+
 /**
  * Whose `last-success` mark a run reads and leaves: the same workflow on the same branch, job,
  * step and query inputs, and the same Datafiniti account. The account is told apart by a
@@ -33129,16 +33136,7 @@ function parseShard(raw, withQuery) {
  */
 function markScope(env, inputs) {
     const { query, apiVersion, apiUrl, field, token } = inputs;
-    const queryInputs = {
-        apiVersion,
-        apiUrl,
-        query: query.query,
-        dataType: query.dataType,
-        format: query.format,
-        numRecords: query.numRecords,
-        view: query.view ?? '',
-        field
-    };
+    const queryInputs = { ...purchaseInputs(query, apiVersion, apiUrl), field };
     const identity = JSON.stringify({
         repository: env['GITHUB_REPOSITORY'] ?? '',
         // `owner/repo/.github/workflows/x.yml@refs/heads/main`: the file and the branch that ran it,
@@ -36320,7 +36318,7 @@ const pace_MiB = 1024 * 1024;
 /**
  * A first connection faster than this takes the whole file alone. On a link this fast the work
  * per byte, not the connection, sets the pace, and more connections only add to it: 1 GiB from
- * 127.0.0.1 took 0.99 s on one connection and 1.88 s over four ranges (bench case 1, 244efc1).
+ * 127.0.0.1 takes about 1 s on one connection and nearly 2 s over four ranges (bench/RESULTS.md).
  * There the first 16 MiB came at 306–814 MiB/s; S3 gives one connection about 100 MB/s at best.
  */
 const DEFAULT_SINGLE_STREAM_ABOVE = 192 * pace_MiB;
@@ -36362,8 +36360,8 @@ class Pace {
     /**
      * After each write of the first connection: decides once the sample is in, or as soon as the
      * connection has fallen behind the limit, so that a capped link (S3) starts its other
-     * connections within the first chunks: waiting out the sample at 25 MiB/s cost the 512 MiB
-     * capped download of bench case 2 a quarter of a second (0.93× aria2c became 1.06×).
+     * connections within the first chunks: waiting out the sample at 25 MiB/s would cost a capped
+     * 512 MiB download a quarter of a second, a tenth of its time.
      */
     check() {
         if (this.done)
@@ -36554,7 +36552,7 @@ async function streamToFile(body, file, part, options) {
     };
     // Synchronous writes, one per chunk as it arrives, as curl and aria2 write: a write into the
     // page cache takes microseconds, and a round trip through libuv's thread pool for each one cost
-    // more than the write itself (bench case 1, 1 GiB: 2.8 s with it, 1.8 s without). The loop
+    // more than the write itself (1 GiB from loopback: 2.8 s with it, 1.8 s without). The loop
     // waits only when the kernel throttles a disk that cannot keep up, and then so would anything.
     // The chunk's memory is reused once this returns (direct-get.ts): nothing keeps it.
     /** Writes what fits of the chunk; false once the part is full. */

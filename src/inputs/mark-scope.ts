@@ -2,6 +2,7 @@ import type { Env } from '../domain/action-io.js'
 import { createHash, createHmac } from 'node:crypto'
 import type { ApiVersion, QuerySpec } from '../domain/model.js'
 import type { MarkScope } from '../domain/window.js'
+import { purchaseInputs } from './request-key.js'
 
 export interface ScopeInputs {
   query: QuerySpec
@@ -19,16 +20,7 @@ export interface ScopeInputs {
  */
 export function markScope(env: Env, inputs: ScopeInputs): MarkScope {
   const { query, apiVersion, apiUrl, field, token } = inputs
-  const queryInputs = {
-    apiVersion,
-    apiUrl,
-    query: query.query,
-    dataType: query.dataType,
-    format: query.format,
-    numRecords: query.numRecords,
-    view: query.view ?? '',
-    field
-  }
+  const queryInputs = { ...purchaseInputs(query, apiVersion, apiUrl), field }
   const identity = JSON.stringify({
     repository: env['GITHUB_REPOSITORY'] ?? '',
     // `owner/repo/.github/workflows/x.yml@refs/heads/main`: the file and the branch that ran it,

@@ -3,6 +3,23 @@ import { createHash, createHmac } from 'node:crypto'
 import type { ApiVersion, QuerySpec } from '../domain/model.js'
 import { InputError, quote, read } from './read.js'
 
+/** Every input that decides what a download buys: the same values, the same records. */
+export function purchaseInputs(
+  query: QuerySpec,
+  apiVersion: ApiVersion,
+  apiUrl: string
+): Record<string, string | number> {
+  return {
+    apiVersion,
+    apiUrl,
+    query: query.query,
+    dataType: query.dataType,
+    format: query.format,
+    numRecords: query.numRecords,
+    view: query.view ?? ''
+  }
+}
+
 /**
  * The key under which a created download is remembered for later attempts of the same run: the
  * run id and job, then a hash of the step and of every input that decides what is bought. A new
@@ -25,13 +42,7 @@ export function requestKey(
     // The step's id, or the runner's name for it (`__owner_repo`, `__owner_repo_2`, ...).
     step: env['GITHUB_ACTION'] ?? '',
     action: env['GITHUB_ACTION_REPOSITORY'] ?? '',
-    apiVersion,
-    apiUrl,
-    query: query.query,
-    dataType: query.dataType,
-    format: query.format,
-    numRecords: query.numRecords,
-    view: query.view ?? '',
+    ...purchaseInputs(query, apiVersion, apiUrl),
     account: tokenFingerprint(token, runId)
   })
   const hash = createHash('sha256').update(identity).digest('hex').slice(0, 32)
