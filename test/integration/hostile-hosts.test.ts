@@ -120,6 +120,15 @@ function termDuringDownload(marks: { killedAt: number }): RunOptions['onStart'] 
   }
 }
 
+/** Request `id` with its host stalled: SIGTERM during the download ends the run in under 5 s, no .part left. */
+async function expectTermEndsStalledDownload(id: number): Promise<void> {
+  const marks = { killedAt: 0 }
+  const result = await run(id, { [Inputs.StallTimeout]: '60s' }, termDuringDownload(marks))
+  expect(Date.now() - marks.killedAt).toBeLessThan(5000)
+  expect(failureOf(result)).toMatch(/Cancelled by SIGTERM/)
+  expect(leftIn(dirOf(result, id))).toEqual([])
+}
+
 describe('an answer that stalls after its head', () => {
   it('a file: the stalled 503 body is cut at stall-timeout, named, and the retry gets the file', async () => {
     const result = await run(1)
@@ -147,11 +156,7 @@ describe('an answer that stalls after its head', () => {
   })
 
   it('SIGTERM during the stall ends the run in under 5 s with no .part left', async () => {
-    const marks = { killedAt: 0 }
-    const result = await run(4, { [Inputs.StallTimeout]: '60s' }, termDuringDownload(marks))
-    expect(Date.now() - marks.killedAt).toBeLessThan(5000)
-    expect(failureOf(result)).toMatch(/Cancelled by SIGTERM/)
-    expect(leftIn(dirOf(result, 4))).toEqual([])
+    await expectTermEndsStalledDownload(4)
   })
 })
 
@@ -169,11 +174,7 @@ describe('a half-open peer that never answers and ignores our FIN', () => {
   })
 
   it('as a file host: SIGTERM ends the run in under 5 s with no .part left', async () => {
-    const marks = { killedAt: 0 }
-    const result = await run(5, { [Inputs.StallTimeout]: '60s' }, termDuringDownload(marks))
-    expect(Date.now() - marks.killedAt).toBeLessThan(5000)
-    expect(failureOf(result)).toMatch(/Cancelled by SIGTERM/)
-    expect(leftIn(dirOf(result, 5))).toEqual([])
+    await expectTermEndsStalledDownload(5)
   })
 
   it.each([
@@ -210,65 +211,61 @@ describe('a half-open peer that never answers and ignores our FIN', () => {
 })
 
 describe('where a file request may go', () => {
-  /** Failed with `why`, before any file was written, and without resolving `unlooked`. */
-  function expectRefused(result: HostileRun, id: number, why: RegExp, unlooked: string[]): void {
+  interface Refusal {
+    title: string
+    id: number
+    /** The failure. */
+    why: RegExp
+    /** Names never resolved. */
+    unlooked: string[]
+    /** A lookup made (and refused on its answer) before any connection. */
+    lookup?: { lookup: string; address: string }
+  }
+
+  // Each fails with `why`, before any file was written, and without resolving `unlooked`.
+  it.each<Refusal>([
+    {
+      title: 'a plain-http result URL from another host is refused before any lookup or connection',
+      id: 7,
+      why: /The result URL files\.test\/…\/7_1\.csv, over http: refused\. Result files are fetched over https only/,
+      unlooked: ['files.test']
+    },
+    {
+      title: 'an http→http redirect to another host is refused before any lookup',
+      id: 8,
+      why: /127\.0\.0\.1:\d+\/…\/8_1\.csv redirected to elsewhere\.test\/…\/8_1\.csv, over http: refused/,
+      unlooked: ['elsewhere.test']
+    },
+    {
+      title:
+        'a redirect to a name that resolves to the metadata address: looked up, refused, never connected',
+      id: 9,
+      why: /metadata\.test\/…\/meta-data: refused: metadata\.test resolves to 169\.254\.169\.254, a link-local address/,
+      unlooked: [],
+      lookup: { lookup: 'metadata.test', address: '169.254.169.254' }
+    },
+    {
+      title:
+        'a redirect to a name that resolves to a private address: looked up, refused, never connected',
+      id: 10,
+      why: /internal\.test\/…\/10_1\.csv: refused: internal\.test resolves to 10\.0\.0\.5, a private network address/,
+      unlooked: [],
+      lookup: { lookup: 'internal.test', address: '10.0.0.5' }
+    },
+    {
+      title: 'a redirect to the metadata address itself is refused before any connection',
+      id: 11,
+      why: /redirected to 169\.254\.169\.254\/…\/meta-data: refused: 169\.254\.169\.254 is a link-local address/,
+      unlooked: []
+    }
+  ])('$title', async ({ id, why, unlooked, lookup }) => {
+    const result = await run(id)
     expect(result.code).not.toBe(0)
     expect(failureOf(result)).toMatch(why)
     expect(result.signal).toBeNull()
     expect(readdirSync(dirOf(result, id))).toEqual([])
     for (const name of unlooked) expect(result.net.map(record => record.lookup)).not.toContain(name)
-  }
-
-  it('a plain-http result URL from another host is refused before any lookup or connection', async () => {
-    const result = await run(7)
-    expectRefused(
-      result,
-      7,
-      /The result URL files\.test\/…\/7_1\.csv, over http: refused\. Result files are fetched over https only/,
-      ['files.test']
-    )
-  })
-
-  it('an http→http redirect to another host is refused before any lookup', async () => {
-    const result = await run(8)
-    expectRefused(
-      result,
-      8,
-      /127\.0\.0\.1:\d+\/…\/8_1\.csv redirected to elsewhere\.test\/…\/8_1\.csv, over http: refused/,
-      ['elsewhere.test']
-    )
-  })
-
-  it('a redirect to a name that resolves to the metadata address: looked up, refused, never connected', async () => {
-    const result = await run(9)
-    expectRefused(
-      result,
-      9,
-      /metadata\.test\/…\/meta-data: refused: metadata\.test resolves to 169\.254\.169\.254, a link-local address/,
-      []
-    )
-    expect(result.net).toContainEqual({ lookup: 'metadata.test', address: '169.254.169.254' })
-  })
-
-  it('a redirect to a name that resolves to a private address: looked up, refused, never connected', async () => {
-    const result = await run(10)
-    expectRefused(
-      result,
-      10,
-      /internal\.test\/…\/10_1\.csv: refused: internal\.test resolves to 10\.0\.0\.5, a private network address/,
-      []
-    )
-    expect(result.net).toContainEqual({ lookup: 'internal.test', address: '10.0.0.5' })
-  })
-
-  it('a redirect to the metadata address itself is refused before any connection', async () => {
-    const result = await run(11)
-    expectRefused(
-      result,
-      11,
-      /redirected to 169\.254\.169\.254\/…\/meta-data: refused: 169\.254\.169\.254 is a link-local address/,
-      []
-    )
+    if (lookup) expect(result.net).toContainEqual(lookup)
   })
 })
 

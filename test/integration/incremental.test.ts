@@ -80,6 +80,30 @@ function scheduled(
   )
 }
 
+/**
+ * A scheduled run `days` ago (negative) that succeeds, with the services' clock gone back with
+ * it, so that what it leaves (the mark artifact) is that old.
+ */
+async function scheduledLongAgo(
+  runId: string,
+  days: number,
+  inputs: Record<string, string>,
+  step: string
+): Promise<ActionRun> {
+  world.backend.clock.offsetMs = days * DAY
+  try {
+    const run = await scheduled(runId, days, inputs, step)
+    expect(run.code, printed(run)).toBe(0)
+    return run
+  } finally {
+    world.backend.clock.offsetMs = 0
+  }
+}
+
+/** The mark artifacts on every run so far. */
+const markArtifacts = () =>
+  world.backend.allArtifacts().filter(a => a.name.startsWith('datafiniti-mark-'))
+
 /** What the cache does to an entry nobody read for 7 days, to every mark. */
 function evictMarks(): void {
   const { entries } = world.backend.cache
@@ -154,14 +178,9 @@ describe('since: last-success on a schedule', () => {
 
   it('reads the mark from the artifact after 36 days without a run, the cache entry evicted', async () => {
     const inputs = { [Inputs.Query]: LONG_GAP_QUERY }
-    // The first run, 36 days ago: the services' clock goes back with it, so its artifact is that old.
-    world.backend.clock.offsetMs = -36 * DAY
-    const first = await scheduled('9101', -36, inputs, 'fetch-monthly')
-    world.backend.clock.offsetMs = 0
-    expect(first.code, printed(first)).toBe(0)
+    const first = await scheduledLongAgo('9101', -36, inputs, 'fetch-monthly')
     expect(bought(first).sort()).toEqual([`h1@${iso(START - 60 * DAY)}`])
-    const marks = world.backend.allArtifacts().filter(a => a.name.startsWith('datafiniti-mark-'))
-    const mark = marks.find(a => a.runId === '9101')
+    const mark = markArtifacts().find(a => a.runId === '9101')
     expect(mark?.createdAt.slice(0, 10)).toBe(day(Date.now() - 36 * DAY))
 
     longGap.records?.push(record('h2', START - DAY))
@@ -179,10 +198,7 @@ describe('since: last-success on a schedule', () => {
 
   it('a mark past the artifact retention (90 days) is gone: a first run, which says so', async () => {
     const inputs = { [Inputs.Query]: LONG_GAP_QUERY }
-    world.backend.clock.offsetMs = -100 * DAY
-    const old = await scheduled('9301', -100, inputs, 'fetch-rarely')
-    world.backend.clock.offsetMs = 0
-    expect(old.code, printed(old)).toBe(0)
+    await scheduledLongAgo('9301', -100, inputs, 'fetch-rarely')
     evictMarks()
     const run = await scheduled('9302', 0, inputs, 'fetch-rarely')
     expect(run.code, printed(run)).toBe(0)
@@ -196,9 +212,7 @@ describe('since: last-success on a schedule', () => {
     const step = 'fetch-counted'
     const first = await scheduled('9401', -10, inputs, step)
     expect(first.code, printed(first)).toBe(0)
-    const marksBefore = world.backend
-      .allArtifacts()
-      .filter(a => a.name.startsWith('datafiniti-mark-'))
+    const marksBefore = markArtifacts()
     const created = world.sim.created.length
     const dry = await scheduled('9402', 0, { ...inputs, [Inputs.DryRun]: 'true' }, step)
     expect(dry.code, printed(dry)).toBe(0)
@@ -206,9 +220,7 @@ describe('since: last-success on a schedule', () => {
     // Only h2 (a day old) changed since the first run, ten days ago.
     expect(dry.outputs[Outputs.NumFound]).toBe('1')
     expect(dry.outputs[Outputs.Since]).toBe(`${day(Date.now() - 10 * DAY)}T00:00:00.000Z`)
-    expect(world.backend.allArtifacts().filter(a => a.name.startsWith('datafiniti-mark-'))).toEqual(
-      marksBefore
-    )
+    expect(markArtifacts()).toEqual(marksBefore)
     const guarded = await scheduled('9403', 0, { ...inputs, [Inputs.MaxRecords]: '1' }, step)
     expect(guarded.code, printed(guarded)).toBe(0)
     expect(guarded.outputs[Outputs.NumFound]).toBe('1')

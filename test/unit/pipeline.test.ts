@@ -6,7 +6,7 @@ import { Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { shardOf } from '../../src/domain/model.js'
 import type { ArtifactResult } from '../../src/deliver/artifact.js'
-import { Inputs, Outputs, inputEnvName } from '../../src/domain/action-io.js'
+import { Inputs, Outputs } from '../../src/domain/action-io.js'
 import { parseSettings, type Settings } from '../../src/inputs/settings.js'
 import { runPipeline } from '../../src/pipeline.js'
 import { localFiles } from '../../src/report/report.js'
@@ -29,6 +29,7 @@ import {
   type TextResponse
 } from '../../src/http/transport.js'
 import { fakeClock } from '../helpers/clock.js'
+import { inputEnv, queryInputs } from '../helpers/inputs.js'
 
 /**
  * The orchestration, driven through pipeline.ts with plain objects for every port: no server, no
@@ -225,15 +226,16 @@ const noMarks: MarkStore = {
 
 function world(inputs: Record<string, string>, options: WorldOptions = {}) {
   const events: string[] = []
-  const env: Record<string, string> = { GITHUB_WORKSPACE: workspace, ...options.env }
   const all = {
     [Inputs.Token]: TOKEN,
     [Inputs.ApiUrl]: API,
     [Inputs.PollInterval]: '1s',
     ...inputs
   }
-  for (const [name, value] of Object.entries(all)) env[inputEnvName(name)] = value
-  const settings = parseSettings(env, workspace)
+  const settings = parseSettings(
+    inputEnv(all, { GITHUB_WORKSPACE: workspace, ...options.env }),
+    workspace
+  )
   const http = fakeHttp(events)
   const run = recordingRunner(events)
   const art = fakeArtifacts(events, options.blocker, options.existing)
@@ -896,13 +898,10 @@ describe('a query that matched nothing', () => {
 
 describe('since: the window, composed before create, and the mark a success leaves', () => {
   const RUN = { GITHUB_RUN_ID: '300', GITHUB_JOB: 'fetch', GITHUB_ACTION: 'datafiniti' }
-  const incremental = {
-    [Inputs.Query]: 'a:1 OR b:2',
-    [Inputs.DataType]: 'products',
-    [Inputs.NumRecords]: 'all',
+  const incremental = queryInputs('a:1 OR b:2', 'products', {
     [Inputs.Since]: 'last-success',
     [Inputs.Mode]: 'urls'
-  }
+  })
 
   /** Marks over plain values; `saved` holds what the run left. */
   function marks(held: Mark | undefined) {
@@ -1004,31 +1003,48 @@ describe('since: the window, composed before create, and the mark a success leav
   })
 })
 
+/** The API v4 answer for download `id`, completed, its one CSV file on files.example. */
+const completedV4 = (id: string, fields: Record<string, number>): TextResponse =>
+  json(200, {
+    status: 'completed',
+    ...fields,
+    format: 'CSV',
+    results: [`https://files.example/bucket/${id}_1.csv?X-Amz-Signature=sig0123456789`]
+  })
+
+/**
+ * API v4 answers for a search of businesses: the count (which costs 1 credit) finds `count`'s
+ * num_found, the create gives download `id`, which is complete at once, with `download`'s figures.
+ */
+function answerV4Search(
+  w: ReturnType<typeof world>,
+  id: string,
+  count: { num_found: number },
+  download: Record<string, number>
+): void {
+  w.http.answer(
+    'POST /v4/businesses/search count',
+    json(200, { ...count, num_records: 1, total_cost: 1, records: [{}] })
+  )
+  w.http.answer('POST /v4/businesses/search create', json(202, { id, status: 'queued' }))
+  w.http.answer(`GET /v4/downloads/${id}`, completedV4(id, download))
+}
+
 describe('counting before buying (v4)', () => {
   const ID = 'd0d0d0d0d0d0d0d0d0d0d0d0'
+  // num-records and max-records as each test says.
+  const HOTELS = {
+    [Inputs.ApiVersion]: 'v4',
+    [Inputs.Query]: 'categories:hotels',
+    [Inputs.DataType]: 'businesses'
+  }
   const query = (inputs: Record<string, string>) => {
-    const w = world({
-      [Inputs.ApiVersion]: 'v4',
-      [Inputs.Mode]: 'files',
-      [Inputs.Query]: 'categories:hotels',
-      [Inputs.DataType]: 'businesses',
-      ...inputs
-    })
-    w.http.answer(
-      'POST /v4/businesses/search count',
-      json(200, { num_found: 1_200, num_records: 1, total_cost: 1, records: [{}] })
-    )
-    w.http.answer('POST /v4/businesses/search create', json(202, { id: ID, status: 'queued' }))
-    w.http.answer(
-      `GET /v4/downloads/${ID}`,
-      json(200, {
-        status: 'completed',
-        num_records: 1_200,
-        num_downloaded: 2,
-        total_cost: 2,
-        format: 'CSV',
-        results: [`https://files.example/bucket/${ID}_1.csv?X-Amz-Signature=sig0123456789`]
-      })
+    const w = world({ ...HOTELS, [Inputs.Mode]: 'files', ...inputs })
+    answerV4Search(
+      w,
+      ID,
+      { num_found: 1_200 },
+      { num_records: 1_200, num_downloaded: 2, total_cost: 2 }
     )
     w.http.file(`/bucket/${ID}_1.csv`, { status: 200, body: CSV })
     return w
@@ -1087,38 +1103,15 @@ describe('counting before buying (v4)', () => {
 
   it('a re-run reusing the download it created counts nothing and buys nothing', async () => {
     const env = { GITHUB_RUN_ID: '4242', GITHUB_JOB: 'fetch', GITHUB_ACTION: 'datafiniti' }
-    const w = world(
-      {
-        [Inputs.ApiVersion]: 'v4',
-        [Inputs.Query]: 'categories:hotels',
-        [Inputs.DataType]: 'businesses',
-        [Inputs.NumRecords]: 'all',
-        [Inputs.MaxRecords]: '10'
-      },
-      { env }
-    )
+    const inputs = { ...HOTELS, [Inputs.NumRecords]: 'all', [Inputs.MaxRecords]: '10' }
+    const w = world(inputs, { env })
     const key = w.settings.requestKey
     expect(key).toBeDefined()
     const again = world(
-      {
-        [Inputs.ApiVersion]: 'v4',
-        [Inputs.Mode]: 'files',
-        [Inputs.Query]: 'categories:hotels',
-        [Inputs.DataType]: 'businesses',
-        [Inputs.NumRecords]: 'all',
-        [Inputs.MaxRecords]: '10'
-      },
+      { ...inputs, [Inputs.Mode]: 'files' },
       { env: { ...env, GITHUB_RUN_ATTEMPT: '2' }, remembered: { [key ?? '']: ID } }
     )
-    again.http.answer(
-      `GET /v4/downloads/${ID}`,
-      json(200, {
-        status: 'completed',
-        num_downloaded: 2,
-        format: 'CSV',
-        results: [`https://files.example/bucket/${ID}_1.csv?X-Amz-Signature=sig0123456789`]
-      })
-    )
+    again.http.answer(`GET /v4/downloads/${ID}`, completedV4(ID, { num_downloaded: 2 }))
     again.http.file(`/bucket/${ID}_1.csv`, { status: 200, body: CSV })
     await runPipeline(again.settings, again.ports)
     expect(calls(again.events)).toEqual([])
@@ -1128,13 +1121,10 @@ describe('counting before buying (v4)', () => {
 
 describe('since with the count before buying (v4)', () => {
   const ID = 'e0e0e0e0e0e0e0e0e0e0e0e0'
-  const v4 = {
+  const v4 = queryInputs('a:1 OR b:2', 'businesses', {
     [Inputs.ApiVersion]: 'v4',
-    [Inputs.Mode]: 'urls',
-    [Inputs.Query]: 'a:1 OR b:2',
-    [Inputs.DataType]: 'businesses',
-    [Inputs.NumRecords]: 'all'
-  }
+    [Inputs.Mode]: 'urls'
+  })
 
   /** A v4 world whose POSTed queries are recorded, and marks that record what is saved. */
   function counted(inputs: Record<string, string>) {
@@ -1154,21 +1144,7 @@ describe('since with the count before buying (v4)', () => {
       posted.push((JSON.parse(body) as { query: string }).query)
       return postText(url, headers, body)
     }
-    w.http.answer(
-      'POST /v4/businesses/search count',
-      json(200, { num_found: 3, num_records: 1, total_cost: 1, records: [{}] })
-    )
-    w.http.answer('POST /v4/businesses/search create', json(202, { id: ID, status: 'queued' }))
-    w.http.answer(
-      `GET /v4/downloads/${ID}`,
-      json(200, {
-        status: 'completed',
-        num_records: 3,
-        num_downloaded: 3,
-        format: 'CSV',
-        results: [`https://files.example/bucket/${ID}_1.csv?X-Amz-Signature=sig0123456789`]
-      })
-    )
+    answerV4Search(w, ID, { num_found: 3 }, { num_records: 3, num_downloaded: 3 })
     return { ...w, posted, saved }
   }
 

@@ -1,28 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { Inputs, inputEnvName } from '../../../src/domain/action-io.js'
+import { Inputs } from '../../../src/domain/action-io.js'
 import { parseBudget } from '../../../src/inputs/budget.js'
-import { InputError } from '../../../src/inputs/read.js'
 import { parseSettings } from '../../../src/inputs/settings.js'
+import { expectInputError, inputEnv as env, queryInputs } from '../../helpers/inputs.js'
 
-const env = (inputs: Record<string, string>): Record<string, string> =>
-  Object.fromEntries(Object.entries(inputs).map(([name, value]) => [inputEnvName(name), value]))
-
-const QUERY = {
+const QUERY = queryInputs('categories:hotels', 'businesses', {
   [Inputs.Token]: 'tok_budget',
-  [Inputs.ApiVersion]: 'v4',
-  [Inputs.Query]: 'categories:hotels',
-  [Inputs.DataType]: 'businesses',
-  [Inputs.NumRecords]: 'all'
-}
+  [Inputs.ApiVersion]: 'v4'
+})
 
 function rejection(inputs: Record<string, string>): string {
-  try {
-    parseSettings(env(inputs), '/cwd')
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError)
-    return (error as Error).message
-  }
-  throw new Error('expected an InputError')
+  return expectInputError(() => parseSettings(env(inputs), '/cwd')).message
 }
 
 describe('parseBudget', () => {

@@ -1,31 +1,22 @@
 import { describe, expect, it } from 'vitest'
-import { Inputs, inputEnvName } from '../../../src/domain/action-io.js'
+import { Inputs } from '../../../src/domain/action-io.js'
 import { InputError } from '../../../src/inputs/read.js'
 import { parseSettings } from '../../../src/inputs/settings.js'
 import { parseSince } from '../../../src/inputs/since.js'
+import { expectInputError, inputEnv, queryInputs } from '../../helpers/inputs.js'
 
 const TOKEN = 'tok_since_0123456789'
-const QUERY = {
-  [Inputs.Query]: 'categories:cosmetics OR categories:skincare',
-  [Inputs.DataType]: 'products',
-  [Inputs.NumRecords]: 'all'
-}
+const QUERY = queryInputs('categories:cosmetics OR categories:skincare', 'products')
 
 function parse(inputs: Record<string, string>, extra: Record<string, string> = {}) {
-  const env: Record<string, string> = { GITHUB_WORKSPACE: '/ws', ...extra }
-  for (const [name, value] of Object.entries({ [Inputs.Token]: TOKEN, ...inputs }))
-    env[inputEnvName(name)] = value
-  return parseSettings(env, '/cwd')
+  return parseSettings(
+    inputEnv({ [Inputs.Token]: TOKEN, ...inputs }, { GITHUB_WORKSPACE: '/ws', ...extra }),
+    '/cwd'
+  )
 }
 
 function rejected(inputs: Record<string, string>): string {
-  try {
-    parse(inputs)
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputError)
-    return (error as Error).message
-  }
-  throw new Error('expected an InputError')
+  return expectInputError(() => parse(inputs)).message
 }
 
 describe('parseSince', () => {
