@@ -12159,7 +12159,7 @@ module.exports = {
 
 
 const { kConstruct } = __nccwpck_require__(20109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(76798)
+const { urlEquals, getFieldValues } = __nccwpck_require__(54417)
 const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
 const { webidl } = __nccwpck_require__(45893)
 const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(99051)
@@ -13190,7 +13190,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 76798:
+/***/ 54417:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -32004,7 +32004,12 @@ const Inputs = {
     IfNoResults: 'if-no-results',
     Overwrite: 'overwrite',
     ReuseRequest: 'reuse-request',
-    Shard: 'shard'
+    Shard: 'shard',
+    MaxRecords: 'max-records',
+    DryRun: 'dry-run',
+    Since: 'since',
+    SinceField: 'since-field',
+    GithubToken: 'github-token'
 };
 const Outputs = {
     RequestId: 'request-id',
@@ -32015,6 +32020,9 @@ const Outputs = {
     FileCount: 'file-count',
     TotalBytes: 'total-bytes',
     RecordCount: 'record-count',
+    RowCount: 'row-count',
+    NumFound: 'num-found',
+    Credits: 'credits',
     ExpiresAt: 'expires-at',
     ArtifactId: 'artifact-id',
     ArtifactUrl: 'artifact-url',
@@ -32022,7 +32030,8 @@ const Outputs = {
     Manifest: 'manifest',
     ArtifactName: 'artifact-name',
     Shard: 'shard',
-    DownloadFileCount: 'download-file-count'
+    DownloadFileCount: 'download-file-count',
+    Since: 'since'
 };
 /**
  * Environment variables the action reads besides its inputs, as the toolkit's
@@ -32261,6 +32270,64 @@ function artifactUrl(env, id) {
     return `${server}/${repository}/actions/runs/${runId}/artifacts/${id}`;
 }
 
+;// CONCATENATED MODULE: ./src/support/format.ts
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+/**
+ * Parses `30`, `200ms`, `1.5s`, `10m`, `2h` or a compound such as `1h30m`. A bare number is seconds.
+ * Returns milliseconds, or undefined when the text is not a duration.
+ */
+function parseDuration(text) {
+    const value = text.trim().toLowerCase();
+    if (/^\d+(?:\.\d+)?$/.test(value))
+        return Math.round(Number(value) * 1000);
+    if (value === '')
+        return undefined;
+    PART.lastIndex = 0;
+    let total = 0;
+    let consumed = 0;
+    for (const match of value.matchAll(PART)) {
+        const [whole, amount, unit] = match;
+        total += Number(amount) * (UNIT_MS[unit ?? ''] ?? NaN);
+        consumed += whole.length;
+    }
+    if (consumed !== value.length || !Number.isFinite(total))
+        return undefined;
+    return Math.round(total);
+}
+/** `3m10s`, `1h2m`, `850ms`: compact, for log lines. */
+function formatDuration(ms) {
+    const rounded = Math.max(0, Math.round(ms));
+    if (rounded < 1000)
+        return `${rounded}ms`;
+    let seconds = Math.round(ms / 1000);
+    const hours = Math.floor(seconds / 3600);
+    seconds -= hours * 3600;
+    const minutes = Math.floor(seconds / 60);
+    seconds -= minutes * 60;
+    if (hours > 0)
+        return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
+    if (minutes > 0)
+        return seconds > 0 ? `${minutes}m${seconds}s` : `${minutes}m`;
+    return `${seconds}s`;
+}
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
+}
+/** `95,378`. Not toLocaleString: its first call loads ICU data, tens of milliseconds. */
+function formatCount(value) {
+    const [whole = '', fraction] = String(value).split('.');
+    const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    return fraction === undefined ? grouped : `${grouped}.${fraction}`;
+}
+
 ;// CONCATENATED MODULE: ./src/support/text.ts
 /**
  * Text the action does not control (API answers, URLs, file names, host explanations) on its way
@@ -32326,7 +32393,15 @@ function safeDecode(segment) {
     }
 }
 const URL_PATTERN = /\bhttps?:\/\/[^\s"'<>]+/gi;
-const SIGNATURE_PARAM = /([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|AWSAccessKeyId|sig)=)[^&\s"'<>]*/gi;
+/**
+ * A query parameter that may hold a credential, whatever the signer calls it: `X-Amz-Signature`,
+ * `X-Amz-Security-Token`, `X-Amz-Credential`, `Signature`, `X-Goog-Signature`, `sig`, `sv`'s
+ * `sig`, `AWSAccessKeyId`, `api_key`, `token`...
+ */
+const CREDENTIAL_NAME = /signature|sig|token|credential|key/i;
+const CREDENTIAL_PARAM = /([?&][^=&\s"'<>?#]*(?:signature|sig|token|credential|key)[^=&\s"'<>?#]*=)[^&\s"'<>#]*/gi;
+/** A path with a query outside a URL (`GET /a/b.csv?X-Amz-...`), as some libraries word errors. */
+const PATH_QUERY = /(^|[\s"'(=:])(\/[^\s"'<>?]*)\?[^\s"'<>]*/g;
 const registered = new Set();
 /** Secrets that every later redact() removes, wherever the text came from. */
 function registerSecret(secret) {
@@ -32345,7 +32420,11 @@ function redact(text, secrets = []) {
             out = out.split(secret).join('***');
     }
     out = out.replace(URL_PATTERN, match => describeUrl(match));
-    return out.replace(SIGNATURE_PARAM, '$1***');
+    out = out.replace(CREDENTIAL_PARAM, '$1***');
+    return out.replace(PATH_QUERY, (_match, before, pathname) => {
+        const last = pathname.split('/').filter(Boolean).at(-1) ?? '';
+        return `${before}/…/${safeText(safeDecode(last))}`;
+    });
 }
 /** Every form the token takes on the wire or in a URL: the token, its Basic form, URL-encoded. */
 function tokenSecrets(token) {
@@ -32354,21 +32433,228 @@ function tokenSecrets(token) {
     const basic = Buffer.from(`${token}:`).toString('base64');
     return [...new Set([token, basic, encodeURIComponent(token)])];
 }
-/** The signatures of signed URLs: each is a credential on its own. */
-function signatureSecrets(urls) {
-    const found = new Set();
-    for (const url of urls) {
-        if (!URL.canParse(url))
+/**
+ * What to mask of a URL the API hands out, in every form it may be printed: the URL, its path
+ * (a v3 path holds the token), and each credential-like parameter's value as sent and decoded.
+ */
+function urlSecrets(url) {
+    if (!URL.canParse(url))
+        return url.length >= 8 ? [url] : [];
+    const parsed = new URL(url);
+    const found = new Set([url, parsed.href, `${parsed.origin}${parsed.pathname}`]);
+    // A short path (`/a.csv`) is no credential, and masking it would hide ordinary text.
+    if (parsed.pathname.length >= 16)
+        found.add(parsed.pathname);
+    for (const pair of parsed.search.slice(1).split('&')) {
+        const [name = '', raw = ''] = pair.split('=', 2);
+        if (!CREDENTIAL_NAME.test(safeDecode(name)) || raw.length < 8)
             continue;
-        for (const [key, value] of new URL(url).searchParams) {
-            if (/signature|security-token/i.test(key) && value.length >= 8)
-                found.add(value);
+        found.add(raw);
+        found.add(safeDecode(raw.replace(/\+/g, ' ')));
+        found.add(encodeURIComponent(safeDecode(raw)));
+    }
+    return [...found].filter(secret => secret.length >= 8);
+}
+
+;// CONCATENATED MODULE: ./src/api/windowed-query.ts
+const DAY_MS = 86_400_000;
+/** The start of the UTC day of a moment: the finest bound a Datafiniti date range is sure to take. */
+function dayStart(moment) {
+    return new Date(Math.floor(moment.getTime() / DAY_MS) * DAY_MS);
+}
+/** `2026-11-01`, as a range bound. */
+function dayText(moment) {
+    return dayStart(moment).toISOString().slice(0, 10);
+}
+/**
+ * The user's query limited to records whose `field` is on or after the UTC day of `from`:
+ * `(USER QUERY) AND field:[YYYY-MM-DD TO *]`. The parentheses keep the query's meaning whatever it
+ * holds (an `OR` would otherwise bind to the range). Day-granular, as Datafiniti documents ranges:
+ * the window reaches back to the start of that day, so it overlaps the previous one by up to a day
+ * and never leaves a gap.
+ */
+function windowedQuery(spec, field, from) {
+    return { ...spec, query: `(${spec.query}) AND ${field}:[${dayText(from)} TO *]` };
+}
+
+;// CONCATENATED MODULE: ./src/api/marks.ts
+
+
+
+
+
+/**
+ * The window of this run, or undefined for every match (no `since`, or a first `last-success` run).
+ * `now` is when the run asks for its download: the window's end, and the next run's mark.
+ */
+async function planWindow(spec, store, now, log) {
+    const { since, field } = spec;
+    const window = (from) => ({ field, from: dayStart(from), to: now });
+    const range = (from) => `records whose ${field} is on or after ${dayText(from)} (UTC; the range is day-granular, so the window starts at that day's start)`;
+    if (since.kind === 'ago') {
+        const from = new Date(now.getTime() - since.ms);
+        log.info(`Window: ${range(from)}, ${formatDuration(since.ms)} before the run started.`);
+        return window(from);
+    }
+    if (since.kind === 'date') {
+        log.info(`Window: ${range(since.from)}.`);
+        if (since.from > now)
+            log.warning(`'${Inputs.Since}' is in the future: nothing can match yet.`);
+        return window(since.from);
+    }
+    if (!spec.scope)
+        throw new FatalError(`'${Inputs.Since}: last-success' has no mark scope.`);
+    const found = await readMark(spec.scope, field, store, log);
+    if (!found) {
+        log.info(`First run: no successful run of this workflow, job, step and query has left a mark, so ` +
+            `this run takes every record the query matches; when it succeeds, it leaves the mark the next run starts from.`);
+        return undefined;
+    }
+    const { mark, from } = found;
+    const created = new Date(mark.createdAt);
+    log.info(`Since the last success: run ${mark.runId} created its download at ${created.toISOString()} ` +
+        `(mark read from ${from}). Window: ${range(created)}.`);
+    return window(created);
+}
+async function readMark(scope, field, store, log) {
+    const fits = (mark) => mark !== undefined &&
+        mark.field === field &&
+        mark.queryHash === scope.queryHash &&
+        !Number.isNaN(new Date(mark.createdAt).getTime());
+    let missed = store.cacheUnavailable();
+    if (missed === undefined) {
+        try {
+            const cached = await store.fromCache(scope);
+            if (fits(cached))
+                return { mark: cached, from: 'the Actions cache' };
+            missed = 'the Actions cache holds no mark (an entry not read for 7 days is evicted)';
+        }
+        catch (error) {
+            missed = `the Actions cache could not be read (${redact(errorMessage(error))})`;
         }
     }
-    return [...found];
+    log.info(`No mark in the Actions cache: ${missed}. Reading the durable copy (artifact ${scope.name}).`);
+    let durable;
+    try {
+        durable = await store.fromDurable(scope);
+    }
+    catch (error) {
+        throw new FatalError(`'${Inputs.Since}: last-success' cannot tell which records are new, so nothing was bought: ` +
+            `${missed}, and the durable copy of the mark could not be read (${redact(errorMessage(error))}). ` +
+            `Grant the job 'permissions: actions: read' (the mark is kept as artifact ${scope.name} and read with ` +
+            `'${Inputs.GithubToken}'), or set '${Inputs.Since}' to a date or a duration for this run.`, { cause: error });
+    }
+    return fits(durable) ? { mark: durable, from: `artifact ${scope.name}` } : undefined;
+}
+/**
+ * Leaves the mark for the next run, once this run has delivered: in the cache for the next run to
+ * find fast, and as the durable copy. Either may fail without failing a run that has delivered;
+ * the next run then starts from an earlier mark, which overlaps and never leaves a gap.
+ */
+async function leaveMark(scope, mark, store, log) {
+    const kept = [];
+    const failed = [];
+    const cacheOff = store.cacheUnavailable();
+    if (cacheOff === undefined) {
+        await store.toCache(scope, mark).then(() => kept.push('the Actions cache'), (error) => failed.push(`the Actions cache (${redact(errorMessage(error))})`));
+    }
+    await store.toDurable(scope, mark).then(() => kept.push(`artifact ${scope.name}`), (error) => failed.push(`artifact ${scope.name} (${redact(errorMessage(error))})`));
+    if (kept.length > 0) {
+        log.info(`Left the mark for the next run: ${mark.createdAt}, in ${kept.join(' and ')}.`);
+    }
+    if (failed.length > 0) {
+        log.warning(`Could not keep the 'since: last-success' mark in ${failed.join(' or ')}` +
+            (kept.length > 0
+                ? '.'
+                : `: the next run starts from the earlier mark, buying some records again rather than missing any.`));
+    }
+}
+/** A stored mark read back, or undefined when it is not one. */
+function asMark(value) {
+    if (value === null || typeof value !== 'object')
+        return undefined;
+    const mark = value;
+    const texts = ['createdAt', 'field', 'queryHash', 'runId', 'requestId'];
+    return mark['version'] === 1 && texts.every(name => typeof mark[name] === 'string')
+        ? mark
+        : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/deliver/mark-artifact.ts
+
+
+
+
+const FILE = 'mark.json';
+/**
+ * The durable copy of a `since: last-success` mark: a one-file workflow artifact that every
+ * successful run uploads, found again through the GitHub REST API by its name across the
+ * repository's runs (newest first, expired ones skipped) and read with `github-token`, which needs
+ * `actions: read`. Returns the mark's JSON, or undefined when no unexpired artifact holds one.
+ */
+async function readMarkArtifact(name, env, http, token) {
+    const repository = env['GITHUB_REPOSITORY'] ?? '';
+    const [owner = '', repo = ''] = repository.split('/');
+    if (!owner || !repo)
+        throw new Error('not a workflow run (GITHUB_REPOSITORY is not set)');
+    if (!token)
+        throw new Error(`'${Inputs.GithubToken}' is empty`);
+    const api = (env['GITHUB_API_URL'] || 'https://api.github.com').replace(/\/+$/, '');
+    const url = `${api}/repos/${owner}/${repo}/actions/artifacts?name=${encodeURIComponent(name)}&per_page=30`;
+    const answer = await http.getText(url, {
+        Accept: 'application/vnd.github+json',
+        Authorization: `Bearer ${token}`,
+        'X-GitHub-Api-Version': '2022-11-28'
+    });
+    if (answer.status === 401 || answer.status === 403 || answer.status === 404) {
+        throw new Error(`the GitHub API answered ${answer.status} to listing the repository's artifacts: ` +
+            `'${Inputs.GithubToken}' needs 'actions: read'`);
+    }
+    if (answer.status !== 200) {
+        throw new Error(`the GitHub API answered ${answer.status} to listing the repository's artifacts`);
+    }
+    const listed = JSON.parse(answer.text).artifacts ?? [];
+    const newest = listed
+        .filter(a => a.name === name && a.expired !== true && typeof a.id === 'number')
+        .sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)))[0];
+    const runId = newest?.workflow_run?.id;
+    if (!newest || typeof runId !== 'number')
+        return undefined;
+    const dir = await (0,promises_.mkdtemp)(external_node_path_.join(env['RUNNER_TEMP'] || (0,external_node_os_.tmpdir)(), 'datafiniti-mark-'));
+    try {
+        const { DefaultArtifactClient } = await Promise.all(/* import() */[__nccwpck_require__.e(533), __nccwpck_require__.e(850)]).then(__nccwpck_require__.bind(__nccwpck_require__, 76850));
+        await new DefaultArtifactClient().downloadArtifact(newest.id, {
+            path: dir,
+            findBy: { token, workflowRunId: runId, repositoryOwner: owner, repositoryName: repo }
+        });
+        return JSON.parse(await (0,promises_.readFile)(external_node_path_.join(dir, FILE), 'utf8'));
+    }
+    finally {
+        await (0,promises_.rm)(dir, { recursive: true, force: true });
+    }
+}
+/** Uploads the mark as this run's artifact `name`, replacing one an earlier attempt left. */
+async function writeMarkArtifact(name, mark, env, artifacts) {
+    const blocked = artifacts.blocker();
+    if (blocked !== undefined)
+        throw new Error(blocked);
+    const dir = await (0,promises_.mkdtemp)(external_node_path_.join(env['RUNNER_TEMP'] || (0,external_node_os_.tmpdir)(), 'datafiniti-mark-'));
+    try {
+        const file = external_node_path_.join(dir, FILE);
+        await (0,promises_.writeFile)(file, `${JSON.stringify(mark)}\n`);
+        if ((await artifacts.find(name)) !== undefined)
+            await artifacts.remove(name);
+        // The repository's retention (90 days unless changed): longer than any schedule's gap.
+        await artifacts.upload(name, [file], dir, { retentionDays: undefined, compressionLevel: 6 });
+    }
+    finally {
+        await (0,promises_.rm)(dir, { recursive: true, force: true });
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/github.ts
+
+
 
 
 
@@ -32416,11 +32702,7 @@ function githubRequestMemory(env) {
     const pattern = (key) => `~/.cache/datafiniti-requests/${key}.json`;
     const file = (key) => external_node_path_.join((0,external_node_os_.homedir)(), '.cache', 'datafiniti-requests', `${key}.json`);
     return {
-        unavailable: () => {
-            const v2 = Boolean(env['ACTIONS_CACHE_SERVICE_V2']) && !isGhes(env);
-            const url = v2 ? env['ACTIONS_RESULTS_URL'] : env['ACTIONS_CACHE_URL'];
-            return env['ACTIONS_RUNTIME_TOKEN'] && url ? undefined : 'no Actions cache service here';
-        },
+        unavailable: () => cacheUnavailable(env),
         recall: async (key) => {
             const { restoreCache } = await Promise.all(/* import() */[__nccwpck_require__.e(533), __nccwpck_require__.e(692)]).then(__nccwpck_require__.bind(__nccwpck_require__, 45692));
             try {
@@ -32447,6 +32729,51 @@ function githubRequestMemory(env) {
                 await (0,promises_.rm)(file(key), { force: true });
             }
         }
+    };
+}
+function cacheUnavailable(env) {
+    const v2 = Boolean(env['ACTIONS_CACHE_SERVICE_V2']) && !isGhes(env);
+    const url = v2 ? env['ACTIONS_RESULTS_URL'] : env['ACTIONS_CACHE_URL'];
+    return env['ACTIONS_RUNTIME_TOKEN'] && url ? undefined : 'no Actions cache service here';
+}
+/**
+ * The `since: last-success` mark: in the Actions cache under a key of its own per run (entries are
+ * immutable; a prefix restore finds the newest), and as a small artifact that outlives the cache's
+ * 7-day eviction, read back through the REST API with `github-token`.
+ */
+function githubMarks(env, http, githubToken) {
+    const pattern = '~/.cache/datafiniti-marks/mark.json';
+    const file = external_node_path_.join((0,external_node_os_.homedir)(), '.cache', 'datafiniti-marks', 'mark.json');
+    const artifacts = githubArtifacts(env);
+    return {
+        cacheUnavailable: () => cacheUnavailable(env),
+        fromCache: async (scope) => {
+            const { restoreCache } = await Promise.all(/* import() */[__nccwpck_require__.e(533), __nccwpck_require__.e(692)]).then(__nccwpck_require__.bind(__nccwpck_require__, 45692));
+            try {
+                const key = `${scope.name}-${scope.runId}-${scope.runAttempt}`;
+                if ((await restoreCache([pattern], key, [`${scope.name}-`])) === undefined)
+                    return undefined;
+                return asMark(JSON.parse(await (0,promises_.readFile)(file, 'utf8')));
+            }
+            finally {
+                await (0,promises_.rm)(file, { force: true });
+            }
+        },
+        fromDurable: async (scope) => asMark(await readMarkArtifact(scope.name, env, http, githubToken)) ?? undefined,
+        toCache: async (scope, mark) => {
+            const { saveCache } = await Promise.all(/* import() */[__nccwpck_require__.e(533), __nccwpck_require__.e(692)]).then(__nccwpck_require__.bind(__nccwpck_require__, 45692));
+            await (0,promises_.mkdir)(external_node_path_.dirname(file), { recursive: true });
+            await (0,promises_.writeFile)(file, JSON.stringify(mark));
+            try {
+                const key = `${scope.name}-${scope.runId}-${scope.runAttempt}`;
+                if ((await saveCache([pattern], key)) === -1)
+                    throw new Error('the cache service did not store it');
+            }
+            finally {
+                await (0,promises_.rm)(file, { force: true });
+            }
+        },
+        toDurable: (scope, mark) => writeMarkArtifact(scope.name, mark, env, artifacts)
     };
 }
 /**
@@ -32489,10 +32816,15 @@ const DataTypes = {
 const Formats = ['CSV', 'JSON'];
 /** Result files expire this long after their `date_created`. */
 const RESULT_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
-/** An id as it may appear in a file, directory or artifact name (v4 ids are opaque strings). */
+/**
+ * An id as it may appear in a file, directory or artifact name (v4 ids are opaque strings): a
+ * Windows device name (`CON`, `nul.x`) gets a `_` in front, as a file name does (file-names.ts).
+ */
 function idForName(requestId) {
     const name = requestId.replace(/[^A-Za-z0-9._-]/g, '_');
-    return /^\.*$/.test(name) ? name.replace(/\./g, '_') : name;
+    if (/^\.*$/.test(name))
+        return name.replace(/\./g, '_');
+    return isWindowsDeviceName(name) ? `_${name}` : name;
 }
 /** The form of a request id: what the input accepts and what a created id must have. */
 function isRequestId(id, version) {
@@ -32509,6 +32841,13 @@ const MAX_SHARDS = 256;
 /** The items of a list that fall to `shard`, in order; all of them without a shard. */
 function shardOf(items, shard) {
     return items.filter((_, i) => shard === undefined || i % shard.count === shard.index - 1);
+}
+// Device names Windows reserves in every directory, whatever the case and whatever follows the
+// first dot (`nul.tar.gz` is NUL too); superscript digits count as digits there.
+const WINDOWS_DEVICE = /^(?:con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³]|conin\$|conout\$)\s*(?:\.|$)/i;
+/** A name Windows takes for a device wherever it is used: a file or directory must not have it. */
+function isWindowsDeviceName(name) {
+    return WINDOWS_DEVICE.test(name);
 }
 
 ;// CONCATENATED MODULE: ./src/inputs/defaults.ts
@@ -32527,7 +32866,9 @@ const Defaults = {
     IfNoResults: 'warn',
     ArtifactFallback: 'fail',
     Overwrite: false,
-    ReuseRequest: true
+    ReuseRequest: true,
+    DryRun: false,
+    SinceField: 'dateUpdated'
 };
 const Limits = {
     MaxConcurrency: 64,
@@ -32537,64 +32878,6 @@ const Limits = {
     // repository's maximum; this bound only keeps the expiry a representable date.
     MaxRetentionDays: 100_000
 };
-
-;// CONCATENATED MODULE: ./src/support/format.ts
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-/**
- * Parses `30`, `200ms`, `1.5s`, `10m`, `2h` or a compound such as `1h30m`. A bare number is seconds.
- * Returns milliseconds, or undefined when the text is not a duration.
- */
-function parseDuration(text) {
-    const value = text.trim().toLowerCase();
-    if (/^\d+(?:\.\d+)?$/.test(value))
-        return Math.round(Number(value) * 1000);
-    if (value === '')
-        return undefined;
-    PART.lastIndex = 0;
-    let total = 0;
-    let consumed = 0;
-    for (const match of value.matchAll(PART)) {
-        const [whole, amount, unit] = match;
-        total += Number(amount) * (UNIT_MS[unit ?? ''] ?? NaN);
-        consumed += whole.length;
-    }
-    if (consumed !== value.length || !Number.isFinite(total))
-        return undefined;
-    return Math.round(total);
-}
-/** `3m10s`, `1h2m`, `850ms`: compact, for log lines. */
-function formatDuration(ms) {
-    const rounded = Math.max(0, Math.round(ms));
-    if (rounded < 1000)
-        return `${rounded}ms`;
-    let seconds = Math.round(ms / 1000);
-    const hours = Math.floor(seconds / 3600);
-    seconds -= hours * 3600;
-    const minutes = Math.floor(seconds / 60);
-    seconds -= minutes * 60;
-    if (hours > 0)
-        return minutes > 0 ? `${hours}h${minutes}m` : `${hours}h`;
-    if (minutes > 0)
-        return seconds > 0 ? `${minutes}m${seconds}s` : `${minutes}m`;
-    return `${seconds}s`;
-}
-function formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
-}
-/** `95,378`. Not toLocaleString: its first call loads ICU data, tens of milliseconds. */
-function formatCount(value) {
-    const [whole = '', fraction] = String(value).split('.');
-    const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-    return fraction === undefined ? grouped : `${grouped}.${fraction}`;
-}
 
 ;// CONCATENATED MODULE: ./src/inputs/read.ts
 
@@ -32630,6 +32913,109 @@ function duration(env, name, fallback, minMs) {
             `or a number with a unit ms, s, m or h (for example 30s, 1.5s, 10m, 2h); got ${quote(raw)}.`);
     }
     return ms;
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+;// CONCATENATED MODULE: ./src/inputs/request-key.ts
+
+
+/** Every input that decides what a download buys: the same values, the same records. */
+function purchaseInputs(query, apiVersion, apiUrl) {
+    return {
+        apiVersion,
+        apiUrl,
+        query: query.query,
+        dataType: query.dataType,
+        format: query.format,
+        numRecords: query.numRecords,
+        view: query.view ?? ''
+    };
+}
+/**
+ * The key under which a created download is remembered for later attempts of the same run: the
+ * run id and job, then a hash of the step and of every input that decides what is bought. A new
+ * attempt of the run has the same key (GITHUB_RUN_ATTEMPT is left out on purpose); another run,
+ * step, or query has another. The token goes in only as a fingerprint that cannot give it back
+ * (tokenFingerprint), so that matrix legs with the same query and different tokens (accounts)
+ * recall their own download: a key is visible to anyone who can list the repository's caches.
+ */
+function requestKey(env, query, apiVersion, apiUrl, token) {
+    const runId = env['GITHUB_RUN_ID'];
+    if (!query || !runId)
+        return undefined;
+    const job = env['GITHUB_JOB'] ?? '';
+    const identity = JSON.stringify({
+        // The step's id, or the runner's name for it (`__owner_repo`, `__owner_repo_2`, ...).
+        step: env['GITHUB_ACTION'] ?? '',
+        action: env['GITHUB_ACTION_REPOSITORY'] ?? '',
+        ...purchaseInputs(query, apiVersion, apiUrl),
+        account: tokenFingerprint(token, runId)
+    });
+    const hash = (0,external_node_crypto_.createHash)('sha256').update(identity).digest('hex').slice(0, 32);
+    // Cache keys hold no commas and at most 512 characters.
+    const safe = (text) => text.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
+    return `datafiniti-request-${safe(runId)}-${safe(job)}-${hash}`;
+}
+/**
+ * 64 bits of an HMAC-SHA256 of the token keyed by the run id: enough to tell accounts apart, too
+ * few to test a guess against offline for long, and tied to one run (the same token gives another
+ * fingerprint in every run). It then goes through the key's own hash, so the key shows only that.
+ */
+function tokenFingerprint(token, runId) {
+    return (0,external_node_crypto_.createHmac)('sha256', `datafiniti-request-key:${runId}`)
+        .update(token)
+        .digest('hex')
+        .slice(0, 16);
+}
+/** A true/false input. */
+function request_key_boolean(env, name, fallback) {
+    const raw = read(env, name);
+    const value = raw.toLowerCase();
+    if (value === '')
+        return fallback;
+    if (value === 'true')
+        return true;
+    if (value === 'false')
+        return false;
+    throw new InputError(`Input '${name}' must be true or false; got ${quote(raw)}.`);
+}
+
+;// CONCATENATED MODULE: ./src/inputs/budget.ts
+
+
+
+
+/**
+ * `max-records` and `dry-run`: both need a query (a given `request-id` is bought already) and API
+ * v4, the one version that counts a query's matches without creating a download.
+ */
+function parseBudget(env, withQuery, version) {
+    const rawMax = read(env, Inputs.MaxRecords);
+    let maxRecords;
+    if (rawMax !== '') {
+        maxRecords = /^\d+$/.test(rawMax) ? Number(rawMax) : NaN;
+        if (!Number.isSafeInteger(maxRecords) || maxRecords < 1) {
+            throw new InputError(`Input '${Inputs.MaxRecords}' must be a positive whole number such as 10000: the most records a ` +
+                `query may match before the run fails without buying; got ${quote(rawMax)}.`);
+        }
+    }
+    const dryRun = request_key_boolean(env, Inputs.DryRun, Defaults.DryRun);
+    const asked = [
+        ...(maxRecords !== undefined ? [Inputs.MaxRecords] : []),
+        ...(dryRun ? [Inputs.DryRun] : [])
+    ];
+    const named = asked.map(name => `'${name}'`).join(' and ');
+    const [subject, verb] = asked.length > 1 ? ['Inputs', ''] : ['Input', 's'];
+    if (asked.length > 0 && !withQuery) {
+        throw new InputError(`${subject} ${named} only appl${verb ? 'ies' : 'y'} with '${Inputs.Query}': a download given by '${Inputs.RequestId}' ` +
+            `is bought already. Remove it, or give a query instead.`);
+    }
+    if (asked.length > 0 && version !== 'v4') {
+        throw new InputError(`${subject} ${named} need${verb} '${Inputs.ApiVersion}: v4': API ${version} cannot count a query's matches ` +
+            `without creating (and paying for) the download.`);
+    }
+    return { maxRecords, dryRun };
 }
 
 ;// CONCATENATED MODULE: ./src/inputs/environment.ts
@@ -32716,53 +33102,6 @@ function parseQuery(env, query, version) {
     };
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
-;// CONCATENATED MODULE: ./src/inputs/request-key.ts
-
-
-/**
- * The key under which a created download is remembered for later attempts of the same run: the
- * run id and job, then a hash of the step and of every input that decides what is bought. A new
- * attempt of the run has the same key (GITHUB_RUN_ATTEMPT is left out on purpose); another run,
- * step, or query has another. The token never goes into it: a key is visible to anyone who can
- * list the repository's caches.
- */
-function requestKey(env, query, apiVersion, apiUrl) {
-    const runId = env['GITHUB_RUN_ID'];
-    if (!query || !runId)
-        return undefined;
-    const job = env['GITHUB_JOB'] ?? '';
-    const identity = JSON.stringify({
-        // The step's id, or the runner's name for it (`__owner_repo`, `__owner_repo_2`, ...).
-        step: env['GITHUB_ACTION'] ?? '',
-        action: env['GITHUB_ACTION_REPOSITORY'] ?? '',
-        apiVersion,
-        apiUrl,
-        query: query.query,
-        dataType: query.dataType,
-        format: query.format,
-        numRecords: query.numRecords,
-        view: query.view ?? ''
-    });
-    const hash = (0,external_node_crypto_.createHash)('sha256').update(identity).digest('hex').slice(0, 32);
-    // Cache keys hold no commas and at most 512 characters.
-    const safe = (text) => text.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
-    return `datafiniti-request-${safe(runId)}-${safe(job)}-${hash}`;
-}
-/** A true/false input. */
-function request_key_boolean(env, name, fallback) {
-    const raw = read(env, name);
-    const value = raw.toLowerCase();
-    if (value === '')
-        return fallback;
-    if (value === 'true')
-        return true;
-    if (value === 'false')
-        return false;
-    throw new InputError(`Input '${name}' must be true or false; got ${quote(raw)}.`);
-}
-
 ;// CONCATENATED MODULE: ./src/inputs/shard.ts
 
 
@@ -32786,7 +33125,122 @@ function parseShard(raw, withQuery) {
     return { index, count };
 }
 
+;// CONCATENATED MODULE: ./src/inputs/mark-scope.ts
+
+
+/**
+ * Whose `last-success` mark a run reads and leaves: the same workflow on the same branch, job,
+ * step and query inputs, and the same Datafiniti account. The account is told apart by a
+ * fingerprint of the token (an HMAC keyed by the rest of the scope, truncated), which cannot give
+ * the token back: the name is visible to anyone who can list the repository's caches and artifacts.
+ */
+function markScope(env, inputs) {
+    const { query, apiVersion, apiUrl, field, token } = inputs;
+    const queryInputs = { ...purchaseInputs(query, apiVersion, apiUrl), field };
+    const identity = JSON.stringify({
+        repository: env['GITHUB_REPOSITORY'] ?? '',
+        // `owner/repo/.github/workflows/x.yml@refs/heads/main`: the file and the branch that ran it,
+        // so a run by hand on another branch never moves the schedule's mark (as cache entries, which
+        // are per branch, never do).
+        workflow: env['GITHUB_WORKFLOW_REF'] || (env['GITHUB_WORKFLOW'] ?? ''),
+        ref: env['GITHUB_WORKFLOW_REF'] ? '' : (env['GITHUB_REF'] ?? ''),
+        job: env['GITHUB_JOB'] ?? '',
+        step: env['GITHUB_ACTION'] ?? '',
+        ...queryInputs
+    });
+    const fingerprint = (0,external_node_crypto_.createHmac)('sha256', identity).update(token).digest('hex').slice(0, 16);
+    const hash = (0,external_node_crypto_.createHash)('sha256').update(`${identity}\n${fingerprint}`).digest('hex');
+    return {
+        name: `datafiniti-mark-${hash.slice(0, 32)}`,
+        queryHash: (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify(queryInputs)).digest('hex').slice(0, 16),
+        runId: env['GITHUB_RUN_ID'] ?? '',
+        runAttempt: env['GITHUB_RUN_ATTEMPT'] ?? '1'
+    };
+}
+
+;// CONCATENATED MODULE: ./src/inputs/since.ts
+
+
+
+
+
+// A Datafiniti field name as a query names it: `dateUpdated`, `prices.dateSeen`.
+const FIELD = /^[A-Za-z][A-Za-z0-9_.]*$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+const DAYS = /^(\d+(?:\.\d+)?)d(.*)$/;
+/**
+ * `since` and `since-field`: the window a download created from `query` is limited to, or
+ * undefined without one. Pure, like every input, so a bad value stops the run before any request.
+ */
+function parseWindow(env, query, apiVersion, apiUrl, token) {
+    const rawField = read(env, Inputs.SinceField) || Defaults.SinceField;
+    if (!FIELD.test(rawField)) {
+        throw new InputError(`Input '${Inputs.SinceField}' must be a Datafiniti date field name such as dateUpdated or ` +
+            `dateAdded (a letter, then letters, digits, '_' or '.'); got ${quote(rawField)}.`);
+    }
+    const raw = read(env, Inputs.Since);
+    if (raw === '')
+        return undefined;
+    if (!query) {
+        throw new InputError(`Input '${Inputs.Since}' only applies with '${Inputs.Query}': it limits the download the ` +
+            `action creates. Remove it, or give a query instead of '${Inputs.RequestId}'.`);
+    }
+    const since = parseSince(raw);
+    if (since.kind === 'last-success' && typeof query.numRecords === 'number') {
+        // Capped, a window that matched more than the cap would either skip the rest for good (the mark
+        // moves past it) or buy the same first records again (it does not): neither is paid for rightly.
+        throw new InputError(`Input '${Inputs.Since}: last-success' buys every record changed since the last success, so ` +
+            `'${Inputs.NumRecords}' must be all (got ${query.numRecords}): a cap would skip the rest of ` +
+            `the window for good. Set '${Inputs.NumRecords}: all' and put the budget in ` +
+            `'${Inputs.MaxRecords}: ${query.numRecords}', which fails before buying when more match.`);
+    }
+    const scope = since.kind === 'last-success'
+        ? markScope(env, { query, apiVersion, apiUrl, field: rawField, token })
+        : undefined;
+    return { since, field: rawField, scope };
+}
+function parseSince(raw) {
+    if (raw.toLowerCase() === 'last-success')
+        return { kind: 'last-success' };
+    const ms = sinceDuration(raw);
+    if (ms !== undefined)
+        return { kind: 'ago', ms };
+    const from = sinceDate(raw);
+    if (from !== undefined)
+        return { kind: 'date', from };
+    throw new InputError(`Input '${Inputs.Since}' must be last-success, a duration with a unit (36h, 7d, 1d12h), a ` +
+        `date (2026-11-01) or a date-time with a zone (2026-11-01T06:00:00Z); got ${quote(raw)}.`);
+}
+/** `7d`, `36h`, `1d12h`, `90m`: a unit is required (a bare number could be anything). */
+function sinceDuration(raw) {
+    const text = raw.trim().toLowerCase();
+    const days = DAYS.exec(text);
+    const dayMs = days ? Number(days[1]) * 86_400_000 : 0;
+    const rest = days ? (days[2] ?? '') : text;
+    if (rest !== '' && (/^\d+(?:\.\d+)?$/.test(rest) || parseDuration(rest) === undefined)) {
+        return undefined;
+    }
+    const ms = dayMs + (rest === '' ? 0 : (parseDuration(rest) ?? 0));
+    return ms > 0 && Number.isFinite(ms) && (days || rest !== '') ? Math.round(ms) : undefined;
+}
+function sinceDate(raw) {
+    const day = DATE.exec(raw);
+    if (day) {
+        const [year, month, date] = [Number(day[1]), Number(day[2]), Number(day[3])];
+        const value = new Date(Date.UTC(year, month - 1, date));
+        // 2026-02-30 is no day: Date would roll it over to March.
+        return value.getUTCMonth() === month - 1 && value.getUTCDate() === date ? value : undefined;
+    }
+    if (!DATE_TIME.test(raw))
+        return undefined;
+    const value = new Date(raw);
+    return Number.isNaN(value.getTime()) ? undefined : value;
+}
+
 ;// CONCATENATED MODULE: ./src/inputs/settings.ts
+
+
 
 
 
@@ -32829,12 +33283,13 @@ function parseSettings(env, cwd) {
             (rawId === '' ? '; neither is set.' : '; both are set.'));
     }
     const shard = parseShard(read(env, Inputs.Shard), rawQuery !== '');
+    const budget = parseBudget(env, rawQuery !== '', apiVersion);
     const requestId = rawId === '' ? undefined : parseRequestId(rawId, apiVersion);
     const query = rawQuery === '' ? undefined : parseQuery(env, rawQuery, apiVersion);
     if (!query) {
         // `format` has a default, so it is always set: only its value can be wrong.
         parseFormat(env);
-        for (const name of [Inputs.DataType, Inputs.NumRecords, Inputs.View]) {
+        for (const name of [Inputs.DataType, Inputs.NumRecords, Inputs.View, Inputs.Since]) {
             if (read(env, name) !== '') {
                 throw new InputError(`Input '${name}' only applies with '${Inputs.Query}'; remove it or give a query instead of '${Inputs.RequestId}'.`);
             }
@@ -32877,9 +33332,13 @@ function parseSettings(env, cwd) {
         ifNoResults: parseIfNoResults(read(env, Inputs.IfNoResults)),
         overwrite: request_key_boolean(env, Inputs.Overwrite, Defaults.Overwrite),
         reuseRequest,
-        requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined,
+        requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl, token) : undefined,
         shard,
-        directDownloads: parseDirectDownloads(env)
+        ...budget,
+        directDownloads: parseDirectDownloads(env),
+        window: parseWindow(env, query, apiVersion, apiUrl, token),
+        // Outside a runner the default arrives unevaluated: no token then.
+        githubToken: read(env, Inputs.GithubToken).replace(/^\$\{\{.*\}\}$/, '')
     };
 }
 function parseFallback(raw) {
@@ -33039,11 +33498,360 @@ function streamBody(stream) {
         }
     };
 }
+/** A header's value, the first one when it came more than once. */
+function header(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
+/** `Content-Length` as a number, when the server sent a valid one. */
+function contentLength(headers) {
+    const raw = headers['content-length'];
+    if (raw === undefined || !/^\d+$/.test(raw))
+        return undefined;
+    return Number(raw);
+}
 
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
 var lib = __nccwpck_require__(44942);
+// EXTERNAL MODULE: external "node:dns"
+var external_node_dns_ = __nccwpck_require__(40610);
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(77030);
+;// CONCATENATED MODULE: ./src/http/address.ts
+
+
+
+
+/**
+ * Where a file request may go. A result URL is a bearer credential and its answer becomes a result
+ * file, so an on-path attacker who can redirect a request (or answer a DNS query) must not be able
+ * to send it to a cloud metadata service or a host inside the runner's network.
+ */
+/** A file request refused for where it would go: no retry reaches another place. */
+class RefusedHostError extends FatalError {
+    name = 'RefusedHostError';
+}
+/** dns.lookup, read when called so that a test's replacement of it is the one used. */
+const systemLookup = (hostname, options, callback) => external_node_dns_.lookup(hostname, options, callback);
+const WHY = {
+    loopback: 'a loopback address, which only a loopback host may redirect to',
+    private: 'a private network address, which no redirect may reach',
+    'link-local': 'a link-local address, where cloud metadata services answer',
+    unspecified: 'an unspecified address'
+};
+function ipv4Kind(address) {
+    const [a = 0, b = 0] = address.split('.').map(Number);
+    if (a === 127)
+        return 'loopback';
+    if (a === 0)
+        return 'unspecified';
+    if (a === 169 && b === 254)
+        return 'link-local';
+    if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168))
+        return 'private';
+    // Carrier-grade NAT space: inside someone's network, never a public file host.
+    if (a === 100 && b >= 64 && b <= 127)
+        return 'private';
+    return 'public';
+}
+/** The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail included). */
+function ipv6Groups(address) {
+    let text = address.toLowerCase().replace(/%.*$/, '');
+    const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+    if (v4) {
+        const [a, b, c, d] = v4.slice(1).map(Number);
+        text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    }
+    const [head = '', tail] = text.split('::');
+    const parse = (part) => part === '' ? [] : part.split(':').map(group => parseInt(group, 16));
+    const start = parse(head);
+    const end = tail === undefined ? [] : parse(tail);
+    return [...start, ...new Array(8 - start.length - end.length).fill(0), ...end];
+}
+/** What kind of address an IP literal is (IPv4, IPv6 and IPv4-mapped IPv6). */
+function addressKind(address) {
+    const family = (0,external_node_net_.isIP)(address);
+    if (family === 4)
+        return ipv4Kind(address);
+    if (family !== 6)
+        return 'public';
+    const groups = ipv6Groups(address);
+    const [first = 0] = groups;
+    if (groups.slice(0, 5).every(group => group === 0) && groups[5] === 0xffff) {
+        const [hi = 0, lo = 0] = groups.slice(6);
+        return ipv4Kind(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+    }
+    if (groups.every(group => group === 0))
+        return 'unspecified';
+    if (groups.slice(0, 7).every(group => group === 0) && groups[7] === 1)
+        return 'loopback';
+    if ((first & 0xffc0) === 0xfe80)
+        return 'link-local';
+    if ((first & 0xfe00) === 0xfc00)
+        return 'private';
+    return 'public';
+}
+/** Why a rule refuses an address, or undefined when it may be reached. */
+function refusal(address, rule) {
+    const kind = addressKind(address);
+    if (kind === 'public')
+        return undefined;
+    if (kind === 'loopback' && rule.loopback)
+        return undefined;
+    if (kind === 'private' && rule.private)
+        return undefined;
+    return WHY[kind];
+}
+/** A URL's host without IPv6 brackets. */
+function bareHost(url) {
+    return url.hostname.replace(/^\[|\]$/g, '');
+}
+/** localhost, 127.0.0.0/8 or ::1, by name: what may be asked over plain http (the `api-url` rule). */
+function isLoopbackHost(url) {
+    const host = bareHost(url).toLowerCase();
+    if (host === 'localhost' || host.endsWith('.localhost'))
+        return true;
+    return (0,external_node_net_.isIP)(host) !== 0 && addressKind(host) === 'loopback';
+}
+/**
+ * Refuses, before any connection, a file URL that is not https (loopback excepted) and an IP
+ * literal the rule refuses. `redirectedFrom` is the hop that sent us here, for the message.
+ */
+function checkFileUrl(url, rule, redirectedFrom) {
+    const where = redirectedFrom
+        ? `${describeUrl(redirectedFrom.href)} redirected to ${describeUrl(url.href)}`
+        : `The result URL ${describeUrl(url.href)}`;
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url))) {
+        throw new RefusedHostError(`${where}, over ${url.protocol.replace(/:$/, '')}: refused. Result files are fetched over https only ` +
+            '(plain http only from a loopback host): a signed URL is a credential.');
+    }
+    const host = bareHost(url);
+    const why = (0,external_node_net_.isIP)(host) !== 0 ? refusal(host, rule) : undefined;
+    if (why)
+        throw new RefusedHostError(`${where}: refused: ${host} is ${why}.`);
+}
+/**
+ * A lookup that checks every address a name resolves to before node connects to any: one refused
+ * address refuses the name (an attacker's answer may mix them).
+ */
+function guardedLookup(lookup, rule) {
+    return (hostname, options, callback) => {
+        lookup(hostname, { ...options, all: true }, (error, found) => {
+            if (error)
+                return callback(error, '', 0);
+            const addresses = (Array.isArray(found) ? found : [{ address: found, family: 4 }]);
+            for (const { address } of addresses) {
+                const why = refusal(address, rule);
+                if (why) {
+                    const refused = new RefusedHostError(`${hostname} resolves to ${address}, ${why}`);
+                    return callback(refused, '', 0);
+                }
+            }
+            if (options.all)
+                return callback(null, addresses);
+            const [first] = addresses;
+            if (!first)
+                return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+            callback(null, first.address, first.family);
+        });
+    };
+}
+
+;// CONCATENATED MODULE: ./src/http/deadline.ts
+
+
+/** The error of a host that went silent: transient, naming the host and what we waited for. */
+function stallError(host, stage, idleMs) {
+    return new TransientError(`${host} sent nothing for ${formatDuration(idleMs)} ${stage}`);
+}
+/**
+ * The body with an idle timer and the run's signal: either destroys the connection, and the read
+ * in progress rejects with the reason. A caller's own, shorter timer (the sink's) still applies.
+ */
+function guardBody(body, guard, host, stage) {
+    return {
+        read(onChunk) {
+            const { signal, dispose } = guard.scope();
+            if (signal?.aborted) {
+                dispose();
+                body.destroy(signal.reason);
+                return Promise.reject(signal.reason);
+            }
+            const timer = setTimeout(() => body.destroy(stallError(host, stage, guard.idleMs)), guard.idleMs);
+            const onAbort = () => body.destroy(signal?.reason);
+            signal?.addEventListener('abort', onAbort, { once: true });
+            return body
+                .read(chunk => {
+                timer.refresh();
+                return onChunk(chunk);
+            })
+                .finally(() => {
+                clearTimeout(timer);
+                signal?.removeEventListener('abort', onAbort);
+                dispose();
+            });
+        },
+        destroy: reason => body.destroy(reason)
+    };
+}
+/** An answer longer than the most the caller takes, when it must be whole (an API answer). */
+class AnswerTooLargeError extends FatalError {
+    name = 'AnswerTooLargeError';
+}
+/**
+ * Reads at most `limit` bytes of a body as text. `overLimit: 'cut'` discards the rest (an error
+ * page: its start is the explanation); 'fail' stops reading and throws AnswerTooLargeError, for
+ * answers that are useless cut (JSON).
+ */
+async function readLimited(body, limit, overLimit = 'cut') {
+    const chunks = [];
+    let size = 0;
+    const cut = { over: false };
+    try {
+        await body.read(chunk => {
+            if (size + chunk.length > limit && overLimit === 'fail') {
+                cut.over = true;
+                return false;
+            }
+            if (size < limit) {
+                // A copy: the chunk's memory may be reused.
+                const part = Buffer.from(chunk.subarray(0, limit - size));
+                chunks.push(part);
+                size += part.length;
+            }
+            return true;
+        });
+    }
+    catch (error) {
+        if (error instanceof TransientError || error instanceof FatalError)
+            throw error;
+        throw new TransientError(`the connection broke while reading the response (${error.message})`);
+    }
+    if (cut.over)
+        throw new AnswerTooLargeError(`the answer is larger than ${limit} bytes`);
+    return Buffer.concat(chunks).toString('utf8');
+}
+
+;// CONCATENATED MODULE: ./src/http/client-pool.ts
+
+
+
+
+
+/**
+ * @actions/http-client clients, one per origin and address check, each request's head under a
+ * deadline and the run's signal: either destroys the socket (the client's own timeout only
+ * half-closes it, which a peer that ignores our FIN never answers, and words its error with the
+ * URL's path and query).
+ */
+class ClientPool {
+    userAgent;
+    timeoutMs;
+    scope;
+    lookup;
+    clients = new Map();
+    // Set while the client prepares a request, which it does synchronously in request(): the
+    // handler hands the request its signal and lookup, which the client has no option for.
+    preparing;
+    handler = {
+        prepareRequest: (request) => {
+            if (!this.preparing)
+                return;
+            request.signal = this.preparing.signal;
+            if (this.preparing.lookup)
+                request.lookup = this.preparing.lookup;
+        },
+        canHandleAuthentication: () => false,
+        handleAuthentication: () => Promise.reject(new Error('no authentication handler'))
+        // The client's own type for its handlers is not exported.
+    };
+    constructor(userAgent, timeoutMs, 
+    /** The run's signal, one child per request. */
+    scope, 
+    /** Resolves names for requests under an address rule (address.ts checks what it finds). */
+    lookup) {
+        this.userAgent = userAgent;
+        this.timeoutMs = timeoutMs;
+        this.scope = scope;
+        this.lookup = lookup;
+    }
+    /** The answer's head; with a `rule`, the host's addresses are checked before connecting. */
+    async ask(method, url, headers, body, rule) {
+        const { timeoutMs } = this;
+        const { signal, dispose } = this.scope();
+        // Behind a proxy the proxy resolves names: only the URL rules (address.ts) apply there.
+        const ruleKey = rule && !(0,lib/* getProxyUrl */.s_)(url.href) ? JSON.stringify(rule) : '';
+        const lookup = rule && ruleKey ? this.lookupFor(rule, ruleKey) : undefined;
+        signal?.throwIfAborted();
+        const controller = new AbortController();
+        const onAbort = () => controller.abort(signal?.reason);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const timer = setTimeout(() => controller.abort(stallError(url.host, 'before its answer', timeoutMs)), timeoutMs);
+        try {
+            this.preparing = { signal: controller.signal, lookup };
+            const pending = this.clientFor(url, ruleKey).request(method, url.href, body, { ...headers });
+            this.preparing = undefined;
+            return (await pending).message;
+        }
+        catch (error) {
+            if (controller.signal.aborted)
+                throw controller.signal.reason;
+            throw unsentError(error, url);
+        }
+        finally {
+            this.preparing = undefined;
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
+            dispose();
+        }
+    }
+    lookups = new Map();
+    lookupFor(rule, key) {
+        let lookup = this.lookups.get(key);
+        if (!lookup)
+            this.lookups.set(key, (lookup = guardedLookup(this.lookup, rule)));
+        return lookup;
+    }
+    dispose() {
+        for (const client of this.clients.values())
+            client.dispose();
+        this.clients.clear();
+    }
+    /**
+     * A client keeps the agent of its first request, direct or a proxy tunnel, whatever the next URL
+     * is: one per origin, and per address rule, since an agent reuses a socket whatever resolved it.
+     */
+    clientFor(url, ruleKey) {
+        const key = `${url.origin} ${ruleKey}`;
+        let client = this.clients.get(key);
+        if (!client) {
+            client = new lib/* HttpClient */.Qq(this.userAgent, [this.handler], {
+                keepAlive: true,
+                allowRetries: false,
+                allowRedirects: false,
+                // A backstop only: the deadline above comes first.
+                socketTimeout: this.timeoutMs * 4
+            });
+            this.clients.set(key, client);
+        }
+        return client;
+    }
+}
+/**
+ * A failure before the answer, worded without the URL's path or query (a signed URL's credential):
+ * a refused address says which URL, anything else keeps its code (what decides a retry).
+ */
+function unsentError(error, url) {
+    if (error instanceof RefusedHostError) {
+        return new RefusedHostError(`${describeUrl(url.href)}: refused: ${error.message}.`);
+    }
+    if (!(error instanceof Error) || error instanceof FatalError || error instanceof TransientError)
+        return error;
+    return Object.assign(new Error(`${url.host}: ${redact(error.message)}`), {
+        code: error.code
+    });
+}
+
 // EXTERNAL MODULE: external "node:tls"
 var external_node_tls_ = __nccwpck_require__(41692);
 ;// CONCATENATED MODULE: ./src/http/direct-answer.ts
@@ -33170,6 +33978,7 @@ function dechunk(raw) {
 
 
 
+
 /**
  * A GET on a socket of its own that reads into one reused buffer (`onread`), for file bodies:
  * node:http hands every chunk over in a fresh 64 KiB Buffer after a round through its parser,
@@ -33189,6 +33998,12 @@ function directGet(url, headers, options) {
     const bad = Object.entries(headers).find(([name, value]) => /[\r\n\0:]/.test(name) || /[\r\n\0]/.test(value));
     if (bad)
         return Promise.reject(new Error(`invalid header ${JSON.stringify(bad[0])}`));
+    const { lookup } = options;
+    const { signal, dispose } = options.scope?.() ?? {};
+    if (signal?.aborted) {
+        dispose?.();
+        return Promise.reject(signal.reason);
+    }
     return new Promise((resolve, reject) => {
         const buffer = Buffer.allocUnsafe(BUFFER);
         let head = Buffer.alloc(0);
@@ -33233,15 +34048,24 @@ function directGet(url, headers, options) {
                     host,
                     port,
                     onread,
+                    ...(lookup ? { lookup } : {}),
                     ...((0,external_node_net_.isIP)(host) ? {} : { servername: host })
                 })
-            : (0,external_node_net_.connect)({ host, port, onread });
+            : (0,external_node_net_.connect)({ host, port, onread, ...(lookup ? { lookup } : {}) });
+        const onAbort = () => {
+            socket.destroy(signal?.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        socket.once('close', () => {
+            signal?.removeEventListener('abort', onAbort);
+            dispose?.();
+        });
         const unsupported = () => {
             socket.destroy();
             resolve(undefined);
         };
         socket.setTimeout(options.timeoutMs, () => {
-            socket.destroy(new Error(`request timeout: no answer for ${options.timeoutMs} ms`));
+            socket.destroy(stallError(url.host, 'before its answer', options.timeoutMs));
         });
         socket.on('error', error => {
             if (body)
@@ -33353,7 +34177,64 @@ class DirectBody {
     }
 }
 
+;// CONCATENATED MODULE: ./src/support/abort.ts
+/**
+ * A controller that aborts when `parent` does, for work that must also stop on its own (the first
+ * failure of several transfers stops the rest). `dispose` unhooks it from the parent.
+ */
+function linkedAbort(parent) {
+    const controller = new AbortController();
+    const forward = () => controller.abort(parent?.reason);
+    if (parent?.aborted)
+        forward();
+    else
+        parent?.addEventListener('abort', forward, { once: true });
+    return { controller, dispose: () => parent?.removeEventListener('abort', forward) };
+}
+/**
+ * Signals for many tasks under one parent, with one listener on the parent however many tasks
+ * there are. Each transfer listens to its signal (a request, a body, a retry's sleep): on one
+ * shared signal that is a listener per file or part in flight, and Node warns past ten
+ * (MaxListenersExceededWarning) when the job is normal, a hundred files at 16 connections.
+ */
+class AbortFanout {
+    parent;
+    children = new Set();
+    forward = () => {
+        for (const child of this.children)
+            child.abort(this.parent.reason);
+        this.children.clear();
+    };
+    constructor(parent) {
+        this.parent = parent;
+        parent.addEventListener('abort', this.forward, { once: true });
+    }
+    /** A signal that aborts with the parent; `dispose` once its task is done. */
+    child() {
+        const controller = new AbortController();
+        if (this.parent.aborted)
+            controller.abort(this.parent.reason);
+        else
+            this.children.add(controller);
+        return {
+            signal: controller.signal,
+            dispose: () => {
+                this.children.delete(controller);
+            }
+        };
+    }
+    dispose() {
+        this.parent.removeEventListener('abort', this.forward);
+        this.children.clear();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/http/transport.ts
+
+
+
+
+
 
 
 
@@ -33364,38 +34245,39 @@ const USER_AGENT = 'datafiniti-download-action';
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 10;
 /**
+ * The most an API answer may be: a v3 result list carries one signed URL of 1–2 KiB per file, so
+ * a list of thousands of files is a few MiB; past this the answer is not one to parse.
+ */
+const MAX_API_ANSWER = 16 * 1024 * 1024;
+/**
  * @actions/http-client over node:http: it streams, keeps connections alive and honours
- * HTTPS_PROXY / NO_PROXY. One client per origin (scheme, host, port): a client keeps the agent of
- * its first request, direct or a proxy tunnel, whatever the next URL is, so one shared client sent
- * an `https:` file URL to an `http:` agent, or through a tunnel made for another host and scheme.
- * Redirects are followed here rather than by the client, for the same reason, and each hop gets its
- * own copy of the headers: the caller's object is never edited, and Authorization is dropped once a
- * redirect leaves the origin, as curl does.
+ * HTTPS_PROXY / NO_PROXY. One client per origin (scheme, host, port) and address rule: a client
+ * keeps the agent of its first request, direct or a proxy tunnel, whatever the next URL is, so one
+ * shared client sent an `https:` file URL to an `http:` agent, or through a tunnel made for
+ * another host and scheme. Redirects are followed here rather than by the client, for the same
+ * reason, and each hop gets its own copy of the headers: the caller's object is never edited, and
+ * Authorization is dropped once a redirect leaves the origin, as curl does.
  */
 function createHttp(options) {
-    const clients = new Map();
     // Origins whose answers the direct reader did not take (a redirect, a chunked body): asked
     // through the client from then on, so each costs at most one request more per run.
     const indirect = new Set();
-    const clientFor = (url) => {
-        let client = clients.get(url.origin);
-        if (!client) {
-            client = new lib/* HttpClient */.Qq(USER_AGENT, [], {
-                keepAlive: true,
-                allowRetries: false,
-                allowRedirects: false,
-                socketTimeout: options.socketTimeoutMs
-            });
-            clients.set(url.origin, client);
-        }
-        return client;
-    };
+    const fanout = options.signal ? new AbortFanout(options.signal) : undefined;
+    const scope = () => fanout?.child() ?? { signal: undefined, dispose: () => undefined };
+    const guard = { idleMs: options.socketTimeoutMs, scope };
+    const lookup = options.files?.lookup ?? systemLookup;
+    const pool = new ClientPool(USER_AGENT, options.socketTimeoutMs, scope, lookup);
+    const firstLookup = options.files ? guardedLookup(lookup, FIRST_HOP) : undefined;
+    const guarded = (res, url) => ({
+        ...res,
+        body: guardBody(res.body, guard, url.host, stageOf(res.status))
+    });
     const send = async (method, url, headers, body, followRedirects) => {
         let current = new URL(url);
         let hopHeaders = { ...headers };
+        let rule = options.files ? FIRST_HOP : undefined;
         for (let hop = 0;; hop++) {
-            const res = await clientFor(current).request(method, current.href, body, { ...hopHeaders });
-            const { message } = res;
+            const message = await pool.ask(method, current, hopHeaders, body, rule);
             const location = message.headers.location;
             if (!followRedirects ||
                 hop >= MAX_REDIRECTS ||
@@ -33409,26 +34291,41 @@ function createHttp(options) {
             if (current.protocol === 'https:' && next.protocol !== 'https:') {
                 throw new FatalError(`${describeUrl(current.href)} redirected to plain http (${describeUrl(next.href)}): refused`);
             }
+            if (options.files) {
+                // A redirect may reach neither a private network nor, from elsewhere, this machine.
+                rule = { private: false, loopback: isLoopbackHost(current) };
+                checkFileUrl(next, rule, current);
+            }
             if (next.origin !== current.origin) {
                 hopHeaders = Object.fromEntries(Object.entries(hopHeaders).filter(([name]) => name.toLowerCase() !== 'authorization'));
             }
             current = next;
         }
     };
-    const text = async (message, limitBytes) => ({
-        status: message.statusCode ?? 0,
-        headers: message.headers,
-        text: await readLimited(streamBody(message), limitBytes)
-    });
+    const text = async (url, message, limit) => {
+        const status = message.statusCode ?? 0;
+        const body = guardBody(streamBody(message), guard, new URL(url).host, stageOf(status));
+        try {
+            return { status, headers: message.headers, text: await readLimited(body, limit, 'fail') };
+        }
+        catch (error) {
+            if (!(error instanceof AnswerTooLargeError))
+                throw error;
+            throw new AnswerTooLargeError(`${describeUrl(url)} answered HTTP ${status} with more than ${formatBytes(limit)}, the most ` +
+                'an API answer may be (the longest result lists take a few MiB): not read.');
+        }
+    };
     return {
-        async getText(url, headers, limitBytes = 4 * 1024 * 1024, followRedirects = true) {
-            return text(await send('GET', url, headers, null, followRedirects), limitBytes);
+        async getText(url, headers, limitBytes = MAX_API_ANSWER, followRedirects = true) {
+            return text(url, await send('GET', url, headers, null, followRedirects), limitBytes);
         },
         async postText(url, headers, body) {
-            return text(await send('POST', url, headers, body, false), 4 * 1024 * 1024);
+            return text(url, await send('POST', url, headers, body, false), MAX_API_ANSWER);
         },
         async getStream(url, headers, { headOnly = false } = {}) {
             const target = new URL(url);
+            if (options.files)
+                checkFileUrl(target, FIRST_HOP);
             if (options.direct !== false &&
                 !headOnly &&
                 (target.protocol === 'http:' || target.protocol === 'https:') &&
@@ -33438,61 +34335,29 @@ function createHttp(options) {
                 !(0,lib/* getProxyUrl */.s_)(target.href)) {
                 const answer = await directGet(target, headers, {
                     timeoutMs: options.socketTimeoutMs,
-                    userAgent: USER_AGENT
+                    userAgent: USER_AGENT,
+                    scope,
+                    lookup: firstLookup
+                }).catch((error) => {
+                    throw unsentError(error, target);
                 });
                 if (answer)
-                    return answer;
+                    return guarded(answer, target);
                 indirect.add(target.origin);
             }
             const message = await send('GET', url, headers, null, true);
-            return {
-                status: message.statusCode ?? 0,
-                headers: message.headers,
-                body: streamBody(message)
-            };
+            const { statusCode: status = 0, headers: head } = message;
+            return guarded({ status, headers: head, body: streamBody(message) }, target);
         },
         dispose: () => {
-            for (const client of clients.values())
-                client.dispose();
-            clients.clear();
+            pool.dispose();
+            fanout?.dispose();
         }
     };
 }
-/**
- * Reads at most `limit` bytes of a body as text and discards the rest, so that a huge error page
- * cannot fill memory.
- */
-async function readLimited(body, limit) {
-    const chunks = [];
-    let size = 0;
-    try {
-        await body.read(chunk => {
-            if (size < limit) {
-                // A copy: the chunk's memory may be reused.
-                const part = Buffer.from(chunk.subarray(0, limit - size));
-                chunks.push(part);
-                size += part.length;
-            }
-            return true;
-        });
-    }
-    catch (error) {
-        throw new TransientError(`the connection broke while reading the response (${error.message})`);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-}
-/** A header's value, the first one when it came more than once. */
-function header(headers, name) {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-}
-/** `Content-Length` as a number, when the server sent a valid one. */
-function contentLength(headers) {
-    const raw = headers['content-length'];
-    if (raw === undefined || !/^\d+$/.test(raw))
-        return undefined;
-    return Number(raw);
-}
+/** The first URL of a file request may be in a private network (a VPC endpoint of S3's). */
+const FIRST_HOP = { private: true, loopback: true };
+const stageOf = (status) => status >= 400 ? `in the middle of its HTTP ${status} answer` : 'in the middle of the body';
 /**
  * A file request that gives up when the signal aborts (a cancelled job), even while the host has
  * not answered yet: a late answer is then thrown away. The client itself takes no signal.
@@ -33660,6 +34525,7 @@ function downloadState(record, fields, failed) {
         error,
         numDownloaded: optionalNumber(record[fields.downloaded]),
         numRequested: optionalNumber(record[fields.requested]),
+        totalCost: fields.cost === undefined ? undefined : optionalNumber(record[fields.cost]),
         format: format === 'csv' || format === 'json' ? format : undefined
     };
 }
@@ -33970,8 +34836,8 @@ function shardLine(shard, files) {
 function totalBytes(report) {
     return localFiles(report).reduce((sum, file) => sum + file.bytes, 0);
 }
-/** Undefined when a file's format was unknown, or nothing was downloaded. */
-function totalRecords(report) {
+/** Rows the downloaded files hold; undefined when a file's format was unknown, or nothing was downloaded. */
+function totalRows(report) {
     if (!report.downloads)
         return undefined;
     let sum = 0;
@@ -33982,8 +34848,67 @@ function totalRecords(report) {
     }
     return sum;
 }
+/**
+ * Records delivered: the API's count for the whole download; else (a shard, or no count from the
+ * API) the rows, but only of JSON lines, where a row is a record. Never CSV rows, which a view
+ * without flattening spreads one record over.
+ */
+function recordCount(report) {
+    const bill = report.bill;
+    if (bill?.records !== undefined && !report.shard)
+        return bill.records;
+    return bill?.rowsAreRecords ? totalRows(report) : undefined;
+}
+/** Credits this run reports: the download's cost and the count's, where the API gave either. */
+function creditsOf(bill) {
+    const costs = [bill?.cost, bill?.count?.cost].filter(cost => cost !== undefined);
+    return costs.length > 0 ? costs.reduce((sum, cost) => sum + cost, 0) : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/report/bill.ts
+
+
+
+const credits = (n) => `${formatCount(n)} credit${n === 1 ? '' : 's'}`;
+/**
+ * The summary's lines on what was counted, bought and paid, and on records against rows where the
+ * two differ: Datafiniti counts and charges records, and a CSV without a flattening view spreads one
+ * record's nested fields (categories, prices, …) over several rows.
+ */
+function billLines(report) {
+    const { bill } = report;
+    if (!bill)
+        return [];
+    const lines = [];
+    const { count } = bill;
+    if (bill.wouldBuy !== undefined && count) {
+        lines.push(`**Dry run**: the query matches **${formatCount(count.numFound)}** records; a real run would buy ` +
+            `**${formatCount(bill.wouldBuy)}** of them. Nothing was bought.`);
+    }
+    else if (count) {
+        lines.push(`Counted before buying: the query matched **${formatCount(count.numFound)}** records.`);
+    }
+    if (count?.cost !== undefined)
+        lines.push(`The count cost ${credits(count.cost)}.`);
+    const records = recordCount(report);
+    if (bill.wouldBuy === undefined && (bill.records !== undefined || bill.cost !== undefined)) {
+        const what = bill.records === undefined ? 'The download' : `**${formatCount(bill.records)}** records`;
+        const cost = bill.cost === undefined ? '' : ` for **${credits(bill.cost)}**`;
+        const whole = report.shard ? ' (the whole download, every shard together)' : '';
+        lines.push(`Bought: ${what}${cost}${whole}, as Datafiniti counts them.`);
+    }
+    const rows = totalRows(report);
+    if (rows !== undefined && bill.records !== undefined && rows !== (records ?? bill.records)) {
+        lines.push(report.shard
+            ? `This shard's files hold **${formatCount(rows)}** rows of the download's ${formatCount(bill.records)} records.`
+            : `The files hold **${formatCount(rows)}** rows for ${formatCount(bill.records)} records: without a ` +
+                `flattening '${Inputs.View}', Datafiniti's CSV spreads one record's nested fields over several rows.`);
+    }
+    return lines.length > 0 ? [...lines, ''] : [];
+}
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
+
 
 
 
@@ -33996,13 +34921,31 @@ const CHECKS = {
     length: 'length',
     none: 'none'
 };
-/** A line break would end the table row (or the heading) and let the rest be any Markdown. */
+/**
+ * Text from outside (a status, an error, a file name, a request id, a host) as a code span: in
+ * one, nothing is Markdown (no link, image, HTML, emphasis or bare-URL autolink), where escaping
+ * each metacharacter would still leave GitHub's autolinks live. One line (a line break would end
+ * the row or the heading); `cell`: a pipe is escaped as GFM tables want, inside spans too.
+ */
+function inert(text, { cell = false } = {}) {
+    const line = safeText(text);
+    if (line === '')
+        return '';
+    const safe = cell ? line.replace(/\|/g, '\\|') : line;
+    // A fence longer than any run of backticks inside; a space keeps one at either end apart.
+    const longest = Math.max(0, ...Array.from(safe.matchAll(/`+/g), run => run[0].length));
+    const fence = '`'.repeat(longest + 1);
+    const pad = /^`|`$|^ .* $/.test(safe) ? ' ' : '';
+    return `${fence}${pad}${safe}${pad}${fence}`;
+}
+/** Our own text for a table cell or a heading: one line, no pipe, no HTML. */
 function escapeCell(text) {
     return safeText(text)
         .replace(/&/g, '&amp;')
         .replace(/</g, '&lt;')
         .replace(/>/g, '&gt;')
-        .replace(/\|/g, '&#124;');
+        .replace(/\|/g, '&#124;')
+        .replace(/[[\]]/g, '\\$&');
 }
 /**
  * The job summary as Markdown. Shows file names and hosts only: never the token, never a signed
@@ -34010,13 +34953,18 @@ function escapeCell(text) {
  */
 function renderSummary(report) {
     const lines = [];
-    const records = totalRecords(report);
+    const records = recordCount(report);
+    const rows = totalRows(report);
     const shard = report.shard ? `, ${describeShard(report.shard)}` : '';
-    lines.push(`### Datafiniti download${report.requestId ? ` ${escapeCell(report.requestId)}` : ''}${shard}: ${escapeCell(report.status)}`, '');
+    lines.push(`### Datafiniti download${report.requestId ? ` ${inert(report.requestId)}` : ''}${shard}: ${inert(report.status)}`, '');
+    // A dry run has no files to describe: what it counted is the whole story.
+    if (report.bill?.wouldBuy !== undefined)
+        return [...lines, ...billLines(report)].join('\n') + '\n';
     const facts = [
         `**${report.results.length}** file(s)`,
         report.downloads ? `**${formatBytes(totalBytes(report))}**` : undefined,
         records === undefined ? undefined : `**${formatCount(records)}** records`,
+        rows === undefined || rows === records ? undefined : `**${formatCount(rows)}** rows`,
         `waited ${formatDuration(report.waitedMs)}`,
         report.downloads ? `downloaded in ${formatDuration(report.downloadMs)}` : undefined
     ].filter(Boolean);
@@ -34026,8 +34974,14 @@ function renderSummary(report) {
         lines.push(`Shard **${index}** of **${count}**: ${formatCount(report.results.length)} of the download's ` +
             `**${formatCount(totalFiles)}** result file(s); the other shards take the rest.`, '');
     }
+    if (report.window) {
+        const { field, from, to } = report.window;
+        lines.push(`Window: records whose \`${escapeCell(field)}\` is on or after **${from.toISOString().slice(0, 10)}** ` +
+            `(UTC), as of ${to.toISOString().slice(0, 16).replace('T', ' ')} UTC.`, '');
+    }
+    lines.push(...billLines(report));
     if (report.noResults !== undefined) {
-        lines.push(`No results: ${escapeCell(report.noResults)}`);
+        lines.push(`No results: ${inert(report.noResults)}`);
         return lines.join('\n') + '\n';
     }
     const expiry = (date) => date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
@@ -34035,18 +34989,18 @@ function renderSummary(report) {
     if (!report.downloads) {
         lines.push('| File | Host | Expires |', '| --- | --- | --- |');
         for (const result of shown) {
-            const host = escapeCell(new URL(result.url).host);
-            lines.push(`| ${escapeCell(result.name)} | ${host} | ${expiry(result.expiresAt)} |`);
+            const host = inert(new URL(result.url).host, { cell: true });
+            lines.push(`| ${inert(result.name, { cell: true })} | ${host} | ${expiry(result.expiresAt)} |`);
         }
     }
     else {
-        lines.push('| File | Size | Records | Expires | Check |', '| --- | ---: | ---: | --- | --- |');
+        lines.push('| File | Size | Rows | Expires | Check |', '| --- | ---: | ---: | --- | --- |');
         for (const { local: file, expiresAt } of shown) {
             if (!file)
                 continue;
             const count = file.records === undefined ? '' : formatCount(file.records);
             const size = formatBytes(file.bytes);
-            lines.push(`| ${escapeCell(file.name)} | ${size} | ${count} | ${expiry(expiresAt)} | ${CHECKS[file.integrity]} |`);
+            lines.push(`| ${inert(file.name, { cell: true })} | ${size} | ${count} | ${expiry(expiresAt)} | ${CHECKS[file.integrity]} |`);
         }
     }
     if (report.results.length > SUMMARY_MAX_ROWS) {
@@ -34068,7 +35022,7 @@ function renderSummary(report) {
         lines.push('', `${kind}: ${link} (${escapeCell(details)}).`);
     }
     else if (report.downloads) {
-        lines.push('', `Files are in \`${escapeCell(report.downloadPath)}\`.`);
+        lines.push('', `Files are in ${inert(report.downloadPath)}.`);
     }
     return lines.join('\n') + '\n';
 }
@@ -34101,19 +35055,19 @@ function newRunState() {
  * every secret (finalMessage); everything here is escaped, as it may quote a server.
  */
 function renderFailureSummary(state, message) {
-    const id = state.requestId === undefined ? '' : ` ${escapeCell(state.requestId)}`;
+    const id = state.requestId === undefined ? '' : ` ${inert(state.requestId)}`;
     const lines = [
         `### Datafiniti download${id}: failed while ${Stages[state.stage]}`,
         '',
-        ...message.split('\n').map(line => `> ${escapeCell(line)}`),
+        ...message.split('\n').map(line => `> ${inert(line)}`),
         ''
     ];
     const facts = [];
     if (state.status !== undefined)
-        facts.push(`Last status: ${escapeCell(state.status)}`);
+        facts.push(`Last status: ${inert(state.status)}`);
     if (state.filesTotal !== undefined) {
         const kept = state.filesDone > 0 && state.downloadPath !== undefined
-            ? `, kept in \`${escapeCell(state.downloadPath)}\``
+            ? `, kept in ${inert(state.downloadPath)}`
             : '';
         facts.push(`${state.filesDone} of ${state.filesTotal} file(s) downloaded and verified ` +
             `(${formatBytes(state.bytesDone)})${kept}`);
@@ -34129,13 +35083,13 @@ function renderFailureSummary(state, message) {
 
 
 
+/** The manifest's shape; readers of earlier versions' files are listed in `READABLE`. */
+const MANIFEST_VERSION = 2;
+const READABLE = [1, MANIFEST_VERSION];
 function manifestFor(report, context) {
     const files = localFiles(report);
-    const records = files.every(f => f.records !== undefined)
-        ? files.reduce((sum, f) => sum + (f.records ?? 0), 0)
-        : null;
     return {
-        version: 1,
+        version: MANIFEST_VERSION,
         requestId: report.requestId,
         apiVersion: context.apiVersion,
         query: context.query ?? null,
@@ -34146,17 +35100,27 @@ function manifestFor(report, context) {
         totals: {
             files: files.length,
             bytes: files.reduce((sum, f) => sum + f.bytes, 0),
-            records
+            records: recordCount(report) ?? null,
+            rows: totalRows(report) ?? null,
+            credits: creditsOf(report.bill) ?? null
         },
+        numFound: report.bill?.count?.numFound ?? null,
         files: report.results.flatMap(({ local: file, createdAt, expiresAt }) => file ? [manifestEntry(file, createdAt, expiresAt)] : []),
-        shard: report.shard ?? null
+        shard: report.shard ?? null,
+        window: report.window
+            ? {
+                field: report.window.field,
+                from: report.window.from.toISOString(),
+                to: report.window.to.toISOString()
+            }
+            : null
     };
 }
 function manifestEntry(file, createdAt, expiresAt) {
     return {
         name: file.name,
         bytes: file.bytes,
-        records: file.records ?? null,
+        rows: file.records ?? null,
         sha256: file.sha256,
         etag: file.etag ?? null,
         integrity: file.integrity,
@@ -34172,7 +35136,10 @@ function earliest(dates) {
 async function writeManifest(dir, manifest) {
     const target = external_node_path_.join(dir, manifestName(manifest.shard));
     const part = `${target}.part`;
-    await onDisk(() => (0,promises_.writeFile)(part, `${JSON.stringify(manifest, null, 2)}\n`));
+    // As a data file's: whatever is there (a symlink planted to redirect the write) goes first, and
+    // the open is exclusive, so a link made in between is refused rather than followed.
+    await onDisk(() => (0,promises_.rm)(part, { force: true }));
+    await onDisk(() => (0,promises_.writeFile)(part, `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' }));
     await onDisk(() => (0,promises_.rename)(part, target));
     return target;
 }
@@ -34196,7 +35163,8 @@ async function readManifest(dir, shard = null) {
         if (parsed === null || typeof parsed !== 'object')
             return undefined;
         const manifest = parsed;
-        return manifest.version === 1 && Array.isArray(manifest.files)
+        // An earlier version's files carry everything a re-run checks (name, bytes, sha256, etag).
+        return READABLE.includes(Number(manifest.version)) && Array.isArray(manifest.files)
             ? manifest
             : undefined;
     }
@@ -34248,7 +35216,7 @@ function noResultsReason(report) {
         return `Datafiniti download request ${report.requestId} is ${report.status} but lists no result files: nothing to download.`;
     }
     const files = localFiles(report);
-    if (files.length > 0 && totalRecords(report) === 0) {
+    if (files.length > 0 && totalRows(report) === 0) {
         return `Download ${report.requestId} holds no records: its ${files.length} file(s) are empty but for headers.`;
     }
     return undefined;
@@ -34297,8 +35265,8 @@ async function settleResults(report, context, log) {
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 
 
+const outputs_text = (value) => (value === undefined ? '' : String(value));
 function setOutputs(report, setOutput) {
-    const records = totalRecords(report);
     setOutput(Outputs.RequestId, report.requestId);
     setOutput(Outputs.Status, report.status);
     setOutput(Outputs.Urls, JSON.stringify(urlsOf(report)));
@@ -34308,8 +35276,12 @@ function setOutputs(report, setOutput) {
     setOutput(Outputs.Shard, report.shard ? `${report.shard.index}/${report.shard.count}` : '');
     setOutput(Outputs.DownloadFileCount, String(report.shard?.totalFiles ?? report.results.length));
     setOutput(Outputs.TotalBytes, String(totalBytes(report)));
-    setOutput(Outputs.RecordCount, records === undefined ? '' : String(records));
+    setOutput(Outputs.RecordCount, outputs_text(recordCount(report)));
+    setOutput(Outputs.RowCount, outputs_text(totalRows(report)));
+    setOutput(Outputs.NumFound, outputs_text(report.bill?.count?.numFound));
+    setOutput(Outputs.Credits, outputs_text(creditsOf(report.bill)));
     setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '');
+    setOutput(Outputs.Since, report.window?.from.toISOString() ?? '');
     setOutput(Outputs.Manifest, report.manifestPath ?? '');
     for (const [name, value] of Object.entries(report.receipt?.outputs ?? {}))
         setOutput(name, value);
@@ -34335,12 +35307,20 @@ function warnAbout(report, log, clock) {
     }
 }
 function conclusion(report) {
-    const records = totalRecords(report);
+    const { bill } = report;
+    if (bill?.wouldBuy !== undefined) {
+        return (`Dry run: the query matches ${formatCount(bill.count?.numFound ?? 0)} records, a real run would buy ` +
+            `${formatCount(bill.wouldBuy)}; nothing was bought`);
+    }
+    const records = recordCount(report);
+    const rows = totalRows(report);
     const parts = [`${report.results.length} file(s)`];
     if (report.downloads)
         parts.push(formatBytes(totalBytes(report)));
     if (records !== undefined)
         parts.push(`${formatCount(records)} records`);
+    if (rows !== undefined && rows !== records)
+        parts.push(`${formatCount(rows)} rows`);
     return `Datafiniti download ${report.requestId} ${report.status}: ${parts.join(', ')}`;
 }
 
@@ -34354,6 +35334,17 @@ function announce(settings, log) {
     log.info(`${source} at ${new URL(settings.apiUrl).host} (API ${settings.apiVersion}), mode ${settings.mode}`);
     log.info(`Poll every ${formatDuration(settings.pollIntervalMs)} for up to ${formatDuration(settings.waitTimeoutMs)}; ` +
         `${settings.concurrency} download(s) at once, ${settings.maxRetries} retries`);
+}
+
+;// CONCATENATED MODULE: ./src/api/client.ts
+
+/** Masks each URL of a result list in every form it could be printed (secrets.ts urlSecrets). */
+function maskUrls(files, mask) {
+    if (!mask)
+        return;
+    for (const file of files)
+        for (const secret of urlSecrets(file.url))
+            mask(secret);
 }
 
 ;// CONCATENATED MODULE: ./src/api/expiry.ts
@@ -34414,6 +35405,9 @@ function expiryFromUrl(url) {
 ;// CONCATENATED MODULE: ./src/api/v3.ts
 
 
+
+
+
 const FAILED_STATUSES = new Set(['failed', 'error', 'cancelled', 'canceled']);
 /** Datafiniti API v3: HTTP Basic with the token as user name and an empty password. */
 class V3Client {
@@ -34467,6 +35461,14 @@ class V3Client {
             return String(id);
         }, { idempotent: false });
     }
+    /**
+     * v3 documents no count that does not buy: a request object's `numFound` exists only once the
+     * download is created (and charged). Refused before any request, rather than guessed.
+     */
+    countMatches(spec) {
+        return Promise.reject(new FatalError(`API v3 cannot count the records a query matches without creating (and paying for) a download ` +
+            `of ${spec.dataType}: '${Inputs.MaxRecords}' and '${Inputs.DryRun}' need '${Inputs.ApiVersion}: v4'.`));
+    }
     async getRequest(id, options) {
         const endpoint = `GET /v3/requests/${id}`;
         return this.ctx.call(endpoint, async () => {
@@ -34489,7 +35491,7 @@ class V3Client {
                 failForStatus(endpoint, res, this.secrets, this.ctx.now());
             const body = parseJson(endpoint, res, this.secrets);
             const items = Array.isArray(body) ? body : [body];
-            return items.map((item, index) => {
+            const files = items.map((item, index) => {
                 const url = resultUrl(item, index, {
                     endpoint,
                     res,
@@ -34503,11 +35505,14 @@ class V3Client {
                     createdAt: parseApiDate(created)
                 };
             });
+            maskUrls(files, this.ctx.mask);
+            return files;
         }, options);
     }
 }
 
 ;// CONCATENATED MODULE: ./src/api/v4.ts
+
 
 
 
@@ -34549,6 +35554,30 @@ class V4Client {
             return id;
         }, { idempotent: false });
     }
+    /**
+     * `POST /v4/{type}/search` without `download` is a search: it answers `num_found` (every match)
+     * and returns `num_records` records, charged as such (`total_cost`). One record is the least it
+     * takes, so the count costs at most one record and creates nothing.
+     */
+    async countMatches(spec) {
+        const endpoint = `POST /v4/${spec.dataType}/search`;
+        const body = JSON.stringify({ query: spec.query, num_records: 1 });
+        return this.ctx.call(endpoint, async () => {
+            const res = await this.ctx.http.postText(`${this.ctx.baseUrl}/v4/${spec.dataType}/search`, { ...this.headers(), 'Content-Type': 'application/json' }, body);
+            if (res.status < 200 || res.status >= 300) {
+                failForStatus(endpoint, res, this.secrets, this.ctx.now());
+            }
+            const answer = parseJson(endpoint, res, this.secrets);
+            const record = answer !== null && typeof answer === 'object' && !Array.isArray(answer)
+                ? answer
+                : {};
+            const numFound = optionalNumber(record['num_found']);
+            if (numFound === undefined || !Number.isSafeInteger(numFound)) {
+                throw wrongShape(endpoint, res.status, 'no "num_found" count', res.text, this.secrets);
+            }
+            return { numFound, cost: optionalNumber(record['total_cost']) };
+        });
+    }
     async download(id, options) {
         const endpoint = `GET /v4/downloads/${id}`;
         return this.ctx.call(endpoint, async () => {
@@ -34562,7 +35591,12 @@ class V4Client {
     }
     async getRequest(id, options) {
         const { record } = await this.download(id, options);
-        return downloadState(record, { downloaded: 'num_downloaded', requested: 'num_records', format: 'format' }, FAILED);
+        return downloadState(record, {
+            downloaded: 'num_downloaded',
+            requested: 'num_records',
+            format: 'format',
+            cost: 'total_cost'
+        }, FAILED);
     }
     /** `results` fills in while the download runs: it is read only once the download is complete. */
     async getResults(id, options) {
@@ -34575,10 +35609,12 @@ class V4Client {
             throw wrongShape(`GET /v4/downloads/${id}`, res.status, 'no "results" array', res.text, this.secrets);
         }
         const endpoint = `GET /v4/downloads/${id}`;
-        return results.map((item, index) => {
+        const files = results.map((item, index) => {
             const url = resultUrl(item, index, { endpoint, res, secrets: this.secrets, strings: true });
             return { url, expiresAt: expiryFromUrl(url) };
         });
+        maskUrls(files, this.ctx.mask);
+        return files;
     }
 }
 
@@ -34686,7 +35722,8 @@ function apiClient(settings, { http, clock, runner, signal }) {
         baseUrl: settings.apiUrl,
         token: settings.token,
         call,
-        now: () => clock.now()
+        now: () => clock.now(),
+        mask: secret => runner.setSecret(secret)
     });
 }
 async function create(client, spec, { runner }) {
@@ -34747,9 +35784,6 @@ function startProgress(label, log, clock, everyMs = 5000) {
 // controls, line separators and bidirectional overrides that would make a log line lie.
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069"*:<>?|\\/]/g;
-// Device names Windows reserves in every directory, whatever the case and whatever follows the
-// first dot (`nul.tar.gz` is NUL too); superscript digits count as digits there.
-const WINDOWS_DEVICE = /^(?:con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³]|conin\$|conout\$)\s*(?:\.|$)/i;
 const PART_SUFFIX = '.part';
 /**
  * Most file systems take 255 bytes per name, and each file also owns `<name>.part` while it
@@ -34805,7 +35839,7 @@ function fitted(name, tag) {
     const chars = Array.from(stem);
     for (let cut = 0;; cut++) {
         const candidate = `${chars.slice(cut).join('').trimStart()}${tag}${ext}`;
-        const safe = WINDOWS_DEVICE.test(candidate) ? `_${candidate}` : candidate;
+        const safe = isWindowsDeviceName(candidate) ? `_${candidate}` : candidate;
         if (bytes(safe) <= MAX_NAME_BYTES || cut >= chars.length)
             return safe;
     }
@@ -34838,58 +35872,6 @@ function assignFileNames(urls) {
         taken.add(sameFile(name + PART_SUFFIX));
         return name;
     });
-}
-
-;// CONCATENATED MODULE: ./src/support/abort.ts
-/**
- * A controller that aborts when `parent` does, for work that must also stop on its own (the first
- * failure of several transfers stops the rest). `dispose` unhooks it from the parent.
- */
-function linkedAbort(parent) {
-    const controller = new AbortController();
-    const forward = () => controller.abort(parent?.reason);
-    if (parent?.aborted)
-        forward();
-    else
-        parent?.addEventListener('abort', forward, { once: true });
-    return { controller, dispose: () => parent?.removeEventListener('abort', forward) };
-}
-/**
- * Signals for many tasks under one parent, with one listener on the parent however many tasks
- * there are. Each transfer listens to its signal (a request, a body, a retry's sleep): on one
- * shared signal that is a listener per file or part in flight, and Node warns past ten
- * (MaxListenersExceededWarning) when the job is normal, a hundred files at 16 connections.
- */
-class AbortFanout {
-    parent;
-    children = new Set();
-    forward = () => {
-        for (const child of this.children)
-            child.abort(this.parent.reason);
-        this.children.clear();
-    };
-    constructor(parent) {
-        this.parent = parent;
-        parent.addEventListener('abort', this.forward, { once: true });
-    }
-    /** A signal that aborts with the parent; `dispose` once its task is done. */
-    child() {
-        const controller = new AbortController();
-        if (this.parent.aborted)
-            controller.abort(this.parent.reason);
-        else
-            this.children.add(controller);
-        return {
-            signal: controller.signal,
-            dispose: () => {
-                this.children.delete(controller);
-            }
-        };
-    }
-    dispose() {
-        this.parent.removeEventListener('abort', this.forward);
-        this.children.clear();
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/transfer/csv-scan-wasm.ts
@@ -35255,8 +36237,15 @@ async function requestFile(http, file, headers, accepted, signal, now) {
     const res = await getStreamUnlessAborted(http, file.url, headers, signal);
     if (accepted.includes(res.status))
         return res;
-    const text = await readLimited(res.body, 16 * 1024).catch(() => '');
-    throw fileStatusError(file, res.status, text, header(res.headers, 'retry-after'), now());
+    // A body that breaks or stalls still leaves the status to go by; the stall is named with it.
+    let broken = '';
+    const text = await readLimited(res.body, 16 * 1024).catch((error) => {
+        broken = ` (its body: ${errorMessage(error)})`;
+        return '';
+    });
+    const error = fileStatusError(file, res.status, text, header(res.headers, 'retry-after'), now());
+    error.message += broken;
+    throw error;
 }
 /**
  * What the host says about a file, from a request for its first byte: a pre-signed URL is signed
@@ -35329,7 +36318,7 @@ const pace_MiB = 1024 * 1024;
 /**
  * A first connection faster than this takes the whole file alone. On a link this fast the work
  * per byte, not the connection, sets the pace, and more connections only add to it: 1 GiB from
- * 127.0.0.1 took 0.99 s on one connection and 1.88 s over four ranges (bench case 1, 244efc1).
+ * 127.0.0.1 takes about 1 s on one connection and nearly 2 s over four ranges (bench/RESULTS.md).
  * There the first 16 MiB came at 306–814 MiB/s; S3 gives one connection about 100 MB/s at best.
  */
 const DEFAULT_SINGLE_STREAM_ABOVE = 192 * pace_MiB;
@@ -35371,8 +36360,8 @@ class Pace {
     /**
      * After each write of the first connection: decides once the sample is in, or as soon as the
      * connection has fallen behind the limit, so that a capped link (S3) starts its other
-     * connections within the first chunks: waiting out the sample at 25 MiB/s cost the 512 MiB
-     * capped download of bench case 2 a quarter of a second (0.93× aria2c became 1.06×).
+     * connections within the first chunks: waiting out the sample at 25 MiB/s would cost a capped
+     * 512 MiB download a quarter of a second, a tenth of its time.
      */
     check() {
         if (this.done)
@@ -35563,7 +36552,7 @@ async function streamToFile(body, file, part, options) {
     };
     // Synchronous writes, one per chunk as it arrives, as curl and aria2 write: a write into the
     // page cache takes microseconds, and a round trip through libuv's thread pool for each one cost
-    // more than the write itself (bench case 1, 1 GiB: 2.8 s with it, 1.8 s without). The loop
+    // more than the write itself (1 GiB from loopback: 2.8 s with it, 1.8 s without). The loop
     // waits only when the kernel throttles a disk that cannot keep up, and then so would anything.
     // The chunk's memory is reused once this returns (direct-get.ts): nothing keeps it.
     /** Writes what fits of the chunk; false once the part is full. */
@@ -36459,7 +37448,7 @@ function once(fn) {
 
 
 /** The run's report once the result files are listed: this job's share of them, named. */
-function reportFor(settings, requestId, completed, downloads) {
+function reportFor(settings, requestId, completed, downloads, count) {
     const { shard } = settings;
     // Named over the whole list, so that a file has the same name whichever shard takes it.
     const names = assignFileNames(completed.results.map(result => result.url));
@@ -36482,7 +37471,13 @@ function reportFor(settings, requestId, completed, downloads) {
         waitedMs: completed.waitedMs,
         downloadMs: 0,
         noResults: undefined,
-        shard: shard && { ...shard, totalFiles: completed.results.length }
+        shard: shard && { ...shard, totalFiles: completed.results.length },
+        bill: {
+            count,
+            records: completed.state.numDownloaded,
+            cost: completed.state.totalCost,
+            rowsAreRecords: names.length > 0 && names.every(name => formatOf(name, completed.state.format) === 'json')
+        }
     };
 }
 /** The report of a query that matched nothing: no request, no files. */
@@ -36534,7 +37529,7 @@ async function download(planned, { downloadPath: dir, shard }, settings, { http,
             onSize: progress.expect
         });
         for (const [i, file] of files.entries()) {
-            const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`;
+            const records = file.records === undefined ? '' : `, ${formatCount(file.records)} rows`;
             runner.info(`${file.name}: ${formatBytes(file.bytes)}${records} from ${describeUrl(planned[i]?.url ?? '')}`);
         }
         return files;
@@ -36544,7 +37539,134 @@ async function download(planned, { downloadPath: dir, shard }, settings, { http,
     }
 }
 
+;// CONCATENATED MODULE: ./src/steps/estimate.ts
+
+
+
+
+/** Records a download of `spec` would buy out of `numFound` matches. */
+function wouldBuy(spec, numFound) {
+    return spec.numRecords === 'all' ? numFound : Math.min(spec.numRecords, numFound);
+}
+/**
+ * Whether the run must count before buying: a dry run always; `max-records` only when the download
+ * could exceed it. A `num-records` at or below `max-records` caps the download already, so the
+ * count (a call, and up to one record's cost) would change nothing.
+ */
+function needsCount(spec, budget) {
+    if (budget.dryRun)
+        return true;
+    if (budget.maxRecords === undefined)
+        return false;
+    return spec.numRecords === 'all' || spec.numRecords > budget.maxRecords;
+}
+/** Why a download of `spec` is refused: it would buy more than `max-records`, and what to do. */
+function overBudget(spec, numFound, maxRecords) {
+    const buys = wouldBuy(spec, numFound);
+    const capped = buys < numFound
+        ? ` ('${Inputs.NumRecords}' ${spec.numRecords} would buy ${formatCount(buys)})`
+        : '';
+    return (`The query matches ${formatCount(numFound)} records${capped}, more than '${Inputs.MaxRecords}' ` +
+        `${formatCount(maxRecords)} allows: nothing was bought. Narrow the query, raise '${Inputs.MaxRecords}' ` +
+        `to at least ${buys}, or set '${Inputs.NumRecords}: ${maxRecords}' to take only ${formatCount(maxRecords)} ` +
+        `records on purpose.`);
+}
+/**
+ * Counts the records `spec` matches, right before the download of exactly that spec is created, when
+ * `max-records` or `dry-run` asks; fails, before anything is bought, when the download would exceed
+ * `max-records` (a dry run only warns). Undefined when nothing was counted.
+ */
+async function estimate(client, spec, budget, { runner }) {
+    if (!needsCount(spec, budget)) {
+        if (budget.maxRecords !== undefined) {
+            runner.info(`'${Inputs.NumRecords}' ${spec.numRecords} is within '${Inputs.MaxRecords}' ${budget.maxRecords}: ` +
+                `the download cannot exceed it, so the matches are not counted.`);
+        }
+        return undefined;
+    }
+    return runner.group('Count matching records', async () => {
+        const count = await client.countMatches(spec);
+        // Set at once: a run refused below still tells the user how many records the query matches.
+        runner.setOutput(Outputs.NumFound, String(count.numFound));
+        const cost = count.cost === undefined ? '' : ` (the count cost ${formatCount(count.cost)} credit(s))`;
+        runner.info(`The query matches ${formatCount(count.numFound)} ${spec.dataType} records; a download would buy ` +
+            `${formatCount(wouldBuy(spec, count.numFound))} of them${cost}`);
+        const { maxRecords } = budget;
+        if (maxRecords !== undefined && wouldBuy(spec, count.numFound) > maxRecords) {
+            const message = overBudget(spec, count.numFound, maxRecords);
+            if (!budget.dryRun)
+                throw new FatalError(message);
+            runner.warning(`A run without '${Inputs.DryRun}' would fail: ${message}`);
+        }
+        return count;
+    });
+}
+/** A dry run: counts the matches of the spec a real run would create, and creates nothing. */
+async function dryRun(client, spec, budget, ports, downloads) {
+    const count = (await estimate(client, spec, { ...budget, dryRun: true }, ports)) ?? {
+        numFound: 0,
+        cost: undefined
+    };
+    ports.runner.info(`'${Inputs.DryRun}' is true: no download is created, nothing is bought.`);
+    return {
+        ...noMatchesReport(downloads),
+        status: 'DRY RUN',
+        bill: {
+            count,
+            records: undefined,
+            cost: undefined,
+            rowsAreRecords: false,
+            wouldBuy: wouldBuy(spec, count.numFound)
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/steps/incremental.ts
+
+
+
+/** Reads the mark where `since: last-success` asks, and composes the query, before any create. */
+async function planQuery(settings, ports) {
+    const { runner, clock } = ports;
+    const askedAt = new Date(clock.now());
+    const spec = settings.window;
+    let window;
+    if (spec && settings.query) {
+        window = await runner.group('Window', () => planWindow(spec, ports.marks, askedAt, runner));
+    }
+    runner.setOutput(Outputs.Since, window?.from.toISOString() ?? '');
+    return {
+        spec: settings.query && window
+            ? windowedQuery(settings.query, window.field, window.from)
+            : settings.query,
+        window,
+        askedAt,
+        created: false
+    };
+}
+/** After a successful run that created its download: the mark the next `last-success` run reads. */
+async function keepMark(settings, plan, requestId, ports) {
+    const scope = settings.window?.scope;
+    if (!scope || !settings.window)
+        return;
+    if (!plan.created) {
+        ports.runner.info(`The mark stays where it was: this attempt did not create the download it delivered, so the ` +
+            `moment it was created is not known here. The next run overlaps rather than leaving a gap.`);
+        return;
+    }
+    const mark = {
+        version: 1,
+        createdAt: plan.askedAt.toISOString(),
+        field: settings.window.field,
+        queryHash: scope.queryHash,
+        runId: scope.runId,
+        requestId
+    };
+    await ports.runner.group('Leave the mark', () => leaveMark(scope, mark, ports.marks, ports.runner));
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline.ts
+
 
 
 
@@ -36572,18 +37694,40 @@ async function runPipeline(settings, ports, state = newRunState()) {
     });
     const client = apiClient(settings, ports);
     state.stage = settings.requestId ? 'wait' : 'create';
+    // The window (`since`) is composed onto the query here, before anything counts or creates.
+    const queryPlan = await planQuery(settings, ports);
+    const spec = queryPlan.spec;
+    if (spec && settings.dryRun) {
+        // Counted on the very spec a real run would create; nothing is created, the mark stays.
+        const report = await dryRun(client, spec, settings, ports, delivery.downloads);
+        report.window = queryPlan.window;
+        await publishReport(report, runner, clock);
+        return report;
+    }
     let requestId;
+    let matches;
     try {
         requestId =
             settings.requestId ??
-                (await createOnce(() => create(client, settings.query, ports), settings, ports.memory, runner));
+                (await createOnce(async () => {
+                    // Right before the create, on the spec it sends: a re-run reusing a download skips both.
+                    if (spec)
+                        matches = await estimate(client, spec, settings, ports);
+                    queryPlan.created = true;
+                    return create(client, spec, ports);
+                }, settings, ports.memory, runner));
     }
     catch (error) {
         // A query that matched nothing made no download: the user's `if-no-results` says what next.
         if (!(error instanceof NoMatchesError))
             throw error;
         const report = noMatchesReport(delivery.downloads);
+        report.window = queryPlan.window;
+        if (matches)
+            report.bill = { count: matches, records: undefined, cost: undefined, rowsAreRecords: false };
         await settleNoResults(report, error.message, ifNoResults, runner);
+        // Nothing matched when the download was asked for: the next window may start from then.
+        await keepMark(settings, queryPlan, '', ports);
         await publishReport(report, runner, clock);
         return report;
     }
@@ -36601,14 +37745,12 @@ async function runPipeline(settings, ports, state = newRunState()) {
     }));
     state.status = completed.state.status;
     runner.setOutput(Outputs.Status, completed.state.status);
-    const report = reportFor(settings, requestId, completed, delivery.downloads);
+    const report = reportFor(settings, requestId, completed, delivery.downloads, matches);
+    report.window = queryPlan.window;
     const count = report.results.length;
     // A shard past the last file has nothing to do: worth a warning, not a failure.
     if (report.shard)
         runner[count > 0 ? 'info' : 'warning'](shardLine(report.shard, count));
-    // The signature of a signed URL is the credential: masked in case a later step prints a URL.
-    for (const secret of signatureSecrets(urlsOf(report)))
-        runner.setSecret(secret);
     if (delivery.downloads && count > 0) {
         state.stage = 'download';
         Object.assign(state, { filesTotal: count, downloadPath: report.downloadPath });
@@ -36631,6 +37773,8 @@ async function runPipeline(settings, ports, state = newRunState()) {
         const paths = [...localFiles(report).map(file => file.path), report.manifestPath ?? []].flat();
         report.receipt = await delivery.deliver({ requestId, paths, root: report.downloadPath });
     }
+    // Only a run that got this far has delivered: a failed or cancelled one never moves the mark.
+    await keepMark(settings, queryPlan, requestId, ports);
     state.stage = 'report';
     await publishReport(report, runner, clock);
     return report;
@@ -36976,11 +38120,10 @@ async function run(env = process.env) {
     const hasher = defaultHasher();
     try {
         const settings = parseSettings(env, process.cwd());
-        // The socket timeout catches a host that never answers; a body that stops mid-way is caught
-        // sooner, and named, by the downloader's own stall timer.
-        const transport = { socketTimeoutMs: settings.stallTimeoutMs * 2 };
+        // Every answer, head and body, API or file, is under the stall timeout and the job's signal.
+        const transport = { socketTimeoutMs: settings.stallTimeoutMs, signal: lifetime.signal };
         const api = createHttp({ ...transport, direct: false });
-        const files = createHttp({ ...transport, direct: settings.directDownloads });
+        const files = createHttp({ ...transport, direct: settings.directDownloads, files: {} });
         http.push(api, files);
         const ports = {
             http: { api, files },
@@ -36988,6 +38131,7 @@ async function run(env = process.env) {
             runner,
             artifacts: githubArtifacts(env),
             memory: githubRequestMemory(env),
+            marks: githubMarks(env, api, settings.githubToken),
             signal: lifetime.signal,
             disk: { freeBytes: freeBytesAt },
             hasher

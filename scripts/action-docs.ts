@@ -25,9 +25,20 @@ export const COMMON = {
     'mode',
     'artifact-name',
     'retention-days',
-    'if-no-results'
+    'if-no-results',
+    'max-records',
+    'dry-run'
   ],
-  outputs: ['request-id', 'status', 'artifact-name', 'file-count', 'record-count', 'manifest']
+  outputs: [
+    'request-id',
+    'status',
+    'artifact-name',
+    'file-count',
+    'record-count',
+    'row-count',
+    'num-found',
+    'manifest'
+  ]
 } as const satisfies Record<'inputs' | 'outputs', readonly string[]>
 
 export type Category = 'common' | 'advanced'

@@ -1,5 +1,6 @@
 /** What the v3 and v4 API roles share: the auth check, JSON answers and scripted status faults. */
 import type * as http from 'node:http'
+import { hostileAnswer } from './hostile.js'
 import type { ApiVersion, SimState } from './state.js'
 import type { Fault } from './types.js'
 
@@ -28,10 +29,10 @@ export function authorize(
   req: http.IncomingMessage,
   res: http.ServerResponse
 ): boolean {
-  const { token } = state.options
-  const expected =
+  const tokens = [state.options.token, ...(state.options.otherAccounts ?? [])]
+  const expected = (token: string): string =>
     version === 'v4' ? `Bearer ${token}` : `Basic ${Buffer.from(`${token}:`).toString('base64')}`
-  if (req.headers.authorization === expected) return true
+  if (tokens.some(token => req.headers.authorization === expected(token))) return true
   apiError(res, 401, 'Unauthorized', 'Authentication required. Please provide a valid API token')
   return false
 }
@@ -40,6 +41,7 @@ export function authorize(
 export function statusFault(res: http.ServerResponse, faults: Fault[] | undefined): boolean {
   const fault = faults?.shift()
   if (!fault) return false
+  if (hostileAnswer(res, fault)) return true
   if ('status' in fault) {
     const body =
       fault.body ??

@@ -20,7 +20,9 @@ import {
   StorageSharedKeyCredential,
   generateBlobSASQueryParameters
 } from '@azure/storage-blob'
+import AdmZip from 'adm-zip'
 import { CACHE_SERVICE, createCacheService } from './cache-service.js'
+import { handleRest, type RestArtifact, type TokenAccess } from './github-rest.js'
 
 // Azurite's well-known development account.
 const ACCOUNT = 'devstoreaccount1'
@@ -28,6 +30,13 @@ const ACCOUNT_KEY =
   'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 const CONTAINER = 'actions-results'
 const SERVICE = '/twirp/github.actions.results.api.v1.ArtifactService'
+const DAY_MS = 86_400_000
+/** GitHub's default artifact retention. */
+const RETENTION_DAYS = 90
+
+/** Tokens the REST API knows: `github.token` with `actions: read`, and one without. */
+export const GITHUB_TOKEN = 'ghs_simActionsRead0123456789'
+export const GITHUB_TOKEN_NO_ACTIONS = 'ghs_simNoActions0123456789'
 
 export interface StoredArtifact {
   id: number
@@ -63,10 +72,33 @@ export interface ArtifactBackend {
   calls: string[]
   /** The Actions cache (service v2) on the same Results service. */
   cache: ReturnType<typeof createCacheService>['state']
+  /**
+   * While true, every ListArtifacts call is refused (403, which the toolkit does not retry), as
+   * for a token that may upload but not list: the action must warn and go on.
+   */
+  failListing: boolean
   /** The uploaded zip, read back from blob storage. */
   download(name: string): Promise<Buffer>
+  /** Tokens the REST API takes, and what they may do (add or change some to model permissions). */
+  githubTokens: Map<string, TokenAccess>
+  /** Every REST call, as `GET /path?query`. */
+  restCalls: string[]
+  /** The services' clock is this far ahead of the real one: what the REST API sees as expired. */
+  clock: { offsetMs: number }
+  /** Every finalized artifact of every run, as the REST API lists them. */
+  allArtifacts(): RestArtifact[]
+  /** Puts an artifact made elsewhere (a zip of `files`) on run `runId`, as of `createdAt`. */
+  seedArtifact(seed: {
+    runId: string
+    name: string
+    files: Record<string, string>
+    createdAt: Date
+    retentionDays?: number
+  }): Promise<RestArtifact>
   stop(): Promise<void>
 }
+
+const REPOSITORY = 'octo-org/weekly-data'
 
 function base64url(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url')
@@ -118,6 +150,8 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
   }
   const cache = createCacheService(sign)
   const calls: string[] = []
+  // Filled in once the service listens; the handlers read its knobs (failListing) as they change.
+  const backend = { failListing: false } as ArtifactBackend
   /** Artifacts by run backend id, then by name: a name is unique within a run. */
   const runs = new Map<string, Map<string, StoredArtifact>>()
   const artifactsOf = (run: string): Map<string, StoredArtifact> => {
@@ -127,6 +161,31 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
   }
   const defaultRun = backendId('run', '4242')
   let nextId = 1000
+  const clock = { offsetMs: 0 }
+  const now = (): number => Date.now() + clock.offsetMs
+  /** GITHUB_RUN_ID by run backend id. */
+  const runIdOf = new Map<string, string>([[defaultRun, '4242']])
+  const githubTokens = new Map<string, TokenAccess>([
+    [GITHUB_TOKEN, 'actions-read'],
+    [GITHUB_TOKEN_NO_ACTIONS, 'none']
+  ])
+  const restCalls: string[] = []
+  const allArtifacts = (): RestArtifact[] =>
+    [...runs].flatMap(([run, artifacts]) =>
+      [...artifacts.values()]
+        .filter(a => a.finalized)
+        .map(a => ({
+          id: a.id,
+          name: a.name,
+          size: a.size,
+          runId: runIdOf.get(run) ?? '0',
+          createdAt: a.createdAt,
+          expiresAt:
+            a.expiresAt ??
+            new Date(Date.parse(a.createdAt) + RETENTION_DAYS * DAY_MS).toISOString(),
+          blobName: a.blobName
+        }))
+    )
 
   const handleArtifacts = (
     method: string,
@@ -168,7 +227,7 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
         size: 0,
         hash: undefined,
         expiresAt: typeof expires === 'string' ? expires : undefined,
-        createdAt: new Date().toISOString(),
+        createdAt: new Date(now()).toISOString(),
         finalized: false
       })
       reply(200, { ok: true, signed_upload_url: sign(blobName, 'cw') })
@@ -186,6 +245,10 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
       artifact.hash = typeof hash === 'string' ? hash : undefined
       artifact.finalized = true
       reply(200, { ok: true, artifact_id: String(artifact.id) })
+      return
+    }
+    if (method === 'ListArtifacts' && backend.failListing) {
+      reply(403, { code: 'permission_denied', msg: 'simulated: this token may not list artifacts' })
       return
     }
     if (method === 'ListArtifacts') {
@@ -232,6 +295,17 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
         res.end(text)
       }
       try {
+        if (!(req.url ?? '').startsWith('/twirp/')) {
+          handleRest(req, res, {
+            repository: REPOSITORY,
+            tokens: githubTokens,
+            artifacts: allArtifacts,
+            now,
+            signBlob: blobName => sign(blobName, 'r'),
+            calls: restCalls
+          })
+          return
+        }
         const scope = scopeOf(req.headers.authorization)
         if (!scope) {
           reply(401, { code: 'unauthenticated', msg: 'missing or malformed bearer token' })
@@ -264,6 +338,7 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
     attempt = 1
   }: JobRun): Record<string, string> => {
     const run = backendId('run', runId)
+    runIdOf.set(run, runId)
     const jobRun = backendId('job', runId, job, String(attempt))
     const token = `${base64url({ alg: 'HS256', typ: 'JWT' })}.${base64url({
       scp: `Actions.ExampleScope Actions.Results:${run}:${jobRun}`
@@ -273,19 +348,47 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
       ACTIONS_RESULTS_URL: `http://127.0.0.1:${twirpPort}/`,
       ACTIONS_CACHE_SERVICE_V2: 'True',
       GITHUB_SERVER_URL: 'https://github.com',
-      GITHUB_REPOSITORY: 'octo-org/weekly-data',
+      GITHUB_API_URL: `http://127.0.0.1:${twirpPort}`,
+      GITHUB_REPOSITORY: REPOSITORY,
       GITHUB_RUN_ID: runId,
       GITHUB_RUN_ATTEMPT: String(attempt),
       GITHUB_JOB: job
     }
   }
 
-  return {
+  Object.assign(backend, {
     env: envFor({}),
     envFor,
     artifacts: artifactsOf(defaultRun),
     calls,
     cache: cache.state,
+    githubTokens,
+    restCalls,
+    clock,
+    allArtifacts,
+    seedArtifact: async ({ runId, name, files, createdAt, retentionDays = RETENTION_DAYS }) => {
+      const zip = new AdmZip()
+      for (const [file, text] of Object.entries(files)) zip.addFile(file, Buffer.from(text))
+      const body = zip.toBuffer()
+      const run = backendId('run', runId)
+      runIdOf.set(run, runId)
+      const blobName = `${run}/seeded/${name}.zip`
+      await container.getBlockBlobClient(blobName).uploadData(body)
+      artifactsOf(run).set(name, {
+        id: nextId++,
+        name,
+        blobName,
+        jobBackendId: backendId('job', runId, 'seeded', '1'),
+        size: body.length,
+        hash: undefined,
+        expiresAt: new Date(createdAt.getTime() + retentionDays * DAY_MS).toISOString(),
+        createdAt: createdAt.toISOString(),
+        finalized: true
+      })
+      const seeded = allArtifacts().find(a => a.blobName === blobName)
+      if (!seeded) throw new Error('the seeded artifact is not listed')
+      return seeded
+    },
     download: async name => {
       const artifact = artifactsOf(defaultRun).get(name)
       if (!artifact) throw new Error(`no artifact named ${name}`)
@@ -297,7 +400,8 @@ export async function startArtifactBackend(): Promise<ArtifactBackend> {
       await azurite.stop()
       rmSync(location, { recursive: true, force: true })
     }
-  }
+  } satisfies Omit<ArtifactBackend, 'failListing'>)
+  return backend
 }
 
 async function startAzurite(location: string): Promise<{ port: number; stop(): Promise<void> }> {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import type * as http from 'node:http'
 import { apiError, statusFault } from './api-shared.js'
 import type { ApiVersion, SimState } from './state.js'
+import { matchQuery, recordFiles } from './query-match.js'
 import type { CreatedDownload, SimQuery, SimRequest } from './types.js'
 
 const DATA_TYPES = {
@@ -28,8 +29,12 @@ export function createDownload(
   ask: CreateAsk
 ): Creation | undefined {
   state.createCalls.push({ version, path })
-  const spec = state.options.queries?.[ask.query]
+  const { spec, records, invalid } = matchQuery(state.options, ask.query)
   if (statusFault(res, spec?.createFaults)) return undefined
+  if (invalid !== undefined) {
+    apiError(res, 400, 'Bad Request', invalid)
+    return undefined
+  }
   if (!DATA_TYPES[version].includes(ask.dataType)) {
     apiError(res, 404, 'Not Found', `Unknown data type ${ask.dataType}`)
     return undefined
@@ -38,7 +43,7 @@ export function createDownload(
     apiError(res, 400, 'Bad Request', 'The simulator serves downloads only: set download=true')
     return undefined
   }
-  const numFound = spec?.numFound ?? 0
+  const numFound = records?.length ?? spec?.numFound ?? 0
   const numRequested = Math.min(numFound, ask.numRecords ?? numFound)
   if (!spec || numRequested <= 0) {
     apiError(res, 400, 'Bad Request', 'numRequested cannot be <= 0')
@@ -55,7 +60,9 @@ export function createDownload(
     dataFormat: ask.format === 'JSON' ? 'json' : 'csv',
     numRequested,
     pollsUntilComplete: spec.pollsUntilComplete ?? 1,
-    files: spec.files(id),
+    files: spec.files
+      ? spec.files(id, { numRequested, format: ask.format, view: ask.view, records: records ?? [] })
+      : recordFiles(id, (records ?? []).slice(0, numRequested), ask.format),
     ...(spec.finalStatus ? { finalStatus: spec.finalStatus } : {}),
     ...(spec.pollFaults ? { requestFaults: [...spec.pollFaults] } : {})
   }

@@ -74,3 +74,38 @@ export function csvParts(
 export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex')
 }
+
+/**
+ * Whether a view puts each record on one CSV row, the rule the simulator plays Datafiniti by: a view
+ * whose name says `flat` or `basic` (e.g. `product_flat`, `business_basic`) joins a nested list into
+ * one cell; any other view, and no view, gives a nested list's entries a row each.
+ */
+export function flattens(view: string | undefined): boolean {
+  return /flat|basic/i.test(view ?? '')
+}
+
+export interface RecordRows extends GeneratedCsv {
+  /** Data rows, without the header: more than `records` when records span several rows. */
+  rows: number
+}
+
+/**
+ * CSV of `records` records with a nested list (`categories`, 1 to 3 entries each): without a
+ * flattening view each entry takes a row of its own, the record's other fields repeated on each,
+ * so one record spans up to three rows; flattened, the entries share one quoted cell.
+ */
+export function recordsCsv(records: number, seed = 1, flat = false): RecordRows {
+  const random = seeded(seed)
+  const lines = ['id,name,categories']
+  for (let i = 0; i < records; i++) {
+    const name = field(random)
+    const categories = Array.from(
+      { length: 1 + Math.floor(random() * 3) },
+      (_, k) => `category ${k + 1}`
+    )
+    if (flat) lines.push(`${i + 1},${name},"${categories.join(',')}"`)
+    else for (const category of categories) lines.push(`${i + 1},${name},${category}`)
+  }
+  const body = Buffer.from(lines.join('\n') + '\n', 'utf8')
+  return { body, records, rows: lines.length - 1 }
+}

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import type * as http from 'node:http'
 import { pipeline } from 'node:stream/promises'
 import { cutAfter, flipByte, stallAfter, throttle } from './body-streams.js'
+import { hostileAnswer } from './hostile.js'
 import { verifySignedUrl } from './signed-urls.js'
 import type { SimState } from './state.js'
 import type { Fault, SimFile } from './types.js'
@@ -68,6 +69,7 @@ export function handleFile(
     res.once('close', () => clearTimeout(timer))
     return
   }
+  if (hostileAnswer(res, fault)) return
   if (fault && 'status' in fault) {
     res.writeHead(fault.status, { 'Content-Type': 'application/xml', ...fault.headers })
     res.end(

@@ -6,13 +6,16 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parse } from 'yaml'
 import { Environment, inputEnvName } from '../src/domain/action-io.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const DIST = path.join(ROOT, 'dist', 'index.js')
 /** CI sets ACTION_NODE to run the same tests under another Node (24). */
+/** The guard every action run loads first. */
+const LOOPBACK_ONLY = pathToFileURL(path.join(ROOT, 'sim', 'loopback-only.js')).href
+
 export const NODE = process.env['ACTION_NODE'] || process.execPath
 
 export interface ActionRun {
@@ -36,6 +39,33 @@ export interface RunOptions {
   echo?: boolean
   /** Largest file the action may write, in bytes (RLIMIT_FSIZE): past it, writes fail (EFBIG). */
   fileSizeLimit?: number
+  /**
+   * The action's wall clock runs this far from the real one (`Date` only; timers keep real time):
+   * how a test runs a schedule's days or weeks apart in seconds.
+   */
+  clockOffsetMs?: number
+}
+
+/** A module run before the action that moves `Date` by `offsetMs`. */
+function shiftedClock(dir: string, offsetMs: number): string {
+  const file = path.join(dir, 'shifted-clock.mjs')
+  writeFileSync(
+    file,
+    `const Real = Date
+const offset = ${JSON.stringify(offsetMs)}
+class Shifted extends Real {
+  constructor(...args) {
+    if (args.length === 0) super(Real.now() + offset)
+    else super(...args)
+  }
+  static now() {
+    return Real.now() + offset
+  }
+}
+globalThis.Date = Shifted
+`
+  )
+  return file
 }
 
 /**
@@ -95,11 +125,22 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   for (const [name, value] of Object.entries({ ...actionDefaults(), ...options.inputs }))
     env[inputEnvName(name)] = value
 
+  // Every run of the action is held to loopback (sim/loopback-only.js): a name the test did not map
+  // fails to resolve instead of asking the machine's DNS server, which is not on loopback.
+  env['DATAFINITI_SIM_HOSTS'] ??= '{}'
   // prlimit, not a shell's ulimit: a shell would drop the INPUT_* names, which have hyphens.
+  const node = [
+    '--import',
+    LOOPBACK_ONLY,
+    ...(options.clockOffsetMs
+      ? ['--import', pathToFileURL(shiftedClock(runnerTemp, options.clockOffsetMs)).href]
+      : []),
+    DIST
+  ]
   const [command, args] =
     options.fileSizeLimit === undefined
-      ? [NODE, [DIST]]
-      : ['prlimit', [`--fsize=${options.fileSizeLimit}`, '--', NODE, DIST]]
+      ? [NODE, node]
+      : ['prlimit', [`--fsize=${options.fileSizeLimit}`, '--', NODE, ...node]]
   const child = spawn(command, args, { env, cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''

@@ -22,6 +22,7 @@ export type {
   SimFile,
   SimOptions,
   SimQuery,
+  SimRecord,
   SimRequest,
   Simulator
 } from './types.js'
@@ -88,6 +89,7 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
     log: state.log,
     createCalls: state.createCalls,
     created: state.created,
+    counts: state.counts,
     fileConnections: state.fileConnections,
     polls: id => state.pollCounts.get(String(id)) ?? 0,
     stop: async () => {

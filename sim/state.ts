@@ -23,6 +23,7 @@ export interface SimState {
   readonly resultCalls: Map<string, number>
   readonly createCalls: Simulator['createCalls']
   readonly created: CreatedDownload[]
+  readonly counts: Simulator['counts']
   nextV3Id: number
   readonly log: LoggedRequest[]
   readonly fileConnections: Simulator['fileConnections']
@@ -43,6 +44,7 @@ export function createState(options: SimOptions): SimState {
     resultCalls: new Map(),
     createCalls: [],
     created: [],
+    counts: [],
     nextV3Id: 90_001,
     log: [],
     fileConnections: { now: 0, max: 0 },

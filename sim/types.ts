@@ -31,6 +31,13 @@ export type Fault =
   | { pass: true }
   /** Answer only after this long (a host that keeps the client waiting for headers). */
   | { delay: number }
+  /**
+   * Answer this error status with `Content-Length: 200`, send a few bytes of the body, then
+   * nothing, ever (sim/hostile.ts): an error body that stalls after the head.
+   */
+  | { stalledError: number }
+  /** Answer 302 to this URL (any scheme or host: a hostile or hijacked file host). */
+  | { redirect: string }
 
 export interface SimFile {
   name: string
@@ -60,13 +67,28 @@ export interface SimFile {
   ignoreIfRange?: boolean
   /** After this many GETs the object is replaced: a new body (and ETag), as an upload would. */
   changeAfter?: { requests: number; body: FileBody; etag?: string }
+  /**
+   * Hand the URL out on this origin instead of the file host's (e.g. `http://files.test` or a
+   * half-open peer's): read when the URL is signed, so a test may set it once the peer listens.
+   */
+  origin?: string
+  /**
+   * How each `/results` answer signs this file's URL, by answer (the last one repeats): S3's
+   * `X-Amz-Signature` (default), with temporary credentials' `X-Amz-Security-Token`, CloudFront's
+   * `Signature`, or Google Cloud Storage's `X-Goog-Signature`.
+   */
+  signatureStyles?: SignatureStyle[]
 }
+
+export type SignatureStyle = 'amz' | 'amz-token' | 'signature' | 'goog'
 
 export interface SimRequest {
   /** A number for v3; v4 ids are strings (v4 also serves numeric ids as strings). */
   id: number | string
   dataFormat?: 'csv' | 'json'
   numRequested?: number
+  /** Credits the download costs (v4 `total_cost`); default one a record. */
+  totalCost?: number
   /** Status polls answered STARTED (v4: queued, then running) before COMPLETED. */
   pollsUntilComplete?: number
   /** `/v3/results` answers 404 this many times after completion. */
@@ -86,20 +108,57 @@ export interface SimRequest {
   resultFaults?: Fault[]
 }
 
+/** A record of a query's data set: its date fields are what a `since` window filters on. */
+export interface SimRecord {
+  id: string
+  /** ISO 8601, as Datafiniti writes them (`2016-11-04T23:50:14Z`). */
+  dateAdded: string
+  dateUpdated: string
+  name?: string
+}
+
 /** A query the simulator knows: creating a download from it makes a new request. */
 export interface SimQuery {
-  /** Records that match; 0 answers the API's zero-match error. */
-  numFound: number
-  /** The new download's files, named from its id. */
-  files: (id: string) => SimFile[]
+  /** Records that match; 0 answers the API's zero-match error. Ignored where `records` is given. */
+  numFound?: number
+  /**
+   * The data set the query matches, which a test may change between runs: a date range ANDed onto
+   * the query (`(q) AND dateUpdated:[2026-11-01 TO *]`) keeps the records inside it, counts and
+   * downloads see only those, and the download holds them (one CSV or JSON-lines file, unless
+   * `files` says otherwise).
+   */
+  records?: SimRecord[]
+  /**
+   * The new download's files, named from its id, for what the create asked: `numRequested` records
+   * (the matches, at most `num-records`), in `format`, through `view` (see `flattens` in data.ts).
+   */
+  files?: (id: string, ask: FileAsk) => SimFile[]
   pollsUntilComplete?: number
   finalStatus?: string
   /** v3 create answers 303 with Location (default) or 200 with the request object. */
   v3Answer?: 'redirect' | 'body'
   /** Misbehaviour of the create call, one per call. */
   createFaults?: Fault[]
+  /** Misbehaviour of a v4 count (a search without `download`), one per call. */
+  countFaults?: Fault[]
   /** Misbehaviour of the new download's status polls. */
   pollFaults?: Fault[]
+}
+
+/** What a download created from a query holds: its files are made to match. */
+export interface FileAsk {
+  numRequested: number
+  format: string
+  view: string | undefined
+  /** The matching records, where the query has a data set (`records`); else empty. */
+  records: SimRecord[]
+}
+
+/** A v4 search without `download`: a count (and a preview of records), no download. */
+export interface CountCall {
+  query: string
+  dataType: string
+  numRecords: number | undefined
 }
 
 export interface CreatedDownload {
@@ -115,6 +174,11 @@ export interface CreatedDownload {
 
 export interface SimOptions {
   token: string
+  /**
+   * Tokens of other accounts the API also takes (matrix legs with a secret each); they share the
+   * requests and queries, so a test tells accounts apart by the downloads each creates.
+   */
+  otherAccounts?: string[]
   requests: SimRequest[]
   /** Queries that create downloads, by query text. Unknown queries match nothing. */
   queries?: Record<string, SimQuery>
@@ -146,6 +210,8 @@ export interface Simulator {
   createCalls: { version: 'v3' | 'v4'; path: string }[]
   /** Downloads created from queries. */
   created: CreatedDownload[]
+  /** v4 searches without `download`: counts, which create nothing. */
+  counts: CountCall[]
   /** How many times a request's status was polled. */
   polls(id: number | string): number
   stop(): Promise<void>

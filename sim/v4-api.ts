@@ -2,6 +2,7 @@
 import type * as http from 'node:http'
 import { apiError, json, statusFault } from './api-shared.js'
 import { createDownload } from './create.js'
+import { matchQuery } from './query-match.js'
 import { poll, resultUrls } from './lifecycle.js'
 import { signedUrl } from './signed-urls.js'
 import type { SimState } from './state.js'
@@ -51,6 +52,8 @@ function download(state: SimState, res: http.ServerResponse, id: string): void {
     status,
     num_records: total,
     num_downloaded: Math.floor(total * share),
+    // One credit a record unless scripted otherwise; charged as the records are delivered.
+    total_cost: Math.floor((request.totalCost ?? total) * share),
     format: (request.dataFormat ?? 'csv').toUpperCase(),
     data_type: 'properties',
     date_started: state.started.toISOString(),
@@ -75,6 +78,10 @@ function search(
     return
   }
   const num = body['num_records']
+  if (body['download'] !== true) {
+    count(state, res, dataType, body)
+    return
+  }
   const format = typeof body['format'] === 'string' ? body['format'].toUpperCase() : 'JSON'
   const made = createDownload(state, res, 'v4', path, {
     dataType,
@@ -82,7 +89,7 @@ function search(
     format,
     numRecords: typeof num === 'number' ? num : undefined,
     view: typeof body['view'] === 'string' ? body['view'] : undefined,
-    download: body['download'] === true
+    download: true
   })
   if (!made) return
   json(res, 202, {
@@ -92,6 +99,36 @@ function search(
     num_records: made.numRequested,
     format,
     results: []
+  })
+}
+
+/**
+ * A search without `download`: the matches (`num_found`) and a preview of `num_records` of them,
+ * charged a credit each (`total_cost`); nothing is created. A query the simulator does not know
+ * matches nothing.
+ */
+function count(
+  state: SimState,
+  res: http.ServerResponse,
+  dataType: string,
+  body: Record<string, unknown>
+): void {
+  const query = typeof body['query'] === 'string' ? body['query'] : ''
+  const num = typeof body['num_records'] === 'number' ? body['num_records'] : undefined
+  state.counts.push({ query, dataType, numRecords: num })
+  const { spec, records, invalid } = matchQuery(state.options, query)
+  if (statusFault(res, spec?.countFaults)) return
+  if (invalid !== undefined) {
+    apiError(res, 400, 'Bad Request', invalid)
+    return
+  }
+  const numFound = records?.length ?? spec?.numFound ?? 0
+  const returned = Math.min(numFound, num ?? 10)
+  json(res, 200, {
+    num_found: numFound,
+    num_records: returned,
+    total_cost: returned,
+    records: Array.from({ length: returned }, (_, i) => ({ id: `record-${i + 1}`, dataType }))
   })
 }
 

@@ -12,6 +12,9 @@ import {
 } from './deliver/artifact.js'
 import { FatalError } from './support/errors.js'
 import type { RequestMemory } from './api/create-once.js'
+import { asMark, type MarkStore } from './api/marks.js'
+import { readMarkArtifact, writeMarkArtifact } from './deliver/mark-artifact.js'
+import type { Http } from './http/transport.js'
 import type { Artifacts } from './deliver/artifact.js'
 import type { Runner } from './support/log.js'
 import { registerSecret } from './support/secrets.js'
@@ -58,11 +61,7 @@ export function githubRequestMemory(env: Env): RequestMemory {
   const file = (key: string): string =>
     path.join(homedir(), '.cache', 'datafiniti-requests', `${key}.json`)
   return {
-    unavailable: () => {
-      const v2 = Boolean(env['ACTIONS_CACHE_SERVICE_V2']) && !isGhes(env)
-      const url = v2 ? env['ACTIONS_RESULTS_URL'] : env['ACTIONS_CACHE_URL']
-      return env['ACTIONS_RUNTIME_TOKEN'] && url ? undefined : 'no Actions cache service here'
-    },
+    unavailable: () => cacheUnavailable(env),
     recall: async key => {
       const { restoreCache } = await import('@actions/cache')
       try {
@@ -86,6 +85,51 @@ export function githubRequestMemory(env: Env): RequestMemory {
         await rm(file(key), { force: true })
       }
     }
+  }
+}
+
+function cacheUnavailable(env: Env): string | undefined {
+  const v2 = Boolean(env['ACTIONS_CACHE_SERVICE_V2']) && !isGhes(env)
+  const url = v2 ? env['ACTIONS_RESULTS_URL'] : env['ACTIONS_CACHE_URL']
+  return env['ACTIONS_RUNTIME_TOKEN'] && url ? undefined : 'no Actions cache service here'
+}
+
+/**
+ * The `since: last-success` mark: in the Actions cache under a key of its own per run (entries are
+ * immutable; a prefix restore finds the newest), and as a small artifact that outlives the cache's
+ * 7-day eviction, read back through the REST API with `github-token`.
+ */
+export function githubMarks(env: Env, http: Http, githubToken: string): MarkStore {
+  const pattern = '~/.cache/datafiniti-marks/mark.json'
+  const file = path.join(homedir(), '.cache', 'datafiniti-marks', 'mark.json')
+  const artifacts = githubArtifacts(env)
+  return {
+    cacheUnavailable: () => cacheUnavailable(env),
+    fromCache: async scope => {
+      const { restoreCache } = await import('@actions/cache')
+      try {
+        const key = `${scope.name}-${scope.runId}-${scope.runAttempt}`
+        if ((await restoreCache([pattern], key, [`${scope.name}-`])) === undefined) return undefined
+        return asMark(JSON.parse(await readFile(file, 'utf8')))
+      } finally {
+        await rm(file, { force: true })
+      }
+    },
+    fromDurable: async scope =>
+      asMark(await readMarkArtifact(scope.name, env, http, githubToken)) ?? undefined,
+    toCache: async (scope, mark) => {
+      const { saveCache } = await import('@actions/cache')
+      await mkdir(path.dirname(file), { recursive: true })
+      await writeFile(file, JSON.stringify(mark))
+      try {
+        const key = `${scope.name}-${scope.runId}-${scope.runAttempt}`
+        if ((await saveCache([pattern], key)) === -1)
+          throw new Error('the cache service did not store it')
+      } finally {
+        await rm(file, { force: true })
+      }
+    },
+    toDurable: (scope, mark) => writeMarkArtifact(scope.name, mark, env, artifacts)
   }
 }
 

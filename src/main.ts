@@ -1,7 +1,7 @@
 import type { Env } from './domain/action-io.js'
 import * as core from '@actions/core'
 import { Inputs, inputEnvName } from './domain/action-io.js'
-import { githubArtifacts, githubRequestMemory, githubRunner, watchProcess } from './github.js'
+import * as github from './github.js'
 import { parseSettings } from './inputs/settings.js'
 import { runPipeline } from './pipeline.js'
 import { newRunState, renderFailureSummary } from './report/failure-summary.js'
@@ -14,28 +14,28 @@ import { freeBytesAt } from './transfer/disk-space.js'
 
 /** Builds the ports from the real runner and runs the pipeline; every failure ends here. */
 export async function run(env: Env = process.env): Promise<void> {
-  const runner = githubRunner(env)
+  const runner = github.githubRunner(env)
   // Masked before anything else runs, in every form it could take in a log.
   const secrets = tokenSecrets((env[inputEnvName(Inputs.Token)] ?? '').trim())
   for (const secret of secrets) runner.setSecret(secret)
-  const lifetime = watchProcess()
+  const lifetime = github.watchProcess()
   const state = newRunState()
   const http: (Http & { dispose(): void })[] = []
   const hasher = defaultHasher()
   try {
     const settings = parseSettings(env, process.cwd())
-    // The socket timeout catches a host that never answers; a body that stops mid-way is caught
-    // sooner, and named, by the downloader's own stall timer.
-    const transport = { socketTimeoutMs: settings.stallTimeoutMs * 2 }
+    // Every answer, head and body, API or file, is under the stall timeout and the job's signal.
+    const transport = { socketTimeoutMs: settings.stallTimeoutMs, signal: lifetime.signal }
     const api = createHttp({ ...transport, direct: false })
-    const files = createHttp({ ...transport, direct: settings.directDownloads })
+    const files = createHttp({ ...transport, direct: settings.directDownloads, files: {} })
     http.push(api, files)
     const ports = {
       http: { api, files },
       clock: systemClock,
       runner,
-      artifacts: githubArtifacts(env),
-      memory: githubRequestMemory(env),
+      artifacts: github.githubArtifacts(env),
+      memory: github.githubRequestMemory(env),
+      marks: github.githubMarks(env, api, settings.githubToken),
       signal: lifetime.signal,
       disk: { freeBytes: freeBytesAt },
       hasher

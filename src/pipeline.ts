@@ -8,11 +8,13 @@ import type { Ports } from './ports.js'
 import { newRunState, type RunState } from './report/failure-summary.js'
 import { settleNoResults, settleResults } from './report/no-results.js'
 import { publishReport } from './report/publish.js'
-import { localFiles, shardLine, urlsOf, type RunReport } from './report/report.js'
-import { signatureSecrets } from './support/secrets.js'
+import { localFiles, shardLine, type RunReport } from './report/report.js'
 import { announce } from './steps/announce.js'
 import { apiClient, create } from './steps/api.js'
 import { download, noMatchesReport, plan, reportFor } from './steps/download.js'
+import { dryRun, estimate } from './steps/estimate.js'
+import { keepMark, planQuery } from './steps/incremental.js'
+import type { MatchCount } from './domain/model.js'
 
 /**
  * The whole run: inputs → (create) → wait → download → deliver → report. Every side effect goes
@@ -32,12 +34,28 @@ export async function runPipeline(
   })
   const client = apiClient(settings, ports)
   state.stage = settings.requestId ? 'wait' : 'create'
+  // The window (`since`) is composed onto the query here, before anything counts or creates.
+  const queryPlan = await planQuery(settings, ports)
+  const spec = queryPlan.spec
+  if (spec && settings.dryRun) {
+    // Counted on the very spec a real run would create; nothing is created, the mark stays.
+    const report = await dryRun(client, spec, settings, ports, delivery.downloads)
+    report.window = queryPlan.window
+    await publishReport(report, runner, clock)
+    return report
+  }
   let requestId: string
+  let matches: MatchCount | undefined
   try {
     requestId =
       settings.requestId ??
       (await createOnce(
-        () => create(client, settings.query, ports),
+        async () => {
+          // Right before the create, on the spec it sends: a re-run reusing a download skips both.
+          if (spec) matches = await estimate(client, spec, settings, ports)
+          queryPlan.created = true
+          return create(client, spec, ports)
+        },
         settings,
         ports.memory,
         runner
@@ -46,7 +64,12 @@ export async function runPipeline(
     // A query that matched nothing made no download: the user's `if-no-results` says what next.
     if (!(error instanceof NoMatchesError)) throw error
     const report = noMatchesReport(delivery.downloads)
+    report.window = queryPlan.window
+    if (matches)
+      report.bill = { count: matches, records: undefined, cost: undefined, rowsAreRecords: false }
     await settleNoResults(report, error.message, ifNoResults, runner)
+    // Nothing matched when the download was asked for: the next window may start from then.
+    await keepMark(settings, queryPlan, '', ports)
     await publishReport(report, runner, clock)
     return report
   }
@@ -67,12 +90,11 @@ export async function runPipeline(
   )
   state.status = completed.state.status
   runner.setOutput(Outputs.Status, completed.state.status)
-  const report = reportFor(settings, requestId, completed, delivery.downloads)
+  const report = reportFor(settings, requestId, completed, delivery.downloads, matches)
+  report.window = queryPlan.window
   const count = report.results.length
   // A shard past the last file has nothing to do: worth a warning, not a failure.
   if (report.shard) runner[count > 0 ? 'info' : 'warning'](shardLine(report.shard, count))
-  // The signature of a signed URL is the credential: masked in case a later step prints a URL.
-  for (const secret of signatureSecrets(urlsOf(report))) runner.setSecret(secret)
 
   if (delivery.downloads && count > 0) {
     state.stage = 'download'
@@ -103,6 +125,8 @@ export async function runPipeline(
     const paths = [...localFiles(report).map(file => file.path), report.manifestPath ?? []].flat()
     report.receipt = await delivery.deliver({ requestId, paths, root: report.downloadPath })
   }
+  // Only a run that got this far has delivered: a failed or cancelled one never moves the mark.
+  await keepMark(settings, queryPlan, requestId, ports)
   state.stage = 'report'
   await publishReport(report, runner, clock)
   return report

@@ -1,5 +1,6 @@
 import type { Artifacts } from './deliver/artifact.js'
 import type { RequestMemory } from './api/create-once.js'
+import type { MarkStore } from './api/marks.js'
 import type { Transport } from './http/transport.js'
 import type { Clock } from './support/clock.js'
 import type { Runner } from './support/log.js'
@@ -17,6 +18,8 @@ export interface Ports {
   artifacts: Artifacts
   /** Remembers created download requests across attempts of a run. */
   memory: RequestMemory
+  /** Where `since: last-success` reads and leaves its mark. */
+  marks: MarkStore
   /** Aborts when the job is cancelled. */
   signal: AbortSignal
   disk: Disk

@@ -1,7 +1,8 @@
-import type { DownloadState, QuerySpec, ResultFile } from '../domain/model.js'
+import type { DownloadState, MatchCount, QuerySpec, ResultFile } from '../domain/model.js'
 import type { Http } from '../http/transport.js'
+import { urlSecrets } from '../support/secrets.js'
 
-export type { DownloadState, ResultFile }
+export type { DownloadState, MatchCount, ResultFile }
 
 export interface CallOptions {
   /** Absolute time past which no retry of this call waits. */
@@ -17,6 +18,11 @@ export interface CallOptions {
 export interface DatafinitiClient {
   /** Creates a download request from a query and returns its id. Never sent twice. */
   createDownload(spec: QuerySpec): Promise<string>
+  /**
+   * How many records `spec.query` matches, learnt without creating a download (at most one record's
+   * cost). Only v4 offers such a call; v3 refuses with the reason.
+   */
+  countMatches(spec: QuerySpec): Promise<MatchCount>
   getRequest(id: string, options?: CallOptions): Promise<DownloadState>
   /** The result files, or undefined while the API says they do not exist yet (404). */
   getResults(id: string, options?: CallOptions): Promise<ResultFile[] | undefined>
@@ -37,4 +43,18 @@ export interface ClientContext {
   token: string
   call: CallRunner
   now: () => number
+  /**
+   * Masks a credential in the log (runner.setSecret): every URL the API hands out, first list or
+   * refreshed, is masked the moment it arrives, before anything could print it.
+   */
+  mask?: (secret: string) => void
+}
+
+/** Masks each URL of a result list in every form it could be printed (secrets.ts urlSecrets). */
+export function maskUrls(
+  files: readonly ResultFile[],
+  mask: ((secret: string) => void) | undefined
+): void {
+  if (!mask) return
+  for (const file of files) for (const secret of urlSecrets(file.url)) mask(secret)
 }

@@ -172,7 +172,7 @@ export function errorText(raw: unknown): string {
  */
 export function downloadState(
   record: Record<string, unknown>,
-  fields: { downloaded: string; requested: string; format: string },
+  fields: { downloaded: string; requested: string; format: string; cost?: string },
   failed: ReadonlySet<string>
 ): DownloadState {
   // Shown in progress lines, the summary and the `status` output: one line, never a command.
@@ -192,6 +192,7 @@ export function downloadState(
     error,
     numDownloaded: optionalNumber(record[fields.downloaded]),
     numRequested: optionalNumber(record[fields.requested]),
+    totalCost: fields.cost === undefined ? undefined : optionalNumber(record[fields.cost]),
     format: format === 'csv' || format === 'json' ? format : undefined
   }
 }

@@ -1,11 +1,15 @@
-import type {
-  CallOptions,
-  ClientContext,
-  DatafinitiClient,
-  DownloadState,
-  ResultFile
+import {
+  maskUrls,
+  type CallOptions,
+  type ClientContext,
+  type DatafinitiClient,
+  type DownloadState,
+  type MatchCount,
+  type ResultFile
 } from './client.js'
 import type { QuerySpec } from '../domain/model.js'
+import { Inputs } from '../domain/action-io.js'
+import { FatalError } from '../support/errors.js'
 import { expiryFromCreated, expiryFromUrl, parseApiDate } from './expiry.js'
 import {
   downloadState,
@@ -81,6 +85,19 @@ export class V3Client implements DatafinitiClient {
     )
   }
 
+  /**
+   * v3 documents no count that does not buy: a request object's `numFound` exists only once the
+   * download is created (and charged). Refused before any request, rather than guessed.
+   */
+  countMatches(spec: QuerySpec): Promise<MatchCount> {
+    return Promise.reject(
+      new FatalError(
+        `API v3 cannot count the records a query matches without creating (and paying for) a download ` +
+          `of ${spec.dataType}: '${Inputs.MaxRecords}' and '${Inputs.DryRun}' need '${Inputs.ApiVersion}: v4'.`
+      )
+    )
+  }
+
   async getRequest(id: string, options?: CallOptions): Promise<DownloadState> {
     const endpoint = `GET /v3/requests/${id}`
     return this.ctx.call(
@@ -124,7 +141,7 @@ export class V3Client implements DatafinitiClient {
         if (res.status !== 200) failForStatus(endpoint, res, this.secrets, this.ctx.now())
         const body = parseJson(endpoint, res, this.secrets)
         const items = Array.isArray(body) ? (body as unknown[]) : [body]
-        return items.map((item, index) => {
+        const files = items.map((item, index) => {
           const url = resultUrl(item, index, {
             endpoint,
             res,
@@ -138,6 +155,8 @@ export class V3Client implements DatafinitiClient {
             createdAt: parseApiDate(created)
           }
         })
+        maskUrls(files, this.ctx.mask)
+        return files
       },
       options
     )

@@ -1,16 +1,20 @@
 import { isRequestId, type QuerySpec } from '../domain/model.js'
-import type {
-  CallOptions,
-  ClientContext,
-  DatafinitiClient,
-  DownloadState,
-  ResultFile
+import {
+  maskUrls,
+  type CallOptions,
+  type ClientContext,
+  type DatafinitiClient,
+  type DownloadState,
+  type MatchCount,
+  type ResultFile
 } from './client.js'
 import type { TextResponse } from '../http/transport.js'
 import { expiryFromUrl } from './expiry.js'
 import {
   downloadState,
   failCreate,
+  failForStatus,
+  optionalNumber,
   parseJson,
   resultUrl,
   statusRecord,
@@ -70,6 +74,36 @@ export class V4Client implements DatafinitiClient {
     )
   }
 
+  /**
+   * `POST /v4/{type}/search` without `download` is a search: it answers `num_found` (every match)
+   * and returns `num_records` records, charged as such (`total_cost`). One record is the least it
+   * takes, so the count costs at most one record and creates nothing.
+   */
+  async countMatches(spec: QuerySpec): Promise<MatchCount> {
+    const endpoint = `POST /v4/${spec.dataType}/search`
+    const body = JSON.stringify({ query: spec.query, num_records: 1 })
+    return this.ctx.call(endpoint, async () => {
+      const res = await this.ctx.http.postText(
+        `${this.ctx.baseUrl}/v4/${spec.dataType}/search`,
+        { ...this.headers(), 'Content-Type': 'application/json' },
+        body
+      )
+      if (res.status < 200 || res.status >= 300) {
+        failForStatus(endpoint, res, this.secrets, this.ctx.now())
+      }
+      const answer = parseJson(endpoint, res, this.secrets)
+      const record =
+        answer !== null && typeof answer === 'object' && !Array.isArray(answer)
+          ? (answer as Record<string, unknown>)
+          : {}
+      const numFound = optionalNumber(record['num_found'])
+      if (numFound === undefined || !Number.isSafeInteger(numFound)) {
+        throw wrongShape(endpoint, res.status, 'no "num_found" count', res.text, this.secrets)
+      }
+      return { numFound, cost: optionalNumber(record['total_cost']) }
+    })
+  }
+
   private async download(
     id: string,
     options?: CallOptions
@@ -102,7 +136,12 @@ export class V4Client implements DatafinitiClient {
     const { record } = await this.download(id, options)
     return downloadState(
       record,
-      { downloaded: 'num_downloaded', requested: 'num_records', format: 'format' },
+      {
+        downloaded: 'num_downloaded',
+        requested: 'num_records',
+        format: 'format',
+        cost: 'total_cost'
+      },
       FAILED
     )
   }
@@ -123,9 +162,11 @@ export class V4Client implements DatafinitiClient {
       )
     }
     const endpoint = `GET /v4/downloads/${id}`
-    return results.map((item: unknown, index) => {
+    const files = results.map((item: unknown, index) => {
       const url = resultUrl(item, index, { endpoint, res, secrets: this.secrets, strings: true })
       return { url, expiresAt: expiryFromUrl(url) }
     })
+    maskUrls(files, this.ctx.mask)
+    return files
   }
 }

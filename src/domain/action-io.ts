@@ -26,7 +26,12 @@ export const Inputs = {
   IfNoResults: 'if-no-results',
   Overwrite: 'overwrite',
   ReuseRequest: 'reuse-request',
-  Shard: 'shard'
+  Shard: 'shard',
+  MaxRecords: 'max-records',
+  DryRun: 'dry-run',
+  Since: 'since',
+  SinceField: 'since-field',
+  GithubToken: 'github-token'
 } as const
 
 export const Outputs = {
@@ -38,6 +43,9 @@ export const Outputs = {
   FileCount: 'file-count',
   TotalBytes: 'total-bytes',
   RecordCount: 'record-count',
+  RowCount: 'row-count',
+  NumFound: 'num-found',
+  Credits: 'credits',
   ExpiresAt: 'expires-at',
   ArtifactId: 'artifact-id',
   ArtifactUrl: 'artifact-url',
@@ -45,7 +53,8 @@ export const Outputs = {
   Manifest: 'manifest',
   ArtifactName: 'artifact-name',
   Shard: 'shard',
-  DownloadFileCount: 'download-file-count'
+  DownloadFileCount: 'download-file-count',
+  Since: 'since'
 } as const
 
 /**

@@ -35,10 +35,14 @@ export interface QuerySpec {
   view: string | undefined
 }
 
-/** An id as it may appear in a file, directory or artifact name (v4 ids are opaque strings). */
+/**
+ * An id as it may appear in a file, directory or artifact name (v4 ids are opaque strings): a
+ * Windows device name (`CON`, `nul.x`) gets a `_` in front, as a file name does (file-names.ts).
+ */
 export function idForName(requestId: string): string {
   const name = requestId.replace(/[^A-Za-z0-9._-]/g, '_')
-  return /^\.*$/.test(name) ? name.replace(/\./g, '_') : name
+  if (/^\.*$/.test(name)) return name.replace(/\./g, '_')
+  return isWindowsDeviceName(name) ? `_${name}` : name
 }
 
 /** The form of a request id: what the input accepts and what a created id must have. */
@@ -55,10 +59,21 @@ export interface DownloadState {
   phase: 'pending' | 'completed' | 'failed'
   /** The API's error text, for a failed request. */
   error: string
+  /** Records delivered, as Datafiniti counts (and charges) them: not the rows of a CSV file. */
   numDownloaded: number | undefined
   numRequested: number | undefined
+  /** Credits the download cost, where the API says (v4 `total_cost`). */
+  totalCost?: number | undefined
   /** `csv` or `json` when the API says. */
   format: RecordFormat | undefined
+}
+
+/** What a query matches, learnt before buying, and what learning it cost. */
+export interface MatchCount {
+  /** Records the query matches: what a download of every match would buy. */
+  numFound: number
+  /** Credits the count itself cost, where the API says (v4 `total_cost`: at most one record). */
+  cost: number | undefined
 }
 
 export interface ResultFile {
@@ -146,4 +161,13 @@ export const MAX_SHARDS = 256
 /** The items of a list that fall to `shard`, in order; all of them without a shard. */
 export function shardOf<T>(items: readonly T[], shard: Shard | undefined): T[] {
   return items.filter((_, i) => shard === undefined || i % shard.count === shard.index - 1)
+}
+
+// Device names Windows reserves in every directory, whatever the case and whatever follows the
+// first dot (`nul.tar.gz` is NUL too); superscript digits count as digits there.
+const WINDOWS_DEVICE = /^(?:con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³]|conin\$|conout\$)\s*(?:\.|$)/i
+
+/** A name Windows takes for a device wherever it is used: a file or directory must not have it. */
+export function isWindowsDeviceName(name: string): boolean {
+  return WINDOWS_DEVICE.test(name)
 }

@@ -65,3 +65,16 @@ export function streamBody(stream: Readable): Body {
     }
   }
 }
+
+/** A header's value, the first one when it came more than once. */
+export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+/** `Content-Length` as a number, when the server sent a valid one. */
+export function contentLength(headers: IncomingHttpHeaders): number | undefined {
+  const raw = headers['content-length']
+  if (raw === undefined || !/^\d+$/.test(raw)) return undefined
+  return Number(raw)
+}

@@ -1,7 +1,9 @@
 import { isIP, connect as connectTcp, type Socket } from 'node:net'
 import { connect as connectTls, type ConnectionOptions } from 'node:tls'
-import type { Body, StreamResponse } from './body.js'
-import { ErrorBody, parseHead } from './direct-answer.js'
+import type { Lookup } from './address.js'
+import type { StreamResponse } from './body.js'
+import type { Scope } from './deadline.js'
+import { DirectBody, ErrorBody, parseHead } from './direct-answer.js'
 import { Connection, type DirectPool, type Handler } from './direct-pool.js'
 
 export { DirectPool } from './direct-pool.js'
@@ -31,6 +33,10 @@ export interface DirectOptions {
   userAgent: string
   /** Where finished connections wait for the next request; none: one connection per request. */
   pool?: DirectPool
+  /** The run's signal: destroys the socket when it aborts, head or body. */
+  scope?: Scope
+  /** Resolves the host (node's default: dns.lookup); a checked one refuses some addresses. */
+  lookup?: Lookup | undefined
 }
 
 /** A kept connection closed before it answered: asked again on a new one. */
@@ -55,10 +61,10 @@ export async function directGet(
       if (!(error instanceof StaleConnection)) throw error
     }
   }
-  return request(open(url, key), url, headers, options)
+  return request(open(url, key, options.lookup), url, headers, options)
 }
 
-function open(url: URL, key: string): Connection {
+function open(url: URL, key: string, lookup: Lookup | undefined): Connection {
   const buffer = Buffer.allocUnsafe(BUFFER)
   const onread = { buffer, callback: (bytes: number) => connection.handler.read(bytes) }
   const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80)
@@ -70,10 +76,11 @@ function open(url: URL, key: string): Connection {
           host,
           port,
           onread,
+          ...(lookup ? { lookup } : {}),
           ...(isIP(host) ? {} : { servername: host })
         } as ConnectionOptions)
-      : connectTcp({ host, port, onread })
-  const connection = new Connection(socket, buffer, key)
+      : connectTcp({ host, port, onread, ...(lookup ? { lookup } : {}) })
+  const connection = new Connection(socket, buffer, key, url.host)
   return connection
 }
 
@@ -85,6 +92,25 @@ function request(
 ): Promise<StreamResponse | undefined> {
   const { socket, buffer } = connection
   const reused = connection.requests++ > 0
+  const { signal, dispose } = options.scope?.() ?? {}
+  if (signal?.aborted) {
+    dispose?.()
+    if (!reused) socket.destroy()
+    else options.pool?.put(connection)
+    return Promise.reject(signal.reason as Error)
+  }
+  // The run's signal holds this request only: a kept connection is the next request's.
+  const onAbort = (): void => {
+    socket.destroy(signal?.reason as Error)
+  }
+  signal?.addEventListener('abort', onAbort, { once: true })
+  let released = false
+  const release = (): void => {
+    if (released) return
+    released = true
+    signal?.removeEventListener('abort', onAbort)
+    dispose?.()
+  }
   return new Promise((resolve, reject) => {
     let head: Buffer | undefined = Buffer.alloc(0)
     let body: DirectBody | ErrorBody | undefined
@@ -126,6 +152,7 @@ function request(
         body =
           parsed.length !== undefined
             ? new DirectBody(socket, parsed.length, rest, complete => {
+                release()
                 if (complete && keep) options.pool?.put(connection)
                 else socket.destroy()
               })
@@ -139,6 +166,7 @@ function request(
         else reject(early(error))
       },
       close: () => {
+        release()
         if (body) body.closed()
         else reject(early(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })))
       }
@@ -153,92 +181,4 @@ function request(
     ]
     socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1')
   })
-}
-
-/**
- * The body after the head: `length` bytes, of which `first` came with the head. Chunks go to the
- * reader straight from the socket's buffer, valid only during the call. `end` says whether the
- * body was read to its last byte (the connection may then serve another request) or not.
- */
-class DirectBody implements Body {
-  private left: number
-  private onChunk: ((chunk: Buffer) => boolean) | undefined
-  private settle: { resolve: () => void; reject: (error: Error) => void } | undefined
-  private failure: Error | undefined
-  private ended = false
-
-  constructor(
-    private readonly socket: Socket,
-    length: number,
-    private first: Buffer,
-    private readonly end: (complete: boolean) => void
-  ) {
-    this.left = length
-  }
-
-  read(onChunk: (chunk: Buffer) => boolean): Promise<void> {
-    if (this.onChunk) return Promise.reject(new Error('the body is already being read'))
-    return new Promise<void>((resolve, reject) => {
-      this.onChunk = onChunk
-      this.settle = { resolve, reject }
-      if (this.failure) return this.finish(this.failure)
-      const first = this.first
-      this.first = Buffer.alloc(0)
-      if (first.length > 0 && !this.push(first)) return
-      if (this.left === 0) return this.finish(undefined, true)
-      this.socket.resume()
-    })
-  }
-
-  /** False once the reader needs no more (or the body is done): the socket then stays paused. */
-  push(chunk: Buffer): boolean {
-    if (!this.onChunk) {
-      // Nothing is reading yet: keep it (a copy: the buffer is about to be reused).
-      this.first = Buffer.concat([this.first, chunk])
-      return false
-    }
-    if (this.ended) return false
-    // Bytes past the announced length are not part of this body.
-    const piece = chunk.length > this.left ? chunk.subarray(0, this.left) : chunk
-    this.left -= piece.length
-    let more: boolean
-    try {
-      more = this.onChunk(piece)
-    } catch (error) {
-      this.finish(error instanceof Error ? error : new Error(String(error)))
-      return false
-    }
-    if (!more || this.left === 0) {
-      this.finish(undefined, piece.length === chunk.length)
-      return false
-    }
-    return true
-  }
-
-  fail(error: Error): void {
-    this.failure ??= error
-    if (this.settle) this.finish(error)
-  }
-
-  closed(): void {
-    if (this.left > 0)
-      this.fail(this.failure ?? new Error('socket hang up: the body was cut short'))
-  }
-
-  /** After the end the socket is no longer this body's: it may serve another request. */
-  destroy(reason?: Error): void {
-    if (this.ended) return
-    if (reason) this.fail(reason)
-    else this.finish()
-    this.socket.destroy()
-  }
-
-  /** `exact`: nothing came after the body's last byte, so the connection is in a known state. */
-  private finish(error?: Error, exact = false): void {
-    if (this.ended) return
-    this.ended = true
-    this.end(error === undefined && this.left === 0 && exact)
-    if (error) this.settle?.reject(error)
-    else this.settle?.resolve()
-  }
 }

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net'
+import { stallError } from './deadline.js'
 
 /** What a connection does with its socket's events, for the request it serves (or while idle). */
 export interface Handler {
@@ -25,13 +26,15 @@ export class Connection {
   constructor(
     readonly socket: Socket,
     readonly buffer: Buffer,
-    readonly key: string
+    readonly key: string,
+    /** For messages: the URL's host and port. */
+    readonly host: string
   ) {
     this.handler = closedHandler(socket)
     socket.on('error', error => this.handler.error(error))
     socket.once('close', () => this.handler.close())
     socket.on('timeout', () => {
-      socket.destroy(new Error(`request timeout: no answer for ${this.timeoutMs} ms`))
+      socket.destroy(stallError(this.host, 'before its answer', this.timeoutMs))
     })
   }
 

@@ -1,11 +1,23 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
-import { streamBody, type Body, type StreamResponse } from './body.js'
-import { HttpClient, getProxyUrl } from '@actions/http-client'
+import { contentLength, header, streamBody, type Body, type StreamResponse } from './body.js'
+import { getProxyUrl } from '@actions/http-client'
+import {
+  checkFileUrl,
+  guardedLookup,
+  isLoopbackHost,
+  systemLookup,
+  type AddressRule,
+  type Lookup
+} from './address.js'
+import { ClientPool, unsentError } from './client-pool.js'
+import { AnswerTooLargeError, guardBody, readLimited, type Scope } from './deadline.js'
 import { DirectPool, directGet } from './direct-get.js'
-import { FatalError, TransientError } from '../support/errors.js'
+import { AbortFanout } from '../support/abort.js'
+import { FatalError } from '../support/errors.js'
+import { formatBytes } from '../support/format.js'
 import { describeUrl } from '../support/secrets.js'
 
-export { streamBody, type Body, type StreamResponse }
+export { contentLength, header, readLimited, streamBody, type Body, type StreamResponse }
 
 export const USER_AGENT = 'datafiniti-download-action'
 
@@ -48,43 +60,53 @@ export interface Http {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 const MAX_REDIRECTS = 10
-
 /**
- * @actions/http-client over node:http: it streams, keeps connections alive and honours
- * HTTPS_PROXY / NO_PROXY. One client per origin (scheme, host, port): a client keeps the agent of
- * its first request, direct or a proxy tunnel, whatever the next URL is, so one shared client sent
- * an `https:` file URL to an `http:` agent, or through a tunnel made for another host and scheme.
- * Redirects are followed here rather than by the client, for the same reason, and each hop gets its
- * own copy of the headers: the caller's object is never edited, and Authorization is dropped once a
- * redirect leaves the origin, as curl does.
+ * The most an API answer may be: a v3 result list carries one signed URL of 1–2 KiB per file, so
+ * a list of thousands of files is a few MiB; past this the answer is not one to parse.
  */
-export function createHttp(options: {
+export const MAX_API_ANSWER = 16 * 1024 * 1024
+
+export interface HttpOptions {
+  /** No answer's head, or no byte of its body, for this long: the socket is destroyed. */
   socketTimeoutMs: number
   /**
    * File bodies on a socket of the action's own (direct-get.ts) where no proxy applies and the
    * host answers simply; false sends every request through @actions/http-client.
    */
   direct?: boolean
-}): Http & { dispose(): void } {
-  const clients = new Map<string, HttpClient>()
+  /** The run's signal: a cancelled job destroys every socket at once, mid-answer or not. */
+  signal?: AbortSignal
+  /**
+   * File hosts: https only (loopback excepted), on every redirect hop, and where each may connect
+   * is checked on the resolved address (address.ts); `lookup` resolves names (dns.lookup).
+   */
+  files?: { lookup?: Lookup }
+}
+
+/**
+ * @actions/http-client over node:http: it streams, keeps connections alive and honours
+ * HTTPS_PROXY / NO_PROXY. One client per origin (scheme, host, port) and address rule: a client
+ * keeps the agent of its first request, direct or a proxy tunnel, whatever the next URL is, so one
+ * shared client sent an `https:` file URL to an `http:` agent, or through a tunnel made for
+ * another host and scheme. Redirects are followed here rather than by the client, for the same
+ * reason, and each hop gets its own copy of the headers: the caller's object is never edited, and
+ * Authorization is dropped once a redirect leaves the origin, as curl does.
+ */
+export function createHttp(options: HttpOptions): Http & { dispose(): void } {
   // Origins whose answers the direct reader did not take (a redirect, a chunked body): asked
   // through the client from then on, so each costs at most one request more per run.
   const indirect = new Set<string>()
-  // The direct reader's kept connections: a file's ranged parts reuse them.
-  const pool = new DirectPool()
-  const clientFor = (url: URL): HttpClient => {
-    let client = clients.get(url.origin)
-    if (!client) {
-      client = new HttpClient(USER_AGENT, [], {
-        keepAlive: true,
-        allowRetries: false,
-        allowRedirects: false,
-        socketTimeout: options.socketTimeoutMs
-      })
-      clients.set(url.origin, client)
-    }
-    return client
-  }
+  const fanout = options.signal ? new AbortFanout(options.signal) : undefined
+  const scope: Scope = () => fanout?.child() ?? { signal: undefined, dispose: () => undefined }
+  const guard = { idleMs: options.socketTimeoutMs, scope }
+  const lookup = options.files?.lookup ?? systemLookup
+  const pool = new ClientPool(USER_AGENT, options.socketTimeoutMs, scope, lookup)
+  const firstLookup = options.files ? guardedLookup(lookup, FIRST_HOP) : undefined
+  const guarded = (res: StreamResponse, url: URL): StreamResponse => ({
+    ...res,
+    body: guardBody(res.body, guard, url.host, stageOf(res.status))
+  })
+  const kept = new DirectPool() // the direct reader's connections, for a file's next part
   const send = async (
     method: 'GET' | 'POST',
     url: string,
@@ -94,9 +116,9 @@ export function createHttp(options: {
   ): Promise<IncomingMessage> => {
     let current = new URL(url)
     let hopHeaders = { ...headers }
+    let rule = options.files ? FIRST_HOP : undefined
     for (let hop = 0; ; hop++) {
-      const res = await clientFor(current).request(method, current.href, body, { ...hopHeaders })
-      const { message } = res
+      const message = await pool.ask(method, current, hopHeaders, body, rule)
       const location = message.headers.location
       if (
         !followRedirects ||
@@ -114,6 +136,11 @@ export function createHttp(options: {
           `${describeUrl(current.href)} redirected to plain http (${describeUrl(next.href)}): refused`
         )
       }
+      if (options.files) {
+        // A redirect may reach neither a private network nor, from elsewhere, this machine.
+        rule = { private: false, loopback: isLoopbackHost(current) }
+        checkFileUrl(next, rule, current)
+      }
       if (next.origin !== current.origin) {
         hopHeaders = Object.fromEntries(
           Object.entries(hopHeaders).filter(([name]) => name.toLowerCase() !== 'authorization')
@@ -122,20 +149,33 @@ export function createHttp(options: {
       current = next
     }
   }
-  const text = async (message: IncomingMessage, limitBytes: number): Promise<TextResponse> => ({
-    status: message.statusCode ?? 0,
-    headers: message.headers,
-    text: await readLimited(streamBody(message), limitBytes)
-  })
+  const text = async (
+    url: string,
+    message: IncomingMessage,
+    limit: number
+  ): Promise<TextResponse> => {
+    const status = message.statusCode ?? 0
+    const body = guardBody(streamBody(message), guard, new URL(url).host, stageOf(status))
+    try {
+      return { status, headers: message.headers, text: await readLimited(body, limit, 'fail') }
+    } catch (error) {
+      if (!(error instanceof AnswerTooLargeError)) throw error
+      throw new AnswerTooLargeError(
+        `${describeUrl(url)} answered HTTP ${status} with more than ${formatBytes(limit)}, the most ` +
+          'an API answer may be (the longest result lists take a few MiB): not read.'
+      )
+    }
+  }
   return {
-    async getText(url, headers, limitBytes = 4 * 1024 * 1024, followRedirects = true) {
-      return text(await send('GET', url, headers, null, followRedirects), limitBytes)
+    async getText(url, headers, limitBytes = MAX_API_ANSWER, followRedirects = true) {
+      return text(url, await send('GET', url, headers, null, followRedirects), limitBytes)
     },
     async postText(url, headers, body) {
-      return text(await send('POST', url, headers, body, false), 4 * 1024 * 1024)
+      return text(url, await send('POST', url, headers, body, false), MAX_API_ANSWER)
     },
     async getStream(url, headers, { headOnly = false } = {}) {
       const target = new URL(url)
+      if (options.files) checkFileUrl(target, FIRST_HOP)
       if (
         options.direct !== false &&
         !headOnly &&
@@ -148,63 +188,28 @@ export function createHttp(options: {
         const answer = await directGet(target, headers, {
           timeoutMs: options.socketTimeoutMs,
           userAgent: USER_AGENT,
-          pool
+          scope,
+          lookup: firstLookup,
+          pool: kept
+        }).catch((error: unknown) => {
+          throw unsentError(error, target)
         })
-        if (answer) return answer
+        if (answer) return guarded(answer, target)
         indirect.add(target.origin)
       }
       const message = await send('GET', url, headers, null, true)
-      return {
-        status: message.statusCode ?? 0,
-        headers: message.headers,
-        body: streamBody(message)
-      }
+      const { statusCode: status = 0, headers: head } = message
+      return guarded({ status, headers: head, body: streamBody(message) }, target)
     },
-    dispose: () => {
-      pool.dispose()
-      for (const client of clients.values()) client.dispose()
-      clients.clear()
-    }
+    dispose: () => [pool, kept, fanout].forEach(owned => owned?.dispose())
   }
 }
 
-/**
- * Reads at most `limit` bytes of a body as text and discards the rest, so that a huge error page
- * cannot fill memory.
- */
-export async function readLimited(body: Body, limit: number): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  try {
-    await body.read(chunk => {
-      if (size < limit) {
-        // A copy: the chunk's memory may be reused.
-        const part = Buffer.from(chunk.subarray(0, limit - size))
-        chunks.push(part)
-        size += part.length
-      }
-      return true
-    })
-  } catch (error) {
-    throw new TransientError(
-      `the connection broke while reading the response (${(error as Error).message})`
-    )
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
+/** The first URL of a file request may be in a private network (a VPC endpoint of S3's). */
+const FIRST_HOP: AddressRule = { private: true, loopback: true }
 
-/** A header's value, the first one when it came more than once. */
-export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name]
-  return Array.isArray(value) ? value[0] : value
-}
-
-/** `Content-Length` as a number, when the server sent a valid one. */
-export function contentLength(headers: IncomingHttpHeaders): number | undefined {
-  const raw = headers['content-length']
-  if (raw === undefined || !/^\d+$/.test(raw)) return undefined
-  return Number(raw)
-}
+const stageOf = (status: number): string =>
+  status >= 400 ? `in the middle of its HTTP ${status} answer` : 'in the middle of the body'
 
 /**
  * A file request that gives up when the signal aborts (a cancelled job), even while the host has

@@ -15,7 +15,9 @@ export const Defaults = {
   IfNoResults: 'warn' as NoResultsAction,
   ArtifactFallback: 'fail',
   Overwrite: false,
-  ReuseRequest: true
+  ReuseRequest: true,
+  DryRun: false,
+  SinceField: 'dateUpdated'
 } as const
 
 export const Limits = {

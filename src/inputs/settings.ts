@@ -11,14 +11,17 @@ import {
   type Shard
 } from '../domain/model.js'
 import { Inputs, type Env } from '../domain/action-io.js'
+import { parseBudget, type Budget } from './budget.js'
 import { parseDirectDownloads, parseRetention } from './environment.js'
 import { Defaults, Limits } from './defaults.js'
 import { parseFormat, parseQuery, parseRequestId } from './query.js'
 import { boolean, requestKey } from './request-key.js'
 import { parseShard } from './shard.js'
+import { parseWindow } from './since.js'
+import type { WindowSpec } from '../domain/window.js'
 import { InputError, duration, integer, quote, read } from './read.js'
 
-export interface Settings {
+export interface Settings extends Budget {
   token: string
   apiVersion: ApiVersion
   /** The download to fetch; undefined when `query` creates one. */
@@ -55,6 +58,10 @@ export interface Settings {
   shard: Shard | undefined
   /** File bodies on the action's own sockets where it can (http/direct-get.ts). */
   directDownloads: boolean
+  /** `since`: the window the created download is limited to; undefined for every match. */
+  window: WindowSpec | undefined
+  /** Reads and keeps the `last-success` mark's durable copy (a workflow artifact). */
+  githubToken: string
 }
 
 /** Absolute download directory, once the request id is known. */
@@ -103,12 +110,13 @@ export function parseSettings(env: Env, cwd: string): Settings {
     )
   }
   const shard = parseShard(read(env, Inputs.Shard), rawQuery !== '')
+  const budget = parseBudget(env, rawQuery !== '', apiVersion)
   const requestId = rawId === '' ? undefined : parseRequestId(rawId, apiVersion)
   const query = rawQuery === '' ? undefined : parseQuery(env, rawQuery, apiVersion)
   if (!query) {
     // `format` has a default, so it is always set: only its value can be wrong.
     parseFormat(env)
-    for (const name of [Inputs.DataType, Inputs.NumRecords, Inputs.View]) {
+    for (const name of [Inputs.DataType, Inputs.NumRecords, Inputs.View, Inputs.Since]) {
       if (read(env, name) !== '') {
         throw new InputError(
           `Input '${name}' only applies with '${Inputs.Query}'; remove it or give a query instead of '${Inputs.RequestId}'.`
@@ -162,9 +170,13 @@ export function parseSettings(env: Env, cwd: string): Settings {
     ifNoResults: parseIfNoResults(read(env, Inputs.IfNoResults)),
     overwrite: boolean(env, Inputs.Overwrite, Defaults.Overwrite),
     reuseRequest,
-    requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl) : undefined,
+    requestKey: reuseRequest ? requestKey(env, query, apiVersion, apiUrl, token) : undefined,
     shard,
-    directDownloads: parseDirectDownloads(env)
+    ...budget,
+    directDownloads: parseDirectDownloads(env),
+    window: parseWindow(env, query, apiVersion, apiUrl, token),
+    // Outside a runner the default arrives unevaluated: no token then.
+    githubToken: read(env, Inputs.GithubToken).replace(/^\$\{\{.*\}\}$/, '')
   }
 }
 

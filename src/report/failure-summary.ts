@@ -1,5 +1,5 @@
 import { formatBytes } from '../support/format.js'
-import { escapeCell } from './summary.js'
+import { inert } from './summary.js'
 
 /** The stages of a run, in order, as a failure summary names them. */
 export const Stages = {
@@ -43,19 +43,19 @@ export function newRunState(): RunState {
  * every secret (finalMessage); everything here is escaped, as it may quote a server.
  */
 export function renderFailureSummary(state: RunState, message: string): string {
-  const id = state.requestId === undefined ? '' : ` ${escapeCell(state.requestId)}`
+  const id = state.requestId === undefined ? '' : ` ${inert(state.requestId)}`
   const lines = [
     `### Datafiniti download${id}: failed while ${Stages[state.stage]}`,
     '',
-    ...message.split('\n').map(line => `> ${escapeCell(line)}`),
+    ...message.split('\n').map(line => `> ${inert(line)}`),
     ''
   ]
   const facts: string[] = []
-  if (state.status !== undefined) facts.push(`Last status: ${escapeCell(state.status)}`)
+  if (state.status !== undefined) facts.push(`Last status: ${inert(state.status)}`)
   if (state.filesTotal !== undefined) {
     const kept =
       state.filesDone > 0 && state.downloadPath !== undefined
-        ? `, kept in \`${escapeCell(state.downloadPath)}\``
+        ? `, kept in ${inert(state.downloadPath)}`
         : ''
     facts.push(
       `${state.filesDone} of ${state.filesTotal} file(s) downloaded and verified ` +

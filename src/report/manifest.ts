@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import {
   MANIFEST_NAME,
@@ -9,7 +9,11 @@ import {
   type VerifiedCopy
 } from '../domain/model.js'
 import { onDisk } from '../support/errors.js'
-import { localFiles, type RunReport } from './report.js'
+import { creditsOf, localFiles, recordCount, totalRows, type RunReport } from './report.js'
+
+/** The manifest's shape; readers of earlier versions' files are listed in `READABLE`. */
+export const MANIFEST_VERSION = 2
+const READABLE: readonly number[] = [1, MANIFEST_VERSION]
 
 /**
  * `datafiniti-manifest.json`, written beside the files (so it travels in the artifact): what the
@@ -17,7 +21,7 @@ import { localFiles, type RunReport } from './report.js'
  * credentials. docs/manifest.md documents the schema; bump `version` when it changes shape.
  */
 export interface Manifest {
-  version: 1
+  version: typeof MANIFEST_VERSION
   requestId: string
   apiVersion: ApiVersion
   query: QuerySpec | null
@@ -28,16 +32,31 @@ export interface Manifest {
   createdAt: string | null
   /** The earliest expiry of the result files' URLs, if known. */
   expiresAt: string | null
-  totals: { files: number; bytes: number; records: number | null }
+  /**
+   * `records` as Datafiniti counts (and charges) them, null where it cannot be known (a shard of a
+   * CSV download); `rows` as the files hold them; `credits` as the API charged, where it says.
+   */
+  totals: {
+    files: number
+    bytes: number
+    records: number | null
+    rows: number | null
+    credits: number | null
+  }
+  /** Matches counted before buying (`max-records`), null when not counted. */
+  numFound: number | null
   files: ManifestFile[]
   /** With `shard`: this job's share; `files` and `totals` describe that share only. */
   shard: { index: number; count: number; totalFiles: number } | null
+  /** With `since`: records whose `field` is on or after `from`, as asked for at `to` (ISO 8601). */
+  window: { field: string; from: string; to: string } | null
 }
 
 export interface ManifestFile {
   name: string
   bytes: number
-  records: number | null
+  /** CSV data rows or JSON lines: a record may span several CSV rows. */
+  rows: number | null
   sha256: string
   etag: string | null
   /** What the bytes were checked against when they were written. */
@@ -51,11 +70,8 @@ export function manifestFor(
   context: { apiVersion: ApiVersion; query: QuerySpec | undefined; now: number }
 ): Manifest {
   const files = localFiles(report)
-  const records = files.every(f => f.records !== undefined)
-    ? files.reduce((sum, f) => sum + (f.records ?? 0), 0)
-    : null
   return {
-    version: 1,
+    version: MANIFEST_VERSION,
     requestId: report.requestId,
     apiVersion: context.apiVersion,
     query: context.query ?? null,
@@ -66,12 +82,22 @@ export function manifestFor(
     totals: {
       files: files.length,
       bytes: files.reduce((sum, f) => sum + f.bytes, 0),
-      records
+      records: recordCount(report) ?? null,
+      rows: totalRows(report) ?? null,
+      credits: creditsOf(report.bill) ?? null
     },
+    numFound: report.bill?.count?.numFound ?? null,
     files: report.results.flatMap(({ local: file, createdAt, expiresAt }) =>
       file ? [manifestEntry(file, createdAt, expiresAt)] : []
     ),
-    shard: report.shard ?? null
+    shard: report.shard ?? null,
+    window: report.window
+      ? {
+          field: report.window.field,
+          from: report.window.from.toISOString(),
+          to: report.window.to.toISOString()
+        }
+      : null
   }
 }
 
@@ -83,7 +109,7 @@ function manifestEntry(
   return {
     name: file.name,
     bytes: file.bytes,
-    records: file.records ?? null,
+    rows: file.records ?? null,
     sha256: file.sha256,
     etag: file.etag ?? null,
     integrity: file.integrity,
@@ -101,7 +127,10 @@ function earliest(dates: readonly (Date | undefined)[]): Date | undefined {
 export async function writeManifest(dir: string, manifest: Manifest): Promise<string> {
   const target = path.join(dir, manifestName(manifest.shard))
   const part = `${target}.part`
-  await onDisk(() => writeFile(part, `${JSON.stringify(manifest, null, 2)}\n`))
+  // As a data file's: whatever is there (a symlink planted to redirect the write) goes first, and
+  // the open is exclusive, so a link made in between is refused rather than followed.
+  await onDisk(() => rm(part, { force: true }))
+  await onDisk(() => writeFile(part, `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' }))
   await onDisk(() => rename(part, target))
   return target
 }
@@ -129,7 +158,8 @@ export async function readManifest(
     const parsed = JSON.parse(text) as unknown
     if (parsed === null || typeof parsed !== 'object') return undefined
     const manifest = parsed as Partial<Manifest>
-    return manifest.version === 1 && Array.isArray(manifest.files)
+    // An earlier version's files carry everything a re-run checks (name, bytes, sha256, etag).
+    return READABLE.includes(Number(manifest.version)) && Array.isArray(manifest.files)
       ? (manifest as Manifest)
       : undefined
   } catch {

@@ -4,7 +4,7 @@ import { Inputs } from '../domain/action-io.js'
 import { FatalError, onDisk } from '../support/errors.js'
 import type { Logger } from '../support/log.js'
 import { manifestFor, writeManifest } from './manifest.js'
-import { localFiles, totalRecords, type RunReport } from './report.js'
+import { localFiles, totalRows, type RunReport } from './report.js'
 
 /**
  * Why a COMPLETED download has nothing to deliver, or undefined when it has: no result files, or
@@ -17,7 +17,7 @@ export function noResultsReason(report: RunReport): string | undefined {
     return `Datafiniti download request ${report.requestId} is ${report.status} but lists no result files: nothing to download.`
   }
   const files = localFiles(report)
-  if (files.length > 0 && totalRecords(report) === 0) {
+  if (files.length > 0 && totalRows(report) === 0) {
     return `Download ${report.requestId} holds no records: its ${files.length} file(s) are empty but for headers.`
   }
   return undefined

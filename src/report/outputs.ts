@@ -1,9 +1,18 @@
 import type { Runner } from '../support/log.js'
 import { Outputs } from '../domain/action-io.js'
-import { localFiles, totalBytes, totalRecords, urlsOf, type RunReport } from './report.js'
+import {
+  creditsOf,
+  localFiles,
+  recordCount,
+  totalBytes,
+  totalRows,
+  urlsOf,
+  type RunReport
+} from './report.js'
+
+const text = (value: number | undefined): string => (value === undefined ? '' : String(value))
 
 export function setOutputs(report: RunReport, setOutput: Runner['setOutput']): void {
-  const records = totalRecords(report)
   setOutput(Outputs.RequestId, report.requestId)
   setOutput(Outputs.Status, report.status)
   setOutput(Outputs.Urls, JSON.stringify(urlsOf(report)))
@@ -13,8 +22,12 @@ export function setOutputs(report: RunReport, setOutput: Runner['setOutput']): v
   setOutput(Outputs.Shard, report.shard ? `${report.shard.index}/${report.shard.count}` : '')
   setOutput(Outputs.DownloadFileCount, String(report.shard?.totalFiles ?? report.results.length))
   setOutput(Outputs.TotalBytes, String(totalBytes(report)))
-  setOutput(Outputs.RecordCount, records === undefined ? '' : String(records))
+  setOutput(Outputs.RecordCount, text(recordCount(report)))
+  setOutput(Outputs.RowCount, text(totalRows(report)))
+  setOutput(Outputs.NumFound, text(report.bill?.count?.numFound))
+  setOutput(Outputs.Credits, text(creditsOf(report.bill)))
   setOutput(Outputs.ExpiresAt, report.expiresAt?.toISOString() ?? '')
+  setOutput(Outputs.Since, report.window?.from.toISOString() ?? '')
   setOutput(Outputs.Manifest, report.manifestPath ?? '')
   for (const [name, value] of Object.entries(report.receipt?.outputs ?? {})) setOutput(name, value)
 }

@@ -2,7 +2,7 @@ import type { Clock } from '../support/clock.js'
 import { formatBytes, formatCount } from '../support/format.js'
 import type { Logger, Runner } from '../support/log.js'
 import { setOutputs } from './outputs.js'
-import { totalBytes, totalRecords, type RunReport } from './report.js'
+import { recordCount, totalBytes, totalRows, type RunReport } from './report.js'
 import { renderSummary } from './summary.js'
 
 /** Where a finished run's report goes. */
@@ -31,9 +31,18 @@ function warnAbout(report: RunReport, log: Logger, clock: Clock): void {
 }
 
 function conclusion(report: RunReport): string {
-  const records = totalRecords(report)
+  const { bill } = report
+  if (bill?.wouldBuy !== undefined) {
+    return (
+      `Dry run: the query matches ${formatCount(bill.count?.numFound ?? 0)} records, a real run would buy ` +
+      `${formatCount(bill.wouldBuy)}; nothing was bought`
+    )
+  }
+  const records = recordCount(report)
+  const rows = totalRows(report)
   const parts = [`${report.results.length} file(s)`]
   if (report.downloads) parts.push(formatBytes(totalBytes(report)))
   if (records !== undefined) parts.push(`${formatCount(records)} records`)
+  if (rows !== undefined && rows !== records) parts.push(`${formatCount(rows)} rows`)
   return `Datafiniti download ${report.requestId} ${report.status}: ${parts.join(', ')}`
 }

@@ -1,4 +1,5 @@
-import type { DownloadedFile, Receipt } from '../domain/model.js'
+import type { DownloadedFile, MatchCount, Receipt } from '../domain/model.js'
+import type { Window } from '../domain/window.js'
 import { formatCount } from '../support/format.js'
 
 /** One result file of this job: from the API's listing to its verified copy on disk. */
@@ -35,6 +36,24 @@ export interface RunReport {
   noResults: string | undefined
   /** With `shard`: which share this job took; results are that share only. */
   shard?: ShardReport | undefined
+  /** With `since`: the window the created download covers. */
+  window?: Window | undefined
+  /** What Datafiniti counted and charged, as far as the API says. */
+  bill?: Bill | undefined
+}
+
+/** What a run learnt and paid, in Datafiniti's own counts (records and credits, not rows). */
+export interface Bill {
+  /** The matches counted before buying (max-records, dry-run); undefined when not counted. */
+  count: MatchCount | undefined
+  /** Records the download delivered, as the API counts them: the whole download's, shards together. */
+  records: number | undefined
+  /** Credits the download cost (v4 `total_cost`). */
+  cost: number | undefined
+  /** True when every file is JSON lines: one record a line, so the rows are the records. */
+  rowsAreRecords: boolean
+  /** A dry run: what a real run would buy; nothing was. */
+  wouldBuy?: number | undefined
 }
 
 export interface ShardReport {
@@ -70,8 +89,8 @@ export function totalBytes(report: RunReport): number {
   return localFiles(report).reduce((sum, file) => sum + file.bytes, 0)
 }
 
-/** Undefined when a file's format was unknown, or nothing was downloaded. */
-export function totalRecords(report: RunReport): number | undefined {
+/** Rows the downloaded files hold; undefined when a file's format was unknown, or nothing was downloaded. */
+export function totalRows(report: RunReport): number | undefined {
   if (!report.downloads) return undefined
   let sum = 0
   for (const file of localFiles(report)) {
@@ -79,4 +98,21 @@ export function totalRecords(report: RunReport): number | undefined {
     sum += file.records
   }
   return sum
+}
+
+/**
+ * Records delivered: the API's count for the whole download; else (a shard, or no count from the
+ * API) the rows, but only of JSON lines, where a row is a record. Never CSV rows, which a view
+ * without flattening spreads one record over.
+ */
+export function recordCount(report: RunReport): number | undefined {
+  const bill = report.bill
+  if (bill?.records !== undefined && !report.shard) return bill.records
+  return bill?.rowsAreRecords ? totalRows(report) : undefined
+}
+
+/** Credits this run reports: the download's cost and the count's, where the API gave either. */
+export function creditsOf(bill: Bill | undefined): number | undefined {
+  const costs = [bill?.cost, bill?.count?.cost].filter(cost => cost !== undefined)
+  return costs.length > 0 ? costs.reduce((sum, cost) => sum + cost, 0) : undefined
 }

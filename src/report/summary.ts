@@ -2,7 +2,15 @@ import type { IntegrityCheck } from '../domain/model.js'
 import { formatDuration } from '../support/format.js'
 import { formatBytes, formatCount } from '../support/format.js'
 import { safeText } from '../support/text.js'
-import { describeShard, localFiles, totalBytes, totalRecords, type RunReport } from './report.js'
+import { billLines } from './bill.js'
+import {
+  describeShard,
+  localFiles,
+  recordCount,
+  totalBytes,
+  totalRows,
+  type RunReport
+} from './report.js'
 
 /** Rows past this are summarised in one line: the job summary must stay far below GitHub's 1 MiB. */
 export const SUMMARY_MAX_ROWS = 100
@@ -14,13 +22,31 @@ const CHECKS: Record<IntegrityCheck, string> = {
   none: 'none'
 }
 
-/** A line break would end the table row (or the heading) and let the rest be any Markdown. */
+/**
+ * Text from outside (a status, an error, a file name, a request id, a host) as a code span: in
+ * one, nothing is Markdown (no link, image, HTML, emphasis or bare-URL autolink), where escaping
+ * each metacharacter would still leave GitHub's autolinks live. One line (a line break would end
+ * the row or the heading); `cell`: a pipe is escaped as GFM tables want, inside spans too.
+ */
+export function inert(text: string, { cell = false } = {}): string {
+  const line = safeText(text)
+  if (line === '') return ''
+  const safe = cell ? line.replace(/\|/g, '\\|') : line
+  // A fence longer than any run of backticks inside; a space keeps one at either end apart.
+  const longest = Math.max(0, ...Array.from(safe.matchAll(/`+/g), run => run[0].length))
+  const fence = '`'.repeat(longest + 1)
+  const pad = /^`|`$|^ .* $/.test(safe) ? ' ' : ''
+  return `${fence}${pad}${safe}${pad}${fence}`
+}
+
+/** Our own text for a table cell or a heading: one line, no pipe, no HTML. */
 export function escapeCell(text: string): string {
   return safeText(text)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/\|/g, '&#124;')
+    .replace(/[[\]]/g, '\\$&')
 }
 
 /**
@@ -29,16 +55,20 @@ export function escapeCell(text: string): string {
  */
 export function renderSummary(report: RunReport): string {
   const lines: string[] = []
-  const records = totalRecords(report)
+  const records = recordCount(report)
+  const rows = totalRows(report)
   const shard = report.shard ? `, ${describeShard(report.shard)}` : ''
   lines.push(
-    `### Datafiniti download${report.requestId ? ` ${escapeCell(report.requestId)}` : ''}${shard}: ${escapeCell(report.status)}`,
+    `### Datafiniti download${report.requestId ? ` ${inert(report.requestId)}` : ''}${shard}: ${inert(report.status)}`,
     ''
   )
+  // A dry run has no files to describe: what it counted is the whole story.
+  if (report.bill?.wouldBuy !== undefined) return [...lines, ...billLines(report)].join('\n') + '\n'
   const facts = [
     `**${report.results.length}** file(s)`,
     report.downloads ? `**${formatBytes(totalBytes(report))}**` : undefined,
     records === undefined ? undefined : `**${formatCount(records)}** records`,
+    rows === undefined || rows === records ? undefined : `**${formatCount(rows)}** rows`,
     `waited ${formatDuration(report.waitedMs)}`,
     report.downloads ? `downloaded in ${formatDuration(report.downloadMs)}` : undefined
   ].filter(Boolean)
@@ -51,8 +81,17 @@ export function renderSummary(report: RunReport): string {
       ''
     )
   }
+  if (report.window) {
+    const { field, from, to } = report.window
+    lines.push(
+      `Window: records whose \`${escapeCell(field)}\` is on or after **${from.toISOString().slice(0, 10)}** ` +
+        `(UTC), as of ${to.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+      ''
+    )
+  }
+  lines.push(...billLines(report))
   if (report.noResults !== undefined) {
-    lines.push(`No results: ${escapeCell(report.noResults)}`)
+    lines.push(`No results: ${inert(report.noResults)}`)
     return lines.join('\n') + '\n'
   }
 
@@ -62,17 +101,19 @@ export function renderSummary(report: RunReport): string {
   if (!report.downloads) {
     lines.push('| File | Host | Expires |', '| --- | --- | --- |')
     for (const result of shown) {
-      const host = escapeCell(new URL(result.url).host)
-      lines.push(`| ${escapeCell(result.name)} | ${host} | ${expiry(result.expiresAt)} |`)
+      const host = inert(new URL(result.url).host, { cell: true })
+      lines.push(
+        `| ${inert(result.name, { cell: true })} | ${host} | ${expiry(result.expiresAt)} |`
+      )
     }
   } else {
-    lines.push('| File | Size | Records | Expires | Check |', '| --- | ---: | ---: | --- | --- |')
+    lines.push('| File | Size | Rows | Expires | Check |', '| --- | ---: | ---: | --- | --- |')
     for (const { local: file, expiresAt } of shown) {
       if (!file) continue
       const count = file.records === undefined ? '' : formatCount(file.records)
       const size = formatBytes(file.bytes)
       lines.push(
-        `| ${escapeCell(file.name)} | ${size} | ${count} | ${expiry(expiresAt)} | ${CHECKS[file.integrity]} |`
+        `| ${inert(file.name, { cell: true })} | ${size} | ${count} | ${expiry(expiresAt)} | ${CHECKS[file.integrity]} |`
       )
     }
   }
@@ -103,7 +144,7 @@ export function renderSummary(report: RunReport): string {
     const link = url ? `[${escapeCell(name)}](${url})` : escapeCell(name)
     lines.push('', `${kind}: ${link} (${escapeCell(details)}).`)
   } else if (report.downloads) {
-    lines.push('', `Files are in \`${escapeCell(report.downloadPath)}\`.`)
+    lines.push('', `Files are in ${inert(report.downloadPath)}.`)
   }
   return lines.join('\n') + '\n'
 }

@@ -31,7 +31,8 @@ export function apiClient(
     baseUrl: settings.apiUrl,
     token: settings.token,
     call,
-    now: () => clock.now()
+    now: () => clock.now(),
+    mask: secret => runner.setSecret(secret)
   })
 }
 

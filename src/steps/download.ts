@@ -1,5 +1,5 @@
 import type { Completed } from '../api/wait.js'
-import { shardOf, type DownloadedFile, type PlannedFile } from '../domain/model.js'
+import { shardOf, type DownloadedFile, type MatchCount, type PlannedFile } from '../domain/model.js'
 import { downloadPathFor, type Settings } from '../inputs/settings.js'
 import type { Ports } from '../ports.js'
 import { verifiedEarlier } from '../report/manifest.js'
@@ -18,7 +18,8 @@ export function reportFor(
   settings: Settings,
   requestId: string,
   completed: Completed,
-  downloads: boolean
+  downloads: boolean,
+  count?: MatchCount
 ): RunReport {
   const { shard } = settings
   // Named over the whole list, so that a file has the same name whichever shard takes it.
@@ -45,7 +46,14 @@ export function reportFor(
     waitedMs: completed.waitedMs,
     downloadMs: 0,
     noResults: undefined,
-    shard: shard && { ...shard, totalFiles: completed.results.length }
+    shard: shard && { ...shard, totalFiles: completed.results.length },
+    bill: {
+      count,
+      records: completed.state.numDownloaded,
+      cost: completed.state.totalCost,
+      rowsAreRecords:
+        names.length > 0 && names.every(name => formatOf(name, completed.state.format) === 'json')
+    }
   }
 }
 
@@ -106,7 +114,7 @@ export async function download(
       onSize: progress.expect
     })
     for (const [i, file] of files.entries()) {
-      const records = file.records === undefined ? '' : `, ${formatCount(file.records)} records`
+      const records = file.records === undefined ? '' : `, ${formatCount(file.records)} rows`
       runner.info(
         `${file.name}: ${formatBytes(file.bytes)}${records} from ${describeUrl(planned[i]?.url ?? '')}`
       )

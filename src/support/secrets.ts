@@ -27,8 +27,16 @@ function safeDecode(segment: string): string {
 }
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s"'<>]+/gi
-const SIGNATURE_PARAM =
-  /([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|AWSAccessKeyId|sig)=)[^&\s"'<>]*/gi
+/**
+ * A query parameter that may hold a credential, whatever the signer calls it: `X-Amz-Signature`,
+ * `X-Amz-Security-Token`, `X-Amz-Credential`, `Signature`, `X-Goog-Signature`, `sig`, `sv`'s
+ * `sig`, `AWSAccessKeyId`, `api_key`, `token`...
+ */
+const CREDENTIAL_NAME = /signature|sig|token|credential|key/i
+const CREDENTIAL_PARAM =
+  /([?&][^=&\s"'<>?#]*(?:signature|sig|token|credential|key)[^=&\s"'<>?#]*=)[^&\s"'<>#]*/gi
+/** A path with a query outside a URL (`GET /a/b.csv?X-Amz-...`), as some libraries word errors. */
+const PATH_QUERY = /(^|[\s"'(=:])(\/[^\s"'<>?]*)\?[^\s"'<>]*/g
 
 const registered = new Set<string>()
 
@@ -48,7 +56,11 @@ export function redact(text: string, secrets: readonly string[] = []): string {
     if (secret.length >= 4) out = out.split(secret).join('***')
   }
   out = out.replace(URL_PATTERN, match => describeUrl(match))
-  return out.replace(SIGNATURE_PARAM, '$1***')
+  out = out.replace(CREDENTIAL_PARAM, '$1***')
+  return out.replace(PATH_QUERY, (_match, before: string, pathname: string) => {
+    const last = pathname.split('/').filter(Boolean).at(-1) ?? ''
+    return `${before}/…/${safeText(safeDecode(last))}`
+  })
 }
 
 /** Every form the token takes on the wire or in a URL: the token, its Basic form, URL-encoded. */
@@ -58,14 +70,22 @@ export function tokenSecrets(token: string): string[] {
   return [...new Set([token, basic, encodeURIComponent(token)])]
 }
 
-/** The signatures of signed URLs: each is a credential on its own. */
-export function signatureSecrets(urls: readonly string[]): string[] {
-  const found = new Set<string>()
-  for (const url of urls) {
-    if (!URL.canParse(url)) continue
-    for (const [key, value] of new URL(url).searchParams) {
-      if (/signature|security-token/i.test(key) && value.length >= 8) found.add(value)
-    }
+/**
+ * What to mask of a URL the API hands out, in every form it may be printed: the URL, its path
+ * (a v3 path holds the token), and each credential-like parameter's value as sent and decoded.
+ */
+export function urlSecrets(url: string): string[] {
+  if (!URL.canParse(url)) return url.length >= 8 ? [url] : []
+  const parsed = new URL(url)
+  const found = new Set([url, parsed.href, `${parsed.origin}${parsed.pathname}`])
+  // A short path (`/a.csv`) is no credential, and masking it would hide ordinary text.
+  if (parsed.pathname.length >= 16) found.add(parsed.pathname)
+  for (const pair of parsed.search.slice(1).split('&')) {
+    const [name = '', raw = ''] = pair.split('=', 2)
+    if (!CREDENTIAL_NAME.test(safeDecode(name)) || raw.length < 8) continue
+    found.add(raw)
+    found.add(safeDecode(raw.replace(/\+/g, ' ')))
+    found.add(encodeURIComponent(safeDecode(raw)))
   }
-  return [...found]
+  return [...found].filter(secret => secret.length >= 8)
 }

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { FatalError, HttpStatusError, parseRetryAfter } from '../support/errors.js'
+import { FatalError, HttpStatusError, errorMessage, parseRetryAfter } from '../support/errors.js'
 import {
   contentLength,
   getStreamUnlessAborted,
@@ -97,8 +97,15 @@ export async function requestFile(
 ): Promise<StreamResponse> {
   const res = await getStreamUnlessAborted(http, file.url, headers, signal)
   if (accepted.includes(res.status)) return res
-  const text = await readLimited(res.body, 16 * 1024).catch(() => '')
-  throw fileStatusError(file, res.status, text, header(res.headers, 'retry-after'), now())
+  // A body that breaks or stalls still leaves the status to go by; the stall is named with it.
+  let broken = ''
+  const text = await readLimited(res.body, 16 * 1024).catch((error: unknown) => {
+    broken = ` (its body: ${errorMessage(error)})`
+    return ''
+  })
+  const error = fileStatusError(file, res.status, text, header(res.headers, 'retry-after'), now())
+  error.message += broken
+  throw error
 }
 
 /**

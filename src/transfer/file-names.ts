@@ -1,14 +1,10 @@
-import { MANIFEST_NAME } from '../domain/model.js'
+import { MANIFEST_NAME, isWindowsDeviceName } from '../domain/model.js'
 import { withoutOldCommands } from '../support/text.js'
 
 // Characters that are unsafe in a file name on some runner OS, or that artifacts refuse, and the
 // controls, line separators and bidirectional overrides that would make a log line lie.
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069"*:<>?|\\/]/g
-
-// Device names Windows reserves in every directory, whatever the case and whatever follows the
-// first dot (`nul.tar.gz` is NUL too); superscript digits count as digits there.
-const WINDOWS_DEVICE = /^(?:con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³]|conin\$|conout\$)\s*(?:\.|$)/i
 
 const PART_SUFFIX = '.part'
 /**
@@ -65,7 +61,7 @@ function fitted(name: string, tag: string): string {
   const chars = Array.from(stem)
   for (let cut = 0; ; cut++) {
     const candidate = `${chars.slice(cut).join('').trimStart()}${tag}${ext}`
-    const safe = WINDOWS_DEVICE.test(candidate) ? `_${candidate}` : candidate
+    const safe = isWindowsDeviceName(candidate) ? `_${candidate}` : candidate
     if (bytes(safe) <= MAX_NAME_BYTES || cut >= chars.length) return safe
   }
 }

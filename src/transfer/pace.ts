@@ -6,7 +6,7 @@ const MiB = 1024 * 1024
 /**
  * A first connection faster than this takes the whole file alone. On a link this fast the work
  * per byte, not the connection, sets the pace, and more connections only add to it: 1 GiB from
- * 127.0.0.1 took 0.99 s on one connection and 1.88 s over four ranges (bench case 1, 244efc1).
+ * 127.0.0.1 takes about 1 s on one connection and nearly 2 s over four ranges (bench/RESULTS.md).
  * There the first 16 MiB came at 306–814 MiB/s; S3 gives one connection about 100 MB/s at best.
  */
 export const DEFAULT_SINGLE_STREAM_ABOVE = 192 * MiB
@@ -51,8 +51,8 @@ export class Pace {
   /**
    * After each write of the first connection: decides once the sample is in, or as soon as the
    * connection has fallen behind the limit, so that a capped link (S3) starts its other
-   * connections within the first chunks: waiting out the sample at 25 MiB/s cost the 512 MiB
-   * capped download of bench case 2 a quarter of a second (0.93× aria2c became 1.06×).
+   * connections within the first chunks: waiting out the sample at 25 MiB/s would cost a capped
+   * 512 MiB download a quarter of a second, a tenth of its time.
    */
   check(): void {
     if (this.done) return

@@ -62,7 +62,7 @@ export async function streamToFile(
   }
   // Synchronous writes, one per chunk as it arrives, as curl and aria2 write: a write into the
   // page cache takes microseconds, and a round trip through libuv's thread pool for each one cost
-  // more than the write itself (bench case 1, 1 GiB: 2.8 s with it, 1.8 s without). The loop
+  // more than the write itself (1 GiB from loopback: 2.8 s with it, 1.8 s without). The loop
   // waits only when the kernel throttles a disk that cannot keep up, and then so would anything.
   // The chunk's memory is reused once this returns (direct-get.ts): nothing keeps it.
   /** Writes what fits of the chunk; false once the part is full. */

@@ -2,12 +2,21 @@ import { expect } from 'vitest'
 import { Outputs } from '../../src/domain/action-io.js'
 import type { ActionRun } from '../../sim/runner.js'
 
-/** The values the run asked the runner to mask, in order. */
+/**
+ * The values the run asked the runner to mask, in order, as the runner reads them: @actions/core
+ * escapes `%`, CR and LF in a command's value (`%2B` is sent as `%252B`).
+ */
 export function maskedValues(run: ActionRun): string[] {
   return run.stdout
     .split('\n')
     .filter(line => line.startsWith('::add-mask::'))
-    .map(line => line.slice('::add-mask::'.length))
+    .map(line =>
+      line
+        .slice('::add-mask::'.length)
+        .replace(/%0D/g, '\r')
+        .replace(/%0A/g, '\n')
+        .replace(/%25/g, '%')
+    )
 }
 
 /** The signatures of the URLs in the run's `urls` output: each is a credential of its own. */

@@ -30,15 +30,21 @@ function unmount(dir: string): void {
   }
 }
 
-/** Whether this machine lets the tests mount a tmpfs (root, or sudo without a password). */
-export function canMountTmpfs(): boolean {
+/**
+ * Why this machine does not let the tests mount a tmpfs (they need root, or sudo without a
+ * password), or undefined when it does: a test that skips says so, and why, in its name.
+ */
+export function tmpfsUnavailable(): string | undefined {
   const dir = mkdtempSync(path.join(tmpdir(), 'tmpfs-probe-'))
   try {
     mount(['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir])
     unmount(dir)
-    return true
-  } catch {
-    return false
+    return undefined
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer | string }).stderr?.toString().trim()
+    const detail = (stderr || (error as Error).message).split('\n')[0] ?? ''
+    const who = process.getuid?.() === 0 ? 'root' : 'not root'
+    return `cannot mount a tmpfs here (${who}; ${detail.slice(0, 160)})`
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

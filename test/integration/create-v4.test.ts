@@ -81,7 +81,9 @@ describe('API v4 by id', () => {
     expect(result.outputs[Outputs.Status]).toBe('completed')
     expect(result.outputs[Outputs.RequestId]).toBe(V4_ID)
     expect(fileHashes(result)).toEqual([sha256(csv.body), sha256(csv.body)])
-    expect(result.outputs[Outputs.RecordCount]).toBe('1800')
+    expect(result.outputs[Outputs.RowCount]).toBe('1800')
+    // The API's num_downloaded, not the rows.
+    expect(result.outputs[Outputs.RecordCount]).toBe('1233')
     // v4 URLs carry their own expiry: X-Amz-Date + X-Amz-Expires (7 days).
     const expires = Date.parse(result.outputs[Outputs.ExpiresAt] ?? '')
     expect(Math.abs(expires - Date.now() - 7 * 86_400_000)).toBeLessThan(3_600_000)
@@ -96,7 +98,7 @@ describe('API v4 by id', () => {
     const result = await world.run(byV4Id('b0b0b0b0b0b0b0b0b0b0b0b0'))
     expect(result.code, printed(result)).toBe(0)
     expect(fileHashes(result)).toEqual([sha256(json.body)])
-    expect(result.outputs[Outputs.RecordCount]).toBe('333')
+    expect(result.outputs[Outputs.RowCount]).toBe('333')
   })
 
   it('fails a cancelled download, naming the status', async () => {
@@ -206,7 +208,7 @@ describe('creating a download from a query', () => {
       expect(quiet.outputs[Outputs.Status]).toBe('NO MATCHES')
       expect(quiet.outputs[Outputs.FileCount]).toBe('0')
       expect(quiet.outputs[Outputs.Manifest]).toBe('')
-      expect(quiet.summary).toMatch(/^### Datafiniti download: NO MATCHES/)
+      expect(quiet.summary).toMatch(/^### Datafiniti download: `NO MATCHES`/)
       const strict = await world.run({ ...inputs, [Inputs.IfNoResults]: 'error' })
       expect(strict.code).not.toBe(0)
       expect(failureOf(strict)).toMatch(noMatches)
@@ -247,7 +249,7 @@ describe('the create call is never sent twice', () => {
     [
       'a dropped connection',
       'create:hangup',
-      /Creating the download failed \((socket hang up|.*ECONNRESET.*)\), and the request may have reached Datafiniti: it may have created, and charged for, a download\. It was not sent again/
+      /Creating the download failed \((127\.0\.0\.1:\d+: )?(socket hang up|.*ECONNRESET.*)\), and the request may have reached Datafiniti: it may have created, and charged for, a download\. It was not sent again/
     ]
   ])('after %s: one call, and a clear failure', async (_label, query, message) => {
     const before = world.sim.createCalls.length

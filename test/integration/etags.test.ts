@@ -233,7 +233,7 @@ describe('which check each file gets', () => {
     for (const [name, check] of Object.entries(expected)) {
       const shown = check === 'md5' ? 'MD5' : check
       expect(result.summary).toMatch(
-        new RegExp(`\\| ${name.replace('.', '\\.')} \\|.*\\| ${shown} \\|\\n`)
+        new RegExp(`\\| \`${name.replace('.', '\\.')}\` \\|.*\\| ${shown} \\|\\n`)
       )
     }
   })

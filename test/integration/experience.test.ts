@@ -25,11 +25,13 @@ const world = useWorld(
     requests: [
       {
         id: 301,
+        numRequested: 360,
         pollsUntilComplete: 1,
         files: [1, 2, 3].map(n => ({ name: `301_${n}.csv`, body: bufferBody(csv.body) }))
       },
       {
         id: 302,
+        numRequested: 60_000,
         files: Array.from({ length: 500 }, (_, i) => ({
           name: `302_${i + 1}.csv`,
           body: bufferBody(csv.body)
@@ -73,15 +75,15 @@ describe('job summary and log', () => {
       'Upload artifact datafiniti-301'
     ])
     const summary = result.summary
-    expect(summary).toContain('### Datafiniti download 301: COMPLETED')
+    expect(summary).toContain('### Datafiniti download `301`: `COMPLETED`')
     expect(summary).toMatch(
       /\*\*3\*\* file\(s\) · \*\*[\d.]+ KiB\*\* · \*\*360\*\* records · waited \d+ms · downloaded in \d+ms/
     )
-    expect(summary).toContain('| File | Size | Records | Expires |')
+    expect(summary).toContain('| File | Size | Rows | Expires |')
     for (const n of [1, 2, 3])
       expect(summary).toMatch(
         new RegExp(
-          `\\| 301_${n}\\.csv \\| [\\d.]+ KiB \\| 120 \\| \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC \\|`
+          `\\| \`301_${n}\\.csv\` \\| [\\d.]+ KiB \\| 120 \\| \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC \\|`
         )
       )
     expect(summary).toContain(`[datafiniti-301](${result.outputs[Outputs.ArtifactUrl] ?? ''})`)
@@ -95,7 +97,7 @@ describe('job summary and log', () => {
     expect(result.code, printed(result)).toBe(0)
     expect(result.outputs[Outputs.FileCount]).toBe('500')
     expect(outputFiles(result).length).toBe(500)
-    const rows = result.summary.split('\n').filter(line => /^\| 302_\d+\.csv \|/.test(line))
+    const rows = result.summary.split('\n').filter(line => /^\| `302_\d+\.csv` \|/.test(line))
     expect(rows).toHaveLength(100)
     expect(result.summary).toMatch(
       /…and 400 more file\(s\) \([\d.]+ MiB\): the `files` output lists them all\./
@@ -117,7 +119,7 @@ describe('annotations', () => {
   it('warns when a download holds zero records', async () => {
     const result = await runFiles('304')
     expect(result.code, printed(result)).toBe(0)
-    expect(result.outputs[Outputs.RecordCount]).toBe('0')
+    expect(result.outputs[Outputs.RowCount]).toBe('0')
     expect(warnings(result).join('\n')).toMatch(/Download 304 holds no records/)
   })
 

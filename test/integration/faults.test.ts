@@ -247,20 +247,22 @@ describe('broken transfers resume or restart, and are verified', () => {
     expect(requestsSeen[1]?.ifRange).toMatch(/^"[0-9a-f]{32}"$/)
     expect(requestsSeen[1]?.status).toBe(206)
     expect(result.stdout).toMatch(/3_1\.csv: resuming at byte \d+ of 1\d{6}/)
-    expect(result.outputs[Outputs.RecordCount]).toBe('20000')
+    expect(result.outputs[Outputs.RowCount]).toBe('20000')
   })
 
   it('a body shorter than its Content-Length is never a success: the rest is resumed', async () => {
     const result = await run(4)
     expectSuccess(result, 4, [big.body])
     expect(transfers('4_1.csv')[1]?.range).toBe('bytes=500000-')
-    expect(result.outputs[Outputs.RecordCount]).toBe('20000')
+    expect(result.outputs[Outputs.RowCount]).toBe('20000')
   })
 
   it('a stalled transfer is dropped after stall-timeout and resumed', async () => {
     const result = await run(5)
     expectSuccess(result, 5, [big.body])
-    expect(result.stdout).toMatch(/5_1\.csv .*failed \(no data for 500ms\); retry 1 of 5/)
+    expect(result.stdout).toMatch(
+      /5_1\.csv .*failed \(127\.0\.0\.1:\d+ sent nothing for 500ms in the middle of the body\); retry 1 of 5/
+    )
     expect(transfers('5_1.csv')[1]?.range).toMatch(/^bytes=\d+-$/)
   })
 

@@ -94,8 +94,19 @@ function expectOnlyOwnCommands(run: ActionRun): void {
   }
 }
 
-/** The token, its Basic form, and the simulator's URL signatures (HMAC-SHA256 hex): all the action masks. */
-const OWN_MASKS = [TOKEN, Buffer.from(`${TOKEN}:`).toString('base64'), /^[0-9a-f]{64}$/] as const
+/**
+ * All the action masks: the token, its Basic form, and each URL the API handed out in the forms
+ * it could be printed: whole, without its query, its path (which holds the token here), its
+ * signature (HMAC-SHA256 hex) and credential, as sent and decoded.
+ */
+const OWN_MASKS = [
+  TOKEN,
+  Buffer.from(`${TOKEN}:`).toString('base64'),
+  /^[0-9a-f]{64}$/,
+  new RegExp(`^http://127\\.0\\.0\\.1:\\d+/${TOKEN}/`),
+  new RegExp(`^/${TOKEN}/`),
+  /^AKIASIMULATOR(\/|%2F)/
+] as const
 
 describe('text from the API and URLs reaches the log as text, never as a command', () => {
   it('v3: a status and file names with line breaks and commands', async () => {
@@ -113,11 +124,11 @@ describe('text from the API and URLs reaches the log as text, never as a command
       // eslint-disable-next-line no-control-regex
       expect(name).not.toMatch(/[\u0000-\u001f\u2028:]|##\[/)
     }
-    // The job summary keeps each file on its own table row.
-    const rows = run.summary.split('\n').filter(line => line.startsWith('| evil'))
+    // The job summary keeps each file on its own table row, its name in a code span.
+    const rows = run.summary.split('\n').filter(line => line.startsWith('| `evil'))
     expect(rows).toHaveLength(2)
-    // File, Size, Records, Expires, Check: five cells between six bars.
-    for (const row of rows) expect(row.split('|')).toHaveLength(7)
+    // File, Size, Records, Expires, Check: five cells between six bars (none escaped).
+    for (const row of rows) expect(row.split(/(?<!\\)\|/)).toHaveLength(7)
     world.expectNoSecrets(run)
   })
 

@@ -79,7 +79,7 @@ describe('files mode', () => {
     expect(run.outputs[Outputs.TotalBytes]).toBe(
       String(csvA.body.length + csvB.body.length + csvC.body.length)
     )
-    expect(run.outputs[Outputs.RecordCount]).toBe(String(700 + 350 + 1))
+    expect(run.outputs[Outputs.RowCount]).toBe(String(700 + 350 + 1))
     // The earliest file (2026-11-27 9:05 UTC) expires first, 7 days later.
     expect(run.outputs[Outputs.ExpiresAt]).toBe('2026-12-04T09:05:00.000Z')
     const urls = JSON.parse(run.outputs[Outputs.Urls] ?? '[]') as string[]
@@ -96,13 +96,13 @@ describe('files mode', () => {
     const manifestText = readFileSync(path.join(dir, 'datafiniti-manifest.json'), 'utf8')
     expectFreeOf(manifestText, [TOKEN, /X-Amz-Signature/i, /https?:\/\//])
     const manifest = JSON.parse(manifestText) as Manifest
-    expect(manifest).toMatchObject({ version: 1, requestId: '6073', status: 'COMPLETED' })
-    expect(manifest.totals).toEqual({
+    expect(manifest).toMatchObject({ version: 2, requestId: '6073', status: 'COMPLETED' })
+    expect(manifest.totals).toMatchObject({
       files: 3,
       bytes: csvA.body.length + csvB.body.length + csvC.body.length,
-      records: 1051
+      rows: 1051
     })
-    expect(manifest.files.map(f => [f.name, f.bytes, f.records, f.sha256])).toEqual(
+    expect(manifest.files.map(f => [f.name, f.bytes, f.rows, f.sha256])).toEqual(
       files.map((file, i) => [
         path.basename(file),
         readFileSync(file).length,
@@ -113,7 +113,7 @@ describe('files mode', () => {
     // Progress while waiting, one line per poll.
     expect(run.stdout).toMatch(/STARTED \d[\d,]* \/ 1,051 records \(\d+%\), \d+ms elapsed/)
     expect(run.stdout).toContain('result files not listed yet')
-    expect(run.summary).toContain('| 6073_1.csv |')
+    expect(run.summary).toContain('| `6073_1.csv` |')
     expect(run.summary).toContain('| 700 |')
     expect(run.summary).toContain('1,051')
     expectNoSecrets(run)
@@ -131,7 +131,7 @@ describe('files mode', () => {
     const files = outputFiles(run)
     expect(files).toEqual([path.join(run.workspace, 'out', 'json', '7001_1.json')])
     expect(sha256File(files[0] as string)).toBe(sha256(json.body))
-    expect(run.outputs[Outputs.RecordCount]).toBe('420')
+    expect(run.outputs[Outputs.RowCount]).toBe('420')
     expect(run.outputs[Outputs.ExpiresAt]).toBe('2026-12-05T10:00:00.000Z')
     expectNoSecrets(run)
   })
@@ -144,7 +144,7 @@ describe('urls mode', () => {
     expect(existsSync(path.join(run.workspace, 'datafiniti'))).toBe(false)
     expect(run.outputs[Outputs.Files]).toBe('[]')
     expect(run.outputs[Outputs.TotalBytes]).toBe('0')
-    expect(run.outputs[Outputs.RecordCount]).toBe('')
+    expect(run.outputs[Outputs.RowCount]).toBe('')
     expect(run.outputs[Outputs.FileCount]).toBe('1')
     const [url] = JSON.parse(run.outputs[Outputs.Urls] ?? '[]') as string[]
     // The URL works on its own: it carries its signature.

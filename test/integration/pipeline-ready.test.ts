@@ -137,11 +137,11 @@ describe('the job summary of a failed run', () => {
     const result = await run({ [Inputs.RequestId]: '403', [Inputs.Concurrency]: '1' })
     expect(result.code, printed(result)).not.toBe(0)
     expect(result.summary).toMatch(
-      /^### Datafiniti download 403: failed while downloading the files\n/
+      /^### Datafiniti download `403`: failed while downloading the files\n/
     )
-    expect(result.summary).toContain(`> ${failureOf(result)}`)
-    expect(result.summary).toMatch(/> The file host has no 403_2\.csv .*HTTP 404/)
-    expect(result.summary).toMatch(/Last status: COMPLETED · 1 of 2 file\(s\) downloaded/)
+    expect(result.summary).toContain(`> \`${failureOf(result)}\``)
+    expect(result.summary).toMatch(/> `The file host has no 403_2\.csv .*HTTP 404/)
+    expect(result.summary).toMatch(/Last status: `COMPLETED` · 1 of 2 file\(s\) downloaded/)
     expect(result.summary).not.toContain(TOKEN)
     world.expectNoSecrets(result)
   })
@@ -150,7 +150,7 @@ describe('the job summary of a failed run', () => {
     const result = await run({ [Inputs.RequestId]: '402', [Inputs.IfNoResults]: 'skip' })
     expect(result.code, printed(result)).not.toBe(0)
     expect(result.summary).toBe(
-      `### Datafiniti download: failed while validating the inputs\n\n> ${failureOf(result)}\n\n`
+      `### Datafiniti download: failed while validating the inputs\n\n> \`${failureOf(result)}\`\n\n`
     )
     expect(failureOf(result)).toMatch(/Input 'if-no-results' must be one of warn, error, ignore/)
   })

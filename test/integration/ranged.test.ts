@@ -99,7 +99,7 @@ describe('parallel ranged downloads', () => {
     const [file] = outputFiles(result)
     expect(await hashFile(file as string)).toBe(bigHash)
     expect(result.outputs[Outputs.TotalBytes]).toBe(String(big.size))
-    expect(result.outputs[Outputs.RecordCount]).toBe(String(bigRecords))
+    expect(result.outputs[Outputs.RowCount]).toBe(String(bigRecords))
     const ranges = rangesFor('1_1.csv')
     expect(ranges[0]).toBeUndefined()
     expect(ranges.length).toBeGreaterThan(2)
@@ -126,7 +126,7 @@ describe('parallel ranged downloads', () => {
     expect(result.stdout).toMatch(
       /Download of 2_1\.csv bytes \d+-\d+ from .* failed .*; retry 1 of 5/
     )
-    expect(result.outputs[Outputs.RecordCount]).toBe(String(bigRecords))
+    expect(result.outputs[Outputs.RowCount]).toBe(String(bigRecords))
     // Only the cut part was asked for again, and from where it broke, not from its start.
     const parts = planParts(big.size, partSizeFor(big.size, 4))
     const ranges = rangesFor('2_1.csv')

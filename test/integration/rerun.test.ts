@@ -138,7 +138,7 @@ describe('a re-run of a query workflow', () => {
       `Reusing download request ${id}: an earlier attempt of this run (same job, step and query inputs) created it`
     )
     expect(attempt2.outputs[Outputs.Status]).toBe('COMPLETED')
-    expect(attempt2.outputs[Outputs.RecordCount]).toBe('120')
+    expect(attempt2.outputs[Outputs.RowCount]).toBe('120')
     world.expectNoSecrets(attempt2)
     // The token is in no cache key.
     for (const entry of world.backend.cache.entries) expect(entry.key).not.toContain(TOKEN)

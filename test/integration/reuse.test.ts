@@ -79,7 +79,7 @@ describe('re-run over a multipart-ETag file', () => {
     expect(second.stdout).toContain(
       '701_1.csv: its bytes are not those verified when it was written (sha256): downloading it again'
     )
-    expect(second.outputs[Outputs.RecordCount]).toBe('400')
+    expect(second.outputs[Outputs.RowCount]).toBe('400')
   })
 
   it('downloads again when no manifest says what was verified', async () => {

@@ -101,9 +101,11 @@ describe('shard: K/N', () => {
       expect(run.outputs[Outputs.TotalBytes]).toBe(
         String(sum(names.map(name => body(name)?.body.length ?? NaN)))
       )
-      expect(run.outputs[Outputs.RecordCount]).toBe(
+      expect(run.outputs[Outputs.RowCount]).toBe(
         String(sum(names.map(name => body(name)?.records ?? NaN)))
       )
+      // The API counts the whole download's records; a shard's CSV rows are no count of records.
+      expect(run.outputs[Outputs.RecordCount]).toBe('')
       expect(run.stdout).toContain(
         `This job is shard ${index} of 3: ${names.length} of the download's 7 result file(s)`
       )
@@ -125,7 +127,9 @@ describe('shard: K/N', () => {
       expect(manifest.files.map(f => f.name)).toEqual(names)
       expect(manifest.totals.files).toBe(names.length)
 
-      expect(run.summary).toContain(`### Datafiniti download 6073, shard ${index} of 3: COMPLETED`)
+      expect(run.summary).toContain(
+        `### Datafiniti download \`6073\`, shard ${index} of 3: \`COMPLETED\``
+      )
       expect(run.summary).toContain(
         `Shard **${index}** of **3**: ${names.length} of the download's **7** result file(s)`
       )

@@ -6,8 +6,8 @@ import { Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { shardOf } from '../../src/domain/model.js'
 import type { ArtifactResult } from '../../src/deliver/artifact.js'
-import { Inputs, Outputs, inputEnvName } from '../../src/domain/action-io.js'
-import { parseSettings } from '../../src/inputs/settings.js'
+import { Inputs, Outputs } from '../../src/domain/action-io.js'
+import { parseSettings, type Settings } from '../../src/inputs/settings.js'
 import { runPipeline } from '../../src/pipeline.js'
 import { localFiles } from '../../src/report/report.js'
 import { newRunState, renderFailureSummary } from '../../src/report/failure-summary.js'
@@ -15,6 +15,8 @@ import type { Manifest } from '../../src/report/manifest.js'
 import type { Ports } from '../../src/ports.js'
 import type { Artifacts } from '../../src/deliver/artifact.js'
 import type { RequestMemory } from '../../src/api/create-once.js'
+import type { MarkStore } from '../../src/api/marks.js'
+import type { Mark } from '../../src/domain/window.js'
 import type { Runner } from '../../src/support/log.js'
 import { testHasher } from '../helpers/hasher.js'
 import { FatalError } from '../../src/support/errors.js'
@@ -27,6 +29,7 @@ import {
   type TextResponse
 } from '../../src/http/transport.js'
 import { fakeClock } from '../helpers/clock.js'
+import { inputEnv, queryInputs } from '../helpers/inputs.js'
 
 /**
  * The orchestration, driven through pipeline.ts with plain objects for every port: no server, no
@@ -54,11 +57,22 @@ function fakeHttp(events: string[]) {
     getText: (url, headers) => {
       const { pathname } = new URL(url)
       events.push(`GET ${pathname}`)
-      expect(headers['Authorization']).toBe(`Basic ${Buffer.from(`${TOKEN}:`).toString('base64')}`)
+      expect(headers['Authorization']).toBeOneOf([
+        `Basic ${Buffer.from(`${TOKEN}:`).toString('base64')}`,
+        `Bearer ${TOKEN}`
+      ])
       const answer = next(text.get(`GET ${pathname}`), `GET ${pathname}`)
       return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer)
     },
-    postText: url => Promise.reject(new Error(`unexpected POST ${url}`)),
+    // v4: a search, told apart by whether it asks for a download (a create) or not (a count).
+    postText: (url, headers, body) => {
+      const { pathname } = new URL(url)
+      expect(headers['Authorization']).toBe(`Bearer ${TOKEN}`)
+      const kind = (JSON.parse(body) as { download?: boolean }).download ? 'create' : 'count'
+      events.push(`POST ${pathname} ${kind}`)
+      const answer = next(text.get(`POST ${pathname} ${kind}`), `POST ${pathname} ${kind}`)
+      return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer)
+    },
     getStream: (url, headers) => {
       const { pathname } = new URL(url)
       events.push(`FILE ${pathname}${headers['Range'] ? ` ${headers['Range']}` : ''}`)
@@ -198,19 +212,30 @@ interface WorldOptions {
   remembered?: Record<string, string>
   memoryBroken?: boolean
   freeBytes?: number
+  marks?: MarkStore
+}
+
+/** A mark store that must not be asked: runs without `since: last-success`. */
+const noMarks: MarkStore = {
+  cacheUnavailable: () => 'no cache in this test',
+  fromCache: () => Promise.reject(new Error('marks asked')),
+  fromDurable: () => Promise.reject(new Error('marks asked')),
+  toCache: () => Promise.reject(new Error('marks asked')),
+  toDurable: () => Promise.reject(new Error('marks asked'))
 }
 
 function world(inputs: Record<string, string>, options: WorldOptions = {}) {
   const events: string[] = []
-  const env: Record<string, string> = { GITHUB_WORKSPACE: workspace, ...options.env }
   const all = {
     [Inputs.Token]: TOKEN,
     [Inputs.ApiUrl]: API,
     [Inputs.PollInterval]: '1s',
     ...inputs
   }
-  for (const [name, value] of Object.entries(all)) env[inputEnvName(name)] = value
-  const settings = parseSettings(env, workspace)
+  const settings = parseSettings(
+    inputEnv(all, { GITHUB_WORKSPACE: workspace, ...options.env }),
+    workspace
+  )
   const http = fakeHttp(events)
   const run = recordingRunner(events)
   const art = fakeArtifacts(events, options.blocker, options.existing)
@@ -227,6 +252,7 @@ function world(inputs: Record<string, string>, options: WorldOptions = {}) {
     runner: run.runner,
     artifacts: art.artifacts,
     memory: mem.memory,
+    marks: options.marks ?? noMarks,
     signal: new AbortController().signal,
     hasher: testHasher,
     disk: {
@@ -269,8 +295,16 @@ describe('runPipeline', () => {
     expect(localFiles(report)).toEqual([])
     expect(JSON.parse(w.outputs[Outputs.Urls] ?? '[]')).toHaveLength(1)
     expect(w.outputs[Outputs.FileCount]).toBe('1')
-    // The URL's signature is masked for later steps; the summary shows no URL query.
-    expect(w.secrets).toEqual(['sig_6073_1csv_0123456789'])
+    // The URL, its path and its signature are masked for later steps, as the URL arrived; the
+    // summary shows no URL query.
+    expect(new Set(w.secrets)).toEqual(
+      new Set([
+        'https://files.example/bucket/6073_1.csv?X-Amz-Signature=sig_6073_1csv_0123456789',
+        'https://files.example/bucket/6073_1.csv',
+        '/bucket/6073_1.csv',
+        'sig_6073_1csv_0123456789'
+      ])
+    )
     expect(w.summaries.join('')).not.toContain('sig_')
   })
 
@@ -285,7 +319,9 @@ describe('runPipeline', () => {
     expect(await readdir(dir)).toEqual(['7_1.csv', '7_2.csv', 'datafiniti-manifest.json'])
     expect(await readFile(path.join(dir, '7_1.csv'), 'utf8')).toBe(CSV)
     expect(localFiles(report).map(f => f.records)).toEqual([2, 2])
-    expect(w.outputs[Outputs.RecordCount]).toBe('4')
+    // Records as the API counts them (numDownloaded); rows as the files hold them.
+    expect(w.outputs[Outputs.RecordCount]).toBe('2')
+    expect(w.outputs[Outputs.RowCount]).toBe('4')
     expect(w.outputs[Outputs.DownloadPath]).toBe(dir)
     expect(w.uploads).toEqual([])
     expect(w.events.at(-1)).toBe(`output ${Outputs.Manifest}`)
@@ -295,7 +331,7 @@ describe('runPipeline', () => {
     expect(manifestText).not.toContain('https://')
     const manifest = JSON.parse(manifestText) as Manifest
     expect(manifest).toMatchObject({
-      version: 1,
+      version: 2,
       requestId: '7',
       apiVersion: 'v3',
       query: null,
@@ -304,14 +340,15 @@ describe('runPipeline', () => {
       // v3's date_created: when Datafiniti made the files.
       createdAt: '2026-11-30T12:00:00.000Z',
       expiresAt: '2026-12-07T12:00:00.000Z',
-      totals: { files: 2, bytes: 2 * CSV.length, records: 4 }
+      totals: { files: 2, bytes: 2 * CSV.length, records: 2, rows: 4, credits: null },
+      numFound: null
     })
     const sha256 = createHash('sha256').update(CSV).digest('hex')
     expect(manifest.files).toEqual(
       ['7_1.csv', '7_2.csv'].map(name => ({
         name,
         bytes: CSV.length,
-        records: 2,
+        rows: 2,
         sha256,
         etag: null,
         integrity: 'length',
@@ -541,7 +578,7 @@ describe('if-no-results: a COMPLETED download with no files, or with files holdi
     w.http.file('/bucket/8_2.csv', { status: 200, body: CSV })
     await runPipeline(w.settings, w.ports)
     expect(w.outputs[Outputs.FileCount]).toBe('2')
-    expect(w.outputs[Outputs.RecordCount]).toBe('2')
+    expect(w.outputs[Outputs.RowCount]).toBe('2')
     expect(w.uploads).toHaveLength(1)
   })
 })
@@ -578,9 +615,9 @@ describe('how far a failed run got', () => {
       bytesDone: CSV.length
     })
     const summary = renderFailureSummary(progress, message)
-    expect(summary).toMatch(/^### Datafiniti download 6: failed while downloading the files\n/)
+    expect(summary).toMatch(/^### Datafiniti download `6`: failed while downloading the files\n/)
     expect(summary).toMatch(
-      /> The file host has no 6_2\.csv \(files\.example\/…\/6_2\.csv\): HTTP 404/
+      /> `The file host has no 6_2\.csv \(files\.example\/…\/6_2\.csv\): HTTP 404/
     )
     expect(summary).toContain('1 of 2 file(s) downloaded and verified')
     expect(summary).not.toContain(TOKEN)
@@ -597,9 +634,9 @@ describe('how far a failed run got', () => {
     const message = await failure(runPipeline(w.settings, w.ports, progress))
     expect(progress).toMatchObject({ stage: 'wait', requestId: '9', filesTotal: undefined })
     const summary = renderFailureSummary(progress, message)
-    expect(summary).toMatch(/^### Datafiniti download 9: failed while waiting for the download/)
-    // What the server said is escaped, never raw Markdown or HTML.
-    expect(summary).toContain('Query &lt;b&gt;bad&lt;/b&gt; &#124; x')
+    expect(summary).toMatch(/^### Datafiniti download `9`: failed while waiting for the download/)
+    // What the server said is in a code span, never raw Markdown or HTML.
+    expect(summary).toMatch(/`[^`\n]*Query <b>bad<\/b> \| x[^`\n]*`/)
   })
 
   it('names the inputs stage before any request', async () => {
@@ -607,7 +644,7 @@ describe('how far a failed run got', () => {
     const progress = newRunState()
     const message = await failure(runPipeline(w.settings, w.ports, progress))
     expect(renderFailureSummary(progress, message)).toBe(
-      '### Datafiniti download: failed while validating the inputs\n\n> No artifacts here.\n\n'
+      '### Datafiniti download: failed while validating the inputs\n\n> `No artifacts here.`\n\n'
     )
   })
 })
@@ -706,6 +743,11 @@ describe('re-runs', () => {
     expect(new Set([key, otherRun, otherQuery.requestKey]).size).toBe(3)
     expect(off.requestKey).toBeUndefined()
     expect(key).not.toContain(TOKEN)
+    // another matrix leg: same run, job, step and query, another token (account)
+    const otherToken = world({ ...query, [Inputs.Token]: 'tok_other_account' }, { env: RUN })
+    expect(otherToken.settings.token).toBe('tok_other_account')
+    expect(otherToken.settings.requestKey).not.toBe(key)
+    expect(world(query, { env: RUN }).settings.requestKey).toBe(key)
   })
 
   it('warns and creates when the memory is out of order; the run still succeeds', async () => {
@@ -770,7 +812,7 @@ describe('runPipeline with shard and the disk port', () => {
     ) as Manifest
     expect(manifest.shard).toEqual({ index: 2, count: 2, totalFiles: 5 })
     expect(manifest.files.map(f => f.name)).toEqual(expected)
-    expect(w.summaries.join('')).toContain('### Datafiniti download 9, shard 2 of 2: COMPLETED')
+    expect(w.summaries.join('')).toContain('### Datafiniti download `9`, shard 2 of 2: `COMPLETED`')
     expect(w.summaries.join('')).toContain("Shard **2** of **2**: 2 of the download's **5**")
     // The disk check asked the disk port about the download directory, before any file body.
     const statfs = w.events.indexOf(`statfs ${dir}`)
@@ -851,5 +893,277 @@ describe('a query that matched nothing', () => {
     const strict = nothing('error')
     const message = await failure(runPipeline(strict.settings, strict.ports))
     expect(message).toMatch(/^The query matched no records.*as 'if-no-results: error' asks/)
+  })
+})
+
+describe('since: the window, composed before create, and the mark a success leaves', () => {
+  const RUN = { GITHUB_RUN_ID: '300', GITHUB_JOB: 'fetch', GITHUB_ACTION: 'datafiniti' }
+  const incremental = queryInputs('a:1 OR b:2', 'products', {
+    [Inputs.Since]: 'last-success',
+    [Inputs.Mode]: 'urls'
+  })
+
+  /** Marks over plain values; `saved` holds what the run left. */
+  function marks(held: Mark | undefined) {
+    const saved: Mark[] = []
+    const store: MarkStore = {
+      cacheUnavailable: () => undefined,
+      fromCache: () => Promise.resolve(held),
+      fromDurable: () => Promise.resolve(undefined),
+      toCache: (_scope, mark) => (saved.push(mark), Promise.resolve()),
+      toDurable: () => Promise.resolve()
+    }
+    return { store, saved }
+  }
+
+  /** A world whose create calls' `q` are recorded. */
+  function incrementalWorld(held: Mark | undefined, options: WorldOptions = {}) {
+    const m = marks(held)
+    const w = world(incremental, { env: RUN, marks: m.store, ...options })
+    const queries: string[] = []
+    const api = w.ports.http.api
+    const getText = api.getText.bind(api)
+    api.getText = (url, ...rest) => {
+      const q = new URL(url).searchParams.get('q')
+      if (q !== null) queries.push(q)
+      return getText(url, ...rest)
+    }
+    return { ...w, queries, saved: m.saved }
+  }
+
+  const held = (w: { settings: Settings }, createdAt: string): Mark => ({
+    version: 1,
+    createdAt,
+    field: 'dateUpdated',
+    queryHash: w.settings.window?.scope?.queryHash ?? '',
+    runId: '200',
+    requestId: '77'
+  })
+
+  it('ANDs the window onto the query it creates, and leaves the mark once delivered', async () => {
+    const probe = world(incremental, { env: RUN })
+    const w = incrementalWorld(held(probe, '2026-11-20T05:00:00Z'))
+    w.http.answer('GET /v3/data/products', createdAs('88'))
+    w.http.answer('GET /v3/requests/88', completed)
+    w.http.answer('GET /v3/results/88', resultsFor('88_1.csv'))
+    const report = await runPipeline(w.settings, w.ports)
+    expect(w.queries).toEqual(['(a:1 OR b:2) AND dateUpdated:[2026-11-20 TO *]'])
+    expect(w.outputs[Outputs.Since]).toBe('2026-11-20T00:00:00.000Z')
+    expect(report.window).toEqual({
+      field: 'dateUpdated',
+      from: new Date('2026-11-20T00:00:00Z'),
+      to: new Date(NOW)
+    })
+    expect(w.saved).toEqual([
+      {
+        version: 1,
+        createdAt: new Date(NOW).toISOString(),
+        field: 'dateUpdated',
+        queryHash: w.settings.window?.scope?.queryHash,
+        runId: '300',
+        requestId: '88'
+      }
+    ])
+    // The window is planned before the create; the mark is left after the delivery.
+    expect(w.events.indexOf('group Window')).toBeLessThan(w.events.indexOf('GET /v3/data/products'))
+    expect(w.events.indexOf('group Leave the mark')).toBeGreaterThan(
+      w.events.indexOf('GET /v3/results/88')
+    )
+  })
+
+  it('a failed run leaves the mark where it was', async () => {
+    const w = incrementalWorld(undefined)
+    w.http.answer('GET /v3/data/products', createdAs('88'))
+    w.http.answer('GET /v3/requests/88', json(200, { status: 'FAILED', error: 'boom' }))
+    await failure(runPipeline(w.settings, w.ports))
+    expect(w.queries).toEqual(['a:1 OR b:2'])
+    expect(w.saved).toEqual([])
+  })
+
+  it('a re-run that picks up an earlier attempt’s download leaves the mark where it was', async () => {
+    const probe = world(incremental, { env: RUN })
+    const key = probe.settings.requestKey ?? ''
+    const w = incrementalWorld(undefined, {
+      env: { ...RUN, GITHUB_RUN_ATTEMPT: '2' },
+      remembered: { [key]: '88' }
+    })
+    w.http.answer('GET /v3/requests/88', completed)
+    w.http.answer('GET /v3/results/88', resultsFor('88_1.csv'))
+    await runPipeline(w.settings, w.ports)
+    expect(w.queries).toEqual([])
+    expect(w.saved).toEqual([])
+    expect(w.infos.join('\n')).toContain('The mark stays where it was')
+  })
+
+  it('a window that matched nothing moves the mark: nothing changed up to then', async () => {
+    const w = incrementalWorld(undefined)
+    w.http.answer('GET /v3/data/products', json(400, { message: 'numRequested cannot be <= 0' }))
+    await runPipeline(w.settings, w.ports)
+    expect(w.saved.map(mark => mark.createdAt)).toEqual([new Date(NOW).toISOString()])
+  })
+})
+
+/** The API v4 answer for download `id`, completed, its one CSV file on files.example. */
+const completedV4 = (id: string, fields: Record<string, number>): TextResponse =>
+  json(200, {
+    status: 'completed',
+    ...fields,
+    format: 'CSV',
+    results: [`https://files.example/bucket/${id}_1.csv?X-Amz-Signature=sig0123456789`]
+  })
+
+/**
+ * API v4 answers for a search of businesses: the count (which costs 1 credit) finds `count`'s
+ * num_found, the create gives download `id`, which is complete at once, with `download`'s figures.
+ */
+function answerV4Search(
+  w: ReturnType<typeof world>,
+  id: string,
+  count: { num_found: number },
+  download: Record<string, number>
+): void {
+  w.http.answer(
+    'POST /v4/businesses/search count',
+    json(200, { ...count, num_records: 1, total_cost: 1, records: [{}] })
+  )
+  w.http.answer('POST /v4/businesses/search create', json(202, { id, status: 'queued' }))
+  w.http.answer(`GET /v4/downloads/${id}`, completedV4(id, download))
+}
+
+describe('counting before buying (v4)', () => {
+  const ID = 'd0d0d0d0d0d0d0d0d0d0d0d0'
+  // num-records and max-records as each test says.
+  const HOTELS = {
+    [Inputs.ApiVersion]: 'v4',
+    [Inputs.Query]: 'categories:hotels',
+    [Inputs.DataType]: 'businesses'
+  }
+  const query = (inputs: Record<string, string>) => {
+    const w = world({ ...HOTELS, [Inputs.Mode]: 'files', ...inputs })
+    answerV4Search(
+      w,
+      ID,
+      { num_found: 1_200 },
+      { num_records: 1_200, num_downloaded: 2, total_cost: 2 }
+    )
+    w.http.file(`/bucket/${ID}_1.csv`, { status: 200, body: CSV })
+    return w
+  }
+  const calls = (events: string[]) => events.filter(e => e.startsWith('POST'))
+
+  it('dry-run counts, reports and creates nothing, whatever the memory holds', async () => {
+    const w = query({ [Inputs.NumRecords]: '1000', [Inputs.DryRun]: 'true' })
+    const report = await runPipeline(w.settings, w.ports)
+    expect(calls(w.events)).toEqual(['POST /v4/businesses/search count'])
+    expect(w.events.some(e => e.startsWith('recall') || e.startsWith('GET'))).toBe(false)
+    expect(report.status).toBe('DRY RUN')
+    expect(w.outputs).toMatchObject({
+      [Outputs.NumFound]: '1200',
+      [Outputs.Credits]: '1',
+      [Outputs.RequestId]: '',
+      [Outputs.FileCount]: '0'
+    })
+    expect(w.summaries.join('')).toContain('a real run would buy **1,000** of them')
+  })
+
+  it('max-records below the matches fails before the create, naming both numbers and the fix', async () => {
+    const w = query({ [Inputs.NumRecords]: 'all', [Inputs.MaxRecords]: '1000' })
+    const message = await failure(runPipeline(w.settings, w.ports))
+    expect(message).toBe(
+      "The query matches 1,200 records, more than 'max-records' 1,000 allows: nothing was bought. " +
+        "Narrow the query, raise 'max-records' to at least 1200, or set 'num-records: 1000' to take " +
+        'only 1,000 records on purpose.'
+    )
+    expect(calls(w.events)).toEqual(['POST /v4/businesses/search count'])
+    expect(w.outputs[Outputs.NumFound]).toBe('1200')
+  })
+
+  it('max-records above the matches counts, then creates that very query', async () => {
+    const w = query({ [Inputs.NumRecords]: 'all', [Inputs.MaxRecords]: '5000' })
+    await runPipeline(w.settings, w.ports)
+    expect(calls(w.events)).toEqual([
+      'POST /v4/businesses/search count',
+      'POST /v4/businesses/search create'
+    ])
+    expect(w.outputs).toMatchObject({
+      [Outputs.NumFound]: '1200',
+      [Outputs.RecordCount]: '2',
+      [Outputs.RowCount]: '2',
+      // The download's total_cost and the count's own.
+      [Outputs.Credits]: '3'
+    })
+  })
+
+  it('a num-records within max-records caps the download already: no count', async () => {
+    const w = query({ [Inputs.NumRecords]: '1000', [Inputs.MaxRecords]: '1000' })
+    await runPipeline(w.settings, w.ports)
+    expect(calls(w.events)).toEqual(['POST /v4/businesses/search create'])
+    expect(w.outputs[Outputs.NumFound]).toBe('')
+  })
+
+  it('a re-run reusing the download it created counts nothing and buys nothing', async () => {
+    const env = { GITHUB_RUN_ID: '4242', GITHUB_JOB: 'fetch', GITHUB_ACTION: 'datafiniti' }
+    const inputs = { ...HOTELS, [Inputs.NumRecords]: 'all', [Inputs.MaxRecords]: '10' }
+    const w = world(inputs, { env })
+    const key = w.settings.requestKey
+    expect(key).toBeDefined()
+    const again = world(
+      { ...inputs, [Inputs.Mode]: 'files' },
+      { env: { ...env, GITHUB_RUN_ATTEMPT: '2' }, remembered: { [key ?? '']: ID } }
+    )
+    again.http.answer(`GET /v4/downloads/${ID}`, completedV4(ID, { num_downloaded: 2 }))
+    again.http.file(`/bucket/${ID}_1.csv`, { status: 200, body: CSV })
+    await runPipeline(again.settings, again.ports)
+    expect(calls(again.events)).toEqual([])
+    expect(again.outputs[Outputs.RecordCount]).toBe('2')
+  })
+})
+
+describe('since with the count before buying (v4)', () => {
+  const ID = 'e0e0e0e0e0e0e0e0e0e0e0e0'
+  const v4 = queryInputs('a:1 OR b:2', 'businesses', {
+    [Inputs.ApiVersion]: 'v4',
+    [Inputs.Mode]: 'urls'
+  })
+
+  /** A v4 world whose POSTed queries are recorded, and marks that record what is saved. */
+  function counted(inputs: Record<string, string>) {
+    const saved: string[] = []
+    const marks: MarkStore = {
+      cacheUnavailable: () => undefined,
+      fromCache: () => Promise.resolve(undefined),
+      fromDurable: () => Promise.resolve(undefined),
+      toCache: (_scope, mark) => (saved.push(mark.createdAt), Promise.resolve()),
+      toDurable: () => Promise.resolve()
+    }
+    const w = world({ ...v4, ...inputs }, { env: { GITHUB_RUN_ID: '5' }, marks })
+    const posted: string[] = []
+    const api = w.ports.http.api
+    const postText = api.postText.bind(api)
+    api.postText = (url, headers, body) => {
+      posted.push((JSON.parse(body) as { query: string }).query)
+      return postText(url, headers, body)
+    }
+    answerV4Search(w, ID, { num_found: 3 }, { num_records: 3, num_downloaded: 3 })
+    return { ...w, posted, saved }
+  }
+
+  it('counts and creates the windowed query', async () => {
+    const w = counted({ [Inputs.Since]: '2026-11-01', [Inputs.MaxRecords]: '10' })
+    await runPipeline(w.settings, w.ports)
+    expect(w.posted).toEqual([
+      '(a:1 OR b:2) AND dateUpdated:[2026-11-01 TO *]',
+      '(a:1 OR b:2) AND dateUpdated:[2026-11-01 TO *]'
+    ])
+  })
+
+  it('a dry run reads the mark, counts the windowed query and never moves the mark', async () => {
+    const w = counted({ [Inputs.Since]: 'last-success', [Inputs.DryRun]: 'true' })
+    await runPipeline(w.settings, w.ports)
+    expect(w.posted).toEqual(['a:1 OR b:2'])
+    expect(w.saved).toEqual([])
+    const real = counted({ [Inputs.Since]: 'last-success' })
+    await runPipeline(real.settings, real.ports)
+    expect(real.saved).toEqual([new Date(NOW).toISOString()])
   })
 })

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { DiskError, FatalError, TransientError } from '../../../src/support/errors.js'
 import { directGet } from '../../../src/http/direct-get.js'
 import { streamBody, type Body } from '../../../src/http/transport.js'
-import { streamToFile, type Part } from '../../../src/transfer/sink.js'
+import { streamToFile, type Part, type SinkOptions } from '../../../src/transfer/sink.js'
 import { useTempDir } from '../../helpers/tmp.js'
 
 type Transport = 'direct' | 'node:http'
@@ -42,19 +42,24 @@ async function bodyOf(
 describe.each<Transport>(['direct', 'node:http'])('streamToFile over %s', transport => {
   const tmp = useTempDir('sink-')
   const body = (serve: (res: http.ServerResponse) => void) => bodyOf(transport, serve)
+  /** A fresh file `f` in the temporary directory, opened for reading and writing. */
+  const openFile = () => open(path.join(tmp.path, 'f'), 'w+')
+  /** Sink options: a 5 s stall timeout, never aborted, nothing counted, unless `extra` says. */
+  const options = (extra: Partial<SinkOptions> = {}): SinkOptions => ({
+    stallTimeoutMs: 5000,
+    signal: new AbortController().signal,
+    onWritten: () => undefined,
+    ...extra
+  })
 
   it('fails transiently, keeping what arrived, when the connection is cut mid-body', async () => {
     const { message, close } = await body(res => {
       res.writeHead(200, { 'Content-Length': 100_000 })
       res.write(Buffer.alloc(30_000, 0x62), () => res.destroy())
     })
-    const file = await open(path.join(tmp.path, 'f'), 'w+')
+    const file = await openFile()
     const part: Part = { start: 0, end: 100_000, written: 0 }
-    const attempt = streamToFile(message, file, part, {
-      stallTimeoutMs: 5000,
-      signal: new AbortController().signal,
-      onWritten: () => undefined
-    })
+    const attempt = streamToFile(message, file, part, options())
     await expect(attempt).rejects.toBeInstanceOf(TransientError)
     const error = (await attempt.then(
       () => undefined,
@@ -75,12 +80,12 @@ describe.each<Transport>(['direct', 'node:http'])('streamToFile over %s', transp
     const file = await open(path.join(tmp.path, 'ro'), 'r')
     const part: Part = { start: 0, end: Number.MAX_SAFE_INTEGER, written: 0 }
     let counted = 0
-    const outcome = streamToFile(message, file, part, {
-      stallTimeoutMs: 5000,
-      signal: new AbortController().signal,
-      onWritten: () => undefined,
-      onChunk: chunk => (counted += chunk.length)
-    })
+    const outcome = streamToFile(
+      message,
+      file,
+      part,
+      options({ onChunk: chunk => (counted += chunk.length) })
+    )
     await expect(outcome).rejects.toThrow(DiskError)
     await expect(outcome).rejects.toThrow(FatalError)
     await expect(outcome).rejects.toThrow(/^EBADF/)
@@ -92,16 +97,18 @@ describe.each<Transport>(['direct', 'node:http'])('streamToFile over %s', transp
 
   it('passes on a failing callback as it is, not as a disk error', async () => {
     const { message, close } = await body(res => res.end(Buffer.alloc(100_000, 0x61)))
-    const file = await open(path.join(tmp.path, 'f'), 'w+')
+    const file = await openFile()
     const part: Part = { start: 0, end: Number.MAX_SAFE_INTEGER, written: 0 }
-    const outcome = streamToFile(message, file, part, {
-      stallTimeoutMs: 5000,
-      signal: new AbortController().signal,
-      onWritten: () => undefined,
-      onChunk: () => {
-        throw new TypeError('counter bug')
-      }
-    })
+    const outcome = streamToFile(
+      message,
+      file,
+      part,
+      options({
+        onChunk: () => {
+          throw new TypeError('counter bug')
+        }
+      })
+    )
     await expect(outcome).rejects.toThrow(new TypeError('counter bug'))
     await file.close()
     close()
@@ -110,17 +117,20 @@ describe.each<Transport>(['direct', 'node:http'])('streamToFile over %s', transp
   it('writes the body at the part offset, feeding every chunk in order', async () => {
     const data = Buffer.from('0123456789'.repeat(50_000))
     const { message, close } = await body(res => res.end(data))
-    const file = await open(path.join(tmp.path, 'f'), 'w+')
+    const file = await openFile()
     await file.write(Buffer.from('HEAD'), 0, 4, 0)
     const part: Part = { start: 4, end: Number.MAX_SAFE_INTEGER, written: 0 }
     const seen: Buffer[] = []
     let written = 0
-    await streamToFile(message, file, part, {
-      stallTimeoutMs: 5000,
-      signal: new AbortController().signal,
-      onWritten: n => (written += n),
-      onChunk: chunk => seen.push(Buffer.from(chunk))
-    })
+    await streamToFile(
+      message,
+      file,
+      part,
+      options({
+        onWritten: n => (written += n),
+        onChunk: chunk => seen.push(Buffer.from(chunk))
+      })
+    )
     await file.close()
     close()
     expect(part.written).toBe(data.length)
@@ -134,13 +144,9 @@ describe.each<Transport>(['direct', 'node:http'])('streamToFile over %s', transp
   it('stops at the end of the part when the body goes on', async () => {
     const data = Buffer.alloc(300_000, 7)
     const { message, close } = await body(res => res.end(data))
-    const file = await open(path.join(tmp.path, 'f'), 'w+')
+    const file = await openFile()
     const part: Part = { start: 0, end: 1000, written: 0 }
-    await streamToFile(message, file, part, {
-      stallTimeoutMs: 5000,
-      signal: new AbortController().signal,
-      onWritten: () => undefined
-    })
+    await streamToFile(message, file, part, options())
     await file.close()
     close()
     expect(part.written).toBe(1000)
@@ -152,13 +158,9 @@ describe.each<Transport>(['direct', 'node:http'])('streamToFile over %s', transp
       res.writeHead(200, { 'Content-Length': 10 })
       res.write('abc')
     })
-    const file = await open(path.join(tmp.path, 'f'), 'w+')
+    const file = await openFile()
     const part: Part = { start: 0, end: 10, written: 0 }
-    const attempt = streamToFile(message, file, part, {
-      stallTimeoutMs: 100,
-      signal: new AbortController().signal,
-      onWritten: () => undefined
-    })
+    const attempt = streamToFile(message, file, part, options({ stallTimeoutMs: 100 }))
     await expect(attempt).rejects.toBeInstanceOf(TransientError)
     await expect(attempt).rejects.toThrow('no data for 100ms')
     await file.close()
@@ -171,17 +173,13 @@ describe.each<Transport>(['direct', 'node:http'])('streamToFile over %s', transp
       res.writeHead(200, { 'Content-Length': 10 })
       res.write('abc')
     })
-    const file = await open(path.join(tmp.path, 'f'), 'w+')
+    const file = await openFile()
     const controller = new AbortController()
     const attempt = streamToFile(
       message,
       file,
       { start: 0, end: 10, written: 0 },
-      {
-        stallTimeoutMs: 60_000,
-        signal: controller.signal,
-        onWritten: () => undefined
-      }
+      options({ stallTimeoutMs: 60_000, signal: controller.signal })
     )
     setTimeout(() => controller.abort(new Error('SIGTERM')), 50)
     await expect(attempt).rejects.toThrow('SIGTERM')

@@ -161,3 +161,21 @@ describe('V3Client.createDownload', () => {
     expect(error.message).toContain('/v3/requests/{id}')
   })
 })
+
+describe('V3Client.countMatches', () => {
+  it('refuses without a request: v3 counts only what it has bought', async () => {
+    const { client: c, calls } = client([])
+    const error = await rejection(c.countMatches(spec()))
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error.message).toMatch(/API v3 cannot count .* need 'api-version: v4'/)
+    expect(calls).toEqual([])
+  })
+
+  it('has no cost to read from a request object', async () => {
+    const { client: c } = client([json([{ status: 'COMPLETED', numDownloaded: 5 }])])
+    await expect(c.getRequest('6073')).resolves.toMatchObject({
+      numDownloaded: 5,
+      totalCost: undefined
+    })
+  })
+})

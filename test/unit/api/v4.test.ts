@@ -86,3 +86,53 @@ describe('V4Client.getResults', () => {
     expect(error.message).toContain("'request-id'")
   })
 })
+
+describe('V4Client.countMatches', () => {
+  it('POSTs a search without download for one record, and reads num_found and total_cost', async () => {
+    const { client: c, calls } = client([
+      json({ num_found: 95_378, num_records: 1, total_cost: 1, records: [{ id: 'r1' }] })
+    ])
+    await expect(
+      c.countMatches(spec({ dataType: 'businesses', view: 'business_basic' }))
+    ).resolves.toEqual({
+      numFound: 95_378,
+      cost: 1
+    })
+    expect(calls).toHaveLength(1)
+    expect(calls[0]?.method).toBe('POST')
+    expect(calls[0]?.url).toBe(`${BASE}/v4/businesses/search`)
+    expect(calls[0]?.headers['Authorization']).toBe(`Bearer ${TOKEN}`)
+    // The very query a create would send; never `download`, so nothing is created.
+    expect(sentBody(calls[0])).toEqual({ query: 'country:US AND city:"Austin"', num_records: 1 })
+  })
+
+  it('takes a numeric string, and no total_cost as an unknown cost', async () => {
+    const { client: c } = client([json({ num_found: '0' })])
+    await expect(c.countMatches(spec())).resolves.toEqual({ numFound: 0, cost: undefined })
+  })
+
+  it('refuses an answer without num_found, naming the endpoint', async () => {
+    const { client: c } = client([json({ records: [] })])
+    const error = await rejection(c.countMatches(spec()))
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error.message).toContain('POST /v4/products/search')
+    expect(error.message).toContain('"num_found"')
+  })
+
+  it('fails a rejected token as final, without echoing it', async () => {
+    const { client: c } = client([json({ message: 'Unauthorized' }, 401)])
+    const error = await rejection(c.countMatches(spec()))
+    expect(error).toBeInstanceOf(FatalError)
+    expect(error.message).toMatch(/Datafiniti rejected the token/)
+    expect(error.message).not.toContain(TOKEN)
+  })
+})
+
+describe('V4Client.getRequest', () => {
+  it("reads the download's total_cost", async () => {
+    const { client: c } = client([
+      json({ status: 'completed', num_records: 10, num_downloaded: 10, total_cost: 12 })
+    ])
+    await expect(c.getRequest(ID)).resolves.toMatchObject({ numDownloaded: 10, totalCost: 12 })
+  })
+})

@@ -334,6 +334,7 @@ describe('waitForResults with a full client', () => {
         created.push(spec)
         return Promise.reject(new Error('must not create'))
       },
+      countMatches: () => Promise.reject(new Error('must not count')),
       getRequest: () => Promise.resolve(state('COMPLETED')),
       getResults: () => Promise.resolve(FILES)
     }

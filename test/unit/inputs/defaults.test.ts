@@ -28,7 +28,9 @@ describe("action.yml's defaults and the code's", () => {
       ])
     )
     for (const [input, value] of Object.entries(declared)) {
-      if (value !== '') expect(inCode.get(input), `input '${input}'`).toBe(value)
+      // An expression (`${{ github.token }}`) is the runner's to evaluate: the code has no copy.
+      if (value !== '' && !value.startsWith('${{'))
+        expect(inCode.get(input), `input '${input}'`).toBe(value)
     }
   })
 

@@ -51,6 +51,58 @@ function expectRejected(inputs: Record<string, string>, input: string, extra: En
   return error.message
 }
 
+/** The settings from the two required inputs alone: every default. */
+const DEFAULTS: Settings = {
+  token: TOKEN,
+  apiVersion: 'v3',
+  requestId: '6073',
+  query: undefined,
+  apiUrl: 'https://api.datafiniti.co',
+  mode: 'artifact',
+  workspace: WORKSPACE,
+  path: '',
+  artifactName: '',
+  retentionDays: undefined,
+  compressionLevel: 1,
+  pollIntervalMs: 30_000,
+  waitTimeoutMs: 3_600_000,
+  concurrency: 4,
+  maxRetries: 5,
+  stallTimeoutMs: 60_000,
+  artifactFallback: 'fail',
+  ifNoResults: 'warn',
+  overwrite: false,
+  reuseRequest: true,
+  requestKey: undefined,
+  maxRecords: undefined,
+  dryRun: false,
+  directDownloads: true,
+  window: undefined,
+  githubToken: '',
+  shard: undefined
+}
+
+/** One test per row: `input` set to the row's raw value is read as its value of `field`. */
+function itReads<K extends keyof Settings>(
+  input: string,
+  field: K,
+  title: string,
+  rows: [string, Settings[K]][]
+): void {
+  it.each(rows)(title, (raw, expected) => {
+    expect(parse({ [input]: raw })[field]).toBe(expected)
+  })
+}
+
+/** One test per raw value: `input` set to it is refused, the message saying `choices` and the value. */
+function itRefuses(input: string, title: string, raws: string[], choices: string): void {
+  it.each(raws)(title, raw => {
+    const message = expectRejected({ [input]: raw }, input)
+    expect(message).toContain(choices)
+    expect(message).toContain(JSON.stringify(raw))
+  })
+}
+
 describe('inputEnvName', () => {
   it('upper-cases, keeps hyphens and turns spaces into underscores', () => {
     expect(inputEnvName('request-id')).toBe('INPUT_REQUEST-ID')
@@ -62,30 +114,7 @@ describe('inputEnvName', () => {
 describe('parseSettings defaults', () => {
   it('fills in every default from the two required inputs', () => {
     const settings = parse()
-    expect(settings).toEqual({
-      token: TOKEN,
-      apiVersion: 'v3',
-      requestId: '6073',
-      query: undefined,
-      apiUrl: 'https://api.datafiniti.co',
-      mode: 'artifact',
-      workspace: WORKSPACE,
-      path: '',
-      artifactName: '',
-      retentionDays: undefined,
-      compressionLevel: 1,
-      pollIntervalMs: 30_000,
-      waitTimeoutMs: 3_600_000,
-      concurrency: 4,
-      maxRetries: 5,
-      stallTimeoutMs: 60_000,
-      artifactFallback: 'fail',
-      ifNoResults: 'warn',
-      overwrite: false,
-      reuseRequest: true,
-      requestKey: undefined,
-      directDownloads: true
-    })
+    expect(settings).toEqual(DEFAULTS)
     expect(pathOf(settings)).toBe(path.join(WORKSPACE, 'datafiniti', '6073'))
     expect(artifactNameFor(settings, '6073')).toBe('datafiniti-6073')
     expect(settings.apiVersion).toBe(Defaults.ApiVersion)
@@ -95,25 +124,28 @@ describe('parseSettings defaults', () => {
   })
 
   it('treats empty inputs as absent', () => {
+    const empty = [
+      Inputs.ApiUrl,
+      Inputs.Path,
+      Inputs.ArtifactName,
+      Inputs.RetentionDays,
+      Inputs.CompressionLevel,
+      Inputs.PollInterval,
+      Inputs.WaitTimeout,
+      Inputs.Concurrency,
+      Inputs.MaxRetries,
+      Inputs.StallTimeout,
+      Inputs.ApiVersion,
+      Inputs.Query,
+      Inputs.DataType,
+      Inputs.Format,
+      Inputs.NumRecords,
+      Inputs.View,
+      Inputs.ArtifactFallback
+    ]
     const settings = parse({
-      [Inputs.ApiUrl]: '',
-      [Inputs.Mode]: '  ',
-      [Inputs.Path]: '',
-      [Inputs.ArtifactName]: '',
-      [Inputs.RetentionDays]: '',
-      [Inputs.CompressionLevel]: '',
-      [Inputs.PollInterval]: '',
-      [Inputs.WaitTimeout]: '',
-      [Inputs.Concurrency]: '',
-      [Inputs.MaxRetries]: '',
-      [Inputs.StallTimeout]: '',
-      [Inputs.ApiVersion]: '',
-      [Inputs.Query]: '',
-      [Inputs.DataType]: '',
-      [Inputs.Format]: '',
-      [Inputs.NumRecords]: '',
-      [Inputs.View]: '',
-      [Inputs.ArtifactFallback]: ''
+      ...Object.fromEntries(empty.map(input => [input, ''])),
+      [Inputs.Mode]: '  '
     })
     expect(settings).toEqual(parse())
   })
@@ -161,13 +193,10 @@ describe('parseSettings trimming and normalisation', () => {
       [Inputs.IfNoResults]: ' Error '
     })
     expect(settings).toEqual({
-      token: TOKEN,
-      apiVersion: 'v3',
+      ...DEFAULTS,
       requestId: '42',
-      query: undefined,
       apiUrl: 'https://example.com/api',
       mode: 'files',
-      workspace: WORKSPACE,
       path: 'out',
       artifactName: 'my-artifact',
       retentionDays: 5,
@@ -178,11 +207,7 @@ describe('parseSettings trimming and normalisation', () => {
       maxRetries: 2,
       stallTimeoutMs: 90_000,
       artifactFallback: 'files',
-      ifNoResults: 'error',
-      overwrite: false,
-      reuseRequest: true,
-      requestKey: undefined,
-      directDownloads: true
+      ifNoResults: 'error'
     })
     expect(pathOf(settings)).toBe(path.join(WORKSPACE, 'out'))
     expect(artifactNameFor(settings, '42')).toBe('my-artifact')
@@ -202,33 +227,27 @@ describe('parseSettings trimming and normalisation', () => {
     )
   })
 
-  it.each([
+  itReads(Inputs.Mode, 'mode', 'reads mode %j case-insensitively as %j', [
     ['FILES', 'files'],
     ['Urls', 'urls'],
     ['ARTIFACT', 'artifact'],
     ['files', 'files']
-  ])('reads mode %j case-insensitively as %j', (raw, mode) => {
-    expect(parse({ [Inputs.Mode]: raw }).mode).toBe(mode)
-  })
+  ])
 
-  it.each([
+  itReads(Inputs.ApiUrl, 'apiUrl', 'normalises api-url %j to %j', [
     ['https://example.com/', 'https://example.com'],
     ['https://example.com', 'https://example.com'],
     ['https://example.com/api/', 'https://example.com/api'],
     ['https://example.com/api//', 'https://example.com/api'],
     ['http://127.0.0.1:8080/', 'http://127.0.0.1:8080'],
     ['HTTPS://Example.COM/Api', 'https://example.com/Api']
-  ])('normalises api-url %j to %j', (raw, expected) => {
-    expect(parse({ [Inputs.ApiUrl]: raw }).apiUrl).toBe(expected)
-  })
+  ])
 
-  it.each([
+  itReads(Inputs.RetentionDays, 'retentionDays', 'accepts retention-days %j', [
     ['1', 1],
     ['90', 90],
     ['30', 30]
-  ])('accepts retention-days %j', (raw, days) => {
-    expect(parse({ [Inputs.RetentionDays]: raw }).retentionDays).toBe(days)
-  })
+  ])
 
   it('accepts compression levels 0 and 9 and concurrency 1 and 64', () => {
     expect(parse({ [Inputs.CompressionLevel]: '0' }).compressionLevel).toBe(0)
@@ -334,15 +353,13 @@ describe('parseSettings rejections', () => {
     expectRejected({ [Inputs.ApiUrl]: raw }, Inputs.ApiUrl)
   })
 
-  it.each([
+  itReads(Inputs.ApiUrl, 'apiUrl', 'accepts plain http for the loopback api-url %j', [
     ['http://127.0.0.1:8080', 'http://127.0.0.1:8080'],
     ['http://127.9.8.7', 'http://127.9.8.7'],
     ['http://localhost:3000/', 'http://localhost:3000'],
     ['http://[::1]:3000', 'http://[::1]:3000'],
     ['http://127.1:81', 'http://127.0.0.1:81']
-  ])('accepts plain http for the loopback api-url %j', (raw, expected) => {
-    expect(parse({ [Inputs.ApiUrl]: raw }).apiUrl).toBe(expected)
-  })
+  ])
 
   it.each([
     'http://api.datafiniti.co',
@@ -376,11 +393,12 @@ describe('parseSettings rejections', () => {
     expectRejected({ [Inputs.ApiUrl]: `https://api.datafiniti.co/?token=${TOKEN}` }, Inputs.ApiUrl)
   })
 
-  it.each(['zip', 'file', 'artifacts', 'url'])('rejects mode %j and lists the choices', raw => {
-    const message = expectRejected({ [Inputs.Mode]: raw }, Inputs.Mode)
-    expect(message).toContain('artifact, files, urls')
-    expect(message).toContain(JSON.stringify(raw))
-  })
+  itRefuses(
+    Inputs.Mode,
+    'rejects mode %j and lists the choices',
+    ['zip', 'file', 'artifacts', 'url'],
+    'artifact, files, urls'
+  )
 
   it('rejects a path with a NUL character', () => {
     expectRejected({ [Inputs.Path]: 'out\0dir' }, Inputs.Path)
@@ -420,25 +438,6 @@ describe('parseSettings rejections', () => {
   ])('rejects %s %j', (input, raw) => {
     const message = expectRejected({ [input]: raw }, input)
     expect(message).toContain(JSON.stringify(raw))
-  })
-
-  it('never echoes the token, whichever input is wrong', () => {
-    const bad: Record<string, string> = {
-      [Inputs.RequestId]: 'x',
-      [Inputs.ApiUrl]: 'ftp://x',
-      [Inputs.Mode]: 'zip',
-      [Inputs.ArtifactName]: 'a:b',
-      [Inputs.RetentionDays]: '0',
-      [Inputs.CompressionLevel]: '10',
-      [Inputs.PollInterval]: 'abc',
-      [Inputs.WaitTimeout]: 'abc',
-      [Inputs.Concurrency]: '0',
-      [Inputs.MaxRetries]: '99',
-      [Inputs.StallTimeout]: '0'
-    }
-    for (const [input, value] of Object.entries(bad)) {
-      expectRejected({ [input]: value }, input)
-    }
   })
 
   it('validates the token before the request id', () => {
@@ -625,11 +624,7 @@ describe('parseSettings: api-version and request ids', () => {
     expect(parse({ [Inputs.ApiVersion]: raw, [Inputs.RequestId]: '6073' }).apiVersion).toBe(version)
   })
 
-  it.each(['v2', 'v5', '4', 'latest'])('rejects api-version %j', raw => {
-    const message = expectRejected({ [Inputs.ApiVersion]: raw }, Inputs.ApiVersion)
-    expect(message).toContain('v3, v4')
-    expect(message).toContain(JSON.stringify(raw))
-  })
+  itRefuses(Inputs.ApiVersion, 'rejects api-version %j', ['v2', 'v5', '4', 'latest'], 'v3, v4')
 
   it.each([
     '5f1e2d3c4b5a69788796a5b4',
@@ -671,38 +666,31 @@ describe('parseSettings: api-version and request ids', () => {
 })
 
 describe('parseSettings: artifact-fallback', () => {
-  it.each([
+  itReads(Inputs.ArtifactFallback, 'artifactFallback', 'reads %j as %j', [
     ['', 'fail'],
     ['fail', 'fail'],
     ['FAIL', 'fail'],
     ['files', 'files'],
     ['Files', 'files']
-  ])('reads %j as %j', (raw, fallback) => {
-    expect(parse({ [Inputs.ArtifactFallback]: raw }).artifactFallback).toBe(fallback)
-  })
+  ])
 
-  it.each(['skip', 'urls', 'true'])('rejects %j', raw => {
-    const message = expectRejected({ [Inputs.ArtifactFallback]: raw }, Inputs.ArtifactFallback)
-    expect(message).toContain('fail or files')
-    expect(message).toContain(JSON.stringify(raw))
-  })
+  itRefuses(Inputs.ArtifactFallback, 'rejects %j', ['skip', 'urls', 'true'], 'fail or files')
 })
 
 describe('parseSettings: if-no-results', () => {
-  it.each([
+  itReads(Inputs.IfNoResults, 'ifNoResults', 'reads %j as %j', [
     ['', 'warn'],
     ['warn', 'warn'],
     ['ERROR', 'error'],
     ['ignore', 'ignore']
-  ])('reads %j as %j', (raw, action) => {
-    expect(parse({ [Inputs.IfNoResults]: raw }).ifNoResults).toBe(action)
-  })
+  ])
 
-  it.each(['fail', 'true', 'skip'])('rejects %j, naming the three values', raw => {
-    const message = expectRejected({ [Inputs.IfNoResults]: raw }, Inputs.IfNoResults)
-    expect(message).toContain('warn, error, ignore')
-    expect(message).toContain(JSON.stringify(raw))
-  })
+  itRefuses(
+    Inputs.IfNoResults,
+    'rejects %j, naming the three values',
+    ['fail', 'true', 'skip'],
+    'warn, error, ignore'
+  )
 })
 
 describe('downloadPathFor and artifactNameFor', () => {
@@ -749,14 +737,39 @@ describe('downloadPathFor and artifactNameFor', () => {
     const dir = downloadPathFor(settings, '..')
     expect(dir.startsWith(path.join(WORKSPACE, 'datafiniti') + path.sep)).toBe(true)
   })
+
+  it.each(['CON', 'con', 'PRN', 'aux', 'NUL', 'nul.tar', 'COM1', 'com9.x', 'LPT1', 'lpt3.csv'])(
+    'puts a _ before a v4 id that Windows takes for a device (%s), as before a file name',
+    id => {
+      const settings = parse(queryInputs({ [Inputs.ApiVersion]: 'v4' }))
+      expect(downloadPathFor(settings, id)).toBe(path.join(WORKSPACE, 'datafiniti', `_${id}`))
+      expect(artifactNameFor(settings, id)).toBe(`datafiniti-_${id}`)
+    }
+  )
+
+  it.each(['CONSOLE', 'COM10', 'LPT0', 'nullable', 'x.CON'])('leaves %s as it is', id => {
+    const settings = parse(queryInputs({ [Inputs.ApiVersion]: 'v4' }))
+    expect(downloadPathFor(settings, id)).toBe(path.join(WORKSPACE, 'datafiniti', id))
+  })
 })
 
 describe('parseSettings never echoes the token', () => {
   it.each([
     [Inputs.ApiVersion, { [Inputs.ApiVersion]: 'v9' }],
     [Inputs.RequestId, { [Inputs.RequestId]: '' }],
+    [Inputs.RequestId, { [Inputs.RequestId]: 'x' }],
+    [Inputs.ApiUrl, { [Inputs.ApiUrl]: 'ftp://x' }],
+    [Inputs.Mode, { [Inputs.Mode]: 'zip' }],
     [Inputs.Query, { ...queryInputs(), [Inputs.RequestId]: '1' }],
+    [Inputs.ArtifactName, { [Inputs.ArtifactName]: 'a:b' }],
+    [Inputs.RetentionDays, { [Inputs.RetentionDays]: '0' }],
+    [Inputs.CompressionLevel, { [Inputs.CompressionLevel]: '10' }],
+    [Inputs.PollInterval, { [Inputs.PollInterval]: 'abc' }],
     [Inputs.RequestId, { [Inputs.ApiVersion]: 'v4', [Inputs.RequestId]: '../x' }],
+    [Inputs.WaitTimeout, { [Inputs.WaitTimeout]: 'abc' }],
+    [Inputs.Concurrency, { [Inputs.Concurrency]: '0' }],
+    [Inputs.MaxRetries, { [Inputs.MaxRetries]: '99' }],
+    [Inputs.StallTimeout, { [Inputs.StallTimeout]: '0' }],
     [Inputs.DataType, queryInputs({ [Inputs.DataType]: 'cars' })],
     [Inputs.NumRecords, queryInputs({ [Inputs.NumRecords]: '0' })],
     [Inputs.Format, queryInputs({ [Inputs.Format]: 'xml' })],

@@ -91,9 +91,14 @@ describe('setOutputs', () => {
       [Outputs.Shard]: '',
       [Outputs.DownloadFileCount]: '2',
       [Outputs.TotalBytes]: '150',
-      [Outputs.RecordCount]: '7',
+      // Without the API's count, CSV rows are no count of records.
+      [Outputs.RecordCount]: '',
+      [Outputs.RowCount]: '7',
+      [Outputs.NumFound]: '',
+      [Outputs.Credits]: '',
       [Outputs.ExpiresAt]: '2024-01-08T00:00:00.000Z',
-      [Outputs.Manifest]: ''
+      [Outputs.Manifest]: '',
+      [Outputs.Since]: ''
     })
   })
 
@@ -116,18 +121,18 @@ describe('setOutputs', () => {
     for (const name of ARTIFACT_OUTPUTS) expect(map.has(name)).toBe(false)
   })
 
-  it('leaves record-count empty when any file has an unknown format', () => {
+  it('leaves row-count empty when any file has an unknown format', () => {
     const r = report()
     r.results.forEach((result, i) => {
       if (i === 1 && result.local) result.local = { ...result.local, records: undefined }
     })
-    expect(collect(r).map.get(Outputs.RecordCount)).toBe('')
+    expect(collect(r).map.get(Outputs.RowCount)).toBe('')
   })
 
-  it('reports zero records as "0", not empty', () => {
+  it('reports zero rows as "0", not empty', () => {
     const r = report()
     for (const result of r.results) if (result.local) result.local = { ...result.local, records: 0 }
-    expect(collect(r).map.get(Outputs.RecordCount)).toBe('0')
+    expect(collect(r).map.get(Outputs.RowCount)).toBe('0')
   })
 
   it('leaves expires-at empty without a date', () => {

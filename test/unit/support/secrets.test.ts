@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { describeUrl, redact, registerSecret } from '../../../src/support/secrets.js'
+import { describeUrl, redact, registerSecret, urlSecrets } from '../../../src/support/secrets.js'
 import { expectFreeOf } from '../../helpers/leaks.js'
 
 const TOKEN = 'a1b2c3d4e5f6secrettoken'
@@ -107,20 +107,36 @@ describe('redact', () => {
     ['X-Amz-Security-Token', '?X-Amz-Security-Token=FwoG', '?X-Amz-Security-Token=***'],
     ['AWSAccessKeyId', '?AWSAccessKeyId=AKIA123', '?AWSAccessKeyId=***'],
     ['sig', '&sig=xyz', '&sig=***'],
-    ['lower-case name', '&x-amz-signature=abc', '&x-amz-signature=***']
+    ['lower-case name', '&x-amz-signature=abc', '&x-amz-signature=***'],
+    ['X-Goog-Signature', '?X-Goog-Signature=0a1b2c', '?X-Goog-Signature=***'],
+    ['X-Goog-Credential', '&X-Goog-Credential=sa%40p.iam', '&X-Goog-Credential=***'],
+    ['a name holding "token"', '&access_token=t0k', '&access_token=***'],
+    ['a name holding "key"', '&api_key=k3y&x=1', '&api_key=***&x=1'],
+    ['a name holding "Signature"', '?MySignature=s1g', '?MySignature=***']
   ])('strips a stray %s parameter outside a URL', (_name, text, expected) => {
     expect(redact(`query was ${text} end`)).toBe(`query was ${expected} end`)
   })
 
-  it('strips every signature parameter in one text', () => {
-    const out = redact('/key?X-Amz-Credential=CRED&X-Amz-Date=D&X-Amz-Signature=SIG')
+  it('strips every signature parameter in one text, and keeps the others', () => {
+    const out = redact('query X-Amz-Date=D&X-Amz-Credential=CRED&X-Amz-Signature=SIG&x=1')
     expect(out).not.toContain('CRED')
     expect(out).not.toContain('SIG')
     expect(out).toContain('X-Amz-Date=D')
+    expect(out).toContain('&x=1')
   })
 
-  it('does not strip a parameter whose name only ends like a signature', () => {
-    expect(redact('?MySignature=keep')).toBe('?MySignature=keep')
+  it('keeps a parameter whose name holds no credential word', () => {
+    expect(redact('?X-Amz-Date=20260101&Expires=60')).toBe('?X-Amz-Date=20260101&Expires=60')
+  })
+
+  it.each([
+    ['a timeout', 'Request timeout: /bucket/6073_1.csv?X-Amz-Signature=abc&Expires=1'],
+    ['quoted', 'GET "/v3/tok_secret/results/6073_1.csv?sv=1&se=2"'],
+    ['at the start', '/a/b/6073_1.csv?q=1']
+  ])('reduces a bare path and query (%s) to its file name', (_name, text) => {
+    const out = redact(text)
+    expect(out).toContain('/…/6073_1.csv')
+    expect(out).not.toMatch(/bucket|tok_secret|\/a\/b|\?/)
   })
 
   it('removes secrets even inside a URL', () => {
@@ -154,5 +170,38 @@ describe('describeUrl for a bare origin', () => {
   it('shows an origin without a path or query whole', () => {
     expect(describeUrl('https://api.datafiniti.co')).toBe('https://api.datafiniti.co')
     expect(describeUrl('https://api.datafiniti.co/')).toBe('https://api.datafiniti.co')
+  })
+})
+
+describe('urlSecrets', () => {
+  const url =
+    'https://bucket.s3.amazonaws.com/results/6073_1.csv?X-Amz-Credential=ASIA%2F20260101%2Fus-east-1' +
+    '&X-Amz-Security-Token=IQoJb3JpZ2luX2Vj%2B%2F%3D%3Dlong&X-Amz-Signature=0123456789abcdef&X-Amz-Date=20260101T000000Z'
+
+  it('masks the URL, its path and every credential-like value, as sent and decoded', () => {
+    const secrets = urlSecrets(url)
+    expect(secrets).toEqual(
+      expect.arrayContaining([
+        url,
+        'https://bucket.s3.amazonaws.com/results/6073_1.csv',
+        '/results/6073_1.csv',
+        'IQoJb3JpZ2luX2Vj%2B%2F%3D%3Dlong',
+        'IQoJb3JpZ2luX2Vj+/==long',
+        '0123456789abcdef',
+        'ASIA%2F20260101%2Fus-east-1',
+        'ASIA/20260101/us-east-1'
+      ])
+    )
+    expect(secrets).not.toContain('20260101T000000Z')
+  })
+
+  it.each(['Signature', 'X-Goog-Signature', 'sig'])('masks a %s value', name => {
+    expect(urlSecrets(`https://h.example/a.csv?${name}=abcdefgh12&Expires=1`)).toContain(
+      'abcdefgh12'
+    )
+  })
+
+  it('leaves out a short path, which is no credential', () => {
+    expect(urlSecrets('https://h.example/a.csv?x=1')).not.toContain('/a.csv')
   })
 })
