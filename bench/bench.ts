@@ -22,6 +22,7 @@ import { largeFile } from './cases/large-file.js'
 import { manyFiles } from './cases/many-files.js'
 import { recordCounter } from './cases/record-counter.js'
 import { startup } from './cases/startup.js'
+import { verifiedCpu } from './cases/verified-cpu.js'
 import { verifiedFanOut } from './cases/verified-fan-out.js'
 import { verifiedLargeFile } from './cases/verified-large-file.js'
 import { markdownReport, RESULTS_FILE } from './report.js'
@@ -93,7 +94,8 @@ const CASES: [number, (bench: Case) => Promise<void>][] = [
   [6, artifactMode],
   [7, verifiedLargeFile],
   [8, verifiedFanOut],
-  [9, compressionLevels]
+  [9, compressionLevels],
+  [10, verifiedCpu]
 ]
 
 const started = performance.now()

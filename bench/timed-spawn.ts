@@ -88,13 +88,14 @@ export async function timedSpawn(
 }
 
 /**
- * A preload that writes the process's peak RSS (KiB, getrusage ru_maxrss) to $BENCH_RSS_FILE at
+ * A preload that writes the process's peak RSS (KiB, getrusage ru_maxrss) and CPU time (user +
+ * system, all threads, µs) to $BENCH_RSS_FILE at
  * exit. Passed as a data: URL so that it needs no file and no GNU time.
  */
 const RSS_PRELOAD = `data:text/javascript,${encodeURIComponent(
   'import{writeFileSync}from"node:fs";' +
-    'process.on("exit",()=>{const f=process.env.BENCH_RSS_FILE;' +
-    'if(f)writeFileSync(f,String(process.resourceUsage().maxRSS))})'
+    'process.on("exit",()=>{const f=process.env.BENCH_RSS_FILE;const u=process.resourceUsage();' +
+    'if(f)writeFileSync(f,u.maxRSS+" "+(u.userCPUTime+u.systemCPUTime))})'
 )}`
 
 export interface ActionResult extends Timed {
@@ -102,6 +103,8 @@ export interface ActionResult extends Timed {
   workspace: string
   /** Peak resident set size in MiB, when measured. */
   rssMiB: number | undefined
+  /** CPU time of the process (all its threads, user + system) in milliseconds, when measured. */
+  cpuMs: number | undefined
 }
 
 export interface ActionOptions {
@@ -149,12 +152,15 @@ export async function runActionTimed(options: ActionOptions): Promise<ActionResu
     cwd: workspace,
     timeoutMs: options.timeoutMs ?? 15 * 60_000
   })
-  const rssMiB = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) / 1024 : undefined
+  const [rss, cpu] = existsSync(rssFile) ? readFileSync(rssFile, 'utf8').split(' ') : []
+  const rssMiB = rss === undefined ? undefined : Number(rss) / 1024
+  const cpuMs = cpu === undefined ? undefined : Number(cpu) / 1000
   return {
     ...run,
     outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
     workspace,
-    rssMiB
+    rssMiB,
+    cpuMs
   }
 }
 

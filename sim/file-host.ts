@@ -29,6 +29,9 @@ function etagOf(file: SimFile): string {
   )
 }
 
+/** The answer each connection is giving. */
+const answering = new WeakMap<object, http.ServerResponse>()
+
 /** GETs each file has had, for objects that change after some. */
 const served = new WeakMap<SimFile, number>()
 
@@ -37,10 +40,18 @@ export function handleFile(
   req: http.IncomingMessage,
   res: http.ServerResponse
 ): void {
+  // Connections with an answer in progress: a kept-alive connection's next request can arrive
+  // before its last answer's 'close', and is still one connection.
   const { fileConnections } = state
-  fileConnections.now++
+  const socket = req.socket
+  if (!answering.has(socket)) fileConnections.now++
+  answering.set(socket, res)
   fileConnections.max = Math.max(fileConnections.max, fileConnections.now)
-  res.once('close', () => fileConnections.now--)
+  res.once('close', () => {
+    if (answering.get(socket) !== res) return
+    answering.delete(socket)
+    fileConnections.now--
+  })
   const file = admit(state, req, res)
   if (!file) return
   const gets = (served.get(file) ?? 0) + 1

@@ -9,7 +9,7 @@ import { systemClock } from './support/clock.js'
 import { finalMessage } from './support/failure-text.js'
 import { createHttp, type Http } from './http/transport.js'
 import { tokenSecrets } from './support/secrets.js'
-import { defaultHasher } from './transfer/digest.js'
+import { defaultHasher } from './transfer/digest-ring.js'
 import { freeBytesAt } from './transfer/disk-space.js'
 
 /** Builds the ports from the real runner and runs the pipeline; every failure ends here. */

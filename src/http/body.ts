@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
-import { received } from './reclaim.js'
 
 /** A response body, handed over chunk by chunk to a reader that deals with each at once. */
 export interface Body {
@@ -20,7 +19,7 @@ export interface StreamResponse {
   body: Body
 }
 
-/** A node:http answer (or any byte stream) as a Body, its dead chunks collected as memory.ts says. */
+/** A node:http answer (or any byte stream) as a Body. */
 export function streamBody(stream: Readable): Body {
   let reading = false
   return {
@@ -37,7 +36,6 @@ export function streamBody(stream: Readable): Body {
           else resolve()
         }
         const onData = (chunk: Buffer): void => {
-          received(chunk.length)
           let more: boolean
           try {
             more = onChunk(chunk)

@@ -2,7 +2,10 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Body } from './body.js'
 
-/** How direct-get.ts reads an answer's head, and an error body of no announced length. */
+/**
+ * How direct-get.ts reads an answer's head, a body of announced length, and an error body of no
+ * announced length.
+ */
 
 /** The most of an error body kept: enough for any S3 explanation. */
 const MAX_ERROR = 64 * 1024
@@ -124,4 +127,92 @@ export function dechunk(raw: Buffer): Buffer {
     at = eol + 2 + size + 2
   }
   return Buffer.concat(pieces)
+}
+
+/**
+ * The body after the head: `length` bytes, of which `first` came with the head. Chunks go to the
+ * reader straight from the socket's buffer, valid only during the call. `end` says whether the
+ * body was read to its last byte (the connection may then serve another request) or not.
+ */
+export class DirectBody implements Body {
+  private left: number
+  private onChunk: ((chunk: Buffer) => boolean) | undefined
+  private settle: { resolve: () => void; reject: (error: Error) => void } | undefined
+  private failure: Error | undefined
+  private ended = false
+
+  constructor(
+    private readonly socket: Socket,
+    length: number,
+    private first: Buffer,
+    private readonly end: (complete: boolean) => void
+  ) {
+    this.left = length
+  }
+
+  read(onChunk: (chunk: Buffer) => boolean): Promise<void> {
+    if (this.onChunk) return Promise.reject(new Error('the body is already being read'))
+    return new Promise<void>((resolve, reject) => {
+      this.onChunk = onChunk
+      this.settle = { resolve, reject }
+      if (this.failure) return this.finish(this.failure)
+      const first = this.first
+      this.first = Buffer.alloc(0)
+      if (first.length > 0 && !this.push(first)) return
+      if (this.left === 0) return this.finish(undefined, true)
+      this.socket.resume()
+    })
+  }
+
+  /** False once the reader needs no more (or the body is done): the socket then stays paused. */
+  push(chunk: Buffer): boolean {
+    if (!this.onChunk) {
+      // Nothing is reading yet: keep it (a copy: the buffer is about to be reused).
+      this.first = Buffer.concat([this.first, chunk])
+      return false
+    }
+    if (this.ended) return false
+    // Bytes past the announced length are not part of this body.
+    const piece = chunk.length > this.left ? chunk.subarray(0, this.left) : chunk
+    this.left -= piece.length
+    let more: boolean
+    try {
+      more = this.onChunk(piece)
+    } catch (error) {
+      this.finish(error instanceof Error ? error : new Error(String(error)))
+      return false
+    }
+    if (!more || this.left === 0) {
+      this.finish(undefined, piece.length === chunk.length)
+      return false
+    }
+    return true
+  }
+
+  fail(error: Error): void {
+    this.failure ??= error
+    if (this.settle) this.finish(error)
+  }
+
+  closed(): void {
+    if (this.left > 0)
+      this.fail(this.failure ?? new Error('socket hang up: the body was cut short'))
+  }
+
+  /** After the end the socket is no longer this body's: it may serve another request. */
+  destroy(reason?: Error): void {
+    if (this.ended) return
+    if (reason) this.fail(reason)
+    else this.finish()
+    this.socket.destroy()
+  }
+
+  /** `exact`: nothing came after the body's last byte, so the connection is in a known state. */
+  private finish(error?: Error, exact = false): void {
+    if (this.ended) return
+    this.ended = true
+    this.end(error === undefined && this.left === 0 && exact)
+    if (error) this.settle?.reject(error)
+    else this.settle?.resolve()
+  }
 }

@@ -197,22 +197,23 @@ async function receive(
 
   const { expected: want } = job.remote
   const counter = file.format ? recordCounter(file.format) : undefined
-  // Resuming: the bytes already on disk are counted first (the hasher reads them back anyway).
-  if (offset > 0 && counter) await scanFile(part, chunk => counter.push(chunk))
-
-  const disk = await onDisk(() => open(part, offset > 0 ? 'r+' : 'w'))
-  const digest = context.hasher.open(part, want.md5 !== undefined)
+  const digest = context.hasher.open(want.md5 !== undefined)
+  // Each chunk is counted and hashed from the receive buffer, as it is written.
+  const feed = (chunk: Buffer): void => {
+    counter?.push(chunk)
+    digest.feed(chunk)
+  }
   const piece: Part = { start: offset, end: expected ?? Number.MAX_SAFE_INTEGER, written: 0 }
   try {
+    // Resuming: the bytes already on disk go through the checks first.
+    if (offset > 0) await scanFile(part, feed)
+    const disk = await onDisk(() => open(part, offset > 0 ? 'r+' : 'w'))
     try {
       await streamToFile(res.body, disk, piece, {
         stallTimeoutMs: context.stallTimeoutMs,
         signal,
-        ...(counter ? { onChunk: (chunk: Buffer) => counter.push(chunk) } : {}),
-        onWritten: bytes => {
-          progress.add(bytes)
-          digest.advance(offset + piece.written)
-        }
+        onChunk: feed,
+        onWritten: bytes => progress.add(bytes)
       })
     } finally {
       await disk.close()

@@ -17,6 +17,7 @@ export async function downloadFiles(
   context: TransferContext,
   hooks: TransferHooks = {}
 ): Promise<DownloadedFile[]> {
+  if (files.length > 0) context.hasher.prepare()
   const checked = context.space ? await checkDiskSpace(files, context, context.space) : undefined
   await mkdir(context.dir, { recursive: true })
   const { controller, dispose } = linkedAbort(context.signal)

@@ -43,6 +43,7 @@ async function fetchPart(
   whole: Whole,
   file: FileHandle,
   part: Part,
+  reader: OrderedReader,
   onWritten: (bytes: number) => void,
   signal: AbortSignal
 ): Promise<void> {
@@ -73,7 +74,12 @@ async function fetchPart(
         : `the host answered the range ${from}-${part.end - 1} with ${range?.[0] ?? 'no Content-Range'}`
     )
   }
-  await streamToFile(res.body, file, part, { stallTimeoutMs, signal, onWritten })
+  await streamToFile(res.body, file, part, {
+    stallTimeoutMs,
+    signal,
+    onChunk: chunk => reader.take(chunk, part.start + part.written),
+    onWritten
+  })
   if (part.start + part.written < part.end) {
     throw new TransientError(`part ${from}-${part.end - 1} ended after ${part.written} bytes`)
   }
@@ -95,14 +101,12 @@ export async function rangedDownload(
   const expected = job.remote.expected
   const counter = planned.format ? recordCounter(planned.format) : undefined
   const file = await onDisk(() => open(job.part, 'w+'))
-  const digest = context.hasher.open(job.part, expected.md5 !== undefined)
-  // The record count needs the bytes in order: they are read back as the written prefix grows.
-  const reader = new OrderedReader(
-    file,
-    parts,
-    counter ? chunk => counter.push(chunk) : undefined,
-    frontier => digest.advance(frontier)
-  )
+  const digest = context.hasher.open(expected.md5 !== undefined)
+  // The digests and the record count need the bytes in order.
+  const reader = new OrderedReader(file, parts, chunk => {
+    counter?.push(chunk)
+    digest.feed(chunk)
+  })
   const { controller, dispose } = linkedAbort(job.signal)
   const { signal } = controller
   // Each connection listens to a signal of its own: parts in flight on the file's one signal would
@@ -123,7 +127,7 @@ export async function rangedDownload(
         own,
         () =>
           `Download of ${planned.name} bytes ${part.start + part.written}-${part.end - 1} from ${describeUrl(planned.url)}`,
-        () => fetchPart(job, whole, file, part, onWritten, own),
+        () => fetchPart(job, whole, file, part, reader, onWritten, own),
         error => !(error instanceof IntegrityError) && isTransient(error)
       )
     const queue = parts.slice(1)

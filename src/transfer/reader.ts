@@ -9,11 +9,12 @@ const MiB = 1024 * 1024
 const READ_BACK_PER_TURN = 4 * MiB
 
 /**
- * Follows the contiguous written prefix of a file whose parts land out of order: reports it to
- * `onFrontier` (the hasher reads it back on its own thread) and feeds its bytes, in order, to the
- * record counter, reading them back from the page cache. Reads are synchronous, like the writes
- * (see sink.ts): bytes just written are still in the page cache, and a thread-pool round trip per
- * read cost more than the read.
+ * Follows the contiguous written prefix of a file whose parts land out of order and feeds its
+ * bytes, in order, to the digests and the record counter: straight from the receive buffer when a
+ * chunk is the next byte in order (`take`), else read back from the page cache once the prefix
+ * reaches it. Memory stays bounded: bytes ahead of the prefix wait on disk, not in buffers. Reads
+ * are synchronous, like the writes (see sink.ts): bytes just written are still in the page cache,
+ * and a thread-pool round trip per read cost more than the read.
  */
 export class OrderedReader {
   private fed = 0
@@ -24,9 +25,7 @@ export class OrderedReader {
   constructor(
     private readonly file: FileHandle,
     private readonly parts: readonly Part[],
-    /** Undefined when nothing needs the bytes themselves (no record count). */
-    private readonly feed: ((chunk: Buffer) => void) | undefined,
-    private readonly onFrontier: (frontier: number) => void = () => undefined
+    private readonly feed: (chunk: Buffer) => void
   ) {}
 
   /** End of the contiguous prefix that is on disk. */
@@ -41,11 +40,17 @@ export class OrderedReader {
 
   /**
    * A chunk just written at `at`: fed as it is when it is the next byte in order (the first part
-   * arrives in order, and alone it is the whole file), sparing a read back from the page cache.
+   * arrives in order, and alone it is the whole file; a later part once the prefix has reached
+   * it), sparing a read back from the page cache.
    */
   take(chunk: Buffer, at: number): void {
-    if (!this.feed || at !== this.fed || this.failure !== undefined) return
-    this.feed(chunk)
+    if (at !== this.fed || this.failure !== undefined) return
+    try {
+      this.feed(chunk)
+    } catch (error) {
+      this.failure = error
+      return
+    }
     this.fed += chunk.length
   }
 
@@ -68,12 +73,6 @@ export class OrderedReader {
 
   private pump(budget: number): void {
     const { feed } = this
-    if (!feed) {
-      this.fed = this.frontier()
-      this.onFrontier(this.fed)
-      return
-    }
-    this.onFrontier(this.frontier())
     for (let frontier = this.frontier(); this.fed < frontier && budget > 0;) {
       const length = Math.min(this.buffer.length, frontier - this.fed)
       let bytesRead: number

@@ -1,4 +1,4 @@
-import { defaultHasher } from '../../src/transfer/digest.js'
+import { defaultHasher } from '../../src/transfer/digest-ring.js'
 
 /**
  * One set of hashing threads for a test file, as a run has one: they stop by themselves when idle,

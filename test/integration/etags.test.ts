@@ -162,7 +162,8 @@ const UNFRAMED = new Set(['1_chunked.csv', '7_1.csv', '8_1.csv', '12_1.csv'])
 
 /**
  * The requests of the download itself: without the disk check's one-byte size probe, nor a
- * direct-reader request (Connection: close) for an unframed body, which it did not read.
+ * direct-reader request (no Connection header; @actions/http-client sends keep-alive) for an
+ * unframed body, which it did not read.
  */
 const transfers = (name: string) =>
   world.sim.log.filter(
@@ -170,7 +171,7 @@ const transfers = (name: string) =>
       e.server === 'files' &&
       e.path.includes(`/${name}?`) &&
       e.headers.range !== 'bytes=0-0' &&
-      !(UNFRAMED.has(name) && e.headers.connection === 'close')
+      !(UNFRAMED.has(name) && e.headers.connection === undefined)
   )
 const gets = (name: string): number => transfers(name).length
 

@@ -56,6 +56,29 @@ describe('OrderedReader', () => {
     await file.close()
   })
 
+  it('takes a chunk of any part from the receive buffer once the prefix has reached it', async () => {
+    // The file on disk holds zeros: whatever is read back from it shows as zeros.
+    const file = await open(path.join(tmp.path, 'take.part'), 'w+')
+    await file.write(Buffer.alloc(2000), 0, 2000, 0)
+    const parts = planParts(2000, 1000)
+    const fed: Buffer[] = []
+    const reader = new OrderedReader(file, parts, chunk => fed.push(Buffer.from(chunk)))
+    const ones = Buffer.alloc(1000, 1)
+    const twos = Buffer.alloc(500, 2)
+    // The second part's first chunk lands before the prefix reaches it: read back later.
+    reader.take(twos, 1000)
+    ;(parts[1] as { written: number }).written = 500
+    reader.take(ones, 0)
+    ;(parts[0] as { written: number }).written = 1000
+    reader.poke()
+    // Its next chunk is the next byte in order: taken as it is.
+    reader.take(twos, 1500)
+    ;(parts[1] as { written: number }).written = 1000
+    expect(await reader.finish()).toBe(2000)
+    expect(Buffer.concat(fed)).toEqual(Buffer.concat([ones, Buffer.alloc(500), twos]))
+    await file.close()
+  })
+
   it('reports a file shorter than its parts say', async () => {
     const file = await open(path.join(tmp.path, 'short.part'), 'w+')
     await file.write(Buffer.alloc(10), 0, 10, 0)
