@@ -208,6 +208,17 @@ describe('directGet: a kept connection under the run signal, the deadline and th
   }
   const sockets = (): number =>
     process.getActiveResourcesInfo().filter(kind => kind === 'TCPSocketWrap').length
+  /** The count once it has held still for five looks in a row (earlier tests' sockets closing). */
+  const settledSockets = async (): Promise<number> => {
+    let count = sockets()
+    for (let still = 0, looks = 0; still < 5 && looks < 200; looks++) {
+      await new Promise(resolve => setTimeout(resolve, 10))
+      const now = sockets()
+      still = now === count ? still + 1 : 0
+      count = now
+    }
+    return count
+  }
 
   it('holds no abort listener and no scope while idle, and keeps no process alive', async () => {
     const host = await answersOnce()
@@ -215,8 +226,7 @@ describe('directGet: a kept connection under the run signal, the deadline and th
     const pool = new DirectPool()
     try {
       // The sockets of earlier tests closed, so that only this one's are counted.
-      await new Promise(resolve => setTimeout(resolve, 50))
-      const before = sockets()
+      const before = await settledSockets()
       const res = await directGet(host.url, {}, { timeoutMs: 5000, userAgent: 't', pool, ...run })
       expect(getEventListeners(run.controller.signal, 'abort')).toHaveLength(1)
       expect(sockets()).toBe(before + 1)
