@@ -12159,7 +12159,7 @@ module.exports = {
 
 
 const { kConstruct } = __nccwpck_require__(20109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(54417)
+const { urlEquals, getFieldValues } = __nccwpck_require__(76798)
 const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
 const { webidl } = __nccwpck_require__(45893)
 const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(99051)
@@ -13190,7 +13190,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 54417:
+/***/ 76798:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -33390,62 +33390,8 @@ function isLoopback(hostname) {
         /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host));
 }
 
-;// CONCATENATED MODULE: external "node:v8"
-const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
-;// CONCATENATED MODULE: external "node:vm"
-const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
-;// CONCATENATED MODULE: ./src/http/reclaim.ts
-
-
-const MiB = 1024 * 1024;
-/**
- * A young-generation garbage collection, where the engine allows one: `--expose-gc` set at run
- * time reaches new contexts, as Jest's `--logHeapUsage` does it. Undefined if that fails.
- */
-function minorGc() {
-    try {
-        (0,external_node_v8_namespaceObject.setFlagsFromString)('--expose-gc');
-        const gc = (0,external_node_vm_namespaceObject.runInNewContext)('gc');
-        if (typeof gc !== 'function')
-            return undefined;
-        return () => {
-            gc({ type: 'minor' });
-        };
-    }
-    catch {
-        return undefined;
-    }
-}
-/**
- * Every socket read of node:http allocates a fresh 64 KiB buffer outside the JavaScript heap, and
- * the engine frees a dead one only when a collection finds it (the direct reader, direct-get.ts,
- * reuses one buffer and needs none of this). A download makes almost no other garbage, so
- * collections are rare and dead buffers pile up: 40+ MiB of a run's peak. Collecting the young
- * generation after every 4 MiB received keeps memory flat (1 GiB: peak ~75 MiB instead of ~100,
- * bench/RESULTS.md case 1) for ~0.2 ms each, ~50 ms per GiB; collecting less often was slower.
- */
-function reclaimer(every = 4 * MiB, collect = minorGc()) {
-    let since = 0;
-    return (bytes) => {
-        if (!collect)
-            return;
-        since += bytes;
-        if (since < every)
-            return;
-        since = 0;
-        collect();
-    };
-}
-let shared;
-/** Counts bytes received by every download in this process, collecting as `reclaimer` says. */
-function received(bytes) {
-    shared ??= reclaimer();
-    shared(bytes);
-}
-
 ;// CONCATENATED MODULE: ./src/http/body.ts
-
-/** A node:http answer (or any byte stream) as a Body, its dead chunks collected as memory.ts says. */
+/** A node:http answer (or any byte stream) as a Body. */
 function streamBody(stream) {
     let reading = false;
     return {
@@ -33466,7 +33412,6 @@ function streamBody(stream) {
                         resolve();
                 };
                 const onData = (chunk) => {
-                    received(chunk.length);
                     let more;
                     try {
                         more = onChunk(chunk);
@@ -33531,6 +33476,8 @@ var external_node_net_ = __nccwpck_require__(77030);
 class RefusedHostError extends FatalError {
     name = 'RefusedHostError';
 }
+/** The first URL of a file request may be in a private network (a VPC endpoint of S3's). */
+const FIRST_HOP = { private: true, loopback: true };
 /** dns.lookup, read when called so that a test's replacement of it is the one used. */
 const systemLookup = (hostname, options, callback) => external_node_dns_.lookup(hostname, options, callback);
 const WHY = {
@@ -33852,10 +33799,11 @@ function unsentError(error, url) {
     });
 }
 
-// EXTERNAL MODULE: external "node:tls"
-var external_node_tls_ = __nccwpck_require__(41692);
 ;// CONCATENATED MODULE: ./src/http/direct-answer.ts
-/** How direct-get.ts reads an answer's head, and an error body of no announced length. */
+/**
+ * How direct-get.ts reads an answer's head, a body of announced length, and an error body of no
+ * announced length.
+ */
 /** The most of an error body kept: enough for any S3 explanation. */
 const MAX_ERROR = 64 * 1024;
 /**
@@ -33973,137 +33921,24 @@ function dechunk(raw) {
     }
     return Buffer.concat(pieces);
 }
-
-;// CONCATENATED MODULE: ./src/http/direct-get.ts
-
-
-
-
-/**
- * A GET on a socket of its own that reads into one reused buffer (`onread`), for file bodies:
- * node:http hands every chunk over in a fresh 64 KiB Buffer after a round through its parser,
- * which made a plain download 1.4–1.6× curl here; the same loop on `onread` took 0.5× curl on
- * HTTP and 1.05× on HTTPS (1 GiB from 127.0.0.1, medians of 5, issue 13). Only the simplest answer
- * is read here: `HTTP/1.1`, a status with a `Content-Length` body and no `Transfer-Encoding`.
- * An error status is read here whatever its framing, for its explanation: asking again would
- * cost the host's patience and a retry. Anything else (a redirect, a chunked or close-delimited
- * file body, an informational answer) is `undefined`, and the caller asks again through
- * @actions/http-client.
- */
-/** The most header bytes read before the answer counts as one this reader does not take. */
-const MAX_HEAD = 64 * 1024;
-const BUFFER = 1024 * 1024;
-/** `undefined` when the answer is not one this reader takes (see above): ask elsewhere. */
-function directGet(url, headers, options) {
-    const bad = Object.entries(headers).find(([name, value]) => /[\r\n\0:]/.test(name) || /[\r\n\0]/.test(value));
-    if (bad)
-        return Promise.reject(new Error(`invalid header ${JSON.stringify(bad[0])}`));
-    const { lookup } = options;
-    const { signal, dispose } = options.scope?.() ?? {};
-    if (signal?.aborted) {
-        dispose?.();
-        return Promise.reject(signal.reason);
-    }
-    return new Promise((resolve, reject) => {
-        const buffer = Buffer.allocUnsafe(BUFFER);
-        let head = Buffer.alloc(0);
-        let body;
-        const onread = {
-            buffer,
-            callback: (bytes) => {
-                const chunk = buffer.subarray(0, bytes);
-                if (body)
-                    return body.push(chunk);
-                head = Buffer.concat([head ?? Buffer.alloc(0), chunk]);
-                const end = head.indexOf('\r\n\r\n');
-                if (end < 0) {
-                    if (head.length > MAX_HEAD)
-                        unsupported();
-                    return true;
-                }
-                const parsed = parseHead(head.subarray(0, end).toString('latin1'));
-                const rest = Buffer.from(head.subarray(end + 4));
-                head = undefined;
-                if (!parsed) {
-                    unsupported();
-                    return false;
-                }
-                // A file body has the sink's stall timer; an error body, read to the close, keeps this one.
-                if (parsed.length !== undefined)
-                    socket.setTimeout(0);
-                body =
-                    parsed.length !== undefined
-                        ? new DirectBody(socket, parsed.length, rest)
-                        : new ErrorBody(socket, parsed.chunked, rest);
-                resolve({ status: parsed.status, headers: parsed.headers, body });
-                // Paused until the caller reads: the next chunk would overwrite the one buffer.
-                return false;
-            }
-        };
-        const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
-        const host = url.hostname.replace(/^\[|\]$/g, '');
-        const socket = url.protocol === 'https:'
-            ? // `onread` is honoured when tls.connect opens the socket itself; @types/node omits it.
-                (0,external_node_tls_.connect)({
-                    host,
-                    port,
-                    onread,
-                    ...(lookup ? { lookup } : {}),
-                    ...((0,external_node_net_.isIP)(host) ? {} : { servername: host })
-                })
-            : (0,external_node_net_.connect)({ host, port, onread, ...(lookup ? { lookup } : {}) });
-        const onAbort = () => {
-            socket.destroy(signal?.reason);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        socket.once('close', () => {
-            signal?.removeEventListener('abort', onAbort);
-            dispose?.();
-        });
-        const unsupported = () => {
-            socket.destroy();
-            resolve(undefined);
-        };
-        socket.setTimeout(options.timeoutMs, () => {
-            socket.destroy(stallError(url.host, 'before its answer', options.timeoutMs));
-        });
-        socket.on('error', error => {
-            if (body)
-                body.fail(error);
-            else
-                reject(error);
-        });
-        socket.once('close', () => {
-            if (body)
-                body.closed();
-            else
-                reject(new Error('socket hang up'));
-        });
-        const lines = [
-            `GET ${url.pathname}${url.search} HTTP/1.1`,
-            `Host: ${url.host}`,
-            `User-Agent: ${options.userAgent}`,
-            'Connection: close',
-            ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)
-        ];
-        socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-    });
-}
 /**
  * The body after the head: `length` bytes, of which `first` came with the head. Chunks go to the
- * reader straight from the socket's buffer, valid only during the call.
+ * reader straight from the socket's buffer, valid only during the call. `end` says whether the
+ * body was read to its last byte (the connection may then serve another request) or not.
  */
 class DirectBody {
     socket;
     first;
+    end;
     left;
     onChunk;
     settle;
     failure;
     ended = false;
-    constructor(socket, length, first) {
+    constructor(socket, length, first, end) {
         this.socket = socket;
         this.first = first;
+        this.end = end;
         this.left = length;
     }
     read(onChunk) {
@@ -34119,7 +33954,7 @@ class DirectBody {
             if (first.length > 0 && !this.push(first))
                 return;
             if (this.left === 0)
-                return this.finish();
+                return this.finish(undefined, true);
             this.socket.resume();
         });
     }
@@ -34144,7 +33979,7 @@ class DirectBody {
             return false;
         }
         if (!more || this.left === 0) {
-            this.finish();
+            this.finish(undefined, piece.length === chunk.length);
             return false;
         }
         return true;
@@ -34158,23 +33993,311 @@ class DirectBody {
         if (this.left > 0)
             this.fail(this.failure ?? new Error('socket hang up: the body was cut short'));
     }
+    /** After the end the socket is no longer this body's: it may serve another request. */
     destroy(reason) {
+        if (this.ended)
+            return;
         if (reason)
             this.fail(reason);
-        else if (!this.ended)
+        else
             this.finish();
         this.socket.destroy();
     }
-    finish(error) {
+    /** `exact`: nothing came after the body's last byte, so the connection is in a known state. */
+    finish(error, exact = false) {
         if (this.ended)
             return;
         this.ended = true;
-        this.socket.destroy();
+        this.end(error === undefined && this.left === 0 && exact);
         if (error)
             this.settle?.reject(error);
         else
             this.settle?.resolve();
     }
+}
+
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __nccwpck_require__(41692);
+;// CONCATENATED MODULE: ./src/http/direct-pool.ts
+
+
+const BUFFER = 1024 * 1024;
+/** Kept connections wait this long at most: below the usual keep-alive timeouts of hosts (5 s+). */
+const IDLE_MS = 2000;
+/** At most this many kept connections per origin. */
+const MAX_IDLE = 16;
+/**
+ * One socket of the direct reader (direct-get.ts) and the buffer it reads into, serving one
+ * request after another. Its events go to the handler of the request in progress.
+ */
+class Connection {
+    socket;
+    buffer;
+    key;
+    requests = 0;
+    handler;
+    constructor(socket, buffer, key) {
+        this.socket = socket;
+        this.buffer = buffer;
+        this.key = key;
+        this.handler = closedHandler(socket);
+        socket.on('error', error => this.handler.error(error));
+        socket.once('close', () => this.handler.close());
+        socket.on('timeout', () => this.handler.timeout());
+    }
+    /** The next request's handler; the socket reads again, with `timeoutMs` until the head. */
+    serve(handler, timeoutMs) {
+        this.handler = handler;
+        this.socket.setTimeout(timeoutMs);
+        this.socket.ref();
+        this.socket.resume();
+    }
+}
+/** While idle, any byte from the host is out of turn: the connection is dropped. */
+function closedHandler(socket) {
+    return {
+        read: () => {
+            socket.destroy();
+            return false;
+        },
+        error: () => socket.destroy(),
+        close: () => undefined,
+        timeout: () => socket.destroy()
+    };
+}
+/** What a kept connection may serve: the same scheme, host and port. */
+const originKey = (url) => `${url.protocol}//${url.host}`;
+/**
+ * A new connection to the URL's origin. `lookup` resolves the host (node's default: dns.lookup);
+ * a checked one refuses some addresses before connecting.
+ */
+function openConnection(url, lookup) {
+    const buffer = Buffer.allocUnsafe(BUFFER);
+    const onread = { buffer, callback: (bytes) => connection.handler.read(bytes) };
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const socket = url.protocol === 'https:'
+        ? // `onread` is honoured when tls.connect opens the socket itself; @types/node omits it.
+            (0,external_node_tls_.connect)({
+                host,
+                port,
+                onread,
+                ...(lookup ? { lookup } : {}),
+                ...((0,external_node_net_.isIP)(host) ? {} : { servername: host })
+            })
+        : (0,external_node_net_.connect)({ host, port, onread, ...(lookup ? { lookup } : {}) });
+    const connection = new Connection(socket, buffer, originKey(url));
+    return connection;
+}
+/**
+ * Connections whose last body was read to its end, by origin, for the next request there. An idle
+ * connection does not keep the process alive, and leaves the pool when the host closes it or after
+ * IDLE_MS.
+ */
+class DirectPool {
+    idle = new Map();
+    timers = new Map();
+    take(key) {
+        const set = this.idle.get(key);
+        const connection = set?.values().next().value;
+        if (!connection)
+            return undefined;
+        this.remove(connection);
+        return connection.socket.destroyed ? this.take(key) : connection;
+    }
+    put(connection) {
+        const { socket, key } = connection;
+        let set = this.idle.get(key);
+        if (!set)
+            this.idle.set(key, (set = new Set()));
+        if (set.size >= MAX_IDLE || socket.destroyed) {
+            socket.destroy();
+            return;
+        }
+        set.add(connection);
+        const handler = closedHandler(socket);
+        connection.handler = { ...handler, close: () => this.remove(connection) };
+        socket.setTimeout(0);
+        socket.unref();
+        const timer = setTimeout(() => {
+            this.remove(connection);
+            socket.destroy();
+        }, IDLE_MS);
+        timer.unref();
+        this.timers.set(connection, timer);
+        // Reading on, so that a host's close is seen; the body's last read paused the socket.
+        setImmediate(() => {
+            if (set.has(connection))
+                socket.resume();
+        });
+    }
+    dispose() {
+        for (const set of this.idle.values())
+            for (const connection of set)
+                connection.socket.destroy();
+        for (const timer of this.timers.values())
+            clearTimeout(timer);
+        this.idle.clear();
+        this.timers.clear();
+    }
+    remove(connection) {
+        this.idle.get(connection.key)?.delete(connection);
+        clearTimeout(this.timers.get(connection));
+        this.timers.delete(connection);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/http/direct-get.ts
+
+
+
+
+/**
+ * A GET on a socket of the action's own that reads into one reused buffer (`onread`), for file
+ * bodies: node:http hands every chunk over in a fresh 64 KiB Buffer after a round through its
+ * parser, which made a plain download 1.4–1.6× curl here; the same loop on `onread` took 0.5× curl
+ * on HTTP and 1.05× on HTTPS (1 GiB from 127.0.0.1, medians of 5). Only the simplest answer is
+ * read here: `HTTP/1.1`, a status with a `Content-Length` body and no `Transfer-Encoding`. An
+ * error status is read here whatever its framing, for its explanation: asking again would cost the
+ * host's patience and a retry. Anything else (a redirect, a chunked or close-delimited file body,
+ * an informational answer) is `undefined`, and the caller asks again through @actions/http-client.
+ *
+ * With a `pool`, a connection whose body was read to its end is kept for the next request to the
+ * same origin (the ranged parts of a file): over HTTPS that spares a handshake, and on any link
+ * the TCP ramp-up. A kept connection that turns out closed before any answer is replaced once.
+ * The run's signal is held by a request, not by its connection: a kept connection outlives it.
+ */
+/** The most header bytes read before the answer counts as one this reader does not take. */
+const MAX_HEAD = 64 * 1024;
+/** A kept connection closed before it answered: asked again on a new one. */
+class StaleConnection extends Error {
+}
+/** `undefined` when the answer is not one this reader takes (see above): ask elsewhere. */
+async function directGet(url, headers, options) {
+    const bad = Object.entries(headers).find(([name, value]) => /[\r\n\0:]/.test(name) || /[\r\n\0]/.test(value));
+    if (bad)
+        throw new Error(`invalid header ${JSON.stringify(bad[0])}`);
+    const kept = options.pool?.take(originKey(url));
+    if (kept) {
+        try {
+            return await request(kept, url, headers, options);
+        }
+        catch (error) {
+            if (!(error instanceof StaleConnection))
+                throw error;
+        }
+    }
+    return request(undefined, url, headers, options);
+}
+/** One request on `kept`, or on a new connection (checked by `lookup` as it opens). */
+function request(kept, url, headers, options) {
+    const { signal, dispose = () => undefined } = options.scope?.() ?? {};
+    if (signal?.aborted) {
+        dispose();
+        kept?.socket.destroy();
+        return Promise.reject(signal.reason);
+    }
+    const connection = kept ?? openConnection(url, options.lookup);
+    const { socket, buffer } = connection;
+    const reused = connection.requests++ > 0;
+    const onAbort = () => {
+        socket.destroy(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // Once this request's answer is done or failed: the connection may wait idle in the pool.
+    let held = true;
+    const release = () => {
+        if (!held)
+            return;
+        held = false;
+        signal?.removeEventListener('abort', onAbort);
+        dispose();
+    };
+    return new Promise((resolve, reject) => {
+        let head = Buffer.alloc(0);
+        let body;
+        const fail = (error) => {
+            release();
+            reject(error);
+        };
+        const unsupported = () => {
+            socket.destroy();
+            release();
+            resolve(undefined);
+        };
+        // A kept connection the host closed (or reset) before any byte of an answer: not a failure.
+        const early = (error) => reused &&
+            !signal?.aborted &&
+            head?.length === 0 &&
+            /^(ECONNRESET|EPIPE)$/.test(error.code ?? '')
+            ? new StaleConnection(error.message)
+            : error;
+        const handler = {
+            read: (bytes) => {
+                const chunk = buffer.subarray(0, bytes);
+                if (body)
+                    return body.push(chunk);
+                // Mostly the whole head comes in the first read, with up to a MiB of body: no copy of it.
+                head = head?.length ? Buffer.concat([head, chunk]) : chunk;
+                const end = head.indexOf('\r\n\r\n');
+                if (end < 0) {
+                    // A copy: the buffer is about to be reused.
+                    head = Buffer.from(head);
+                    if (head.length > MAX_HEAD)
+                        unsupported();
+                    return true;
+                }
+                const parsed = parseHead(head.subarray(0, end).toString('latin1'));
+                const rest = Buffer.from(head.subarray(end + 4));
+                head = undefined;
+                if (!parsed) {
+                    unsupported();
+                    return false;
+                }
+                // A file body is under the caller's deadline (transport.ts guards every body); an error
+                // body, read to the close, keeps this one too.
+                if (parsed.length !== undefined)
+                    socket.setTimeout(0);
+                const keep = options.pool !== undefined && !/\bclose\b/i.test(parsed.headers.connection ?? '');
+                body =
+                    parsed.length !== undefined
+                        ? new DirectBody(socket, parsed.length, rest, complete => {
+                            release();
+                            if (complete && keep)
+                                options.pool?.put(connection);
+                            else
+                                socket.destroy();
+                        })
+                        : new ErrorBody(socket, parsed.chunked, rest);
+                resolve({ status: parsed.status, headers: parsed.headers, body });
+                // Paused until the caller reads: the next chunk would overwrite the one buffer.
+                return false;
+            },
+            error: error => {
+                if (body)
+                    body.fail(error);
+                else
+                    fail(early(error));
+            },
+            close: () => {
+                if (body)
+                    body.closed();
+                else
+                    fail(early(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })));
+                release();
+            },
+            timeout: () => socket.destroy(stallError(url.host, 'before its answer', options.timeoutMs))
+        };
+        connection.serve(handler, options.timeoutMs);
+        const lines = [
+            `GET ${url.pathname}${url.search} HTTP/1.1`,
+            `Host: ${url.host}`,
+            `User-Agent: ${options.userAgent}`,
+            ...(options.pool ? [] : ['Connection: close']),
+            ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)
+        ];
+        socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/support/abort.ts
@@ -34266,18 +34389,19 @@ function createHttp(options) {
     const scope = () => fanout?.child() ?? { signal: undefined, dispose: () => undefined };
     const guard = { idleMs: options.socketTimeoutMs, scope };
     const lookup = options.files?.lookup ?? systemLookup;
-    const pool = new ClientPool(USER_AGENT, options.socketTimeoutMs, scope, lookup);
+    const clients = new ClientPool(USER_AGENT, options.socketTimeoutMs, scope, lookup);
     const firstLookup = options.files ? guardedLookup(lookup, FIRST_HOP) : undefined;
     const guarded = (res, url) => ({
         ...res,
         body: guardBody(res.body, guard, url.host, stageOf(res.status))
     });
+    const kept = new DirectPool(); // the direct reader's kept connections, for ranged parts
     const send = async (method, url, headers, body, followRedirects) => {
         let current = new URL(url);
         let hopHeaders = { ...headers };
         let rule = options.files ? FIRST_HOP : undefined;
         for (let hop = 0;; hop++) {
-            const message = await pool.ask(method, current, hopHeaders, body, rule);
+            const message = await clients.ask(method, current, hopHeaders, body, rule);
             const location = message.headers.location;
             if (!followRedirects ||
                 hop >= MAX_REDIRECTS ||
@@ -34337,7 +34461,8 @@ function createHttp(options) {
                     timeoutMs: options.socketTimeoutMs,
                     userAgent: USER_AGENT,
                     scope,
-                    lookup: firstLookup
+                    lookup: firstLookup,
+                    pool: kept
                 }).catch((error) => {
                     throw unsentError(error, target);
                 });
@@ -34350,13 +34475,12 @@ function createHttp(options) {
             return guarded({ status, headers: head, body: streamBody(message) }, target);
         },
         dispose: () => {
-            pool.dispose();
+            clients.dispose();
+            kept.dispose();
             fanout?.dispose();
         }
     };
 }
-/** The first URL of a file request may be in a private network (a VPC endpoint of S3's). */
-const FIRST_HOP = { private: true, loopback: true };
 const stageOf = (status) => status >= 400 ? `in the middle of its HTTP ${status} answer` : 'in the middle of the body';
 /**
  * A file request that gives up when the signal aborts (a cancelled job), even while the host has
@@ -36314,16 +36438,16 @@ function retried(job, signal, what, fn, transient = isTransient) {
 }
 
 ;// CONCATENATED MODULE: ./src/transfer/pace.ts
-const pace_MiB = 1024 * 1024;
+const MiB = 1024 * 1024;
 /**
  * A first connection faster than this takes the whole file alone. On a link this fast the work
  * per byte, not the connection, sets the pace, and more connections only add to it: 1 GiB from
  * 127.0.0.1 takes about 1 s on one connection and nearly 2 s over four ranges (bench/RESULTS.md).
  * There the first 16 MiB came at 306–814 MiB/s; S3 gives one connection about 100 MB/s at best.
  */
-const DEFAULT_SINGLE_STREAM_ABOVE = 192 * pace_MiB;
+const DEFAULT_SINGLE_STREAM_ABOVE = 192 * MiB;
 /** The first bytes that show a connection's speed, and the longest wait for them. */
-const SAMPLE_BYTES = 16 * pace_MiB;
+const SAMPLE_BYTES = 16 * MiB;
 const SAMPLE_MS = 250;
 /** From this long after the head, bytes below the limit's pace mean ranges at once. */
 const BEHIND_AFTER_MS = 20;
@@ -36378,7 +36502,7 @@ class Pace {
         this.decide(false);
     }
     describe() {
-        return `${Math.round(this.rate / pace_MiB)} MiB/s already`;
+        return `${Math.round(this.rate / MiB)} MiB/s already`;
     }
     decide(measured) {
         if (this.done)
@@ -36400,28 +36524,25 @@ const reader_MiB = 1024 * 1024;
 /** Bytes read back per turn of the event loop, so that a catch-up never holds it for long. */
 const READ_BACK_PER_TURN = 4 * reader_MiB;
 /**
- * Follows the contiguous written prefix of a file whose parts land out of order: reports it to
- * `onFrontier` (the hasher reads it back on its own thread) and feeds its bytes, in order, to the
- * record counter, reading them back from the page cache. Reads are synchronous, like the writes
- * (see sink.ts): bytes just written are still in the page cache, and a thread-pool round trip per
- * read cost more than the read.
+ * Follows the contiguous written prefix of a file whose parts land out of order and feeds its
+ * bytes, in order, to the digests and the record counter: straight from the receive buffer when a
+ * chunk is the next byte in order (`take`), else read back from the page cache once the prefix
+ * reaches it. Memory stays bounded: bytes ahead of the prefix wait on disk, not in buffers. Reads
+ * are synchronous, like the writes (see sink.ts): bytes just written are still in the page cache,
+ * and a thread-pool round trip per read cost more than the read.
  */
 class OrderedReader {
     file;
     parts;
     feed;
-    onFrontier;
     fed = 0;
     later;
     failure;
     buffer = Buffer.allocUnsafe(256 * 1024);
-    constructor(file, parts, 
-    /** Undefined when nothing needs the bytes themselves (no record count). */
-    feed, onFrontier = () => undefined) {
+    constructor(file, parts, feed) {
         this.file = file;
         this.parts = parts;
         this.feed = feed;
-        this.onFrontier = onFrontier;
     }
     /** End of the contiguous prefix that is on disk. */
     frontier() {
@@ -36435,12 +36556,19 @@ class OrderedReader {
     }
     /**
      * A chunk just written at `at`: fed as it is when it is the next byte in order (the first part
-     * arrives in order, and alone it is the whole file), sparing a read back from the page cache.
+     * arrives in order, and alone it is the whole file; a later part once the prefix has reached
+     * it), sparing a read back from the page cache.
      */
     take(chunk, at) {
-        if (!this.feed || at !== this.fed || this.failure !== undefined)
+        if (at !== this.fed || this.failure !== undefined)
             return;
-        this.feed(chunk);
+        try {
+            this.feed(chunk);
+        }
+        catch (error) {
+            this.failure = error;
+            return;
+        }
         this.fed += chunk.length;
     }
     /** Catches up with the frontier: some now, the rest on later turns of the event loop. */
@@ -36463,12 +36591,6 @@ class OrderedReader {
     }
     pump(budget) {
         const { feed } = this;
-        if (!feed) {
-            this.fed = this.frontier();
-            this.onFrontier(this.fed);
-            return;
-        }
-        this.onFrontier(this.frontier());
         for (let frontier = this.frontier(); this.fed < frontier && budget > 0;) {
             const length = Math.min(this.buffer.length, frontier - this.fed);
             let bytesRead;
@@ -36642,7 +36764,7 @@ function planParts(total, partSize) {
     return parts;
 }
 /** One ranged request for what a part still lacks; resumable, so retried on its own. */
-async function fetchPart(job, whole, file, part, onWritten, signal) {
+async function fetchPart(job, whole, file, part, reader, onWritten, signal) {
     const from = part.start + part.written;
     const { http, clock, stallTimeoutMs } = job.context;
     const res = await requestFile(http, job.file, { Range: `bytes=${from}-${part.end - 1}`, 'If-Range': whole.etag }, [200, 206], signal, () => clock.now());
@@ -36659,7 +36781,12 @@ async function fetchPart(job, whole, file, part, onWritten, signal) {
             ? 'the file changed on the host while its parts were downloading'
             : `the host answered the range ${from}-${part.end - 1} with ${range?.[0] ?? 'no Content-Range'}`);
     }
-    await streamToFile(res.body, file, part, { stallTimeoutMs, signal, onWritten });
+    await streamToFile(res.body, file, part, {
+        stallTimeoutMs,
+        signal,
+        onChunk: chunk => reader.take(chunk, part.start + part.written),
+        onWritten
+    });
     if (part.start + part.written < part.end) {
         throw new TransientError(`part ${from}-${part.end - 1} ended after ${part.written} bytes`);
     }
@@ -36676,9 +36803,12 @@ async function rangedDownload(job, first, whole) {
     const expected = job.remote.expected;
     const counter = planned.format ? recordCounter(planned.format) : undefined;
     const file = await onDisk(() => (0,promises_.open)(job.part, 'w+'));
-    const digest = context.hasher.open(job.part, expected.md5 !== undefined);
-    // The record count needs the bytes in order: they are read back as the written prefix grows.
-    const reader = new OrderedReader(file, parts, counter ? chunk => counter.push(chunk) : undefined, frontier => digest.advance(frontier));
+    const digest = context.hasher.open(expected.md5 !== undefined);
+    // The digests and the record count need the bytes in order.
+    const reader = new OrderedReader(file, parts, chunk => {
+        counter?.push(chunk);
+        digest.feed(chunk);
+    });
     const { controller, dispose } = linkedAbort(job.signal);
     const { signal } = controller;
     // Each connection listens to a signal of its own: parts in flight on the file's one signal would
@@ -36693,7 +36823,7 @@ async function rangedDownload(job, first, whole) {
             reader.poke();
             pace.check();
         };
-        const retriedPart = (part, own) => retried(job, own, () => `Download of ${planned.name} bytes ${part.start + part.written}-${part.end - 1} from ${describeUrl(planned.url)}`, () => fetchPart(job, whole, file, part, onWritten, own), error => !(error instanceof IntegrityError) && isTransient(error));
+        const retriedPart = (part, own) => retried(job, own, () => `Download of ${planned.name} bytes ${part.start + part.written}-${part.end - 1} from ${describeUrl(planned.url)}`, () => fetchPart(job, whole, file, part, reader, onWritten, own), error => !(error instanceof IntegrityError) && isTransient(error));
         const queue = parts.slice(1);
         // Once no part is left to start, connections still waiting for a slot are not needed: they
         // must stop waiting, or a file holding its own slot would wait on slots held by the others.
@@ -37072,22 +37202,24 @@ have) {
     }
     const { expected: want } = job.remote;
     const counter = file.format ? recordCounter(file.format) : undefined;
-    // Resuming: the bytes already on disk are counted first (the hasher reads them back anyway).
-    if (offset > 0 && counter)
-        await scanFile(part, chunk => counter.push(chunk));
-    const disk = await onDisk(() => (0,promises_.open)(part, offset > 0 ? 'r+' : 'w'));
-    const digest = context.hasher.open(part, want.md5 !== undefined);
+    const digest = context.hasher.open(want.md5 !== undefined);
+    // Each chunk is counted and hashed from the receive buffer, as it is written.
+    const feed = (chunk) => {
+        counter?.push(chunk);
+        digest.feed(chunk);
+    };
     const piece = { start: offset, end: expected ?? Number.MAX_SAFE_INTEGER, written: 0 };
     try {
+        // Resuming: the bytes already on disk go through the checks first.
+        if (offset > 0)
+            await scanFile(part, feed);
+        const disk = await onDisk(() => (0,promises_.open)(part, offset > 0 ? 'r+' : 'w'));
         try {
             await streamToFile(res.body, disk, piece, {
                 stallTimeoutMs: context.stallTimeoutMs,
                 signal,
-                ...(counter ? { onChunk: (chunk) => counter.push(chunk) } : {}),
-                onWritten: bytes => {
-                    progress.add(bytes);
-                    digest.advance(offset + piece.written);
-                }
+                onChunk: feed,
+                onWritten: bytes => progress.add(bytes)
             });
         }
         finally {
@@ -37362,6 +37494,8 @@ class Slots {
  * before the first byte when the files cannot fit on the disk.
  */
 async function downloadFiles(files, context, hooks = {}) {
+    if (files.length > 0)
+        context.hasher.prepare();
     const checked = context.space ? await checkDiskSpace(files, context, context.space) : undefined;
     await (0,promises_.mkdir)(context.dir, { recursive: true });
     const { controller, dispose } = linkedAbort(context.signal);
@@ -37802,211 +37936,335 @@ const systemClock = {
 var external_node_worker_threads_ = __nccwpck_require__(75919);
 ;// CONCATENATED MODULE: ./src/transfer/digest-worker.ts
 /**
- * The hashing thread's program (digest.ts), as source for `new Worker(…, { eval: true })`: the
- * bundle is one file, and a worker file beside it would have to be built and shipped apart. It
- * reads each file back from the page cache in 1 MiB blocks up to the frontier the downloader
- * reports, taking the files in turn, and answers `finish` with the hex digests (or the error).
+ * The hashing thread's program (digest-ring.ts), as source for `new Worker(…, { eval: true })`:
+ * the bundle is one file, and a worker file beside it would have to be built and shipped apart.
+ *
+ * It reads frames from the ring, a SharedArrayBuffer the socket thread copies each received chunk
+ * into once: no read back from the page cache, no message per chunk. A frame is a 16-byte header
+ * (op, file id, payload length) and its payload padded to 16 bytes. Every thread reads every
+ * frame and hashes, per file, the algorithms the OPEN frame gave its index; it publishes how far
+ * it has read, and sleeps on the write position when the ring is empty. Wake-ups are batched both
+ * ways (a futex call and a context switch per 16 KiB TLS record would cost more than the copy). Replies (the digests of a
+ * FINISH) go back as messages. A set STOP flag ends the loop, and with it the thread.
  */
+const RING_LAYOUT = {
+    /** Control words (Int32Array indices). */
+    WRITE: 0,
+    /** Set by a reader about to sleep on WRITE: the writer then wakes it. */
+    READERS_ASLEEP: 1,
+    STOP: 2,
+    /** Set by the writer about to sleep on a reader's position: that reader then wakes it. */
+    WRITER_ASLEEP: 3,
+    /** Reader k's position is at READ + k. */
+    READ: 4,
+    HEADER: 16,
+    OP_OPEN: 1,
+    OP_DATA: 2,
+    OP_FINISH: 3,
+    OP_CANCEL: 4,
+    /** The rest of the ring up to its end is unused: go on at 0. */
+    OP_WRAP: 5
+};
 const DIGEST_WORKER = String.raw `
 'use strict'
-const { parentPort } = require('node:worker_threads')
-const { openSync, readSync, closeSync } = require('node:fs')
+const { parentPort, workerData } = require('node:worker_threads')
 const { createHash } = require('node:crypto')
-const buffer = Buffer.allocUnsafe(1024 * 1024)
+const L = ${JSON.stringify(RING_LAYOUT)}
+const { index, ring, control } = workerData
+const bytes = new Uint8Array(ring)
+const words = new DataView(ring)
+const ctl = new Int32Array(control)
+const mask = bytes.length - 1
 const jobs = new Map()
-let scheduled = false
+let read = 0
+let told = 0
 
-function close(id) {
-  const job = jobs.get(id)
-  jobs.delete(id)
-  if (job && job.fd !== undefined) closeSync(job.fd)
-}
-
-function fail(id, job, error) {
-  job.error = job.error || String((error && error.message) || error)
-  if (job.end !== undefined) {
-    parentPort.postMessage({ id, error: job.error })
-    close(id)
-  }
-}
-
-function step() {
-  scheduled = false
-  let more = false
-  for (const [id, job] of jobs) {
-    if (job.error) {
-      fail(id, job, job.error)
-      continue
+for (;;) {
+  const write = Atomics.load(ctl, L.WRITE) >>> 0
+  if (write === read) {
+    if (Atomics.load(ctl, L.STOP)) break
+    Atomics.add(ctl, L.READERS_ASLEEP, 1)
+    if (Atomics.load(ctl, L.WRITE) >>> 0 === read && !Atomics.load(ctl, L.STOP)) {
+      Atomics.wait(ctl, L.WRITE, read | 0, 1000)
     }
-    try {
-      if (job.fed < job.frontier) {
-        const length = Math.min(buffer.length, job.frontier - job.fed)
-        const bytes = readSync(job.fd, buffer, 0, length, job.fed)
-        if (bytes === 0) throw new Error('the file ended at ' + job.fed + ' while reading it back')
-        const chunk = buffer.subarray(0, bytes)
-        for (const hash of job.hashes) hash.update(chunk)
-        job.fed += bytes
-      }
-      if (job.end !== undefined && job.fed >= job.end) {
-        const digests = {}
-        job.algorithms.forEach((name, i) => (digests[name] = job.hashes[i].digest('hex')))
-        parentPort.postMessage({ id, digests })
-        close(id)
-      } else if (job.fed < job.frontier) {
-        more = true
-      }
-    } catch (error) {
-      fail(id, job, error)
+    Atomics.sub(ctl, L.READERS_ASLEEP, 1)
+    continue
+  }
+  const at = read & mask
+  const op = words.getUint32(at, true)
+  const id = words.getUint32(at + 4, true)
+  const length = words.getUint32(at + 8, true)
+  const payload = bytes.subarray(at + L.HEADER, at + L.HEADER + length)
+  let size = L.HEADER + ((length + 15) & ~15)
+  if (op === L.OP_WRAP) size = bytes.length - at
+  else if (op === L.OP_OPEN) {
+    const mine = JSON.parse(Buffer.from(payload).toString('latin1'))[index] || []
+    if (mine.length > 0) jobs.set(id, { names: mine, hashes: mine.map(name => createHash(name)) })
+  } else if (op === L.OP_DATA) {
+    const job = jobs.get(id)
+    if (job) for (const hash of job.hashes) hash.update(payload)
+  } else if (op === L.OP_FINISH || op === L.OP_CANCEL) {
+    const job = jobs.get(id)
+    jobs.delete(id)
+    if (job && op === L.OP_FINISH) {
+      const digests = {}
+      job.names.forEach((name, i) => (digests[name] = job.hashes[i].digest('hex')))
+      parentPort.postMessage({ id, digests })
     }
   }
-  // One block per file per turn, so that new frontiers (messages) are seen between blocks.
-  if (more) schedule()
-}
-
-function schedule() {
-  if (scheduled) return
-  scheduled = true
-  setImmediate(step)
-}
-
-parentPort.on('message', message => {
-  const { op, id } = message
-  if (op === 'open') {
-    const job = { algorithms: message.algorithms, fed: 0, frontier: 0, end: undefined }
-    jobs.set(id, job)
-    try {
-      job.hashes = message.algorithms.map(name => createHash(name))
-      job.fd = openSync(message.path, 'r')
-    } catch (error) {
-      job.error = String(error.message)
-    }
-    return
+  read = (read + size) >>> 0
+  Atomics.store(ctl, L.READ + index, read | 0)
+  // A waiting writer is woken once a good share of the ring is free, not for every frame.
+  if (
+    Atomics.load(ctl, L.WRITER_ASLEEP) &&
+    ((read - told) >>> 0 >= bytes.length / 4 || read === Atomics.load(ctl, L.WRITE) >>> 0)
+  ) {
+    told = read
+    Atomics.notify(ctl, L.READ + index)
   }
-  const job = jobs.get(id)
-  if (!job) return
-  if (op === 'cancel') return close(id)
-  if (op === 'advance') job.frontier = Math.max(job.frontier, message.frontier)
-  if (op === 'finish') job.frontier = job.end = message.bytes
-  schedule()
-})
+}
 `;
 
 ;// CONCATENATED MODULE: ./src/transfer/digest.ts
 
 
+/** The same hashing on the calling thread: where no worker starts, and for comparison. */
+function inThreadHasher() {
+    return {
+        open(md5) {
+            const sha256 = (0,external_node_crypto_.createHash)('sha256');
+            const hash = md5 ? (0,external_node_crypto_.createHash)('md5') : undefined;
+            let fed = 0;
+            return {
+                feed(chunk) {
+                    sha256.update(chunk);
+                    hash?.update(chunk);
+                    fed += chunk.length;
+                },
+                finish(bytes) {
+                    if (fed !== bytes)
+                        return Promise.reject(new DiskError(`hashed ${fed} bytes of ${bytes}`));
+                    return Promise.resolve({ md5: hash?.digest('hex'), sha256: sha256.digest('hex') });
+                },
+                cancel: () => undefined
+            };
+        },
+        prepare: () => undefined,
+        dispose: () => undefined
+    };
+}
+
+;// CONCATENATED MODULE: ./src/transfer/digest-ring.ts
 
 
 
-const digest_MiB = 1024 * 1024;
-/** Frontier moves smaller than this are not worth a message to the worker. */
-const POST_EVERY = 4 * digest_MiB;
+
+
+const digest_ring_MiB = 1024 * 1024;
+/** The ring's size (a power of two): what the hashing threads may lag behind the sockets. */
+const RING_BYTES = 8 * digest_ring_MiB;
+/** The largest payload of one frame: bigger chunks go as several. */
+const MAX_FRAME = 1 * digest_ring_MiB;
+/** Data a sleeping hashing thread is woken for. */
+const WAKE_EVERY = 256 * 1024;
 /** Hashing threads stop after this long with no file open, and start again for the next one. */
-const IDLE_MS = 250;
+const digest_ring_IDLE_MS = 250;
+/** Threads started ahead of the first file wait this long for it. */
+const PREPARED_MS = 2000;
+/** A full ring that no thread reads from for this long: the threads are gone. */
+const STUCK_MS = 60_000;
+/** Each hashing thread's heap: it holds a few hash states and nothing else. */
+const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 };
 /**
- * Hashing threads shared by every download of the process: with `threads` 2, MD5 and sha256
- * each get their own (a verified 1 GiB: 1.7 s with two, 2.0 s with one, on HTTP here). They stop
- * on dispose(), or once no file has been open for IDLE_MS: a worker's message ports keep the
- * process alive even after `unref()` (seen here: a cancelled run did not exit).
+ * Hashing threads shared by every download of the process, fed through one ring: the socket
+ * thread copies each chunk into it once (digest-worker.ts) and every thread hashes its share. With
+ * `threads` 2, MD5 and sha256 run side by side; with 1, one after the other on one thread. When
+ * the ring is full the socket thread waits for the hashing (Atomics.wait): the kernel's socket
+ * buffers then fill and the host slows down, as with `curl | md5sum`. The threads stop on
+ * dispose(), or once no file has been open for IDLE_MS.
  */
 function workerHasher(threads) {
-    const pool = [];
+    let live;
     let failure;
     let nextId = 0;
     let jobs = 0;
     let idle;
     const stop = () => {
-        const workers = pool.splice(0).map(entry => entry.worker);
-        for (const worker of workers)
-            void worker.terminate();
-    };
-    const opened = () => {
-        jobs++;
-        clearTimeout(idle);
-    };
-    const closed = () => {
-        if (--jobs > 0)
+        const t = live;
+        live = undefined;
+        if (!t)
             return;
-        clearTimeout(idle);
-        idle = setTimeout(stop, IDLE_MS);
+        Atomics.store(t.ctl, RING_LAYOUT.STOP, 1);
+        Atomics.notify(t.ctl, RING_LAYOUT.WRITE);
+        for (const worker of t.workers)
+            worker.unref();
     };
     const start = () => {
-        for (let i = 0; i < threads; i++) {
-            const worker = new external_node_worker_threads_.Worker(DIGEST_WORKER, { eval: true });
-            const entry = { worker, waiting: new Map() };
-            worker.on('message', (reply) => {
-                const settle = entry.waiting.get(reply.id);
-                entry.waiting.delete(reply.id);
-                settle?.(reply);
+        const ring = new SharedArrayBuffer(RING_BYTES);
+        const control = new SharedArrayBuffer(4 * (RING_LAYOUT.READ + threads));
+        const t = {
+            workers: [],
+            bytes: new Uint8Array(ring),
+            view: new DataView(ring),
+            ctl: new Int32Array(control),
+            write: 0,
+            told: 0,
+            waiting: new Map()
+        };
+        const fail = (why) => {
+            failure ??= new Error(`the hashing thread stopped (${why})`);
+            for (const entry of t.waiting.values())
+                entry.settle(failure);
+            t.waiting.clear();
+        };
+        for (let index = 0; index < threads; index++) {
+            const worker = new external_node_worker_threads_.Worker(DIGEST_WORKER, {
+                eval: true,
+                workerData: { index, ring, control },
+                resourceLimits: RESOURCE_LIMITS
             });
-            const stopped = (why) => {
-                // Stopped by stop(): not a failure.
-                if (!pool.includes(entry))
+            worker.on('message', (reply) => {
+                const entry = t.waiting.get(reply.id);
+                if (!entry)
                     return;
-                failure ??= new Error(`the hashing thread stopped (${why})`);
-                for (const settle of entry.waiting.values())
-                    settle({ id: -1, error: failure.message });
-                entry.waiting.clear();
-            };
-            worker.on('error', error => stopped(errorMessage(error)));
-            worker.on('exit', code => stopped(`exit code ${code}`));
-            pool.push(entry);
+                Object.assign(entry.digests, reply.digests);
+                if (--entry.left > 0)
+                    return;
+                t.waiting.delete(reply.id);
+                entry.settle({ md5: entry.digests['md5'], sha256: entry.digests['sha256'] ?? '' });
+            });
+            worker.on('error', error => fail(errorMessage(error)));
+            // Stopped by stop(): not a failure.
+            worker.on('exit', code => (Atomics.load(t.ctl, RING_LAYOUT.STOP) ? undefined : fail(`exit ${code}`)));
+            t.workers.push(worker);
+        }
+        return t;
+    };
+    /** Waits (blocking this thread) until every reader has left `need` bytes free. */
+    const reserve = (t, need) => {
+        let since = Date.now();
+        let slowest = 0;
+        for (;;) {
+            if (failure)
+                throw new DiskError(failure.message);
+            let used = 0;
+            for (let k = 0; k < threads; k++) {
+                const read = Atomics.load(t.ctl, RING_LAYOUT.READ + k) >>> 0;
+                const lag = (t.write - read) >>> 0;
+                if (lag >= used)
+                    [used, slowest] = [lag, k];
+            }
+            if (RING_BYTES - used >= need)
+                return;
+            const read = Atomics.load(t.ctl, RING_LAYOUT.READ + slowest);
+            Atomics.store(t.ctl, RING_LAYOUT.WRITER_ASLEEP, 1);
+            const woke = Atomics.wait(t.ctl, RING_LAYOUT.READ + slowest, read, 100);
+            Atomics.store(t.ctl, RING_LAYOUT.WRITER_ASLEEP, 0);
+            if (woke !== 'timed-out')
+                since = Date.now();
+            else if (Date.now() - since > STUCK_MS) {
+                throw new DiskError(`the hashing threads read nothing for ${STUCK_MS / 1000} s`);
+            }
+        }
+    };
+    /** Appends one frame and wakes a sleeping reader. */
+    const frame = (t, op, id, payload) => {
+        const length = payload?.length ?? 0;
+        const size = RING_LAYOUT.HEADER + ((length + 15) & ~15);
+        let at = t.write & (RING_BYTES - 1);
+        if (at + size > RING_BYTES) {
+            reserve(t, RING_BYTES - at);
+            t.view.setUint32(at, RING_LAYOUT.OP_WRAP, true);
+            t.write = (t.write + RING_BYTES - at) >>> 0;
+            at = 0;
+        }
+        reserve(t, size);
+        t.view.setUint32(at, op, true);
+        t.view.setUint32(at + 4, id, true);
+        t.view.setUint32(at + 8, length, true);
+        if (payload)
+            t.bytes.set(payload, at + RING_LAYOUT.HEADER);
+        t.write = (t.write + size) >>> 0;
+        Atomics.store(t.ctl, RING_LAYOUT.WRITE, t.write | 0);
+        // Sleeping readers are woken for every frame but data, and for data once it adds up; a
+        // reader also looks again on its own within a second.
+        if (Atomics.load(t.ctl, RING_LAYOUT.READERS_ASLEEP) &&
+            (op !== RING_LAYOUT.OP_DATA || (t.write - t.told) >>> 0 >= WAKE_EVERY)) {
+            t.told = t.write;
+            Atomics.notify(t.ctl, RING_LAYOUT.WRITE);
         }
     };
     return {
-        open(path, md5) {
-            if (pool.length === 0)
-                start();
-            opened();
-            const id = ++nextId;
+        open(md5) {
+            if (failure)
+                throw failure;
+            const t = (live ??= start());
+            jobs++;
+            clearTimeout(idle);
+            const id = (nextId = (nextId + 1) >>> 0);
             const algorithms = md5 ? ['md5', 'sha256'] : ['sha256'];
-            // Each algorithm on a thread of its own, as far as there are threads.
-            const assigned = new Map();
-            algorithms.forEach((algorithm, i) => {
-                const entry = pool[i % pool.length];
-                assigned.set(entry, [...(assigned.get(entry) ?? []), algorithm]);
-            });
-            for (const [entry, names] of assigned) {
-                entry.worker.postMessage({ op: 'open', id, path, algorithms: names });
-            }
-            const post = (message) => {
-                for (const entry of assigned.keys())
-                    entry.worker.postMessage({ ...message, id });
-            };
-            let posted = 0;
+            // Each algorithm on a thread of its own, as far as there are threads; a lone sha256 goes
+            // to the threads in turn.
+            const assigned = Array.from({ length: threads }, () => []);
+            algorithms.forEach((name, i) => assigned[(i + (md5 ? 0 : id)) % threads]?.push(name));
+            frame(t, RING_LAYOUT.OP_OPEN, id, Buffer.from(JSON.stringify(assigned), 'latin1'));
+            let fed = 0;
             let open = true;
+            const close = () => {
+                if (!open)
+                    return;
+                open = false;
+                if (--jobs > 0)
+                    return;
+                clearTimeout(idle);
+                idle = setTimeout(stop, digest_ring_IDLE_MS);
+            };
             return {
-                advance(frontier) {
-                    if (!open || frontier - posted < POST_EVERY)
-                        return;
-                    posted = frontier;
-                    post({ op: 'advance', frontier });
+                feed(chunk) {
+                    if (!open)
+                        throw new Error('the digest was already finished or cancelled');
+                    for (let from = 0; from < chunk.length; from += MAX_FRAME) {
+                        frame(t, RING_LAYOUT.OP_DATA, id, chunk.subarray(from, from + MAX_FRAME));
+                    }
+                    fed += chunk.length;
                 },
                 async finish(bytes) {
                     if (!open)
                         throw new Error('the digest was already finished or cancelled');
-                    open = false;
-                    const replies = await Promise.all([...assigned.keys()].map(entry => new Promise(resolve => {
-                        if (failure)
-                            return resolve({ id, error: failure.message });
-                        entry.waiting.set(id, resolve);
-                        entry.worker.postMessage({ op: 'finish', id, bytes });
-                    }))).finally(closed);
-                    const digests = {};
-                    for (const reply of replies) {
-                        if ('error' in reply)
-                            throw new DiskError(reply.error);
-                        Object.assign(digests, reply.digests);
+                    if (fed !== bytes)
+                        throw new DiskError(`hashed ${fed} bytes of ${bytes}`);
+                    const done = new Promise(settle => {
+                        const left = assigned.filter(names => names.length > 0).length;
+                        t.waiting.set(id, { left, digests: {}, settle });
+                    });
+                    try {
+                        frame(t, RING_LAYOUT.OP_FINISH, id);
                     }
-                    return { md5: digests['md5'], sha256: digests['sha256'] ?? '' };
+                    finally {
+                        close();
+                    }
+                    const result = await done;
+                    if (result instanceof Error)
+                        throw new DiskError(result.message);
+                    return result;
                 },
                 cancel() {
                     if (!open)
                         return;
-                    open = false;
-                    post({ op: 'cancel' });
-                    closed();
+                    close();
+                    if (live === t && !failure)
+                        frame(t, RING_LAYOUT.OP_CANCEL, id);
                 }
             };
+        },
+        prepare() {
+            if (failure || live)
+                return;
+            live = start();
+            if (jobs > 0)
+                return;
+            clearTimeout(idle);
+            idle = setTimeout(stop, PREPARED_MS);
         },
         dispose() {
             clearTimeout(idle);
@@ -38014,83 +38272,41 @@ function workerHasher(threads) {
         }
     };
 }
-/** The same reading back and hashing on the calling thread: for tests, and where no worker starts. */
-function inThreadHasher() {
-    return {
-        open(path, md5) {
-            const hashes = [(0,external_node_crypto_.createHash)('sha256'), ...(md5 ? [(0,external_node_crypto_.createHash)('md5')] : [])];
-            const buffer = Buffer.allocUnsafe(digest_MiB);
-            let fed = 0;
-            let fd;
-            let failure;
-            const readTo = (frontier) => {
-                fd ??= (0,external_node_fs_.openSync)(path, 'r');
-                while (fed < frontier) {
-                    const bytes = (0,external_node_fs_.readSync)(fd, buffer, 0, Math.min(buffer.length, frontier - fed), fed);
-                    if (bytes === 0)
-                        throw new Error(`the file ended at ${fed} while reading it back`);
-                    for (const hash of hashes)
-                        hash.update(buffer.subarray(0, bytes));
-                    fed += bytes;
-                }
-            };
-            const close = () => {
-                if (fd !== undefined)
-                    (0,external_node_fs_.closeSync)(fd);
-                fd = undefined;
-            };
-            return {
-                advance(frontier) {
-                    if (failure !== undefined || frontier - fed < POST_EVERY)
-                        return;
-                    try {
-                        readTo(frontier);
-                    }
-                    catch (error) {
-                        failure = error;
-                    }
-                },
-                finish(bytes) {
-                    try {
-                        if (failure !== undefined)
-                            throw failure;
-                        readTo(bytes);
-                        const [sha256, hash] = hashes;
-                        return Promise.resolve({ md5: hash?.digest('hex'), sha256: sha256.digest('hex') });
-                    }
-                    catch (error) {
-                        return Promise.reject(new DiskError(errorMessage(error)));
-                    }
-                    finally {
-                        close();
-                    }
-                },
-                cancel: close
-            };
-        },
-        dispose: () => undefined
-    };
-}
 /**
- * Hashing threads, or this thread where none can start. Two threads: MD5 is the slow one, and
- * sha256 should not queue behind it.
+ * How many hashing threads: on 2 cores or more, MD5 and sha256 each get one, so that a verified
+ * download takes about as long as MD5 alone (the slower of the two); one thread for both would
+ * take as long as both together, for the same CPU time (the floor rows of bench/RESULTS.md).
  */
-function defaultHasher() {
-    const threads = workerHasher(2);
+function hashThreads(cores = (0,external_node_os_.availableParallelism)()) {
+    return cores >= 2 ? 2 : 1;
+}
+/** Hashing threads, or this thread where none can start. */
+function defaultHasher(threads = hashThreads()) {
+    const pool = workerHasher(threads);
     let fallback;
     return {
-        open(path, md5) {
+        open(md5) {
             if (fallback)
-                return fallback.open(path, md5);
+                return fallback.open(md5);
             try {
-                return threads.open(path, md5);
+                return pool.open(md5);
             }
             catch {
                 fallback = inThreadHasher();
-                return fallback.open(path, md5);
+                return fallback.open(md5);
             }
         },
-        dispose: () => threads.dispose()
+        prepare() {
+            if (fallback)
+                return;
+            try {
+                pool.prepare();
+            }
+            catch {
+                fallback = inThreadHasher();
+            }
+        },
+        dispose: () => pool.dispose()
     };
 }
 

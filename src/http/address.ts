@@ -22,6 +22,9 @@ export interface AddressRule {
   loopback: boolean
 }
 
+/** The first URL of a file request may be in a private network (a VPC endpoint of S3's). */
+export const FIRST_HOP: AddressRule = { private: true, loopback: true }
+
 /** node's `dns.lookup` signature: what the HTTP layer resolves names with (tests inject their own). */
 export type Lookup = LookupFunction
 

@@ -2,7 +2,10 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Body } from './body.js'
 
-/** How direct-get.ts reads an answer: its head, its body, an error body of no announced length. */
+/**
+ * How direct-get.ts reads an answer's head, a body of announced length, and an error body of no
+ * announced length.
+ */
 
 /** The most of an error body kept: enough for any S3 explanation. */
 const MAX_ERROR = 64 * 1024

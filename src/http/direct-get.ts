@@ -1,10 +1,14 @@
-import { isIP, connect as connectTcp, type Socket } from 'node:net'
-import { connect as connectTls, type ConnectionOptions } from 'node:tls'
 import type { Lookup } from './address.js'
 import type { StreamResponse } from './body.js'
-import type { Scope } from './deadline.js'
+import { stallError, type Scope } from './deadline.js'
 import { DirectBody, ErrorBody, parseHead } from './direct-answer.js'
-import { Connection, type DirectPool, type Handler } from './direct-pool.js'
+import {
+  openConnection,
+  originKey,
+  type Connection,
+  type DirectPool,
+  type Handler
+} from './direct-pool.js'
 
 export { DirectPool } from './direct-pool.js'
 
@@ -21,22 +25,25 @@ export { DirectPool } from './direct-pool.js'
  * With a `pool`, a connection whose body was read to its end is kept for the next request to the
  * same origin (the ranged parts of a file): over HTTPS that spares a handshake, and on any link
  * the TCP ramp-up. A kept connection that turns out closed before any answer is replaced once.
+ * The run's signal is held by a request, not by its connection: a kept connection outlives it.
  */
 
 /** The most header bytes read before the answer counts as one this reader does not take. */
 const MAX_HEAD = 64 * 1024
-const BUFFER = 1024 * 1024
 
 export interface DirectOptions {
-  /** No answer (or no byte of the head) for this long: the request fails. */
+  /** No byte of the answer's head for this long: the socket is destroyed, the request fails. */
   timeoutMs: number
   userAgent: string
-  /** Where finished connections wait for the next request; none: one connection per request. */
-  pool?: DirectPool
   /** The run's signal: destroys the socket when it aborts, head or body. */
   scope?: Scope
-  /** Resolves the host (node's default: dns.lookup); a checked one refuses some addresses. */
+  /**
+   * Resolves the host when a connection is opened (node's default: dns.lookup); a checked one
+   * refuses some addresses. A kept connection was checked when it was opened.
+   */
   lookup?: Lookup | undefined
+  /** Where finished connections wait for the next request; none: one connection per request. */
+  pool?: DirectPool
 }
 
 /** A kept connection closed before it answered: asked again on a new one. */
@@ -52,8 +59,7 @@ export async function directGet(
     ([name, value]) => /[\r\n\0:]/.test(name) || /[\r\n\0]/.test(value)
   )
   if (bad) throw new Error(`invalid header ${JSON.stringify(bad[0])}`)
-  const key = `${url.protocol}//${url.host}`
-  const kept = options.pool?.take(key)
+  const kept = options.pool?.take(originKey(url))
   if (kept) {
     try {
       return await request(kept, url, headers, options)
@@ -61,66 +67,53 @@ export async function directGet(
       if (!(error instanceof StaleConnection)) throw error
     }
   }
-  return request(open(url, key, options.lookup), url, headers, options)
+  return request(undefined, url, headers, options)
 }
 
-function open(url: URL, key: string, lookup: Lookup | undefined): Connection {
-  const buffer = Buffer.allocUnsafe(BUFFER)
-  const onread = { buffer, callback: (bytes: number) => connection.handler.read(bytes) }
-  const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80)
-  const host = url.hostname.replace(/^\[|\]$/g, '')
-  const socket: Socket =
-    url.protocol === 'https:'
-      ? // `onread` is honoured when tls.connect opens the socket itself; @types/node omits it.
-        connectTls({
-          host,
-          port,
-          onread,
-          ...(lookup ? { lookup } : {}),
-          ...(isIP(host) ? {} : { servername: host })
-        } as ConnectionOptions)
-      : connectTcp({ host, port, onread, ...(lookup ? { lookup } : {}) })
-  const connection = new Connection(socket, buffer, key, url.host)
-  return connection
-}
-
+/** One request on `kept`, or on a new connection (checked by `lookup` as it opens). */
 function request(
-  connection: Connection,
+  kept: Connection | undefined,
   url: URL,
   headers: Record<string, string>,
   options: DirectOptions
 ): Promise<StreamResponse | undefined> {
-  const { socket, buffer } = connection
-  const reused = connection.requests++ > 0
-  const { signal, dispose } = options.scope?.() ?? {}
+  const { signal, dispose = () => undefined } = options.scope?.() ?? {}
   if (signal?.aborted) {
-    dispose?.()
-    if (!reused) socket.destroy()
-    else options.pool?.put(connection)
+    dispose()
+    kept?.socket.destroy()
     return Promise.reject(signal.reason as Error)
   }
-  // The run's signal holds this request only: a kept connection is the next request's.
+  const connection = kept ?? openConnection(url, options.lookup)
+  const { socket, buffer } = connection
+  const reused = connection.requests++ > 0
   const onAbort = (): void => {
     socket.destroy(signal?.reason as Error)
   }
   signal?.addEventListener('abort', onAbort, { once: true })
-  let released = false
+  // Once this request's answer is done or failed: the connection may wait idle in the pool.
+  let held = true
   const release = (): void => {
-    if (released) return
-    released = true
+    if (!held) return
+    held = false
     signal?.removeEventListener('abort', onAbort)
-    dispose?.()
+    dispose()
   }
   return new Promise((resolve, reject) => {
     let head: Buffer | undefined = Buffer.alloc(0)
     let body: DirectBody | ErrorBody | undefined
+    const fail = (error: Error): void => {
+      release()
+      reject(error)
+    }
     const unsupported = (): void => {
       socket.destroy()
+      release()
       resolve(undefined)
     }
     // A kept connection the host closed (or reset) before any byte of an answer: not a failure.
     const early = (error: Error): Error =>
       reused &&
+      !signal?.aborted &&
       head?.length === 0 &&
       /^(ECONNRESET|EPIPE)$/.test((error as NodeJS.ErrnoException).code ?? '')
         ? new StaleConnection(error.message)
@@ -145,7 +138,8 @@ function request(
           unsupported()
           return false
         }
-        // A file body has the sink's stall timer; an error body, read to the close, keeps this one.
+        // A file body is under the caller's deadline (transport.ts guards every body); an error
+        // body, read to the close, keeps this one too.
         if (parsed.length !== undefined) socket.setTimeout(0)
         const keep =
           options.pool !== undefined && !/\bclose\b/i.test(parsed.headers.connection ?? '')
@@ -163,13 +157,14 @@ function request(
       },
       error: error => {
         if (body) body.fail(error)
-        else reject(early(error))
+        else fail(early(error))
       },
       close: () => {
-        release()
         if (body) body.closed()
-        else reject(early(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })))
-      }
+        else fail(early(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })))
+        release()
+      },
+      timeout: () => socket.destroy(stallError(url.host, 'before its answer', options.timeoutMs))
     }
     connection.serve(handler, options.timeoutMs)
     const lines = [

@@ -1,5 +1,6 @@
-import type { Socket } from 'node:net'
-import { stallError } from './deadline.js'
+import { isIP, connect as connectTcp, type Socket } from 'node:net'
+import { connect as connectTls, type ConnectionOptions } from 'node:tls'
+import type { Lookup } from './address.js'
 
 /** What a connection does with its socket's events, for the request it serves (or while idle). */
 export interface Handler {
@@ -7,7 +8,11 @@ export interface Handler {
   read(bytes: number): boolean
   error(error: Error): void
   close(): void
+  /** No byte for the timeout `serve` set. */
+  timeout(): void
 }
+
+const BUFFER = 1024 * 1024
 
 /** Kept connections wait this long at most: below the usual keep-alive timeouts of hosts (5 s+). */
 const IDLE_MS = 2000
@@ -21,27 +26,21 @@ const MAX_IDLE = 16
 export class Connection {
   requests = 0
   handler: Handler
-  private timeoutMs = 0
 
   constructor(
     readonly socket: Socket,
     readonly buffer: Buffer,
-    readonly key: string,
-    /** For messages: the URL's host and port. */
-    readonly host: string
+    readonly key: string
   ) {
     this.handler = closedHandler(socket)
     socket.on('error', error => this.handler.error(error))
     socket.once('close', () => this.handler.close())
-    socket.on('timeout', () => {
-      socket.destroy(stallError(this.host, 'before its answer', this.timeoutMs))
-    })
+    socket.on('timeout', () => this.handler.timeout())
   }
 
   /** The next request's handler; the socket reads again, with `timeoutMs` until the head. */
   serve(handler: Handler, timeoutMs: number): void {
     this.handler = handler
-    this.timeoutMs = timeoutMs
     this.socket.setTimeout(timeoutMs)
     this.socket.ref()
     this.socket.resume()
@@ -56,8 +55,36 @@ function closedHandler(socket: Socket): Handler {
       return false
     },
     error: () => socket.destroy(),
-    close: () => undefined
+    close: () => undefined,
+    timeout: () => socket.destroy()
   }
+}
+
+/** What a kept connection may serve: the same scheme, host and port. */
+export const originKey = (url: URL): string => `${url.protocol}//${url.host}`
+
+/**
+ * A new connection to the URL's origin. `lookup` resolves the host (node's default: dns.lookup);
+ * a checked one refuses some addresses before connecting.
+ */
+export function openConnection(url: URL, lookup: Lookup | undefined): Connection {
+  const buffer = Buffer.allocUnsafe(BUFFER)
+  const onread = { buffer, callback: (bytes: number) => connection.handler.read(bytes) }
+  const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80)
+  const host = url.hostname.replace(/^\[|\]$/g, '')
+  const socket: Socket =
+    url.protocol === 'https:'
+      ? // `onread` is honoured when tls.connect opens the socket itself; @types/node omits it.
+        connectTls({
+          host,
+          port,
+          onread,
+          ...(lookup ? { lookup } : {}),
+          ...(isIP(host) ? {} : { servername: host })
+        } as ConnectionOptions)
+      : connectTcp({ host, port, onread, ...(lookup ? { lookup } : {}) })
+  const connection = new Connection(socket, buffer, originKey(url))
+  return connection
 }
 
 /**

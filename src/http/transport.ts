@@ -2,11 +2,11 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import { contentLength, header, streamBody, type Body, type StreamResponse } from './body.js'
 import { getProxyUrl } from '@actions/http-client'
 import {
+  FIRST_HOP,
   checkFileUrl,
   guardedLookup,
   isLoopbackHost,
   systemLookup,
-  type AddressRule,
   type Lookup
 } from './address.js'
 import { ClientPool, unsentError } from './client-pool.js'
@@ -100,13 +100,13 @@ export function createHttp(options: HttpOptions): Http & { dispose(): void } {
   const scope: Scope = () => fanout?.child() ?? { signal: undefined, dispose: () => undefined }
   const guard = { idleMs: options.socketTimeoutMs, scope }
   const lookup = options.files?.lookup ?? systemLookup
-  const pool = new ClientPool(USER_AGENT, options.socketTimeoutMs, scope, lookup)
+  const clients = new ClientPool(USER_AGENT, options.socketTimeoutMs, scope, lookup)
   const firstLookup = options.files ? guardedLookup(lookup, FIRST_HOP) : undefined
   const guarded = (res: StreamResponse, url: URL): StreamResponse => ({
     ...res,
     body: guardBody(res.body, guard, url.host, stageOf(res.status))
   })
-  const kept = new DirectPool() // the direct reader's connections, for a file's next part
+  const kept = new DirectPool() // the direct reader's kept connections, for ranged parts
   const send = async (
     method: 'GET' | 'POST',
     url: string,
@@ -118,7 +118,7 @@ export function createHttp(options: HttpOptions): Http & { dispose(): void } {
     let hopHeaders = { ...headers }
     let rule = options.files ? FIRST_HOP : undefined
     for (let hop = 0; ; hop++) {
-      const message = await pool.ask(method, current, hopHeaders, body, rule)
+      const message = await clients.ask(method, current, hopHeaders, body, rule)
       const location = message.headers.location
       if (
         !followRedirects ||
@@ -201,12 +201,13 @@ export function createHttp(options: HttpOptions): Http & { dispose(): void } {
       const { statusCode: status = 0, headers: head } = message
       return guarded({ status, headers: head, body: streamBody(message) }, target)
     },
-    dispose: () => [pool, kept, fanout].forEach(owned => owned?.dispose())
+    dispose: () => {
+      clients.dispose()
+      kept.dispose()
+      fanout?.dispose()
+    }
   }
 }
-
-/** The first URL of a file request may be in a private network (a VPC endpoint of S3's). */
-const FIRST_HOP: AddressRule = { private: true, loopback: true }
 
 const stageOf = (status: number): string =>
   status >= 400 ? `in the middle of its HTTP ${status} answer` : 'in the middle of the body'

@@ -216,7 +216,7 @@ export function workerHasher(threads: number): Hasher {
 /**
  * How many hashing threads: on 2 cores or more, MD5 and sha256 each get one, so that a verified
  * download takes about as long as MD5 alone (the slower of the two); one thread for both would
- * take as long as both together, for the same CPU time (bench/RESULTS.md).
+ * take as long as both together, for the same CPU time (the floor rows of bench/RESULTS.md).
  */
 export function hashThreads(cores = availableParallelism()): number {
   return cores >= 2 ? 2 : 1

@@ -165,4 +165,16 @@ describe('src/ architecture', () => {
     )
     expect(servers).toEqual([])
   })
+
+  it('keeps history out of comments: no commit hashes, issue numbers or bench case numbers', () => {
+    const HISTORY = /\b[0-9a-f]{7,40}\b|\bissue #?\d+|\bcase \d+\b/i
+    const narrated = files.flatMap(file =>
+      readFileSync(path.join(SRC, file), 'utf8')
+        .split('\n')
+        .map((line, i) => ({ line, at: `${file}:${i + 1}` }))
+        .filter(({ line }) => /^\s*(\/\/|\*|\/\*)/.test(line) && HISTORY.test(line))
+        .map(({ at }) => at)
+    )
+    expect(narrated).toEqual([])
+  })
 })
