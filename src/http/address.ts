@@ -94,7 +94,7 @@ export function refusal(address: string, rule: AddressRule): string | undefined 
 }
 
 /** A URL's host without IPv6 brackets. */
-export function bareHost(url: URL): string {
+function bareHost(url: URL): string {
   return url.hostname.replace(/^\[|\]$/g, '')
 }
 

@@ -117,7 +117,7 @@ export class ErrorBody implements Body {
 }
 
 /** The data of a chunked body, as far as it is well formed. */
-export function dechunk(raw: Buffer): Buffer {
+function dechunk(raw: Buffer): Buffer {
   const pieces: Buffer[] = []
   for (let at = 0; at < raw.length;) {
     const eol = raw.indexOf('\r\n', at)

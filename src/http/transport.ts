@@ -19,7 +19,7 @@ import { describeUrl } from '../support/secrets.js'
 
 export { contentLength, header, readLimited, streamBody, type Body, type StreamResponse }
 
-export const USER_AGENT = 'datafiniti-download-action'
+const USER_AGENT = 'datafiniti-download-action'
 
 export interface TextResponse {
   status: number

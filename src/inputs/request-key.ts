@@ -56,7 +56,7 @@ export function requestKey(
  * few to test a guess against offline for long, and tied to one run (the same token gives another
  * fingerprint in every run). It then goes through the key's own hash, so the key shows only that.
  */
-export function tokenFingerprint(token: string, runId: string): string {
+function tokenFingerprint(token: string, runId: string): string {
   return createHmac('sha256', `datafiniti-request-key:${runId}`)
     .update(token)
     .digest('hex')

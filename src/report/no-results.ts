@@ -12,7 +12,7 @@ import { localFiles, totalRows, type RunReport } from './report.js'
  * a schedule, so what follows is the user's choice ('if-no-results'), as upload-artifact's
  * `if-no-files-found` is.
  */
-export function noResultsReason(report: RunReport): string | undefined {
+function noResultsReason(report: RunReport): string | undefined {
   if (report.results.length === 0) {
     return `Datafiniti download request ${report.requestId} is ${report.status} but lists no result files: nothing to download.`
   }

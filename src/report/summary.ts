@@ -40,7 +40,7 @@ export function inert(text: string, { cell = false } = {}): string {
 }
 
 /** Our own text for a table cell or a heading: one line, no pipe, no HTML. */
-export function escapeCell(text: string): string {
+function escapeCell(text: string): string {
   return safeText(text)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

@@ -17,7 +17,7 @@ export function retryPolicy(maxRetries: number): RetryPolicy {
   return { maxRetries, baseDelayMs: 1000, maxDelayMs: 30_000 }
 }
 
-export const MAX_RETRY_AFTER_MS = 5 * 60_000
+const MAX_RETRY_AFTER_MS = 5 * 60_000
 
 export interface RetryOptions extends RetryPolicy {
   clock: Clock
