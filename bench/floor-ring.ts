@@ -8,7 +8,9 @@
  *   node floor-ring.mjs URL FILE MODE
  *
  * MODE: `none` (no digest), `inline` (both digests on the socket thread), `ring1` (each chunk
- * copied once into a SharedArrayBuffer ring that one worker thread hashes with both digests),
+ * copied once, by memcpy (Buffer#fill), into a SharedArrayBuffer ring that one worker thread
+ * hashes with both digests; a side only wakes the other when it sleeps, readers once 256 KiB is
+ * in),
  * `ring2` (the same ring read by two threads, MD5 on one and sha256 on the other). Prints one line
  * of JSON: wall ms from start to the digests, CPU ms of the process (all threads), peak RSS, MD5.
  */
@@ -41,9 +43,10 @@ function download() {
     mode === 'ring1' ? [['md5', 'sha256']] : mode === 'ring2' ? [['md5'], ['sha256']] : []
   const inline = mode === 'inline' ? [createHash('md5'), createHash('sha256')] : []
   const ring = new SharedArrayBuffer(RING)
-  const bytes = new Uint8Array(ring)
+  const bytes = Buffer.from(ring)
   const ctl = new Float64Array(new SharedArrayBuffer(8 * (READ + readers.length)))
-  const wake = new Int32Array(new SharedArrayBuffer(8))
+  // [0] bumped to wake readers, [1] to wake the writer, [2] readers asleep, [3] writer asleep.
+  const wake = new Int32Array(new SharedArrayBuffer(16))
   ctl[TOTAL] = -1
   const digests = {}
   let pending = readers.length
@@ -74,23 +77,33 @@ function download() {
   }
   // Copies a chunk into the ring, waiting (blocking) for the slowest reader when it is full.
   let written = 0
+  let told = 0
+  const slowestRead = () => {
+    let slowest = Infinity
+    for (let k = 0; k < readers.length; k++) slowest = Math.min(slowest, ctl[READ + k])
+    return slowest
+  }
   const feed = chunk => {
     for (let from = 0; from < chunk.length;) {
-      let slowest = Infinity
-      for (let k = 0; k < readers.length; k++) slowest = Math.min(slowest, ctl[READ + k])
-      const room = RING - (written - slowest)
+      const room = RING - (written - slowestRead())
       if (room === 0) {
-        Atomics.wait(wake, 1, Atomics.load(wake, 1), 5)
+        const seq = Atomics.load(wake, 1)
+        Atomics.store(wake, 3, 1)
+        if (RING - (written - slowestRead()) === 0) Atomics.wait(wake, 1, seq, 5)
+        Atomics.store(wake, 3, 0)
         continue
       }
       const at = written % RING
       const n = Math.min(chunk.length - from, room, RING - at)
-      bytes.set(chunk.subarray(from, from + n), at)
+      bytes.fill(chunk.subarray(from, from + n), at, at + n)
       from += n
       written += n
       ctl[WRITTEN] = written
-      Atomics.add(wake, 0, 1)
-      Atomics.notify(wake, 0)
+      if (Atomics.load(wake, 2) > 0 && written - told >= 256 * 1024) {
+        told = written
+        Atomics.add(wake, 0, 1)
+        Atomics.notify(wake, 0)
+      }
     }
   }
   let head = Buffer.alloc(0)
@@ -159,11 +172,15 @@ function hash() {
       for (const h of hashes) h.update(chunk)
       read += n
       ctl[READ + index] = read
-      Atomics.add(wake, 1, 1)
-      Atomics.notify(wake, 1)
+      if (Atomics.load(wake, 3)) {
+        Atomics.add(wake, 1, 1)
+        Atomics.notify(wake, 1)
+      }
     }
     if (ctl[TOTAL] >= 0 && read >= ctl[TOTAL]) break
-    Atomics.wait(wake, 0, seen, 50)
+    Atomics.add(wake, 2, 1)
+    if (ctl[WRITTEN] === read && ctl[TOTAL] < 0) Atomics.wait(wake, 0, seen, 50)
+    Atomics.sub(wake, 2, 1)
   }
   const out = {}
   names.forEach((name, i) => (out[name] = hashes[i].digest('hex')))

@@ -187,3 +187,85 @@ describe.each<Transport>(['direct', 'node:http'])('streamToFile over %s', transp
     close()
   })
 })
+
+describe('streamToFile with small chunks (TLS records are 16 KiB)', () => {
+  const tmp = useTempDir('sink-gather-')
+  const KiB = 1024
+
+  /**
+   * A body that hands over `bursts` of 16 KiB chunks, each burst in one turn of the event loop
+   * (as TLS records decrypted from one socket read), calling `between` after each burst.
+   */
+  function scripted(bursts: number[], between: (burst: number) => Promise<void>) {
+    let destroyed: Error | undefined
+    const body: Body = {
+      async read(onChunk) {
+        let value = 0
+        for (const [burst, chunks] of bursts.entries()) {
+          for (let i = 0; i < chunks; i++) {
+            if (destroyed) throw destroyed
+            if (!onChunk(Buffer.alloc(16 * KiB, value++ % 251))) return
+          }
+          await between(burst)
+        }
+      },
+      destroy: reason => (destroyed = reason ?? new Error('destroyed'))
+    }
+    return body
+  }
+  const expected = (chunks: number) =>
+    Buffer.concat(Array.from({ length: chunks }, (_, i) => Buffer.alloc(16 * KiB, i % 251)))
+
+  it('writes and passes them on gathered, in order, and all of them by the end', async () => {
+    const file = await open(path.join(tmp.path, 'f'), 'w+')
+    const part: Part = { start: 0, end: Number.MAX_SAFE_INTEGER, written: 0 }
+    const seen: Buffer[] = []
+    const body = scripted([64, 3], () => new Promise(resolve => setImmediate(resolve)))
+    await streamToFile(body, file, part, {
+      stallTimeoutMs: 5000,
+      signal: new AbortController().signal,
+      onWritten: () => undefined,
+      onChunk: chunk => seen.push(Buffer.from(chunk))
+    })
+    await file.close()
+    const data = expected(67)
+    expect(part.written).toBe(data.length)
+    expect(Buffer.concat(seen).equals(data)).toBe(true)
+    // 67 chunks of 16 KiB went on in a handful of writes, not one each.
+    expect(seen.length).toBeLessThanOrEqual(8)
+    expect((await readFile(path.join(tmp.path, 'f'))).equals(data)).toBe(true)
+  })
+
+  it('does not hold a burst back until more arrives: it is on disk once the turn ends', async () => {
+    const file = await open(path.join(tmp.path, 'f'), 'w+')
+    const part: Part = { start: 0, end: Number.MAX_SAFE_INTEGER, written: 0 }
+    const onDisk: number[] = []
+    const body = scripted([3, 1], async () => {
+      // The body is idle: the next chunk comes much later.
+      await new Promise(resolve => setTimeout(resolve, 20))
+      onDisk.push(part.written)
+    })
+    await streamToFile(body, file, part, {
+      stallTimeoutMs: 5000,
+      signal: new AbortController().signal,
+      onWritten: () => undefined
+    })
+    await file.close()
+    expect(onDisk).toEqual([48 * KiB, 64 * KiB])
+  })
+
+  it('keeps what arrived whole when the connection breaks with chunks still gathered', async () => {
+    const file = await open(path.join(tmp.path, 'f'), 'w+')
+    const part: Part = { start: 0, end: Number.MAX_SAFE_INTEGER, written: 0 }
+    const body = scripted([5], () => Promise.reject(new Error('ECONNRESET')))
+    const error = await streamToFile(body, file, part, {
+      stallTimeoutMs: 5000,
+      signal: new AbortController().signal,
+      onWritten: () => undefined
+    }).catch((e: unknown) => e)
+    await file.close()
+    expect(error).toBeInstanceOf(TransientError)
+    expect(part.written).toBe(80 * KiB)
+    expect((await readFile(path.join(tmp.path, 'f'))).equals(expected(5))).toBe(true)
+  })
+})
