@@ -36656,7 +36656,6 @@ async function streamToFile(body, file, part, options) {
         body.destroy();
         throw signal.reason;
     }
-    const stage = Buffer.allocUnsafe(GATHER);
     // Bytes that arrived, written or not: what the connection delivered before it broke.
     let received = 0;
     let stall;
@@ -36681,7 +36680,7 @@ async function streamToFile(body, file, part, options) {
     const onAbort = () => {
         cut(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
     };
-    // Synchronous writes, one per chunk as it arrives, as curl and aria2 write: a write into the
+    // Synchronous writes as the chunks arrive, as curl and aria2 write: a write into the
     // page cache takes microseconds, and a round trip through libuv's thread pool for each one cost
     // more than the write itself (1 GiB from loopback: 2.8 s with it, 1.8 s without). The loop
     // waits only when the kernel throttles a disk that cannot keep up, and then so would anything.
@@ -36715,12 +36714,13 @@ async function streamToFile(body, file, part, options) {
     // Small chunks (a TLS record is 16 KiB) are gathered first and go on together once the reads
     // of this turn of the event loop are in: a write, a frame for the digests and a count per
     // 16 KiB cost more than copying them (0.5 s of CPU per GiB over HTTPS, bench/RESULTS.md).
+    let stage;
     let staged = 0;
     let later;
     const flush = () => {
         clearImmediate(later);
         later = undefined;
-        if (staged === 0)
+        if (!stage || staged === 0)
             return;
         const piece = stage.subarray(0, staged);
         staged = 0;
@@ -36744,15 +36744,14 @@ async function streamToFile(body, file, part, options) {
         const room = part.end - part.start - part.written - staged;
         // Bytes past the end of the part: the body goes on, but this part is done.
         const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
-        if (staged + piece.length > stage.length)
+        if (staged + piece.length > GATHER)
             flush();
-        if (staged === 0 && piece.length >= GATHER_BELOW) {
-            if (piece.length > 0)
-                commit(piece);
-        }
-        else {
+        if (staged === 0 && piece.length >= GATHER_BELOW)
+            commit(piece);
+        else if (piece.length > 0) {
+            stage ??= Buffer.allocUnsafe(GATHER);
             staged += piece.copy(stage, staged);
-            if (staged >= stage.length - GATHER_BELOW)
+            if (staged >= GATHER - GATHER_BELOW)
                 flush();
             else
                 flushLater();

@@ -40,7 +40,6 @@ export async function streamToFile(
     body.destroy()
     throw signal.reason
   }
-  const stage = Buffer.allocUnsafe(GATHER)
   // Bytes that arrived, written or not: what the connection delivered before it broke.
   let received = 0
   let stall: NodeJS.Timeout | undefined
@@ -65,7 +64,7 @@ export async function streamToFile(
   const onAbort = (): void => {
     cut(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
   }
-  // Synchronous writes, one per chunk as it arrives, as curl and aria2 write: a write into the
+  // Synchronous writes as the chunks arrive, as curl and aria2 write: a write into the
   // page cache takes microseconds, and a round trip through libuv's thread pool for each one cost
   // more than the write itself (1 GiB from loopback: 2.8 s with it, 1.8 s without). The loop
   // waits only when the kernel throttles a disk that cannot keep up, and then so would anything.
@@ -96,12 +95,13 @@ export async function streamToFile(
   // Small chunks (a TLS record is 16 KiB) are gathered first and go on together once the reads
   // of this turn of the event loop are in: a write, a frame for the digests and a count per
   // 16 KiB cost more than copying them (0.5 s of CPU per GiB over HTTPS, bench/RESULTS.md).
+  let stage: Buffer | undefined
   let staged = 0
   let later: NodeJS.Immediate | undefined
   const flush = (): void => {
     clearImmediate(later)
     later = undefined
-    if (staged === 0) return
+    if (!stage || staged === 0) return
     const piece = stage.subarray(0, staged)
     staged = 0
     commit(piece)
@@ -123,12 +123,12 @@ export async function streamToFile(
     const room = part.end - part.start - part.written - staged
     // Bytes past the end of the part: the body goes on, but this part is done.
     const piece = chunk.length > room ? chunk.subarray(0, room) : chunk
-    if (staged + piece.length > stage.length) flush()
-    if (staged === 0 && piece.length >= GATHER_BELOW) {
-      if (piece.length > 0) commit(piece)
-    } else {
+    if (staged + piece.length > GATHER) flush()
+    if (staged === 0 && piece.length >= GATHER_BELOW) commit(piece)
+    else if (piece.length > 0) {
+      stage ??= Buffer.allocUnsafe(GATHER)
       staged += piece.copy(stage, staged)
-      if (staged >= stage.length - GATHER_BELOW) flush()
+      if (staged >= GATHER - GATHER_BELOW) flush()
       else flushLater()
     }
     const more = piece.length === chunk.length && part.start + part.written + staged < part.end
