@@ -38228,7 +38228,7 @@ function workerHasher(threads) {
             }
         }
     };
-    /** Appends one frame and wakes a sleeping reader. */
+    /** Appends one frame (by fill(), a memcpy: set() into shared memory copies word by word). */
     const frame = (t, op, id, payload) => {
         const length = payload?.length ?? 0;
         const size = RING_LAYOUT.HEADER + ((length + 15) & ~15);
@@ -38243,7 +38243,6 @@ function workerHasher(threads) {
         t.view.setUint32(at, op, true);
         t.view.setUint32(at + 4, id, true);
         t.view.setUint32(at + 8, length, true);
-        // fill() is a memcpy; set() into shared memory copies word by word (0.4 s of CPU per GiB).
         if (payload && length > 0)
             t.bytes.fill(payload, at + RING_LAYOUT.HEADER, at + RING_LAYOUT.HEADER + length);
         t.write = (t.write + size) >>> 0;
