@@ -34446,12 +34446,11 @@ function createHttp(options) {
         async postText(url, headers, body) {
             return text(url, await send('POST', url, headers, body, false), MAX_API_ANSWER);
         },
-        async getStream(url, headers, { headOnly = false } = {}) {
+        async getStream(url, headers) {
             const target = new URL(url);
             if (options.files)
                 checkFileUrl(target, FIRST_HOP);
             if (options.direct !== false &&
-                !headOnly &&
                 (target.protocol === 'http:' || target.protocol === 'https:') &&
                 !indirect.has(target.origin) &&
                 // The same proxy rules as the client's (HTTPS_PROXY, HTTP_PROXY, NO_PROXY): a request
@@ -34486,9 +34485,9 @@ const stageOf = (status) => status >= 400 ? `in the middle of its HTTP ${status}
  * A file request that gives up when the signal aborts (a cancelled job), even while the host has
  * not answered yet: a late answer is then thrown away. The client itself takes no signal.
  */
-async function getStreamUnlessAborted(http, url, headers, signal, options) {
+async function getStreamUnlessAborted(http, url, headers, signal) {
     signal.throwIfAborted();
-    const pending = http.getStream(url, headers, options);
+    const pending = http.getStream(url, headers);
     let onAbort = () => undefined;
     const aborted = new Promise((_resolve, reject) => {
         onAbort = () => reject(signal.reason);
@@ -36378,11 +36377,15 @@ async function requestFile(http, file, headers, accepted, signal, now) {
  */
 async function probeRemote(http, url, signal) {
     try {
-        const res = await getStreamUnlessAborted(http, url, { Range: 'bytes=0-0' }, signal, {
-            headOnly: true
-        });
-        // A host without ranges answers 200 with the whole file: never read past the headers.
-        res.body.destroy();
+        const res = await getStreamUnlessAborted(http, url, { Range: 'bytes=0-0' }, signal);
+        // The one byte is read, so that the connection serves the download that follows (over TLS a
+        // handshake less per connection). A host without ranges answers 200 with the whole file:
+        // never read past the headers.
+        if (res.status === 206 && header(res.headers, 'content-length') === '1') {
+            await res.body.read(() => true);
+        }
+        else
+            res.body.destroy();
         return res.status === 206 || res.status === 200
             ? describeRemote(res.status, res.headers)
             : undefined;

@@ -80,6 +80,7 @@ export async function startSimulator(options: SimOptions): Promise<Simulator> {
     'files',
     logged(state, 'files', (req, res) => handleFile(state, req, res))
   )
+  files.on('connection', () => state.fileConnections.opened++)
   await Promise.all([listen(api), listen(files)])
   state.fileOrigin = origin('files', files)
 

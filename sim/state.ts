@@ -47,7 +47,7 @@ export function createState(options: SimOptions): SimState {
     counts: [],
     nextV3Id: 90_001,
     log: [],
-    fileConnections: { now: 0, max: 0 },
+    fileConnections: { now: 0, max: 0, opened: 0 },
     filesByPath: new Map(),
     generationOf: new Map(),
     fileOrigin: ''

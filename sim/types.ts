@@ -204,8 +204,11 @@ export interface Simulator {
   apiUrl: string
   fileOrigin: string
   log: LoggedRequest[]
-  /** The most file requests the file host served at once, and how many it serves now. */
-  fileConnections: { now: number; max: number }
+  /**
+   * The most file requests the file host served at once, how many it serves now, and how many
+   * connections (TCP, and over HTTPS each a TLS handshake) it has accepted.
+   */
+  fileConnections: { now: number; max: number; opened: number }
   /** Every create call that reached the server, faulted or not. */
   createCalls: { version: 'v3' | 'v4'; path: string }[]
   /** Downloads created from queries. */

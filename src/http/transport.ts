@@ -46,16 +46,7 @@ export interface Http {
   ): Promise<TextResponse>
   /** A POST that is never retried nor redirected by the client: creating is not idempotent. */
   postText(url: string, headers: Record<string, string>, body: string): Promise<TextResponse>
-  /**
-   * `headOnly`: the caller wants the answer's head and will not read the body, so the request
-   * goes the way that is sure to take any answer at once (@actions/http-client): a host whose
-   * bodies the direct reader does not take is not asked twice for a probe.
-   */
-  getStream(
-    url: string,
-    headers: Record<string, string>,
-    options?: { headOnly?: boolean }
-  ): Promise<StreamResponse>
+  getStream(url: string, headers: Record<string, string>): Promise<StreamResponse>
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
@@ -173,12 +164,11 @@ export function createHttp(options: HttpOptions): Http & { dispose(): void } {
     async postText(url, headers, body) {
       return text(url, await send('POST', url, headers, body, false), MAX_API_ANSWER)
     },
-    async getStream(url, headers, { headOnly = false } = {}) {
+    async getStream(url, headers) {
       const target = new URL(url)
       if (options.files) checkFileUrl(target, FIRST_HOP)
       if (
         options.direct !== false &&
-        !headOnly &&
         (target.protocol === 'http:' || target.protocol === 'https:') &&
         !indirect.has(target.origin) &&
         // The same proxy rules as the client's (HTTPS_PROXY, HTTP_PROXY, NO_PROXY): a request
@@ -220,11 +210,10 @@ export async function getStreamUnlessAborted(
   http: Http,
   url: string,
   headers: Record<string, string>,
-  signal: AbortSignal,
-  options?: { headOnly?: boolean }
+  signal: AbortSignal
 ): Promise<StreamResponse> {
   signal.throwIfAborted()
-  const pending = http.getStream(url, headers, options)
+  const pending = http.getStream(url, headers)
   let onAbort = (): void => undefined
   const aborted = new Promise<never>((_resolve, reject) => {
     onAbort = () => reject(signal.reason as Error)

@@ -119,11 +119,13 @@ export async function probeRemote(
   signal: AbortSignal
 ): Promise<Remote | undefined> {
   try {
-    const res = await getStreamUnlessAborted(http, url, { Range: 'bytes=0-0' }, signal, {
-      headOnly: true
-    })
-    // A host without ranges answers 200 with the whole file: never read past the headers.
-    res.body.destroy()
+    const res = await getStreamUnlessAborted(http, url, { Range: 'bytes=0-0' }, signal)
+    // The one byte is read, so that the connection serves the download that follows (over TLS a
+    // handshake less per connection). A host without ranges answers 200 with the whole file:
+    // never read past the headers.
+    if (res.status === 206 && header(res.headers, 'content-length') === '1') {
+      await res.body.read(() => true)
+    } else res.body.destroy()
     return res.status === 206 || res.status === 200
       ? describeRemote(res.status, res.headers)
       : undefined

@@ -63,9 +63,14 @@ describe('a file host on HTTPS', () => {
   it('downloads over TLS while the API is plain http on loopback', async () => {
     expect(world.sim.fileOrigin).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
     expect(world.sim.apiUrl).toMatch(/^http:\/\//)
+    world.sim.fileConnections.opened = 0
     const result = await world.run({ [Inputs.RequestId]: '1' }, { env: trusted })
     expect(result.code, printed(result)).toBe(0)
     expect(fileHashes(result)).toEqual([sha256(csvA.body), sha256(csvB.body)])
+    // Each file's size probe and download share a connection: one handshake per file, not two.
+    const files = world.sim.log.filter(e => e.server === 'files' && e.path.includes('/1_'))
+    expect(files.length).toBe(4)
+    expect(world.sim.fileConnections.opened).toBe(2)
     world.expectNoSecrets(result)
   })
 
